@@ -1,0 +1,26 @@
+# The README's two commands: `make demo` and `make test`. Both set everything up.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test setup bench clean
+
+$(BIN)/sweepdeck: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/sweepdeck
+
+demo: setup
+	$(BIN)/sweepdeck run configs/quick.json
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/engine_vs_plain.py
+
+clean:
+	rm -rf $(VENV) runs

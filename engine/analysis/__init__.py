@@ -1,0 +1,1 @@
+"""Fact sheet and report writing for finished sweeps."""

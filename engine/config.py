@@ -1,0 +1,370 @@
+"""The sweep configuration: the paper's JSON keys plus sweepdeck's own sections.
+
+Every key of SPEC §1 is accepted in every form the paper's GUI wrote it: scalars
+or lists, booleans as "True"/"False" strings, "None" as a string or null. After
+validation every sweepable key is a list, so trials.py never guesses.
+
+This module must stay light (no torch, no pandas): the TUI validates as you type.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# --- lenient scalars, as the paper's GUI wrote them ---------------------------
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def _as_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ValueError(f"{value!r} is not a boolean: use true/false (or \"True\"/\"False\")")
+    return value
+
+
+def _as_none(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in {"none", "null", ""}:
+        return None
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    """A scalar means a one-value sweep; tuples come from Python callers."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+Bool = Annotated[bool, BeforeValidator(_as_bool)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+PositiveInt = Annotated[int, Field(ge=1)]
+OptimizerName = Literal["adam", "adamw", "sgd"]
+FeaturesNorm = Annotated[Union[Literal["f_out"], None], BeforeValidator(_as_none)]
+
+
+def _as_wn(value: Any) -> Any:
+    value = _as_none(value)
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if value.strip().lower() == "default":
+            return "default"
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a weight-norm setting: use a float gain (e.g. 0.9), \"default\" or \"None\"")
+
+
+WeightNorm = Annotated[Union[float, Literal["default"], None], BeforeValidator(_as_wn)]
+
+
+def _sweep(item: Any, *, min_length: int = 1) -> Any:
+    """A sweepable key: a non-empty list of `item`, a scalar accepted as one value."""
+    return Annotated[list[item], BeforeValidator(_as_list), Field(min_length=min_length)]
+
+
+# --- sections ------------------------------------------------------------------
+
+DatasetName = Literal["shapes", "cifar10", "mnist", "fashion_mnist", "imagefolder"]
+
+
+class DatasetConfig(BaseModel):
+    """Which data the sweep trains on (SPEC §3 for the defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: DatasetName = "cifar10"
+    root: str = "data"
+    # Two classes give the paper's ±1 / MSE task (first → −1, second → +1);
+    # null gives every class with cross-entropy.
+    classes: Annotated[Union[list[int], None], BeforeValidator(_as_none)] = [3, 4]
+    n_train: Union[PositiveInt, None] = 10_000
+    n_test: Union[PositiveInt, None] = 2_000
+    download: Bool = False
+
+    @field_validator("classes")
+    @classmethod
+    def _two_or_more_distinct(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and (len(v) < 2 or len(set(v)) != len(v)):
+            raise ValueError("needs at least two distinct class indices, or null for all classes")
+        return v
+
+    @property
+    def binary(self) -> bool:
+        return self.classes is not None and len(self.classes) == 2
+
+
+class ModelConfig(BaseModel):
+    """`underparameterized` | `overparameterized` | `tiny` | a torchvision name | `pkg.module:factory`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "underparameterized"
+
+    @field_validator("name")
+    @classmethod
+    def _looks_like_a_model(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?", v):
+            raise ValueError(
+                "must be underparameterized, overparameterized, tiny, a torchvision model "
+                "name (e.g. resnet18) or an import path 'package.module:factory'"
+            )
+        return v
+
+
+class SearchConfig(BaseModel):
+    """Grid (the paper's) or random sampling of the grid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["grid", "random"] = "grid"
+    n_trials: Union[PositiveInt, None] = None
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _random_needs_count(self) -> "SearchConfig":
+        if self.method == "random" and self.n_trials is None:
+            raise ValueError("search.method 'random' needs search.n_trials (e.g. 10)")
+        return self
+
+
+class LLMConfig(BaseModel):
+    """Where reports are written. The API key is never part of a config: it is
+    read from OPENAI_API_KEY (or `api_key_file`), so no saved file carries it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Union[str, None] = None
+    base_url: Union[str, None] = None
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.2
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    api_key_file: Union[str, None] = None
+
+
+# --- the whole config ------------------------------------------------------------
+
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
+_RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class SweepConfig(BaseModel):
+    """One JSON file that drives a whole sweep (SPEC §1 plus sweepdeck's sections)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "sweep"
+    # --- the paper's keys (SPEC §1) ---
+    batchsize: _sweep(PositiveInt) = [64]
+    lr: _sweep(PositiveFloat) = [0.01]
+    n_epochs: PositiveInt = 25
+    l2_sum_lambda: _sweep(NonNegFloat, min_length=0) = [0.0]
+    l2_mul_lambda: _sweep(NonNegFloat, min_length=0) = [0.0]
+    wn: _sweep(WeightNorm) = [None]
+    seed: _sweep(int) = [42]
+    depth_normalization: _sweep(Bool) = [False]
+    features_normalization: _sweep(FeaturesNorm) = ["f_out"]
+    batch_norm: _sweep(Bool) = [False]
+    bias: _sweep(Bool) = [False]
+    device: str = "auto"
+    opt_name: _sweep(OptimizerName) = ["adamw"]
+    mislabel_percentage: Annotated[float, Field(ge=0, le=1)] = 0.0
+    # --- sweepdeck's own ---
+    lr_min: NonNegFloat = 0.003
+    eval_train_set: Bool = True
+    runs_dir: str = "runs"
+    dataset: DatasetConfig = DatasetConfig()
+    model: ModelConfig = ModelConfig()
+    search: SearchConfig = SearchConfig()
+    llm: LLMConfig = LLMConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        # The name becomes part of a folder name: no separators, no "..".
+        if not _RUN_NAME.fullmatch(v) or ".." in v:
+            raise ValueError("must be 1-64 letters, digits, '.', '_' or '-' (no '/' or '..')")
+        return v
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, v: str) -> str:
+        if not _DEVICE.fullmatch(v):
+            raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
+        return v
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_as_string(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+    @field_validator("n_epochs", mode="before")
+    @classmethod
+    def _one_epoch_count(cls, v: Any) -> Any:
+        # The GUI sometimes wrote [250]; a list of several is ambiguous.
+        if isinstance(v, list) and len(v) == 1:
+            return v[0]
+        return v
+
+
+# --- loading, overriding, reporting errors --------------------------------------------
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "literal[", "union[", "nullable[", "json-or-python")) or part in {"bool", "float", "int", "str", "list[...]"}:
+            continue  # pydantic's internal branch names say nothing to a user
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "config"
+
+
+def format_errors(err: ValidationError) -> list[str]:
+    """One line per problem: the key, the value given, and what is allowed."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for e in err.errors(include_url=False):
+        key = _format_loc(e["loc"])
+        if e["type"] == "extra_forbidden":
+            line = f"{key}: unknown key (check the spelling; `sweepdeck schema` lists every key)"
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            given = e.get("input")
+            shown = json.dumps(given) if _jsonable(given) else repr(given)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            line = f"{key}: {shown} is invalid: {msg}"
+        if line not in seen:  # union branches repeat the same complaint
+            seen.add(line)
+            lines.append(line)
+    return lines
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def validate_config(data: Any) -> SweepConfig:
+    """Validate a decoded JSON value; raises ConfigError with one line per problem."""
+    if not isinstance(data, dict):
+        raise ConfigError([f"config: must be a JSON object {{...}}, got {type(data).__name__}"])
+    try:
+        return SweepConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_errors(err)) from None
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The raw JSON object of a config file, with file and JSON errors as ConfigError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such config file (try one in configs/)"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a directory, expected a JSON config file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read: {exc}"]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError([f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: must hold a JSON object {{...}}"])
+    return data
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> tuple[dict[str, Any], SweepConfig]:
+    """Read, apply `--set` overrides, validate. Returns (raw dict as given, config)."""
+    raw = read_config_file(path)
+    raw = apply_overrides(raw, overrides or [])
+    return raw, validate_config(raw)
+
+
+def parse_value(text: str) -> Any:
+    """One `--set` value: JSON when it parses (numbers, true, null, lists), else the string."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return text
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """`key=value[,value]` or `section.key=value` → (path, value)."""
+    if "=" not in item:
+        raise ConfigError([f"--set {item!r}: expected key=value, e.g. --set lr=0.1,0.01"])
+    key, _, text = item.partition("=")
+    path = key.strip().split(".")
+    if not all(re.fullmatch(r"[A-Za-z_]\w*", p) for p in path):
+        raise ConfigError([f"--set {item!r}: {key.strip()!r} is not a config key (use e.g. lr or dataset.n_train)"])
+    text = text.strip()
+    if text.startswith("["):
+        value = parse_value(text)
+    elif "," in text:
+        value = [parse_value(part) for part in text.split(",") if part.strip()]
+    else:
+        value = parse_value(text)
+    return path, value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of `raw` with every `--set` applied (validation happens afterwards)."""
+    out = json.loads(json.dumps(raw))
+    for item in overrides:
+        path, value = parse_override(item)
+        node = out
+        for part in path[:-1]:
+            child = node.get(part)
+            if isinstance(child, str) and part == "model":
+                child = {"name": child}
+            if not isinstance(child, dict):
+                child = {}
+            node[part] = child
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def config_schema() -> dict[str, Any]:
+    """JSON Schema of the config, for editors (`sweepdeck schema`)."""
+    schema = SweepConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "sweepdeck sweep config"
+    return schema

@@ -1,0 +1,191 @@
+"""The typed events of a run's append-only log, `events.jsonl`.
+
+One JSON object per line, each with a `type`. The runner writes them; `sweepdeck
+show`, the report, resume and the TUI only ever read them. A line that does not
+parse (the last one, after a crash mid-write) ends the valid part of the log.
+
+No torch, no pandas here: the TUI imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+TrialStatus = Literal["completed", "diverged", "failed", "interrupted"]
+RunStatus = Literal["completed", "interrupted", "failed"]
+
+
+def now() -> float:
+    return time.time()
+
+
+class _Event(BaseModel):
+    time: float = Field(default_factory=now)
+
+
+class RunStarted(_Event):
+    type: Literal["run_started"] = "run_started"
+    run_id: str
+    name: str
+    n_trials: int
+    trial_ids: list[str]
+    device: str
+    pid: int
+    host: str
+    resumed: bool = False
+
+
+class TrialStarted(_Event):
+    type: Literal["trial_started"] = "trial_started"
+    trial_id: str
+    index: int
+    label: str
+    exp_type: str
+    params: dict[str, Any]
+    n_epochs: int
+    start_epoch: int = 1  # > 1 when a resumed trial continues from a checkpoint
+
+
+class EpochMetrics(_Event):
+    """SPEC §7's per-epoch record. Accuracies are fractions in [0, 1]."""
+
+    type: Literal["epoch"] = "epoch"
+    trial_id: str
+    epoch: int  # 1-based
+    train_loss: float  # mean data term (MSE or CE) over the epoch's batches, train mode
+    penalty_sum: float  # mean additive penalty term (λ·S) over the epoch
+    penalty_mul: float  # mean multiplicative penalty term (λ·P) over the epoch
+    train_eval_loss: Optional[float] = None  # whole training set, eval mode (eval_train_set)
+    train_acc: Optional[float] = None
+    train_f1: Optional[float] = None
+    train_confusion: Optional[list[list[int]]] = None
+    test_loss: float
+    test_acc: float
+    test_f1: float
+    test_confusion: list[list[int]]
+    lr: float  # learning rate used during this epoch
+    epoch_time_s: float
+    rho: float  # √P: product of the layer norms
+    layer_norms: list[float]
+
+
+class TrialFinished(_Event):
+    type: Literal["trial_finished"] = "trial_finished"
+    trial_id: str
+    status: TrialStatus
+    epochs_done: int
+    duration_s: float
+    error: Optional[str] = None  # one line; the full traceback is in trials/<id>/error.txt
+    margin: Optional[float] = None  # mean y·f(x) on the train set with unit layer norms
+    ranks: Optional[list[int]] = None  # numerical rank of each weight matrix
+    test_misclassified: Optional[list[int]] = None
+
+
+class RunFinished(_Event):
+    type: Literal["run_finished"] = "run_finished"
+    status: RunStatus
+    message: Optional[str] = None
+
+
+class LogLine(_Event):
+    type: Literal["log"] = "log"
+    level: Literal["info", "warning", "error"] = "info"
+    message: str
+
+
+Event = Annotated[
+    Union[RunStarted, TrialStarted, EpochMetrics, TrialFinished, RunFinished, LogLine],
+    Field(discriminator="type"),
+]
+_EVENT = TypeAdapter(Event)
+
+
+def parse_event(line: str) -> Event:
+    """One log line → its event; raises ValueError on anything else."""
+    try:
+        return _EVENT.validate_json(line)
+    except ValidationError as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+
+
+def dump_event(event: _Event) -> str:
+    return event.model_dump_json(exclude_none=True)
+
+
+class EventLog(BaseModel):
+    """What a log file held: the valid events, and where (if anywhere) it is damaged."""
+
+    events: list[Event] = []
+    damage: Optional[str] = None
+
+
+def read_events(path: str | Path) -> EventLog:
+    """Every valid event of a log, stopping at the first line that does not parse."""
+    path = Path(path)
+    log = EventLog()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        log.damage = f"{path.name} is missing"
+        return log
+    lines = data.split(b"\n")
+    last_lineno = max((i for i, raw in enumerate(lines, start=1) if raw.strip()), default=0)
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            log.events.append(parse_event(raw.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError) as exc:
+            where = "the last line" if lineno == last_lineno else f"line {lineno}"
+            log.damage = f"{path.name}: {where} is damaged ({exc}); read the {len(log.events)} events before it"
+            break
+    return log
+
+
+class EventFollower:
+    """Reads a growing log incrementally: each `poll()` returns the new complete events.
+
+    A partial last line (the writer is mid-write) is left for the next poll.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._offset = 0
+        self._pending = b""
+        self.damage: Optional[str] = None
+
+    def poll(self) -> list[Event]:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        data = self._pending + chunk
+        lines = data.split(b"\n")
+        self._pending = lines.pop()  # b"" when data ended with a newline
+        out: list[Event] = []
+        for raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                out.append(parse_event(raw.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.damage = f"{self.path.name}: skipped a damaged line ({exc})"
+        return out
+
+
+def append_event(fh: Any, event: _Event) -> None:
+    """Write one event as one line and flush it, so followers see it at once."""
+    fh.write(dump_event(event) + "\n")
+    fh.flush()
+
+
+def to_json(event: _Event) -> dict[str, Any]:
+    return json.loads(dump_event(event))

@@ -1,0 +1,164 @@
+"""From one config to the list of trials (SPEC §2), grid or random.
+
+The two penalties are never combined in one trial: each non-zero additive weight
+gives a Summation trial, each non-zero multiplicative weight a Multiplication
+trial, and any zero (or no weights at all) one No_Regularization trial.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import random
+from typing import Literal, Union
+
+from pydantic import BaseModel
+
+from engine.config import SweepConfig
+
+ExpType = Literal["Summation", "Multiplication", "No_Regularization"]
+
+# Keys that vary per trial, in the order they nest (last varies fastest).
+SWEPT_KEYS = (
+    "lr",
+    "batchsize",
+    "opt_name",
+    "penalty",
+    "wn",
+    "seed",
+    "depth_normalization",
+    "features_normalization",
+    "batch_norm",
+    "bias",
+)
+
+_SHORT = {
+    "lr": "lr",
+    "batchsize": "bs",
+    "opt_name": "opt",
+    "l2_sum_lambda": "sum",
+    "l2_mul_lambda": "mul",
+    "wn": "wn",
+    "seed": "seed",
+    "depth_normalization": "depth_norm",
+    "features_normalization": "feat_norm",
+    "batch_norm": "bn",
+    "bias": "bias",
+}
+
+
+class TrialParams(BaseModel):
+    """Everything that can differ between two trials of one sweep."""
+
+    exp_type: ExpType
+    lr: float
+    batchsize: int
+    opt_name: str
+    l2_sum_lambda: float
+    l2_mul_lambda: float
+    wn: Union[float, Literal["default"], None]
+    seed: int
+    depth_normalization: bool
+    features_normalization: Union[Literal["f_out"], None]
+    batch_norm: bool
+    bias: bool
+
+
+class Trial(BaseModel):
+    index: int
+    id: str
+    label: str
+    params: TrialParams
+
+    @property
+    def key(self) -> str:
+        """A hash of the parameters: the same trial in any sweep has the same key."""
+        blob = json.dumps(self.params.model_dump(), sort_keys=True)
+        return hashlib.sha1(blob.encode()).hexdigest()[:8]
+
+
+def penalty_settings(cfg: SweepConfig) -> list[tuple[ExpType, float, float]]:
+    """(type, sum weight, mul weight) per penalty setting, SPEC §2's rule."""
+    out: list[tuple[ExpType, float, float]] = []
+    out += [("Summation", v, 0.0) for v in _unique(cfg.l2_sum_lambda) if v != 0]
+    out += [("Multiplication", 0.0, v) for v in _unique(cfg.l2_mul_lambda) if v != 0]
+    wants_none = 0 in cfg.l2_sum_lambda or 0 in cfg.l2_mul_lambda or not out
+    if wants_none:
+        out.append(("No_Regularization", 0.0, 0.0))
+    return out
+
+
+def _unique(values: list) -> list:
+    seen: list = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+def _grid(cfg: SweepConfig) -> list[TrialParams]:
+    axes = {k: _unique(getattr(cfg, k)) for k in SWEPT_KEYS if k != "penalty"}
+    axes["penalty"] = penalty_settings(cfg)
+    combos = itertools.product(*(axes[k] for k in SWEPT_KEYS))
+    params = []
+    for combo in combos:
+        values = dict(zip(SWEPT_KEYS, combo))
+        exp_type, s, m = values.pop("penalty")
+        params.append(TrialParams(exp_type=exp_type, l2_sum_lambda=s, l2_mul_lambda=m, **values))
+    return params
+
+
+def count_trials(cfg: SweepConfig) -> int:
+    """Number of trials without building them (the TUI's live preview)."""
+    n = len(penalty_settings(cfg))
+    for k in SWEPT_KEYS:
+        if k != "penalty":
+            n *= len(_unique(getattr(cfg, k)))
+    if cfg.search.method == "random":
+        n = min(n, cfg.search.n_trials or n)
+    return n
+
+
+def varied_keys(params: list[TrialParams]) -> list[str]:
+    """The parameters that take more than one value across the sweep."""
+    if not params:
+        return []
+    fields = [f for f in TrialParams.model_fields if f != "exp_type"]
+    return [f for f in fields if len({json.dumps(getattr(p, f)) for p in params}) > 1]
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def make_label(p: TrialParams, varied: list[str]) -> str:
+    """A short human label naming only what varies, e.g. `sum=0.001 lr=0.01 wn=0.9`."""
+    parts: list[str] = []
+    if p.exp_type == "Summation":
+        parts.append(f"sum={_fmt(p.l2_sum_lambda)}")
+    elif p.exp_type == "Multiplication":
+        parts.append(f"mul={_fmt(p.l2_mul_lambda)}")
+    elif {"l2_sum_lambda", "l2_mul_lambda"} & set(varied):
+        parts.append("no-reg")
+    for key in varied:
+        if key not in ("l2_sum_lambda", "l2_mul_lambda"):
+            parts.append(f"{_SHORT[key]}={_fmt(getattr(p, key))}")
+    return " ".join(parts) or "single trial"
+
+
+def build_trials(cfg: SweepConfig) -> list[Trial]:
+    """The sweep's trials in a stable order; ids are `t000`, `t001`, ..."""
+    params = _grid(cfg)
+    if cfg.search.method == "random":
+        rng = random.Random(cfg.search.seed)
+        n = min(cfg.search.n_trials or len(params), len(params))
+        picked = sorted(rng.sample(range(len(params)), n))
+        params = [params[i] for i in picked]
+    varied = varied_keys(params)
+    return [
+        Trial(index=i, id=f"t{i:03d}", label=make_label(p, varied), params=p)
+        for i, p in enumerate(params)
+    ]

@@ -1,0 +1,1 @@
+"""sweepdeck TUI (Textual). Never imports torch, so it starts instantly."""
