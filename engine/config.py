@@ -105,23 +105,40 @@ class DatasetConfig(BaseModel):
 
     name: DatasetName = "cifar10"
     root: str = "data"
-    # Two classes give the paper's ±1 / MSE task (first → −1, second → +1);
-    # null gives every class with cross-entropy.
-    classes: Annotated[Union[list[int], None], BeforeValidator(_as_none)] = [3, 4]
+    # Two classes give the paper's ±1 / MSE task (first → −1, second → +1); more,
+    # or "all", give a multi-class task with cross-entropy. Unset: the dataset's
+    # default pair (SPEC §3's cat/deer for CIFAR-10), every class for imagefolder.
+    classes: Union[list[int], Literal["all"], None] = None
     n_train: Union[PositiveInt, None] = 10_000
     n_test: Union[PositiveInt, None] = 2_000
     download: Bool = False
+    seed: int = 0  # generated data (shapes) and the label-noise draw
+
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _classes_none(cls, v: Any) -> Any:
+        return _as_none(v)
 
     @field_validator("classes")
     @classmethod
-    def _two_or_more_distinct(cls, v: list[int] | None) -> list[int] | None:
-        if v is not None and (len(v) < 2 or len(set(v)) != len(v)):
-            raise ValueError("needs at least two distinct class indices, or null for all classes")
+    def _two_or_more_distinct(cls, v: Any) -> Any:
+        if isinstance(v, list) and (len(v) < 2 or len(set(v)) != len(v) or min(v) < 0):
+            raise ValueError('needs at least two distinct class indices ≥ 0, or "all"')
         return v
+
+    def resolved_classes(self) -> list[int] | Literal["all"]:
+        """The classes actually used: the given ones, or the dataset's default."""
+        if self.classes is not None:
+            return self.classes
+        return DEFAULT_CLASSES.get(self.name, "all")
 
     @property
     def binary(self) -> bool:
-        return self.classes is not None and len(self.classes) == 2
+        classes = self.resolved_classes()
+        return classes != "all" and len(classes) == 2
+
+
+DEFAULT_CLASSES: dict[str, list[int]] = {"cifar10": [3, 4], "shapes": [0, 1], "mnist": [3, 5], "fashion_mnist": [0, 6]}
 
 
 class ModelConfig(BaseModel):

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-TrialStatus = Literal["completed", "diverged", "failed", "interrupted"]
+TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]
 RunStatus = Literal["completed", "interrupted", "failed"]
 
 

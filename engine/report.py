@@ -1,0 +1,1 @@
+"""Placeholder: the report (issue 3) is being written. See engine/analysis/."""
