@@ -1,0 +1,789 @@
+"""Placeholders and the number checker: every number in a report must be in the facts.
+
+`fill_placeholders` replaces `{{best.test_acc_best}}`-style names with the fact's
+value as reports show it (89.15%); unknown names become a visible marker and are
+listed, never left raw.
+
+`verify` reads Markdown and checks every literal number against the fact sheet:
+
+- what the number is about comes from the words around it (same clause first, then
+  the rest of the sentence, then the column header for a table cell): the metric
+  (accuracy, loss, gap, margin, epochs/s, epoch, duration), the split (train/test),
+  the trial (`t007`, "trial 7", or parameters that single trials out, e.g.
+  "Summation with sum=0.001"), a superlative ("the best", "highest") or a rank;
+- it must equal one of the matching facts, within the rounding shown (87.1% matches
+  0.87083), in % or fraction form (0.871 matches 87.08%);
+- the split and metric named next to it must be the fact's: a train accuracy quoted
+  as a test accuracy is a mismatch, so is the best test accuracy credited to a trial
+  that is not the best, or a trial placed at a rank it does not hold;
+- a number with no recognisable context must still appear somewhere in the data.
+
+Numbers in code blocks, identifiers (t007, CIFAR-10), list markers, "top 3" and
+parameter values in the Recommendations section (which propose new values) are not
+checked. Numbers written by parameter names elsewhere must be values the sweep used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from engine.analysis.facts import EXP_TYPES, Fact, FactSheet, format_param, normalize_name
+
+# --- placeholders ------------------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]{1,120}?)\s*\}\}")
+UNKNOWN_MARK = "[unknown fact: {name}]"
+
+
+@dataclass
+class FillResult:
+    text: str
+    n_filled: int = 0
+    unknown: list[str] = field(default_factory=list)
+
+
+def fill_placeholders(text: str, fs: FactSheet) -> FillResult:
+    res = FillResult(text="")
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1).strip()
+        fact = fs.fact(name)
+        if fact is None:
+            res.unknown.append(name)
+            return UNKNOWN_MARK.format(name=_safe(name))
+        res.n_filled += 1
+        return fact.display()
+
+    out = PLACEHOLDER.sub(repl, text)
+    # a brace pair that is not a well-formed placeholder is never left raw either
+    def stray(m: re.Match[str]) -> str:
+        res.unknown.append(m.group(0))
+        return UNKNOWN_MARK.format(name=_safe(m.group(0).strip("{} ")))
+
+    out = re.sub(r"\{\{[^\n]{0,120}?(?:\}\}?|$)|\{\{", stray, out, flags=re.M)
+    res.text = out
+    return res
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.\-:|]", "", name)[:80] or "?"
+
+
+class StreamFiller:
+    """Fills placeholders in a stream of chunks: text is passed on as soon as no
+    unfinished `{{...` could still be open in it."""
+
+    def __init__(self, fs: FactSheet):
+        self.fs = fs
+        self.buf = ""
+        self.n_filled = 0
+        self.unknown: list[str] = []
+
+    def feed(self, chunk: str) -> str:
+        self.buf += chunk
+        cut = self._safe_cut()
+        out, self.buf = self.buf[:cut], self.buf[cut:]
+        return self._fill(out)
+
+    def finish(self) -> str:
+        out, self.buf = self.buf, ""
+        return self._fill(out)
+
+    def _safe_cut(self) -> int:
+        i = self.buf.rfind("{")
+        if i < 0:
+            return len(self.buf)
+        j = self.buf.find("}}", i)
+        if j >= 0:
+            return len(self.buf)
+        start = self.buf.rfind("{{")
+        start = start if start >= 0 and start >= len(self.buf) - 130 else i
+        if len(self.buf) - start > 130:  # not a placeholder after all
+            return len(self.buf)
+        return start
+
+    def _fill(self, text: str) -> str:
+        if not text:
+            return ""
+        r = fill_placeholders(text, self.fs)
+        self.n_filled += r.n_filled
+        self.unknown += r.unknown
+        return r.text
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+@dataclass
+class Mismatch:
+    number: str        # as written, e.g. "87.08%"
+    quote: str         # the sentence or table row around it
+    reason: str        # what is wrong
+    data_says: str     # what the fact sheet holds instead
+    line: int          # 1-based line in the checked text
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class VerifyResult:
+    n_checked: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    n_skipped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+# --- vocabulary -----------------------------------------------------------------------------------
+
+_W = r"(?<![A-Za-z])"
+SPLIT_WORDS = [
+    ("test", re.compile(_W + r"(test(?:ing)?|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
+    ("train", re.compile(_W + r"(train(?:ing)?|fit(?:ting)? the training)(?![A-Za-z])", re.I)),
+]
+METRIC_WORDS = [
+    ("eps", re.compile(r"epochs?\s*/\s*s(?:ec)?\b|epochs? per second|throughput", re.I)),
+    ("margin", re.compile(_W + r"margins?(?![A-Za-z])", re.I)),
+    ("gap", re.compile(_W + r"(gap|generali[sz]ation gap|difference|spread|range|ahead|behind|lead)(?![A-Za-z])", re.I)),
+    ("loss", re.compile(_W + r"(loss(?:es)?|mse|cross[- ]entropy)(?![A-Za-z])", re.I)),
+    ("acc", re.compile(_W + r"(acc(?:uracy|uracies)?|acc_\w+)(?![A-Za-z])", re.I)),
+]
+STAT_WORDS = [
+    ("mean", re.compile(_W + r"(mean|average|avg|on average|typical(?:ly)?)(?![A-Za-z])", re.I)),
+    ("final", re.compile(_W + r"(final|last|end(?:ed|ing)?|at the end|finish(?:ed)?)(?![A-Za-z])", re.I)),
+    ("best", re.compile(_W + r"(best|peak(?:ed)?|max(?:imum)?|highest|top)(?![A-Za-z])", re.I)),
+]
+GLOBAL_SUPERLATIVE = re.compile(
+    r"(?<!its )(?<!their )(?<!'s )(?<!’s )\b(highest|best[- ]performing|top[- ]performing|winner|winning|"
+    r"won|ranked first|rank(?:ed)? #?1\b|#1\b|top[- ]1\b|overall best|best overall|the best|strongest|"
+    r"best (?:trial|run|result|configuration|config|model|experiment|setting|combination)|leads?|leader)\b",
+    re.I,
+)
+PER_TRIAL_BEST = re.compile(r"\b(its|their|'s|’s)\s+(own\s+)?(best|peak|highest|maximum)\b", re.I)
+RANK_WORDS = re.compile(
+    r"(?:\brank(?:ed|s)?\s*#?\s*(\d+)\b|#(\d+)\b|\b(\d+)(?:st|nd|rd|th)\b(?!\s*epoch)|"
+    r"\b(first|second|third|fourth|fifth)(?:\s+place|\s+best|\s+overall)?\b)", re.I)
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+TRIAL_ID = re.compile(r"\bt(\d{3,})\b")
+TRIAL_REF = re.compile(r"\b(?:trial|exp(?:eriment)?|run)\s*#?\s*(\d+)\b", re.I)
+TYPE_WORDS = {t: re.compile(r"\b" + t.replace("_", r"[_ ]?") + r"\b", re.I) for t in EXP_TYPES}
+TYPE_WORDS["No_Regularization"] = re.compile(r"\b(no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg)\b", re.I)
+
+# parameter names as reports write them → the trial column
+PARAM_ALIASES = [
+    ("l2_sum_lambda", r"l2_sum_lambda|sum(?:mation)?[ _]?(?:lambda|λ|weight)|λ_?sum|lambda_?sum|sum"),
+    ("l2_mul_lambda", r"l2_mul_lambda|mul(?:tiplication)?[ _]?(?:lambda|λ|weight)|λ_?mul|lambda_?mul|mul"),
+    ("lr", r"lr|learning[ _]rates?"),
+    ("batchsize", r"batch[ _]?sizes?|bs"),
+    ("wn", r"wn|weight[ -]norm(?:ali[sz]ation)?(?:\s+gain)?|g0"),
+    ("seed", r"seeds?"),
+    ("n_epochs", r"n_epochs|epochs? budget"),
+    ("lr_min", r"lr_min"),
+    ("lambda", r"lambda|λ|penalty weight|regulari[sz]ation (?:weight|strength)"),
+]
+_PARAM_TAIL = re.compile(
+    r"(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
+    r"\s*(?:=|:|≈|∈|\bof\b|\bis\b|\bin\b|\bat\b|\bto\b|→|->|from)?\s*[\[{(]?\s*[\"']?\s*$",
+    re.I,
+)
+_PARAM_ANY = re.compile(
+    r"\b(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES if k not in ("lambda",)) + r")"
+    r"\s*(?:=|:)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
+    re.I,
+)
+
+NUMBER = re.compile(
+    r"(?P<sign>[-+−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+    r"(?P<unit>\s?%|\s?pp\b|\s?percentage points?\b|\s?(?:s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b"
+    r"|\s?epochs?\s*/\s*s\b)?"
+)
+BOUNDARY = re.compile(r"[,;:)\]]|\s(?:and|but|while|whereas|vs\.?|versus|compared(?: with| to)?|than|against|"
+                      r"whilst|though|although|yet|after|before)\s", re.I)
+DURATION_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min": 60, "mins": 60, "minute": 60,
+                  "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
+PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|narrow|explore|add|next sweep|"
+                      r"next run|next experiment|could|should|would|might|instead of|increase|decrease|raise|lower)\b", re.I)
+RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
+SKIP_HEADING = re.compile(r"fact[- ]check|^charts?\b", re.I)
+
+
+# --- context of one number ------------------------------------------------------------------------
+
+@dataclass
+class Ctx:
+    metric: Optional[str] = None
+    split: Optional[str] = None
+    stat: Optional[str] = None
+    trials: Optional[set[str]] = None      # explicit or implied by named parameters
+    explicit_trial: bool = False
+    param: Optional[str] = None
+    superlative: bool = False
+    rank: Optional[int] = None
+    types: set[str] = field(default_factory=set)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def _last(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
+    best, where = None, -1
+    for key, pat in patterns:
+        for m in pat.finditer(text):
+            if m.start() >= where:
+                best, where = key, m.start()
+    return best
+
+
+def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
+    best, where = None, 10**9
+    for key, pat in patterns:
+        m = pat.search(text)
+        if m and m.start() < where:
+            best, where = key, m.start()
+    return best
+
+
+class Verifier:
+    def __init__(self, fs: FactSheet):
+        self.fs = fs
+        self.by_trial: dict[str, list[Fact]] = {}
+        self.nontrial: list[Fact] = []
+        for f in fs.facts.values():
+            if f.metric in ("text",):
+                continue
+            if f.name.startswith("trial."):
+                self.by_trial.setdefault(f.trial or "", []).append(f)
+            elif not f.name.startswith(("best.", "top.", "best_train.", "type.")) or f.name.endswith(("_mean", "n_trials")):
+                self.nontrial.append(f)
+        self.all_facts = [f for f in fs.facts.values() if f.metric != "text"]
+        self.trial_ids = set(fs.trials.index)
+        self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
+        self.param_values: dict[str, set[str]] = {}
+        for key in ["lr", "batchsize", "l2_sum_lambda", "l2_mul_lambda", "wn", "seed"]:
+            self.param_values[key] = {format_param(_nn(v)) for v in fs.trials[key].tolist()}
+        self.param_values["lambda"] = self.param_values["l2_sum_lambda"] | self.param_values["l2_mul_lambda"]
+        self.param_values["n_epochs"] = {str(fs.n_epochs)}
+        self.param_values["lr_min"] = {format_param(fs.config.get("lr_min", 0.003))}
+        self.known_numbers = _numbers_in(fs.config) | _numbers_in(fs.dataset) | _numbers_in(fs.model)
+        self.ranked = list(fs.ranked.index)
+
+    # -- entry point ------------------------------------------------------------------------------
+    def verify(self, text: str) -> VerifyResult:
+        res = VerifyResult()
+        lines = text.split("\n")
+        in_code = False
+        section = ""
+        header: Optional[list[str]] = None
+        for lineno, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if stripped.startswith("```") or stripped.startswith("~~~"):
+                in_code = not in_code
+                continue
+            if in_code:
+                continue
+            if stripped.startswith("#"):
+                section = stripped.lstrip("#").strip()
+                header = None
+                continue
+            if SKIP_HEADING.search(section):
+                continue
+            recommend = bool(RECOMMEND_HEADING.search(section))
+            if stripped.startswith("|"):
+                cells = [c.strip() for c in stripped.strip("|").split("|")]
+                if all(re.fullmatch(r":?-{2,}:?", c) or c == "" for c in cells):
+                    continue  # separator row
+                nxt = lines[lineno].strip() if lineno < len(lines) else ""
+                if header is None and re.fullmatch(r"\|?\s*:?-{2,}.*", nxt):
+                    header = cells
+                    continue
+                self._table_row(cells, header or [], line, lineno, recommend, res)
+                continue
+            header = None
+            if stripped.startswith(">") and "fact" in stripped.lower() and "check" in stripped.lower():
+                continue
+            self._prose(_prose_text(line), line, lineno, recommend, res)
+        return res
+
+    # -- prose ---------------------------------------------------------------------------------------
+    def _prose(self, text: str, raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+        for sent in _sentences(text):
+            toks = list(_numbers(sent))
+            prev: Optional[Ctx] = None
+            prev_end = 0
+            for k, m in enumerate(toks):
+                nxt_start = toks[k + 1].start() if k + 1 < len(toks) else len(sent)
+                left = sent[prev_end:m.start()]
+                right = sent[m.end():nxt_start]
+                ctx = self._context(sent, left, right, prev, sent[:m.start()])
+                prev, prev_end = ctx, m.end()
+                self._check(m, ctx, sent, lineno, recommend, res)
+
+    def _table_row(self, cells: list[str], header: list[str], raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+        row_text = " | ".join(cells)
+        row_trials = self._trials_in(row_text)
+        row_param_trials, row_params = self._trials_from_params(row_text)
+        for ci, cell in enumerate(cells):
+            head = header[ci] if ci < len(header) else ""
+            if re.fullmatch(r"(rank|#|pos(ition)?|place)\.?", head.strip(), re.I):
+                m = re.fullmatch(r"#?\s*(\d+)\.?", cell.strip())
+                if m and row_trials and len(row_trials) == 1:
+                    res.n_checked += 1
+                    self._check_rank(int(m.group(1)), next(iter(row_trials)), cell, row_text, lineno, res)
+                continue
+            head_param = _param_name(head + " =")
+            for m in _numbers(cell):
+                left = cell[:m.start()]
+                right = cell[m.end():]
+                ctx = self._context(cell, left, right, None, left)
+                hctx = self._context(head, head, "", None, head)
+                if head_param and not ctx.metric:
+                    ctx.param = ctx.param or head_param
+                for attr in ("metric", "split", "stat"):
+                    if getattr(ctx, attr) is None:
+                        setattr(ctx, attr, getattr(hctx, attr))
+                if not ctx.superlative and hctx.superlative:
+                    ctx.superlative = True
+                if not ctx.explicit_trial:
+                    if row_trials:
+                        ctx.trials, ctx.explicit_trial = set(row_trials), True
+                    elif row_param_trials is not None:
+                        ctx.trials = row_param_trials
+                        ctx.explicit_trial = len(row_param_trials) == 1
+                        ctx.params = row_params
+                ctx.types |= {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
+                # a number in a column that names a parameter is that parameter's value
+                self._check(m, ctx, f"| {row_text} |", lineno, recommend, res, table_head=head)
+
+    # -- context --------------------------------------------------------------------------------------
+    def _context(self, sent: str, left: str, right: str, prev: Optional[Ctx], before: str) -> Ctx:
+        ctx = Ctx()
+        lb = [m.end() for m in BOUNDARY.finditer(left)]
+        left_clause = left[lb[-1]:] if lb else left
+        rb = BOUNDARY.search(right)
+        right_clause = right[:rb.start()] if rb else right
+        right_clause = right_clause[:60]
+        ptail = _param_name(left)
+        if ptail:
+            ctx.param = ptail
+        for attr, pats in (("split", SPLIT_WORDS), ("metric", METRIC_WORDS), ("stat", STAT_WORDS)):
+            v = _last(pats, left_clause) or _first(pats, right_clause) or _last(pats, left)
+            if v is None and prev is not None and not ptail:
+                v = getattr(prev, attr)
+            setattr(ctx, attr, v)
+        if ctx.param and ptail:
+            ctx.metric = None
+        elif prev is not None and prev.param and not left.strip(" ,/–-") or (
+                prev is not None and prev.param and re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
+            ctx.param, ctx.metric = prev.param, None
+        # trials: explicit ids first
+        found = self._trials_in(left_clause) or self._trials_in(right_clause) or self._trials_in(left)
+        if found:
+            ctx.trials, ctx.explicit_trial = found, len(found) == 1
+        else:
+            pt, params = self._trials_from_params(sent)
+            if pt is not None:
+                ctx.trials, ctx.explicit_trial, ctx.params = pt, len(pt) == 1, params
+            elif prev is not None and prev.trials is not None and not re.search(
+                    r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I):
+                ctx.trials, ctx.explicit_trial = prev.trials, False
+        ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
+        scope = left_clause + " " + right_clause
+        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(before if not lb else before[-len(left) - 80:])) \
+            and not PER_TRIAL_BEST.search(left_clause)
+        if ctx.superlative and ctx.stat is None:
+            ctx.stat = "best"
+        for m in RANK_WORDS.finditer(scope):
+            g = [x for x in m.groups() if x]
+            if g:
+                ctx.rank = ORDINALS.get(g[0].lower()) or (int(g[0]) if g[0].isdigit() else None)
+        return ctx
+
+    def _trials_in(self, text: str) -> Optional[set[str]]:
+        ids = {f"t{int(m.group(1)):03d}" for m in TRIAL_ID.finditer(text)}
+        ids |= {self.index_to_id[int(m.group(1))] for m in TRIAL_REF.finditer(text) if int(m.group(1)) in self.index_to_id}
+        ids &= self.trial_ids
+        return ids or None
+
+    def _trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
+        named: dict[str, str] = {}
+        for m in _PARAM_ANY.finditer(text):
+            key = next(k for k, v in m.groupdict().items() if v and k != "val")
+            if key in ("n_epochs", "lr_min"):
+                continue
+            named[key] = m.group("val")
+        types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
+        if not named:
+            return None, {}
+        df = self.fs.trials
+        mask = [True] * len(df)
+        for key, val in named.items():
+            col = df[key].map(lambda v: format_param(_nn(v)).lower())
+            want = format_param(_num_or(val)).lower()
+            mask = [a and b for a, b in zip(mask, (col == want).tolist())]
+        if len(types) == 1:
+            mask = [a and b for a, b in zip(mask, (df["exp_type"] == next(iter(types))).tolist())]
+        ids = {tid for tid, ok in zip(df.index, mask) if ok}
+        if not ids or len(ids) == len(df):
+            return None, named
+        return ids, named
+
+    # -- checks ---------------------------------------------------------------------------------------
+    def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool,
+               res: VerifyResult, table_head: str = "") -> None:
+        raw = m.group(0).strip()
+        num = m.group("num").replace(",", "")
+        unit = (m.group("unit") or "").strip().lower()
+        try:
+            x = float(num)
+        except ValueError:
+            res.n_skipped += 1
+            return
+        sign = m.group("sign")
+        if sign in ("-", "−"):
+            x = -x
+        dec = len(num.split(".")[1]) if "." in num and "e" not in num.lower() else 0
+        tol = 0.5 * 10 ** (-dec) * (1 + 1e-6) + 1e-12
+        pct = unit == "%" or unit.startswith("perc") and False
+        pp = unit in ("pp",) or unit.startswith("percentage")
+        if unit == "%":
+            pct = True
+        if ctx.param and not pct and not pp:
+            if recommend or PROPOSAL.search(quote):
+                res.n_skipped += 1
+                return
+            res.n_checked += 1
+            values = self.param_values.get(ctx.param, set())
+            if not any(_close(x, _num_or(v), tol) for v in values if _is_num(v)):
+                self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
+                           f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
+            return
+        if unit.rstrip("s") in ("epoch",) or "/" in unit:
+            ctx.metric = "eps"
+        if unit in DURATION_UNITS:
+            ctx.metric = "duration"
+        if ctx.rank is not None and ctx.explicit_trial and ctx.metric is None and not pct and dec == 0 and x == ctx.rank:
+            res.n_checked += 1
+            self._check_rank(ctx.rank, next(iter(ctx.trials or [])), raw, quote, lineno, res)
+            return
+        # trial numbers, list markers, small counts and years carry no claim that can be checked
+        if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
+            res.n_skipped += 1
+            return
+        res.n_checked += 1
+        if ctx.metric is None and (pct or pp):
+            ctx.metric = "gap" if pp else None
+        if ctx.metric is None:
+            if re.search(r"\bepochs?\b", quote[m.end():m.end() + 12] if False else "", re.I):
+                pass
+            self._nowhere(x, dec, tol, pct, raw, ctx, quote, lineno, res)
+            return
+        if ctx.metric == "acc" and pp:
+            ctx.metric = "gap"
+        self._metric_check(x, tol, pct, pp, unit, raw, ctx, quote, lineno, res)
+        if ctx.rank is not None and ctx.explicit_trial and ctx.trials:
+            self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res, count=False)
+
+    def _candidates(self, ctx: Ctx, strict_split: bool = True) -> list[Fact]:
+        if ctx.trials is not None:
+            facts = [f for t in ctx.trials for f in self.by_trial.get(t, [])]
+            if not ctx.explicit_trial or ctx.params:
+                facts += self._group_facts(ctx)
+        else:
+            facts = list(self.all_facts)
+        metric = ctx.metric
+        out = []
+        for f in facts:
+            if metric == "loss" and f.metric not in ("loss", "change"):
+                continue
+            if metric == "gap" and f.metric != "gap":
+                continue
+            if metric not in ("loss", "gap") and f.metric != metric:
+                continue
+            if ctx.split and f.split and f.split != ctx.split and f.metric in ("acc", "loss", "change"):
+                continue
+            out.append(f)
+        return out
+
+    def _group_facts(self, ctx: Ctx) -> list[Fact]:
+        out = []
+        for key, val in ctx.params.items():
+            want = format_param(_num_or(val))
+            out += [f for n, f in self.fs.facts.items() if n.startswith(f"sens.{key}.{want}.") and f.metric != "text"]
+        for t in ctx.types:
+            out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
+        return out
+
+    def _metric_check(self, x: float, tol: float, pct: bool, pp: bool, unit: str, raw: str, ctx: Ctx,
+                      quote: str, lineno: int, res: VerifyResult) -> None:
+        if ctx.metric == "acc" and ctx.split is None:
+            ctx.split = "test"  # an unqualified "accuracy" in a sweep report is a test accuracy
+        cands = self._candidates(ctx)
+        if ctx.metric == "epoch":
+            if ctx.explicit_trial and ctx.stat == "best":
+                cands = [f for f in cands if f.name.endswith("test_acc_best_epoch")]
+            elif 1 <= x <= max(self.fs.n_epochs, 1) and x == int(x):
+                return
+        if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial:
+            cands = self._superlative_cands(ctx)
+        matched = [f for f in cands if self._match(f, x, tol, pct, pp, unit)]
+        if matched:
+            if ctx.superlative and ctx.metric == "acc" and ctx.explicit_trial and ctx.trials:
+                self._check_top(next(iter(ctx.trials)), ctx, raw, quote, lineno, res)
+            return
+        if ctx.trials is not None and not ctx.explicit_trial and not ctx.params:
+            # the trial was only inherited from an earlier clause: a statement about the sweep is fine
+            loose = Ctx(metric=ctx.metric, split=ctx.split, stat=ctx.stat)
+            if any(self._match(f, x, tol, pct, pp, unit) for f in self._candidates(loose)):
+                return
+        if ctx.metric == "gap" and self._is_difference(x, tol, quote):
+            return
+        self._flag(res, raw, quote, lineno, self._what(ctx, raw), self._data_says(ctx, cands, x, tol, pct, pp, unit))
+
+    def _superlative_cands(self, ctx: Ctx) -> list[Fact]:
+        facts = self.fs.facts
+        names = []
+        split = ctx.split or "test"
+        stats = [ctx.stat] if ctx.stat in ("best", "final") else ["best", "final"]
+        if ctx.stat == "mean":
+            stats = ["mean"]
+        for typ in (ctx.types if len(ctx.types) == 1 else []):
+            names += [f"type.{typ}.{split}_acc_{s}" for s in stats]
+        for key, val in ctx.params.items():
+            names.append(f"sens.{key}.{format_param(_num_or(val))}.test_acc_best_max")
+        if not names or len(ctx.types) != 1:
+            if split == "train":
+                names += [f"best_train.train_acc_{s}" for s in stats]
+            else:
+                names += [f"best.test_acc_{s}" for s in stats]
+                if "final" in stats:
+                    best_final = self.fs.trials["test_acc_final"].max()
+                    names += [n for n, f in facts.items() if n.endswith(".test_acc_final") and f.value == best_final]
+        if ctx.stat == "mean":
+            names += [n for n in facts if n.endswith("_mean") and "acc" in n]
+        return [facts[n] for n in names if n in facts]
+
+    def _match(self, f: Fact, x: float, tol: float, pct: bool, pp: bool, unit: str) -> bool:
+        v = f.value
+        if not isinstance(v, (int, float)):
+            return False
+        if f.metric in ("acc", "gap", "change"):
+            if pct or pp:
+                return _close(abs(x), abs(v * 100), tol) if f.metric == "change" else _close(x, v * 100, tol)
+            if abs(x) <= 1.0:
+                return _close(x, v, tol) or _close(x, v * 100, tol)
+            return _close(x, v * 100, tol) or (f.metric == "change" and _close(abs(x), abs(v * 100), tol))
+        if f.metric == "duration":
+            scale = DURATION_UNITS.get(unit, 1)
+            return _close(x * scale, v, tol * scale) or any(_close(x * s, v, tol * s) for s in (1, 60, 3600))
+        return _close(x, v, tol)
+
+    def _is_difference(self, x: float, tol: float, quote: str) -> bool:
+        """A gap quoted as the difference of two accuracies named in the same sentence."""
+        vals = []
+        for m in _numbers(quote):
+            if (m.group("unit") or "").strip() == "%":
+                try:
+                    vals.append(float(m.group("num").replace(",", "")))
+                except ValueError:
+                    pass
+        trials = self._trials_in(quote) or set()
+        for t in trials:
+            vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
+        return any(_close(abs(a - b), x, tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
+
+    def _nowhere(self, x: float, dec: int, tol: float, pct: bool, raw: str, ctx: Ctx, quote: str,
+                 lineno: int, res: VerifyResult) -> None:
+        for f in self.all_facts:
+            if self._match(f, x, tol, pct, False, ""):
+                return
+        if not pct:
+            for vals in self.param_values.values():
+                if any(_close(x, _num_or(v), tol) for v in vals if _is_num(v)):
+                    return
+            if any(_close(x, k, tol) for k in self.known_numbers):
+                return
+        self._flag(res, raw, quote, lineno, f"{raw} appears nowhere in the recorded results",
+                   "no fact, parameter or config value has this value")
+
+    def _check_rank(self, rank: int, tid: str, raw: str, quote: str, lineno: int, res: VerifyResult, count: bool = True) -> None:
+        if tid not in self.ranked:
+            self._flag(res, raw, quote, lineno, f"rank {rank} given to {tid}, which has no results", "")
+            return
+        actual = self.ranked.index(tid) + 1
+        if actual != rank:
+            who = self.ranked[rank - 1] if 0 < rank <= len(self.ranked) else None
+            self._flag(res, raw, quote, lineno, f"{tid} is placed at rank {rank}",
+                       f"{tid} ranks {actual} by best test accuracy"
+                       + (f"; rank {rank} is {who} ({self.fs.facts[f'trial.{who}.test_acc_best'].display()})" if who else ""))
+
+    def _check_top(self, tid: str, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        if len(ctx.types) == 1:
+            typ = next(iter(ctx.types))
+            best = self.fs.best_per_type.get(typ)
+            if best is None or best == tid:
+                return
+            # a sentence naming the type and the trial may be about the overall best
+            if self.ranked and self.ranked[0] == tid:
+                return
+            self._flag(res, raw, quote, lineno, f"{tid} is called the best {typ} trial",
+                       f"the best {typ} trial is {best} ({self.fs.facts[f'trial.{best}.test_acc_best'].display()} best test accuracy)")
+            return
+        if ctx.params:
+            for key, val in ctx.params.items():
+                f = self.fs.facts.get(f"sens.{key}.{format_param(_num_or(val))}.best_trial")
+                if f is not None and f.value == tid:
+                    return
+        if self.ranked and self.ranked[0] != tid:
+            best = self.ranked[0]
+            self._flag(res, raw, quote, lineno, f"{tid} is called the best trial",
+                       f"the best trial is {best} with best test accuracy {self.fs.facts[f'trial.{best}.test_acc_best'].display()}; "
+                       f"{tid} ranks {self.ranked.index(tid) + 1}" if tid in self.ranked else "")
+
+    def _what(self, ctx: Ctx, raw: str) -> str:
+        parts = []
+        if ctx.superlative:
+            parts.append("best")
+        if ctx.split:
+            parts.append(ctx.split)
+        parts.append({"acc": "accuracy", "eps": "epochs/s"}.get(ctx.metric or "", ctx.metric or "value"))
+        who = ""
+        if ctx.trials and ctx.explicit_trial:
+            who = f" of {next(iter(ctx.trials))}"
+        elif ctx.params:
+            who = " for " + ", ".join(f"{k}={v}" for k, v in ctx.params.items())
+        return f"{raw} quoted as {' '.join(parts)}{who}, which the data does not hold"
+
+    def _data_says(self, ctx: Ctx, cands: list[Fact], x: float, tol: float, pct: bool, pp: bool, unit: str) -> str:
+        said = []
+        # what the number really is, when it is some other fact (a train accuracy, another trial)
+        really = [f for f in self.all_facts if self._match(f, x, tol, pct, pp, unit) and not f.name.startswith(("best", "top.", "type.", "sens."))]
+        expected = sorted(cands, key=lambda f: (f.trial or "", f.name))[:4]
+        if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial and "best.test_acc_best" in self.fs.facts:
+            expected = [self.fs.facts["best.test_acc_best"]]
+            said.append(f"the best test accuracy is {expected[0].display()} ({self.fs.top[0]})")
+        elif expected:
+            said.append("; ".join(f"{_short(f)} = {f.display()}" for f in expected))
+        if really:
+            said.append(f"{raw_value(x, pct)} is " + ", ".join(f"{_short(f)}" for f in really[:3]))
+        return "; ".join(said) or "no matching fact"
+
+    def _flag(self, res: VerifyResult, raw: str, quote: str, lineno: int, reason: str, data_says: str) -> None:
+        q = quote.strip()
+        if len(q) > 220:
+            i = q.find(raw)
+            lo = max(0, i - 100)
+            q = ("…" if lo else "") + q[lo:lo + 200] + "…"
+        res.mismatches.append(Mismatch(number=raw, quote=q, reason=reason, data_says=data_says, line=lineno))
+
+
+def verify(text: str, fs: FactSheet) -> VerifyResult:
+    return Verifier(fs).verify(text)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def _short(f: Fact) -> str:
+    if f.name.startswith("trial."):
+        _, tid, fld = f.name.split(".", 2)
+        return f"{fld} of {tid}"
+    return f.name
+
+
+def raw_value(x: float, pct: bool) -> str:
+    return f"{x:g}%" if pct else f"{x:g}"
+
+
+def _nn(v: Any) -> Any:
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def _is_num(v: Any) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _num_or(v: Any) -> Any:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        if isinstance(v, str) and v.lower() in ("true", "false"):
+            return v.lower() == "true"
+        return v
+
+
+def _close(a: float, b: Any, tol: float) -> bool:
+    try:
+        return abs(float(a) - float(b)) <= tol + 1e-9 * max(1.0, abs(float(b)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _numbers_in(obj: Any) -> set[float]:
+    out: set[float] = set()
+    if isinstance(obj, dict):
+        for v in obj.values():
+            out |= _numbers_in(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            out |= _numbers_in(v)
+    elif isinstance(obj, bool):
+        pass
+    elif isinstance(obj, (int, float)):
+        out.add(float(obj))
+    elif isinstance(obj, str):
+        out |= {float(m.replace(",", "")) for m in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", obj)}
+    return out
+
+
+def _param_name(left: str) -> Optional[str]:
+    m = _PARAM_TAIL.search(left[-60:])
+    if not m:
+        return None
+    key = next((k for k, v in m.groupdict().items() if v), None)
+    if key in ("l2_sum_lambda", "l2_mul_lambda") and m.group(0).strip().lower().startswith(("sum ", "mul ")) and "=" not in m.group(0):
+        # "sum 0.001" is a label; "Summation accuracy" is not a parameter
+        pass
+    return key
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_CODE = re.compile(r"`([^`]*)`")
+
+
+def _prose_text(line: str) -> str:
+    line = _LINK.sub(r"\1", line)
+    line = _CODE.sub(r"\1", line)
+    line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", " ", line)      # list markers
+    line = re.sub(r"(?<!\w)[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?!\w)", "", line)  # emphasis (keeps snake_case)
+    return line
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*])|;\s+|\s+[—–]\s+", text)
+    return [p for p in parts if p.strip()]
+
+
+def _numbers(text: str) -> Iterable[re.Match[str]]:
+    for m in NUMBER.finditer(text):
+        s, e = m.start(), m.end()
+        before = text[max(0, s - 1):s]
+        after = text[m.end("num"):m.end("num") + 1] if not m.group("unit") else ""
+        if before and (before.isalpha() or before in "_./\\" or (before == "-" and s >= 2 and text[s - 2].isalnum())):
+            continue  # t007, CIFAR-10, v1.2, 3/4
+        if m.group("sign") and s >= 1 and (text[s - 1].isalnum()):
+            continue
+        if after and (after.isalpha() and not text[m.end("num"):].lower().startswith(("st ", "nd ", "rd ", "th ")) or after in "_"):
+            continue  # 3x3, 2nd handled as ranks
+        if after == "-" and text[m.end("num") + 1:m.end("num") + 2].isalnum():
+            continue  # 20260101-120000
+        if re.match(r"(st|nd|rd|th)\b", text[m.end("num"):]):
+            continue
+        if re.match(r"\s*[:/]\s*\d", text[m.end():]) or (s >= 1 and text[s - 1] == ":"):
+            continue  # times and ratios 12:30, 3/4
+        yield m
