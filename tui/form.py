@@ -1,0 +1,286 @@
+"""The parameters form as data: which field edits which config key, and how the
+text in a field becomes a JSON value and back. No Textual here.
+
+Lists are typed as comma-separated values; enums are selects; booleans are
+switches; a sweepable boolean (depth_normalization, batch_norm, bias) is a
+select of False / True / both.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Optional
+
+from engine.config import ConfigError, SweepConfig, parse_value, validate_config
+
+Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes"]
+
+BOOL_SWEEP = [("False", "False"), ("True", "True"), ("both", "False, True")]
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # dotted config path, e.g. "dataset.n_train"
+    label: str
+    kind: Kind
+    help: str = ""
+    options: tuple[tuple[str, str], ...] = ()  # (shown, value text) for selects
+    placeholder: str = ""
+
+    @property
+    def widget_id(self) -> str:
+        return "f-" + self.key.replace(".", "-").replace("_", "-")
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".")[0] if "." in self.key else ""
+
+
+def _opts(*values: str) -> tuple[tuple[str, str], ...]:
+    return tuple((v, v) for v in values)
+
+
+SECTIONS: list[tuple[str, list[Field]]] = [
+    ("Sweep (paper keys)", [
+        Field("name", "name", "text", "run folder name: letters, digits, . _ -"),
+        Field("lr", "lr", "list", "learning rates, comma-separated", placeholder="0.1, 0.01"),
+        Field("batchsize", "batchsize", "list", "batch sizes", placeholder="64"),
+        Field("n_epochs", "n_epochs", "scalar", "epochs per trial", placeholder="25"),
+        Field("l2_sum_lambda", "l2_sum_lambda", "list", "additive penalty weights (0 = none)", placeholder="0.01, 0.001"),
+        Field("l2_mul_lambda", "l2_mul_lambda", "list", "multiplicative penalty weights", placeholder="0.01, 0.001"),
+        Field("wn", "wn", "list", "weight norm: gain floats, default or None", placeholder="0.9, 1.2"),
+        Field("seed", "seed", "list", "seeds", placeholder="42"),
+        Field("opt_name", "opt_name", "list", "adam, adamw, sgd", placeholder="adamw"),
+        Field("depth_normalization", "depth_normalization", "select", options=tuple(BOOL_SWEEP)),
+        Field("features_normalization", "features_normalization", "select",
+              options=(("f_out", "f_out"), ("None", "None"), ("both", "f_out, None"))),
+        Field("batch_norm", "batch_norm", "select", options=tuple(BOOL_SWEEP)),
+        Field("bias", "bias", "select", options=tuple(BOOL_SWEEP)),
+        Field("device", "device", "text", "auto, cpu, cuda, cuda:N, mps", placeholder="auto"),
+        Field("mislabel_percentage", "mislabel_percentage", "scalar", "fraction of train labels flipped", placeholder="0.0"),
+    ]),
+    ("sweepdeck", [
+        Field("lr_min", "lr_min", "scalar", "cosine schedule floor", placeholder="0.003"),
+        Field("eval_train_set", "eval_train_set", "switch", "evaluate the whole train set each epoch"),
+        Field("runs_dir", "runs_dir", "text", "where run folders go", placeholder="runs"),
+    ]),
+    ("dataset", [
+        Field("dataset.name", "name", "select", options=_opts("shapes", "cifar10", "mnist", "fashion_mnist", "imagefolder")),
+        Field("dataset.root", "root", "text", "data folder", placeholder="data"),
+        Field("dataset.classes", "classes", "classes", "class indices, all, or empty = default", placeholder="default"),
+        Field("dataset.n_train", "n_train", "scalar", "empty = all", placeholder="all"),
+        Field("dataset.n_test", "n_test", "scalar", "empty = all", placeholder="all"),
+        Field("dataset.download", "download", "switch"),
+        Field("dataset.seed", "seed", "scalar", placeholder="0"),
+    ]),
+    ("model", [
+        Field("model.name", "name", "text", "underparameterized, overparameterized, tiny, resnet18, pkg.mod:fn",
+              placeholder="underparameterized"),
+    ]),
+    ("search", [
+        Field("search.method", "method", "select", options=_opts("grid", "random")),
+        Field("search.n_trials", "n_trials", "scalar", "random search: how many", placeholder="all"),
+        Field("search.seed", "seed", "scalar", placeholder="0"),
+    ]),
+    ("llm (report)", [
+        Field("llm.model", "model", "opttext", "empty = from environment", placeholder="(env)"),
+        Field("llm.base_url", "base_url", "opttext", "OpenAI-compatible endpoint", placeholder="(env)"),
+        Field("llm.temperature", "temperature", "scalar", placeholder="0.2"),
+        Field("llm.timeout_s", "timeout_s", "scalar", placeholder="60"),
+        Field("llm.max_retries", "max_retries", "scalar", placeholder="2"),
+        Field("llm.api_key_file", "api_key_file", "opttext", "the key is never saved in a config", placeholder="(none)"),
+    ]),
+]
+
+FIELDS: list[Field] = [f for _, fields in SECTIONS for f in fields]
+BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+# Errors raised for a whole section land on this field.
+SECTION_ERROR_FIELD = {"search": "search.n_trials", "dataset": "dataset.name", "model": "model.name", "llm": "llm.model"}
+DEFAULT_FIELD = "name"
+
+
+# --- values <-> text ----------------------------------------------------------------
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "None"
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return json.dumps(v)
+    return json.dumps(v) if not isinstance(v, int) else str(v)
+
+
+def _as_bool_text(v: Any) -> Optional[bool]:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return v.strip().lower() == "true"
+    return None
+
+
+def to_text(field: Field, value: Any) -> Any:
+    """The widget value for a config value (str for inputs/selects, bool for switches)."""
+    if field.kind == "switch":
+        b = _as_bool_text(value)
+        return bool(b) if b is not None else bool(value)
+    if field.kind == "select":
+        values = value if isinstance(value, list) else [value]
+        if field.options == tuple(BOOL_SWEEP):
+            bools = [_as_bool_text(v) for v in values]
+            if None in bools:
+                return ", ".join(_fmt(v) for v in values)
+            uniq = sorted(set(bools))  # type: ignore[type-var]
+            return ", ".join(_fmt(b) for b in uniq)
+        text = ", ".join(_fmt(v) for v in values)
+        return text
+    if field.kind == "list":
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(_fmt(v) for v in values)
+    if field.kind == "classes":
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return ", ".join(_fmt(v) for v in value)
+        return _fmt(value)
+    if value is None:
+        return ""
+    return _fmt(value)
+
+
+def _split(text: str) -> list[Any]:
+    text = text.strip()
+    if text.startswith("["):
+        v = parse_value(text)
+        return v if isinstance(v, list) else [v]
+    return [parse_value(p) for p in text.split(",") if p.strip()]
+
+
+def from_text(field: Field, text: Any) -> Any:
+    """The config value for a widget value."""
+    if field.kind == "switch":
+        return bool(text)
+    text = "" if text is None else str(text)
+    if field.kind == "select":
+        parts = _split(text)
+        if field.options == tuple(BOOL_SWEEP):
+            return [_as_bool_text(p) if _as_bool_text(p) is not None else p for p in parts]
+        if field.key == "features_normalization":
+            return ["None" if p is None else p for p in parts]
+        return parts[0] if len(parts) == 1 else parts
+    if field.kind == "list":
+        return _split(text)
+    if field.kind == "classes":
+        if not text.strip():
+            return None
+        if text.strip().lower() == "all":
+            return "all"
+        return _split(text)
+    if field.kind == "text":
+        return text.strip()
+    if field.kind == "opttext":
+        return text.strip() or None
+    # scalar
+    if not text.strip():
+        return None
+    return parse_value(text)
+
+
+def get_path(raw: dict[str, Any], key: str) -> Any:
+    node: Any = raw
+    for part in key.split("."):
+        if part == "name" and isinstance(node, str):  # "model": "tiny"
+            return node
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(key)
+        node = node[part]
+    return node
+
+
+def set_path(raw: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if isinstance(child, str) and part == "model":
+            child = {"name": child}
+        if not isinstance(child, dict):
+            child = {}
+        node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def defaults() -> dict[str, Any]:
+    """A full config of defaults, as JSON (the starting form)."""
+    return json.loads(SweepConfig().model_dump_json())
+
+
+def form_values(raw: dict[str, Any]) -> dict[str, Any]:
+    """Widget values for every field, from a raw config (missing keys: defaults)."""
+    base = defaults()
+    out: dict[str, Any] = {}
+    for f in FIELDS:
+        try:
+            value = get_path(raw, f.key)
+        except KeyError:
+            value = get_path(base, f.key)
+        out[f.key] = to_text(f, value)
+    return out
+
+
+def extra_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """Keys of a loaded config that the form has no field for (kept on save)."""
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if isinstance(v, dict) and any(f.key.startswith(k + ".") for f in FIELDS):
+            for kk, vv in v.items():
+                if f"{k}.{kk}" not in BY_KEY:
+                    out.setdefault(k, {})[kk] = vv
+        elif k not in BY_KEY and not any(f.key.startswith(k + ".") for f in FIELDS):
+            out[k] = v
+    return out
+
+
+def to_raw(values: dict[str, Any], extra: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """A raw config dict (what "Save JSON" writes) from widget values."""
+    raw: dict[str, Any] = json.loads(json.dumps(extra or {}))
+    for f in FIELDS:
+        if f.key in values:
+            set_path(raw, f.key, from_text(f, values[f.key]))
+    return raw
+
+
+# --- errors -> fields -------------------------------------------------------------
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def problem_field(line: str) -> str:
+    """The field key a ConfigError line belongs to ("lr[1]: ..." -> "lr")."""
+    key = line.split(": ", 1)[0].strip()
+    key = _INDEX.sub("", key)
+    while key:
+        if key in BY_KEY:
+            return key
+        if key in SECTION_ERROR_FIELD:
+            return SECTION_ERROR_FIELD[key]
+        if "." not in key:
+            break
+        key = key.rsplit(".", 1)[0]
+    return DEFAULT_FIELD
+
+
+def check(raw: dict[str, Any]) -> tuple[Optional[SweepConfig], dict[str, list[str]]]:
+    """Validate; (config or None, {field key: [problem lines]})."""
+    try:
+        return validate_config(raw), {}
+    except ConfigError as err:
+        by_field: dict[str, list[str]] = {}
+        for line in err.problems:
+            by_field.setdefault(problem_field(line), []).append(line)
+        return None, by_field

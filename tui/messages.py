@@ -1,0 +1,46 @@
+"""Messages that cross widgets and threads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+
+
+class RunUpdate(Message):
+    """New events (and runner output lines) of the followed run, from the follow thread."""
+
+    def __init__(self, run_dir: Path, events: list[Any], log_lines: list[str], live: bool) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.events = events
+        self.log_lines = log_lines
+        self.live = live
+
+
+class ReportChunk(Message):
+    """A streamed piece of Markdown of a report being written."""
+
+    def __init__(self, run_dir: Path, text: str) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.text = text
+
+
+class ReportDone(Message):
+    def __init__(self, run_dir: Path, ok: bool, message: str = "") -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.ok = ok
+        self.message = message
+
+
+class RunnerExited(Message):
+    """A runner process this TUI started has exited."""
+
+    def __init__(self, run_dir: Path, returncode: int, log_tail: str) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.returncode = returncode
+        self.log_tail = log_tail

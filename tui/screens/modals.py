@@ -1,0 +1,146 @@
+"""Modal screens: confirmations, choices, the key list, save and load dialogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Optional
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question: y confirms; n, Esc or q cancel."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape,q", "answer(False)", "Cancel", show=False),
+    ]
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            if self.detail:
+                yield Static(self.detail, classes="dialog-detail")
+            yield Static("y = yes    n = no", classes="dialog-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ChoiceScreen(ModalScreen[Optional[str]]):
+    """Pick one of a few choices by its key; Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str, str]], detail: str = "") -> None:
+        """choices: (key, label, value)."""
+        super().__init__()
+        self.question = question
+        self.choices = choices
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            if self.detail:
+                yield Static(self.detail, classes="dialog-detail")
+            lines = "\n".join(f"{key} = {label}" for key, label, _ in self.choices)
+            yield Static(lines + "\nEsc = cancel", classes="dialog-keys")
+
+    def on_key(self, event: events.Key) -> None:
+        for key, _, value in self.choices:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+                return
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of every section."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1,enter", "close", "Close")]
+
+    def __init__(self, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for title, keys in self.groups:
+            text.append(f"{title}\n", style="bold")
+            for key, desc in keys:
+                text.append(f"  {key:<14}", style="bold")
+                text.append(f"{desc}\n")
+            text.append("\n")
+        text.append("Esc, q or ? closes this list.")
+        with Vertical(classes="dialog help-dialog"):
+            yield Label("Keys", classes="dialog-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(text, id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class SaveScreen(ModalScreen[Optional[str]]):
+    """Ask for the path to save the config to."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default: str) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Save the config as JSON to:", classes="dialog-title")
+            yield Input(self.default, id="save-path")
+            yield Static("Enter = save    Esc = cancel", classes="dialog-keys")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LoadScreen(ModalScreen[Optional[Path]]):
+    """Pick a preset from configs/ or a past run's config.json."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, items: Iterable[tuple[str, Path]]) -> None:
+        super().__init__()
+        self.items = list(items)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog load-dialog"):
+            yield Label("Load a config (Enter loads, Esc cancels)", classes="dialog-title")
+            if self.items:
+                yield OptionList(*[Option(label, id=str(i)) for i, (label, _) in enumerate(self.items)], id="load-list")
+            else:
+                yield Static("No presets in configs/ and no past runs.")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.items[int(event.option.id or 0)][1])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,275 @@
+"""Section 1: the parameters form, validated as you type, with a live preview."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static, Switch
+
+from engine.config import ConfigError, SweepConfig, read_config_file
+from engine.trials import build_trials, count_trials
+from tui import form as F
+from tui.follow import PastTiming, estimate_seconds, fmt_duration, past_timings
+from tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
+from tui.widgets.section_bar import SectionBar
+
+PREVIEW_ROWS = 8
+BUILD_LIMIT = 20_000  # above this many trials the preview table is skipped
+CONFIRM_TRIALS = 8  # a sweep this large (or longer than CONFIRM_SECONDS) asks first
+CONFIRM_SECONDS = 600
+
+SUGGEST = {
+    "model.name": ["underparameterized", "overparameterized", "tiny", "resnet18", "vit_b_16"],
+    "device": ["auto", "cpu", "cuda", "cuda:0", "cuda:1", "mps"],
+    "opt_name": ["adamw", "adam", "sgd"],
+    "wn": ["None", "default"],
+}
+
+
+class ParamsScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run"),
+        Binding("ctrl+s", "save", "Save JSON"),
+        Binding("ctrl+o", "load", "Load"),
+        Binding("ctrl+n", "reset", "Defaults"),
+        Binding("down", "app.focus_next", "Next field", show=False),
+        Binding("up", "app.focus_previous", "Prev field", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.extra: dict[str, Any] = {}
+        self.errors: dict[str, list[str]] = {}
+        self.config: Optional[SweepConfig] = None
+        self.n_trials = 0
+        self.estimate_s: Optional[float] = None
+        self.timings: list[PastTiming] = []
+        self.loaded_from: Optional[Path] = None
+
+    # --- layout -------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield SectionBar("params")
+        with Horizontal(id="params-body"):
+            with VerticalScroll(id="form"):
+                for title, fields in F.SECTIONS:
+                    yield Static(title, classes="form-section")
+                    for f in fields:
+                        with Horizontal(classes="field-row"):
+                            yield Label(f.label, classes="field-label")
+                            yield self._widget(f)
+                        yield Static("", id=f.widget_id + "-err", classes="field-error")
+            with Vertical(id="preview"):
+                yield Static("", id="preview-count")
+                yield Static("", id="preview-estimate")
+                yield DataTable(id="preview-trials", cursor_type="none", show_cursor=False, zebra_stripes=False)
+                yield Static("", id="field-help")
+        yield Footer()
+
+    def _widget(self, f: F.Field) -> Widget:
+        if f.kind == "switch":
+            return Switch(id=f.widget_id)
+        if f.kind == "select":
+            return Select([(shown, value) for shown, value in f.options], allow_blank=False,
+                          id=f.widget_id, compact=True)
+        suggester = SuggestFromList(SUGGEST[f.key], case_sensitive=False) if f.key in SUGGEST else None
+        return Input(placeholder=f.placeholder, id=f.widget_id, compact=True, suggester=suggester)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#preview-trials", DataTable)
+        table.add_columns("trial", "type", "label")
+        start = F.defaults()
+        start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
+        self.set_raw(start)
+        self.load_timings()
+
+    @work(thread=True, group="estimate", exclusive=True)
+    def load_timings(self) -> None:
+        timings = past_timings(Path(self.app.runs_dir))  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._set_timings, timings)
+
+    def _set_timings(self, timings: list[PastTiming]) -> None:
+        self.timings = timings
+        self.revalidate()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.load_timings()
+
+    # --- values --------------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in F.FIELDS:
+            w = self.query_one("#" + f.widget_id)
+            if isinstance(w, Select):
+                out[f.key] = "" if w.value is Select.BLANK else w.value
+            else:
+                out[f.key] = w.value  # type: ignore[attr-defined]
+        return out
+
+    def raw(self) -> dict[str, Any]:
+        return F.to_raw(self.values(), self.extra)
+
+    def set_raw(self, raw: dict[str, Any]) -> None:
+        self.extra = F.extra_keys(raw)
+        values = F.form_values(raw)
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
+            for f in F.FIELDS:
+                w = self.query_one("#" + f.widget_id)
+                value = values[f.key]
+                if isinstance(w, Select):
+                    known = [v for _, v in f.options]
+                    if value not in known:
+                        w.set_options([*f.options, (value, value)])
+                    w.value = value
+                elif isinstance(w, Switch):
+                    w.value = bool(value)
+                else:
+                    w.value = str(value)  # type: ignore[attr-defined]
+        self.revalidate()
+
+    def set_field(self, key: str, value: Any) -> None:
+        """Set one field as a user would (used by tests and presets)."""
+        w = self.query_one("#" + F.BY_KEY[key].widget_id)
+        w.value = value  # type: ignore[attr-defined]
+
+    # --- validation as you type -------------------------------------------------------
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Switch.Changed)
+    def _changed(self) -> None:
+        self.revalidate()
+
+    def revalidate(self) -> None:
+        raw = self.raw()
+        cfg, errors = F.check(raw)
+        self.config, self.errors = cfg, errors
+        for f in F.FIELDS:
+            lines = errors.get(f.key, [])
+            err = self.query_one("#" + f.widget_id + "-err", Static)
+            err.update("\n".join(lines))
+            err.set_class(bool(lines), "-shown")
+            self.query_one("#" + f.widget_id).set_class(bool(lines), "-invalid")
+        count = self.query_one("#preview-count", Static)
+        estimate = self.query_one("#preview-estimate", Static)
+        table = self.query_one("#preview-trials", DataTable)
+        table.clear()
+        if cfg is None:
+            n = sum(len(v) for v in errors.values())
+            count.update(f"{n} problem{'s' if n != 1 else ''}: fix the fields marked in red")
+            estimate.update("")
+            self.n_trials, self.estimate_s = 0, None
+            return
+        self.n_trials = count_trials(cfg)
+        count.update(f"{self.n_trials} trial{'s' if self.n_trials != 1 else ''} x {cfg.n_epochs} epochs")
+        est, n_runs = estimate_seconds(self.timings, cfg.dataset.name, cfg.model.name, cfg.dataset.n_train,
+                                       cfg.n_epochs, self.n_trials)
+        self.estimate_s = est
+        if est is None:
+            estimate.update(f"duration: no past runs of {cfg.dataset.name}/{cfg.model.name} to estimate from")
+        else:
+            estimate.update(f"about {fmt_duration(est)} (from {n_runs} past run{'s' if n_runs != 1 else ''})")
+        if self.n_trials <= BUILD_LIMIT:
+            for t in build_trials(cfg)[:PREVIEW_ROWS]:
+                table.add_row(t.id, t.params.exp_type.replace("_Regularization", "-reg"), t.label)
+            if self.n_trials > PREVIEW_ROWS:
+                table.add_row("...", "", f"{self.n_trials - PREVIEW_ROWS} more")
+
+    def on_descendant_focus(self, event) -> None:
+        wid = getattr(event.widget, "id", None) or ""
+        for f in F.FIELDS:
+            if f.widget_id == wid:
+                self.query_one("#field-help", Static).update(f"{f.key}: {f.help}" if f.help else f.key)
+                break
+
+    # --- actions ---------------------------------------------------------------------
+    def action_reset(self) -> None:
+        start = F.defaults()
+        start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
+        self.set_raw(start)
+        self.notify("Form reset to the defaults")
+
+    def action_save(self) -> None:
+        name = self.values().get("name") or "sweep"
+        folder = Path("configs") if Path("configs").is_dir() else Path(".")
+        default = str(self.loaded_from) if self.loaded_from and self.loaded_from.parent == folder else str(folder / f"{name}.json")
+        self.app.push_screen(SaveScreen(default), self._save_to)
+
+    def _save_to(self, path: Optional[str]) -> None:
+        if not path:
+            return
+        self.save(Path(path))
+
+    def save(self, path: Path) -> bool:
+        raw = self.raw()
+        if self.config is None:
+            self.notify("Saved, but the config has problems: see the red fields", severity="warning")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not save {path}: {exc}", severity="error")
+            return False
+        self.loaded_from = path
+        self.notify(f"Saved {path}")
+        return True
+
+    def action_load(self) -> None:
+        items: list[tuple[str, Path]] = []
+        configs = Path("configs")
+        if configs.is_dir():
+            items += [(f"preset  {p}", p) for p in sorted(configs.glob("*.json"))]
+        runs = Path(self.app.runs_dir)  # type: ignore[attr-defined]
+        if runs.is_dir():
+            past = sorted((p for p in runs.iterdir() if (p / "config.json").is_file()), key=lambda p: p.name, reverse=True)
+            items += [(f"run     {p.name}", p / "config.json") for p in past[:40]]
+        self.app.push_screen(LoadScreen(items), self._load_from)
+
+    def _load_from(self, path: Optional[Path]) -> None:
+        if path is not None:
+            self.load(path)
+
+    def load(self, path: Path) -> bool:
+        try:
+            raw = read_config_file(path)
+        except ConfigError as err:
+            self.notify("\n".join(err.problems), severity="error")
+            return False
+        if "runs_dir" not in raw:
+            raw = {**raw, "runs_dir": str(self.app.runs_dir)}  # type: ignore[attr-defined]
+        self.set_raw(raw)
+        self.loaded_from = path
+        self.notify(f"Loaded {path}")
+        return True
+
+    def action_run(self) -> None:
+        self.revalidate()
+        if self.config is None:
+            first = next(iter(self.errors.values()))[0]
+            self.notify(f"Cannot run: {first}", severity="error")
+            key = next(iter(self.errors))
+            self.query_one("#" + F.BY_KEY[key].widget_id).focus()
+            return
+        raw = self.raw()
+        n, est = self.n_trials, self.estimate_s
+        big = n >= CONFIRM_TRIALS or (est is not None and est >= CONFIRM_SECONDS)
+        if big:
+            about = f"about {fmt_duration(est)}" if est is not None else "duration unknown"
+            self.app.push_screen(
+                ConfirmScreen(f"{n} trials, {about} - run?",
+                              f"{self.config.name}: {n} trials x {self.config.n_epochs} epochs on {self.config.dataset.name}"),
+                lambda yes: self._start(raw) if yes else None,
+            )
+        else:
+            self._start(raw)
+
+    def _start(self, raw: dict[str, Any]) -> None:
+        self.app.start_sweep(raw)  # type: ignore[attr-defined]

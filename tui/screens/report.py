@@ -1,0 +1,224 @@
+"""Section 4: the run's report.md, its fact check, regeneration (streamed live)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Optional
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from engine.store import CONFIG, read_json
+from tui.messages import ReportChunk, ReportDone
+from tui.screens.modals import ChoiceScreen
+from tui.widgets.section_bar import SectionBar
+
+REPORT = "report.md"
+STREAM_REDRAW_S = 0.3
+_FACT_HEADING = re.compile(r"^(#{1,6})\s*fact[\s-]*check", re.IGNORECASE)
+_HEADING = re.compile(r"^(#{1,6})\s")
+
+
+def fact_check_section(markdown: str) -> Optional[str]:
+    """The report's "Fact check" section (without its heading), or None."""
+    lines = markdown.splitlines()
+    for i, line in enumerate(lines):
+        m = _FACT_HEADING.match(line)
+        if m:
+            level = len(m.group(1))
+            body = []
+            for nxt in lines[i + 1:]:
+                h = _HEADING.match(nxt)
+                if h and len(h.group(1)) <= level:
+                    break
+                body.append(nxt)
+            return "\n".join(body).strip()
+    return None
+
+
+def report_settings_kwargs(run_dir: Path, offline: bool) -> dict:
+    """ReportSettings arguments from the run's config (llm section)."""
+    kw: dict = {"offline": offline}
+    raw = read_json(run_dir / CONFIG) or {}
+    try:
+        from engine.config import validate_config
+
+        llm = validate_config(raw).llm
+        kw.update(model=llm.model, base_url=llm.base_url, temperature=llm.temperature,
+                  timeout_s=llm.timeout_s, max_retries=llm.max_retries, api_key_file=llm.api_key_file)
+    except Exception:
+        pass
+    return kw
+
+
+class ReportScreen(Screen):
+    BINDINGS = [
+        Binding("g", "regenerate", "Regenerate"),
+        Binding("e", "edit", "Edit ($EDITOR)"),
+        Binding("v", "view", "View ($PAGER)"),
+        Binding("c", "toggle_facts", "Fact check"),
+        Binding("u", "reload", "Reload"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run_dir: Optional[Path] = None
+        self.text = ""
+        self.mtime: Optional[float] = None
+        self.streaming = False
+        self._dirty = False
+
+    def compose(self) -> ComposeResult:
+        yield SectionBar("report")
+        yield Static("", id="report-title")
+        with VerticalScroll(id="report-scroll"):
+            yield Markdown("", id="report-md")
+        yield Static("", id="factcheck")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(STREAM_REDRAW_S, self._flush)
+        self.sync_run()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.sync_run()
+
+    def sync_run(self) -> None:
+        run_dir = getattr(self.app, "run_dir", None)
+        if run_dir is None:
+            self.run_dir = None
+            self.query_one("#report-title", Static).update("No run selected: open one in Runs (F4).")
+            return
+        run_dir = Path(run_dir)
+        path = run_dir / REPORT
+        mtime = path.stat().st_mtime if path.exists() else None
+        if run_dir != self.run_dir or (mtime != self.mtime and not self.streaming):
+            self.run_dir = run_dir
+            self.load()
+
+    @property
+    def path(self) -> Optional[Path]:
+        return self.run_dir / REPORT if self.run_dir else None
+
+    def load(self) -> None:
+        assert self.run_dir is not None
+        path = self.run_dir / REPORT
+        if path.exists():
+            self.text = path.read_text(encoding="utf-8", errors="replace")
+            self.mtime = path.stat().st_mtime
+            self._title(f"{path}")
+        else:
+            self.text = ""
+            self.mtime = None
+            self._title(f"{self.run_dir.name}: no report.md yet - press g to write one")
+        self._dirty = True
+        self._flush()
+
+    def _title(self, text: str) -> None:
+        self.query_one("#report-title", Static).update(text)
+
+    async def _flush(self) -> None:
+        if not self._dirty or not self.is_current:
+            return
+        self._dirty = False
+        await self.query_one("#report-md", Markdown).update(self.text)
+        facts = fact_check_section(self.text)
+        panel = self.query_one("#factcheck", Static)
+        if self.streaming:
+            panel.update("Fact check: runs when the report is complete.")
+        elif facts is None:
+            panel.update("Fact check: this report has no fact-check section." if self.text else "")
+        else:
+            panel.update("Fact check: " + facts)
+
+    # --- actions --------------------------------------------------------------------
+    def action_reload(self) -> None:
+        if self.run_dir is not None:
+            self.load()
+
+    def action_toggle_facts(self) -> None:
+        panel = self.query_one("#factcheck", Static)
+        panel.toggle_class("-expanded")
+
+    def action_regenerate(self) -> None:
+        if self.run_dir is None:
+            self.notify("No run selected", severity="warning")
+            return
+        if self.streaming:
+            self.notify("A report is being written already", severity="warning")
+            return
+        run_dir = self.run_dir
+        self.app.push_screen(
+            ChoiceScreen("Regenerate the report of " + run_dir.name,
+                         [("l", "with the LLM (config's llm section / environment)", "llm"),
+                          ("o", "offline (no network, from the facts)", "offline")]),
+            lambda choice: self.regenerate(run_dir, choice == "offline") if choice else None,
+        )
+
+    def regenerate(self, run_dir: Path, offline: bool) -> None:
+        self.streaming = True
+        self.text = ""
+        self._title(f"{run_dir.name}: writing the report ({'offline' if offline else 'LLM'})...")
+        self._dirty = True
+        self._generate(run_dir, offline)
+
+    @work(thread=True, exclusive=True, group="report")
+    def _generate(self, run_dir: Path, offline: bool) -> None:
+        try:
+            from engine.report import ReportSettings, generate_report  # light at import: no torch
+        except ImportError as exc:
+            self.post_message(ReportDone(run_dir, False, f"the report module is not available: {exc}"))
+            return
+        kw = report_settings_kwargs(run_dir, offline)
+        try:
+            try:
+                settings = ReportSettings(**kw)
+            except TypeError:
+                settings = ReportSettings(offline=offline)
+            result = generate_report(run_dir, settings, on_text=lambda s: self.post_message(ReportChunk(run_dir, s)))
+        except Exception as exc:  # shown to the user, the TUI keeps running
+            self.post_message(ReportDone(run_dir, False, f"{type(exc).__name__}: {exc}"))
+            return
+        note = getattr(result, "message", None) or getattr(result, "note", None) or ""
+        self.post_message(ReportDone(run_dir, True, str(note) if note else ""))
+
+    def on_report_chunk(self, msg: ReportChunk) -> None:
+        if msg.run_dir == self.run_dir:
+            self.text += msg.text
+            self._dirty = True
+
+    def on_report_done(self, msg: ReportDone) -> None:
+        if msg.run_dir != self.run_dir:
+            return
+        self.streaming = False
+        if msg.ok:
+            self.notify("Report written" + (f": {msg.message}" if msg.message else ""))
+            self.load()
+        else:
+            self.notify(f"Report failed: {msg.message}", severity="error", timeout=10)
+            self._title(f"{self.run_dir.name if self.run_dir else ''}: report failed: {msg.message}")
+            if self.run_dir is not None and (self.run_dir / REPORT).exists():
+                self.load()
+
+    def action_edit(self) -> None:
+        self._external(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+
+    def action_view(self) -> None:
+        self._external(os.environ.get("PAGER") or "less")
+
+    def _external(self, command: str) -> None:
+        path = self.path
+        if path is None or not path.exists():
+            self.notify("No report.md to open", severity="warning")
+            return
+        self.app.run_external([*shlex.split(command), str(path)])  # type: ignore[attr-defined]
+        self.load()

@@ -1,0 +1,241 @@
+"""Section 3: every run in runs_dir, sortable; open, compare, delete, resume."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from engine.events import read_events
+from engine.store import EVENTS, RunSummary, list_runs
+from tui.follow import TUI_DIR, RunState, fmt_acc, fmt_duration, run_is_live
+from tui.screens.modals import ConfirmScreen
+from tui.widgets.section_bar import SectionBar
+
+SORTS: list[tuple[str, str, Callable[[RunSummary], Any]]] = [
+    ("date", "date", lambda s: s.created),
+    ("name", "name", lambda s: s.name.lower()),
+    ("trials", "trials", lambda s: s.n_trials),
+    ("status", "status", lambda s: s.status),
+    ("best", "best test", lambda s: s.best_test_acc if s.best_test_acc is not None else -1.0),
+    ("duration", "duration", lambda s: s.duration_s or 0.0),
+]
+
+
+def fmt_date(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+class RunsScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "Open"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "report", "Report"),
+        Binding("R", "resume", "Resume"),
+        Binding("u", "refresh", "Refresh"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summaries: list[RunSummary] = []
+        self.sort_index = 0
+        self.descending = True
+        self.marked: list[str] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield SectionBar("runs")
+        yield Static("", id="runs-title")
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        table.add_column(" ", key="mark")
+        for key, label, _ in SORTS:
+            table.add_column(label, key=key)
+        table.add_column("id", key="id")
+        self.refresh_runs()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.refresh_runs()
+
+    @work(thread=True, exclusive=True, group="runs")
+    def refresh_runs(self) -> None:
+        summaries = list_runs(Path(self.app.runs_dir))  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._set, summaries)
+
+    def _set(self, summaries: list[RunSummary]) -> None:
+        self.summaries = summaries
+        self.marked = [m for m in self.marked if any(s.run_id == m for s in summaries)]
+        self.loaded = True
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        keep = self.current_id()
+        key, label, fn = SORTS[self.sort_index]
+        rows = sorted(self.summaries, key=fn, reverse=self.descending)
+        table.clear()
+        for s in rows:
+            trials = f"{s.n_finished}/{s.n_trials}"
+            table.add_row("*" if s.run_id in self.marked else " ", fmt_date(s.created), s.name, trials, s.status,
+                          fmt_acc(s.best_test_acc), fmt_duration(s.duration_s), s.run_id, key=s.run_id)
+        if keep and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        arrow = "down" if self.descending else "up"
+        n = len(rows)
+        self.query_one("#runs-title", Static).update(
+            f"{n} run{'s' if n != 1 else ''} in {self.app.runs_dir}  sorted by {label} ({arrow})"  # type: ignore[attr-defined]
+            + (f"  marked: {', '.join(self.marked)}" if self.marked else ""))
+
+    def current_id(self) -> Optional[str]:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+
+    def current_path(self) -> Optional[Path]:
+        rid = self.current_id()
+        return Path(self.app.runs_dir) / rid if rid else None  # type: ignore[attr-defined]
+
+    # --- actions --------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#runs")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        path = self.current_path()
+        if path is not None:
+            self.app.open_run(path, "training")  # type: ignore[attr-defined]
+
+    def action_report(self) -> None:
+        path = self.current_path()
+        if path is not None:
+            self.app.open_run(path, "report")  # type: ignore[attr-defined]
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._fill()
+
+    def action_reverse(self) -> None:
+        self.descending = not self.descending
+        self._fill()
+
+    def action_refresh(self) -> None:
+        self.refresh_runs()
+
+    def action_mark(self) -> None:
+        rid = self.current_id()
+        if rid is None:
+            return
+        if rid in self.marked:
+            self.marked.remove(rid)
+        else:
+            self.marked = (self.marked + [rid])[-2:]
+        self._fill()
+
+    def action_compare(self) -> None:
+        ids = list(self.marked)
+        cur = self.current_id()
+        if len(ids) < 2 and cur and cur not in ids:
+            ids.append(cur)
+        if len(ids) < 2:
+            self.notify("Mark a run with space, then press c on another (or mark two)", severity="warning")
+            return
+        runs = Path(self.app.runs_dir)  # type: ignore[attr-defined]
+        self.app.push_screen(CompareScreen(runs / ids[0], runs / ids[1]))
+
+    def action_delete(self) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        if run_is_live(path):
+            self.notify(f"{path.name} is running: stop it first", severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmScreen(f"Delete run {path.name}?", f"This removes the folder {path} and everything in it."),
+            lambda yes: self._delete(path) if yes else None,
+        )
+
+    def _delete(self, path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        for suffix in (".json", ".log"):
+            (path.parent / TUI_DIR / f"{path.name}{suffix}").unlink(missing_ok=True)
+        if getattr(self.app, "run_dir", None) == path:
+            self.app.run_dir = None  # type: ignore[attr-defined]
+        self.notify(f"Deleted {path.name}")
+        self.refresh_runs()
+
+    def action_resume(self) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        if run_is_live(path):
+            self.notify(f"{path.name} is already running", severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmScreen(f"Resume run {path.name}?", "Starts `sweepdeck resume` in the background and follows it."),
+            lambda yes: self.app.resume_sweep(path) if yes else None,  # type: ignore[attr-defined]
+        )
+
+
+class CompareScreen(Screen):
+    """Two runs' trials side by side, matched by their label."""
+
+    BINDINGS = [Binding("escape,q,backspace", "close", "Back")]
+
+    def __init__(self, a: Path, b: Path) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+
+    def compose(self) -> ComposeResult:
+        yield SectionBar("runs")
+        yield Static(f"A = {self.a.name}\nB = {self.b.name}", id="compare-title")
+        yield DataTable(id="compare", cursor_type="row", zebra_stripes=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        states = []
+        for path in (self.a, self.b):
+            st = RunState(path)
+            st.apply(read_events(path / EVENTS).events)
+            states.append(st)
+        table = self.query_one("#compare", DataTable)
+        table.add_columns("label", "A status", "A best", "B status", "B best", "B - A")
+        labels: list[str] = []
+        by_label: list[dict[str, Any]] = []
+        for st in states:
+            d = {}
+            for t in st.ordered():
+                lab = t.label or t.trial_id
+                d[lab] = t
+                if lab not in labels:
+                    labels.append(lab)
+            by_label.append(d)
+        for lab in labels:
+            ta, tb = by_label[0].get(lab), by_label[1].get(lab)
+            diff = "-"
+            if ta is not None and tb is not None and ta.best_test_acc is not None and tb.best_test_acc is not None:
+                diff = f"{(tb.best_test_acc - ta.best_test_acc) * 100:+.2f}"
+            table.add_row(lab, ta.status if ta else "-", fmt_acc(ta.best_test_acc) if ta else "-",
+                          tb.status if tb else "-", fmt_acc(tb.best_test_acc) if tb else "-", diff)
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

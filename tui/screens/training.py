@@ -1,0 +1,284 @@
+"""Section 2: a run, live. It only ever reads the run's events (and the runner's
+output file): a thread follows events.jsonl and posts what is new; the screen
+applies it to a RunState and redraws on a timer, only while visible."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, RichLog, Static
+from textual.worker import get_current_worker
+
+from engine.events import EventFollower
+from engine.store import EVENTS
+from tui.follow import METRIC_GROUPS, RunState, fmt_acc, log_path_for, run_is_live, skip_trial, stop_run
+from tui.messages import RunUpdate
+from tui.screens.modals import ConfirmScreen
+from tui.widgets.charts import AllTrialsChart, TrialChart
+from tui.widgets.section_bar import SectionBar
+
+REDRAW_S = 0.5  # at most two redraws a second, whatever the event rate
+POLL_LIVE_S = 0.25
+POLL_IDLE_S = 1.0
+LOG_TAIL_BYTES = 64 * 1024
+
+
+class TrainingScreen(Screen):
+    BINDINGS = [
+        Binding("m", "metric", "Metric"),
+        Binding("n", "next_trial", "Next trial"),
+        Binding("p", "prev_trial", "Prev trial"),
+        Binding("f", "follow_current", "Follow"),
+        Binding("s", "stop", "Stop sweep"),
+        Binding("x", "skip", "Skip trial"),
+        Binding("l", "toggle_log", "Log"),
+        Binding("r", "report", "Report"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run_dir: Optional[Path] = None
+        self.state: Optional[RunState] = None
+        self.live = False
+        self.metric_group = "accuracy"
+        self.selected: Optional[str] = None
+        self.auto_follow = True
+        self._dirty = False
+        self._dirty_trials: set[str] = set()
+        self._pending_log: list[str] = []
+        self.redraws = 0
+
+    def compose(self) -> ComposeResult:
+        yield SectionBar("training")
+        yield Static("", id="run-title")
+        yield Static("", id="progress")
+        with Horizontal(id="train-top"):
+            yield DataTable(id="trials", cursor_type="row", zebra_stripes=False)
+            yield TrialChart(id="chart-trial")
+        with Horizontal(id="train-bottom"):
+            yield AllTrialsChart(id="chart-all")
+            yield RichLog(id="log", max_lines=500, wrap=False, markup=False, highlight=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#trials", DataTable)
+        for label, key in (("trial", "trial"), ("status", "status"), ("ep", "ep"), ("best test", "best"), ("label", "label")):
+            table.add_column(label, key=key)
+        self.set_interval(REDRAW_S, self.redraw)
+        self._show_empty()
+        self.sync_run()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.sync_run()
+            self._dirty = True
+            self.redraw()
+
+    def sync_run(self) -> None:
+        run_dir = getattr(self.app, "run_dir", None)
+        if run_dir is not None and run_dir != self.run_dir:
+            self.follow(Path(run_dir))
+
+    def _show_empty(self) -> None:
+        if self.run_dir is None:
+            self.query_one("#run-title", Static).update("No run selected: start one in Params (F2) or open one in Runs (F4).")
+
+    # --- following ------------------------------------------------------------------
+    def follow(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.state = RunState(run_dir)
+        self.live = False
+        self.selected = None
+        self.auto_follow = True
+        self._dirty_trials = set()
+        self._pending_log = []
+        self.query_one("#trials", DataTable).clear()
+        self.query_one("#log", RichLog).clear()
+        self.query_one("#run-title", Static).update(Text(f"run {run_dir.name}", style="bold"))
+        self._dirty = True
+        self._follow_worker(run_dir)
+
+    @work(thread=True, exclusive=True, group="follow")
+    def _follow_worker(self, run_dir: Path) -> None:
+        worker = get_current_worker()
+        follower = EventFollower(run_dir / EVENTS)
+        log_path = log_path_for(run_dir)
+        log_offset: Optional[int] = None
+        log_pending = b""
+        last_live: Optional[bool] = None
+        started = time.monotonic()
+        while not worker.is_cancelled:
+            events = follower.poll()
+            lines: list[str] = []
+            try:
+                with log_path.open("rb") as fh:
+                    if log_offset is None:
+                        size = fh.seek(0, 2)
+                        log_offset = max(0, size - LOG_TAIL_BYTES)
+                    fh.seek(log_offset)
+                    chunk = fh.read()
+                log_offset += len(chunk)
+                data = log_pending + chunk
+                parts = data.split(b"\n")
+                log_pending = parts.pop()
+                lines = [p.decode("utf-8", "replace").rstrip("\r") for p in parts]
+            except FileNotFoundError:
+                pass
+            live = run_is_live(run_dir)
+            if events or lines or live != last_live:
+                self.post_message(RunUpdate(run_dir, events, lines, live))
+                last_live = live
+            fast = live or events or time.monotonic() - started < 30  # a new runner takes a while to start
+            deadline = time.monotonic() + (POLL_LIVE_S if fast else POLL_IDLE_S)
+            while time.monotonic() < deadline and not worker.is_cancelled:
+                time.sleep(0.05)
+
+    def on_run_update(self, msg: RunUpdate) -> None:
+        if self.state is None or msg.run_dir != self.run_dir:
+            return
+        self._dirty_trials |= self.state.apply(msg.events)
+        self._pending_log += self.state.new_logs
+        self.state.new_logs = []
+        self._pending_log += msg.log_lines
+        self.live = msg.live
+        self._dirty = True
+
+    # --- drawing --------------------------------------------------------------------
+    def redraw(self) -> None:
+        if not self._dirty or not self.is_current or self.state is None:
+            return
+        self._dirty = False
+        self.redraws += 1
+        state = self.state
+        status = state.status
+        if status == "running" and not self.live and state.n_events:
+            status = "stopped"
+        elif status == "waiting" and not self.live:
+            status = "waiting for the runner"
+        line = state.summary_line(width=20).replace(state.status, status, 1)
+        self.query_one("#progress", Static).update(line)
+        self._update_table()
+        if self.auto_follow and state.current and state.current != self.selected:
+            self._select(state.current)
+        if self.selected is None and state.trials:
+            self._select(state.ordered()[0].trial_id, move=True)
+        self.query_one("#chart-trial", TrialChart).show(state.trials.get(self.selected or ""), self.metric_group)
+        self.query_one("#chart-all", AllTrialsChart).show(state, self.selected)
+        if self._pending_log:
+            log = self.query_one("#log", RichLog)
+            for line in self._pending_log[-500:]:
+                log.write(Text(line))
+            self._pending_log = []
+
+    def _update_table(self) -> None:
+        assert self.state is not None
+        table = self.query_one("#trials", DataTable)
+        for tid in sorted(self._dirty_trials, key=lambda k: self.state.trials[k].index):  # type: ignore[union-attr]
+            t = self.state.trials[tid]
+            planned = t.n_epochs or self.state.default_epochs
+            cells = {"trial": tid, "status": t.status, "ep": f"{t.epochs_done}/{planned}" if planned else str(t.epochs_done),
+                     "best": fmt_acc(t.best_test_acc), "label": t.label}
+            if tid in table.rows:
+                for key, value in cells.items():
+                    table.update_cell(tid, key, value)
+            else:
+                table.add_row(*cells.values(), key=tid)
+        self._dirty_trials = set()
+
+    def _select(self, tid: str, move: bool = True) -> None:
+        self.selected = tid
+        table = self.query_one("#trials", DataTable)
+        if move and tid in table.rows:
+            row = table.get_row_index(tid)
+            if table.cursor_row != row:
+                table.move_cursor(row=row)
+        self._dirty = True
+
+    @on(DataTable.RowHighlighted, "#trials")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        tid = event.row_key.value
+        if tid is None or tid == self.selected:
+            return
+        self.selected = tid
+        if self.state is not None and tid != self.state.current:
+            self.auto_follow = False
+        self._dirty = True
+        self.redraw()
+
+    # --- actions --------------------------------------------------------------------
+    def action_metric(self) -> None:
+        groups = list(METRIC_GROUPS)
+        self.metric_group = groups[(groups.index(self.metric_group) + 1) % len(groups)]
+        self.notify(f"Chart: {self.metric_group}", timeout=1.5)
+        self._dirty = True
+        self.redraw()
+
+    def _step(self, delta: int) -> None:
+        if self.state is None or not self.state.trials:
+            return
+        order = [t.trial_id for t in self.state.ordered()]
+        i = order.index(self.selected) if self.selected in order else 0
+        tid = order[(i + delta) % len(order)]
+        self.auto_follow = tid == self.state.current
+        self._select(tid)
+        self.redraw()
+
+    def action_next_trial(self) -> None:
+        self._step(1)
+
+    def action_prev_trial(self) -> None:
+        self._step(-1)
+
+    def action_follow_current(self) -> None:
+        self.auto_follow = True
+        if self.state is not None and self.state.current:
+            self._select(self.state.current)
+            self.redraw()
+        self.notify("Following the running trial", timeout=1.5)
+
+    def action_toggle_log(self) -> None:
+        log = self.query_one("#log", RichLog)
+        log.display = not log.display
+
+    def action_report(self) -> None:
+        self.app.switch_mode("report")
+
+    def action_stop(self) -> None:
+        if self.run_dir is None or not run_is_live(self.run_dir):
+            self.notify("No sweep is running here", severity="warning")
+            return
+        run_dir = self.run_dir
+        self.app.push_screen(
+            ConfirmScreen(f"Stop the sweep {run_dir.name}?",
+                          "The runner finishes the current batch, marks the run interrupted and exits. "
+                          "`sweepdeck resume` (R in Runs) continues it later."),
+            lambda yes: self._signal(run_dir, stop=True) if yes else None,
+        )
+
+    def action_skip(self) -> None:
+        if self.run_dir is None or not run_is_live(self.run_dir):
+            self.notify("No sweep is running here", severity="warning")
+            return
+        run_dir = self.run_dir
+        current = self.state.current if self.state else None
+        self.app.push_screen(
+            ConfirmScreen(f"Skip the current trial{' ' + current if current else ''}?",
+                          "It ends now with status 'skipped'; the sweep goes on with the next trial."),
+            lambda yes: self._signal(run_dir, stop=False) if yes else None,
+        )
+
+    def _signal(self, run_dir: Path, stop: bool) -> None:
+        problem = stop_run(run_dir) if stop else skip_trial(run_dir)
+        if problem:
+            self.notify(problem, severity="warning")
+        else:
+            self.notify("Stopping the sweep..." if stop else "Skipping the current trial...")

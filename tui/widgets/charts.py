@@ -1,0 +1,75 @@
+"""plotext charts of a run: one trial's curves, and all trials' test accuracy.
+
+PlotextPlot rebuilds the whole chart on every render (about 8 us per point), so
+data is downsampled to about twice the plot width before plotting, and the
+screen redraws on a timer, only when visible.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from textual_plotext import PlotextPlot
+
+from tui.follow import METRIC_GROUPS, RunState, TrialState, downsample, fmt_acc
+
+MAX_OVERLAY_POINTS = 2000  # all trials together
+
+
+class TrialChart(PlotextPlot):
+    """The selected trial's curves of one metric group (train vs test)."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.plotted: dict[str, tuple[list[float], list[float]]] = {}
+
+    def show(self, trial: Optional[TrialState], group: str) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        self.plotted = {}
+        width = max(self.size.width, 40)
+        if trial is None:
+            plt.title("no trial selected")
+        else:
+            plt.title(f"{trial.trial_id} {group}  {trial.label}"[: max(width - 2, 10)])
+            for metric in METRIC_GROUPS[group]:
+                xs, ys = downsample(trial.epochs, trial.series[metric], 2 * width)
+                if ys:
+                    self.plotted[metric] = (xs, ys)
+                    plt.plot(xs, ys, label=metric, marker="braille")
+            plt.xlabel("epoch")
+        self.refresh()
+
+
+class AllTrialsChart(PlotextPlot):
+    """Every trial's test accuracy over epochs, overlaid."""
+
+    metric = "test_acc"
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.plotted: dict[str, tuple[list[float], list[float]]] = {}
+
+    def show(self, state: Optional[RunState], selected: Optional[str] = None) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        self.plotted = {}
+        width = max(self.size.width, 40)
+        trials = [t for t in state.ordered() if t.epochs] if state else []
+        best = state.best() if state else None
+        title = f"{self.metric}, all trials"
+        if best is not None:
+            title += f"  best {best.trial_id} {fmt_acc(best.best_test_acc)}"
+        plt.title(title[: max(width - 2, 10)])
+        if trials:
+            per = max(20, min(2 * width, MAX_OVERLAY_POINTS // len(trials)))
+            for t in trials:
+                xs, ys = downsample(t.epochs, t.series[self.metric], per)
+                if ys:
+                    self.plotted[t.trial_id] = (xs, ys)
+                    label = t.trial_id if len(trials) <= 6 or t.trial_id == selected else None
+                    plt.plot(xs, ys, label=label, marker="braille")
+            plt.xlabel("epoch")
+        self.refresh()
