@@ -10,6 +10,8 @@ the TUI only follows the run folder's events.jsonl. No torch is imported here.
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
 import time
 from functools import partial
@@ -96,10 +98,6 @@ class SweepdeckApp(App[int]):
 
     def _painted(self) -> None:
         self.first_paint = time.perf_counter()
-
-    def on_descendant_mount(self, event: Any) -> None:
-        if not self.cursor_blink and hasattr(event.node, "cursor_blink"):
-            event.node.cursor_blink = False
 
     # --- sections ---------------------------------------------------------------------
     def action_section(self, name: str) -> None:
@@ -261,6 +259,7 @@ class SweepdeckApp(App[int]):
 
 def run_app(attach: Path | None = None, runs_dir: str | Path = "runs") -> int:
     """Run the TUI until the user quits; returns the exit status."""
-    app = SweepdeckApp(runs_dir=runs_dir, attach=attach)
+    runner = os.environ.get("SWEEPDECK_TUI_RUNNER")  # tests/benchmarks: a stand-in runner command
+    app = SweepdeckApp(runs_dir=runs_dir, attach=attach, runner_cmd=shlex.split(runner) if runner else None)
     code = app.run()
     return int(code or 0) if app.return_code in (None, 0) else int(app.return_code)

@@ -113,6 +113,9 @@ class SaveScreen(ModalScreen[Optional[str]]):
             yield Input(self.default, id="save-path")
             yield Static("Enter = save    Esc = cancel", classes="dialog-keys")
 
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = getattr(self.app, "cursor_blink", True)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)

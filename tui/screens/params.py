@@ -86,6 +86,9 @@ class ParamsScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one("#preview-trials", DataTable)
         table.add_columns("trial", "type", "label")
+        if not getattr(self.app, "cursor_blink", True):
+            for inp in self.query(Input):
+                inp.cursor_blink = False
         start = F.defaults()
         start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
         self.set_raw(start)

@@ -121,7 +121,7 @@ class ReportScreen(Screen):
             self.mtime = None
             self._title(f"{self.run_dir.name}: no report.md yet - press g to write one")
         self._dirty = True
-        self._flush()
+        self.call_after_refresh(self._flush)
 
     def _title(self, text: str) -> None:
         self.query_one("#report-title", Static).update(text)

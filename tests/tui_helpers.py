@@ -1,0 +1,50 @@
+"""Shared pieces of the TUI tests: fixed fake runs, the fake runner, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+for p in (str(ROOT), str(BENCH)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+from tui_fake_runner import write_finished_run  # noqa: E402
+
+FAKE_RUNNER = [sys.executable, str(BENCH / "tui_fake_runner.py")]
+T0 = 1767268800.0  # 2026-01-01 12:00 UTC
+
+
+def make_runs(runs_dir: Path) -> dict[str, Path]:
+    """Two finished runs with fixed contents and times."""
+    return {
+        "alpha": write_finished_run(runs_dir, "20260101-120000-alpha", "alpha", 4, 20, T0),
+        "beta": write_finished_run(runs_dir, "20260102-120000-beta", "beta", 4, 20, T0 + 86400,
+                                   status="interrupted", report=False),
+    }
+
+
+async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(step)
+
+
+def kill_quietly(pid: int) -> None:
+    import os
+    import signal
+
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+__all__ = ["ROOT", "BENCH", "FAKE_RUNNER", "make_runs", "wait_for", "kill_quietly", "asyncio"]
