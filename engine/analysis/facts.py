@@ -522,6 +522,13 @@ def params_text(r: pd.Series) -> str:
 def _register(fs: FactSheet) -> None:
     t = fs.trials
     ranked = fs.ranked
+    # the thresholds of the flag rules, so a report may quote them
+    _add(fs, "rule.overfit_gap", OVERFIT_GAP, "gap")
+    _add(fs, "rule.overfit_loss_rise", OVERFIT_LOSS_RISE, "change")
+    _add(fs, "rule.underfit_train_acc", UNDERFIT_TRAIN_ACC, "acc")
+    _add(fs, "rule.peak_drop", PEAK_DROP, "gap")
+    _add(fs, "rule.still_falling", STILL_FALLING, "change")
+    _add(fs, "rule.window", CONVERGE_WINDOW, "count")
     _add(fs, "run.n_trials", len(t), "count")
     for status in ("completed", "diverged", "failed", "interrupted", "skipped", "pending"):
         _add(fs, f"run.n_{status}", int((t["status"] == status).sum()), "count")

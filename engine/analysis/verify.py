@@ -149,7 +149,7 @@ SPLIT_WORDS = [
 METRIC_WORDS = [
     ("eps", re.compile(r"epochs?\s*/\s*s(?:ec)?\b|epochs? per second|throughput", re.I)),
     ("margin", re.compile(_W + r"margins?(?![A-Za-z])", re.I)),
-    ("gap", re.compile(_W + r"(gap|generali[sz]ation gap|difference|spread|range|ahead|behind|lead)(?![A-Za-z])", re.I)),
+    ("gap", re.compile(_W + r"(gap|generali[sz]ation gap|difference|spread|percentage points?)(?![A-Za-z])", re.I)),
     ("loss", re.compile(_W + r"(loss(?:es)?|mse|cross[- ]entropy)(?![A-Za-z])", re.I)),
     ("acc", re.compile(_W + r"(acc(?:uracy|uracies)?|acc_\w+)(?![A-Za-z])", re.I)),
 ]
@@ -157,6 +157,7 @@ STAT_WORDS = [
     ("mean", re.compile(_W + r"(mean|average|avg|on average|typical(?:ly)?)(?![A-Za-z])", re.I)),
     ("final", re.compile(_W + r"(final|last|end(?:ed|ing)?|at the end|finish(?:ed)?)(?![A-Za-z])", re.I)),
     ("best", re.compile(_W + r"(best|peak(?:ed)?|max(?:imum)?|highest|top)(?![A-Za-z])", re.I)),
+    ("min", re.compile(_W + r"(worst|lowest|min(?:imum)?|weakest|bottom)(?![A-Za-z])", re.I)),
 ]
 GLOBAL_SUPERLATIVE = re.compile(
     r"(?<!its )(?<!their )(?<!'s )(?<!’s )\b(highest|best[- ]performing|top[- ]performing|winner|winning|"
@@ -188,7 +189,7 @@ PARAM_ALIASES = [
 ]
 _PARAM_TAIL = re.compile(
     r"(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
-    r"\s*(?:=|:|≈|∈|\bof\b|\bis\b|\bin\b|\bat\b|\bto\b|→|->|from)?\s*[\[{(]?\s*[\"']?\s*$",
+    r"[\"']?\s*(?:=|:|≈|∈|\bof\b|\bis\b|\bin\b|\bat\b|\bto\b|→|->|from)?\s*[\[{(]?\s*[\"']?\s*$",
     re.I,
 )
 _PARAM_ANY = re.compile(
@@ -208,6 +209,7 @@ DURATION_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min":
                   "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
 PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|narrow|explore|add|next sweep|"
                       r"next run|next experiment|could|should|would|might|instead of|increase|decrease|raise|lower)\b", re.I)
+SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unlike|compared|versus|vs\.?)\b", re.I)
 RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
 SKIP_HEADING = re.compile(r"fact[- ]check|^charts?\b", re.I)
 
@@ -226,6 +228,13 @@ class Ctx:
     rank: Optional[int] = None
     types: set[str] = field(default_factory=set)
     params: dict[str, str] = field(default_factory=dict)
+    unit: str = ""          # "%", "pp" or "" as written
+    kind: Optional[str] = None   # "rank" | "epoch" | "count" from the words right at the number
+
+
+def _unit_of(m: re.Match[str]) -> str:
+    u = (m.group("unit") or "").strip().lower()
+    return "%" if u == "%" else "pp" if u == "pp" or u.startswith("percentage") else u
 
 
 def _last(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
@@ -317,7 +326,7 @@ class Verifier:
                 nxt_start = toks[k + 1].start() if k + 1 < len(toks) else len(sent)
                 left = sent[prev_end:m.start()]
                 right = sent[m.end():nxt_start]
-                ctx = self._context(sent, left, right, prev, sent[:m.start()])
+                ctx = self._context(sent, left, right, prev, m)
                 prev, prev_end = ctx, m.end()
                 self._check(m, ctx, sent, lineno, recommend, res)
 
@@ -334,13 +343,18 @@ class Verifier:
                     self._check_rank(int(m.group(1)), next(iter(row_trials)), cell, row_text, lineno, res)
                 continue
             head_param = _param_name(head + " =")
+            hctx = self._context(head, head, "", None, None)
+            prev: Optional[Ctx] = None
+            prev_end = 0
             for m in _numbers(cell):
-                left = cell[:m.start()]
+                left = cell[prev_end:m.start()]
                 right = cell[m.end():]
-                ctx = self._context(cell, left, right, None, left)
-                hctx = self._context(head, head, "", None, head)
+                ctx = self._context(cell, left, right, prev, m)
+                prev, prev_end = ctx, m.end()
                 if head_param and not ctx.metric:
                     ctx.param = ctx.param or head_param
+                if ctx.kind is None and re.search(r"\(\s*$", left) and re.search(r"\(epoch|epoch\)", head, re.I):
+                    ctx.kind = "epoch"
                 for attr in ("metric", "split", "stat"):
                     if getattr(ctx, attr) is None:
                         setattr(ctx, attr, getattr(hctx, attr))
@@ -354,29 +368,38 @@ class Verifier:
                         ctx.explicit_trial = len(row_param_trials) == 1
                         ctx.params = row_params
                 ctx.types |= {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
-                # a number in a column that names a parameter is that parameter's value
                 self._check(m, ctx, f"| {row_text} |", lineno, recommend, res, table_head=head)
 
     # -- context --------------------------------------------------------------------------------------
-    def _context(self, sent: str, left: str, right: str, prev: Optional[Ctx], before: str) -> Ctx:
+    def _context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
         ctx = Ctx()
-        lb = [m.end() for m in BOUNDARY.finditer(left)]
+        ctx.unit = _unit_of(m) if m is not None else ""
+        lb = [x.end() for x in BOUNDARY.finditer(left)]
         left_clause = left[lb[-1]:] if lb else left
         rb = BOUNDARY.search(right)
-        right_clause = right[:rb.start()] if rb else right
-        right_clause = right_clause[:60]
+        right_clause = (right[:rb.start()] if rb else right)[:60]
+        # what the words right at the number make it: a rank, an epoch, a count of trials
+        if re.search(r"(\brank(?:ed|s)?(?:\s+(?:at|as|in))?\s*#?|#)\s*$", left, re.I):
+            ctx.kind = "rank"
+            ctx.rank = int(float(m.group("num"))) if m is not None and "." not in m.group("num") else None
+        elif re.search(r"\bepochs?\s*#?\s*$", left, re.I) or re.match(r"\s*(?:st|nd|rd|th)?\s*epochs?\b(?!\s*/)", right, re.I) \
+                or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|to|and|or|-|–|/)\s*", left)):
+            ctx.kind = "epoch"
+        elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
+                or re.search(r"\b(top|first|last|of)[- ]$", left, re.I):
+            ctx.kind = "count"
         ptail = _param_name(left)
         if ptail:
             ctx.param = ptail
+        same_unit = prev is not None and prev.unit == ctx.unit
         for attr, pats in (("split", SPLIT_WORDS), ("metric", METRIC_WORDS), ("stat", STAT_WORDS)):
             v = _last(pats, left_clause) or _first(pats, right_clause) or _last(pats, left)
-            if v is None and prev is not None and not ptail:
+            if v is None and prev is not None and not ptail and (same_unit or attr != "metric"):
                 v = getattr(prev, attr)
             setattr(ctx, attr, v)
         if ctx.param and ptail:
             ctx.metric = None
-        elif prev is not None and prev.param and not left.strip(" ,/–-") or (
-                prev is not None and prev.param and re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
+        elif prev is not None and prev.param and (not left.strip(" ,/–-") or re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
             ctx.param, ctx.metric = prev.param, None
         # trials: explicit ids first
         found = self._trials_in(left_clause) or self._trials_in(right_clause) or self._trials_in(left)
@@ -390,15 +413,22 @@ class Verifier:
                     r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I):
                 ctx.trials, ctx.explicit_trial = prev.trials, False
         ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
-        scope = left_clause + " " + right_clause
-        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(before if not lb else before[-len(left) - 80:])) \
-            and not PER_TRIAL_BEST.search(left_clause)
+        # a superlative claims the best of the sweep: it must be in the words leading to the number
+        cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)]
+        scope = left[cut[-1]:] if cut else left
+        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope)) and not PER_TRIAL_BEST.search(left_clause)
+        if ctx.superlative and ctx.split == "train" and not re.search(
+                r"\b(highest|best|top|max(?:imum)?)\W+(?:\w+\W+){0,2}train", scope, re.I):
+            ctx.superlative = False  # "the best trial ends with train accuracy X" is not a claim about train
+        if ctx.stat == "best" and re.search(r"\b(mean|average|avg)\b", left_clause + " " + right_clause, re.I):
+            ctx.stat = "mean"
         if ctx.superlative and ctx.stat is None:
             ctx.stat = "best"
-        for m in RANK_WORDS.finditer(scope):
-            g = [x for x in m.groups() if x]
-            if g:
-                ctx.rank = ORDINALS.get(g[0].lower()) or (int(g[0]) if g[0].isdigit() else None)
+        if ctx.rank is None:
+            for r in RANK_WORDS.finditer(left_clause + " " + right_clause):
+                g = [x for x in r.groups() if x]
+                if g:
+                    ctx.rank = ORDINALS.get(g[0].lower()) or (int(g[0]) if g[0].isdigit() else None)
         return ctx
 
     def _trials_in(self, text: str) -> Optional[set[str]]:
@@ -464,9 +494,23 @@ class Verifier:
             ctx.metric = "eps"
         if unit in DURATION_UNITS:
             ctx.metric = "duration"
+        if ctx.kind == "rank" and not pct and not pp:
+            if ctx.rank is not None and ctx.trials and ctx.explicit_trial:
+                res.n_checked += 1
+                self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res)
+            else:
+                res.n_skipped += 1
+            return
         if ctx.rank is not None and ctx.explicit_trial and ctx.metric is None and not pct and dec == 0 and x == ctx.rank:
             res.n_checked += 1
             self._check_rank(ctx.rank, next(iter(ctx.trials or [])), raw, quote, lineno, res)
+            return
+        if ctx.kind == "count" and not pct and not pp:
+            res.n_skipped += 1  # "4 of 6 trials", "top 3": counts are not checked
+            return
+        if ctx.kind == "epoch" and not pct and not pp and ctx.metric != "eps":
+            res.n_checked += 1
+            self._check_epoch(x, ctx, raw, quote, lineno, res)
             return
         # trial numbers, list markers, small counts and years carry no claim that can be checked
         if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
@@ -486,8 +530,26 @@ class Verifier:
         if ctx.rank is not None and ctx.explicit_trial and ctx.trials:
             self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res, count=False)
 
+    def _check_epoch(self, x: float, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        n = max(self.fs.n_epochs, 1)
+        if x != int(x) or not 0 <= x <= n:
+            self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
+            return
+        if ctx.trials and ctx.explicit_trial and ctx.stat == "best" and ctx.metric in (None, "acc") and ctx.split != "train":
+            tid = next(iter(ctx.trials))
+            f = self.fs.facts.get(f"trial.{tid}.test_acc_best_epoch")
+            done = self.fs.facts.get(f"trial.{tid}.epochs_done")
+            ok = [v.value for v in (f, done) if v is not None] + [n]
+            if f is not None and not any(_close(x, v, 0.5) for v in ok):
+                self._flag(res, raw, quote, lineno, f"{tid}'s best test accuracy placed at epoch {raw}",
+                           f"{tid} reached its best test accuracy at epoch {f.display()}")
+
     def _candidates(self, ctx: Ctx, strict_split: bool = True) -> list[Fact]:
-        if ctx.trials is not None:
+        if ctx.stat == "mean" and ctx.metric in ("acc", "eps", None):
+            facts = [f for f in self.all_facts if f.stat in ("mean", "range", "seed_spread") or f.name.endswith("_mean")]
+            if ctx.trials is not None:
+                facts += [f for t in ctx.trials for f in self.by_trial.get(t, [])]
+        elif ctx.trials is not None:
             facts = [f for t in ctx.trials for f in self.by_trial.get(t, [])]
             if not ctx.explicit_trial or ctx.params:
                 facts += self._group_facts(ctx)
@@ -620,6 +682,12 @@ class Verifier:
                        + (f"; rank {rank} is {who} ({self.fs.facts[f'trial.{who}.test_acc_best'].display()})" if who else ""))
 
     def _check_top(self, tid: str, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        if ctx.split == "train":
+            bt = self.fs.facts.get("best_train.trial_id")
+            if bt is not None and bt.value != tid and ctx.stat != "mean":
+                self._flag(res, raw, quote, lineno, f"{tid} is called the best on the training set",
+                           f"the highest final train accuracy is {bt.value}'s ({self.fs.facts['best_train.train_acc_final'].display()})")
+            return
         if len(ctx.types) == 1:
             typ = next(iter(ctx.types))
             best = self.fs.best_per_type.get(typ)
