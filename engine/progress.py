@@ -1,0 +1,84 @@
+"""What `sweepdeck run` prints while it trains: a bar with ETA on a terminal,
+plain lines when the output is a file or a pipe (batch jobs, the TUI's log pane)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+class Progress:
+    """An event listener that renders the sweep's progress."""
+
+    def __init__(self, n_trials: int, n_epochs: int, out: TextIO | None = None, tty: bool | None = None):
+        self.out = out or sys.stderr
+        self.tty = self.out.isatty() if tty is None else tty
+        self.total = n_trials * n_epochs
+        self.n_epochs = n_epochs
+        self.done = 0
+        self.started = time.monotonic()
+        self.trial = ""
+        self.label = ""
+        self.best: float | None = None
+        self._epochs_this_session = 0
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, RunStarted):
+            self._line(f"run {event.run_id}: {event.n_trials} trials on {event.device}" + (" (resumed)" if event.resumed else ""))
+        elif isinstance(event, TrialStarted):
+            self.trial, self.label = event.trial_id, event.label
+            self.done = max(self.done, event.index * self.n_epochs + event.start_epoch - 1)
+            if not self.tty:
+                self._line(f"{event.trial_id} started: {event.label}" + (f" (from epoch {event.start_epoch})" if event.start_epoch > 1 else ""))
+        elif isinstance(event, EpochMetrics):
+            self.done += 1
+            self._epochs_this_session += 1
+            self.best = max(self.best or 0.0, event.test_acc)
+            if self.tty:
+                self._bar(event)
+            else:
+                train = f" train_acc={event.train_acc:.4f}" if event.train_acc is not None else ""
+                self._line(f"{event.trial_id} epoch {event.epoch}/{self.n_epochs} loss={event.train_loss:.4f}{train} test_acc={event.test_acc:.4f} ({self._eta()} left)")
+        elif isinstance(event, TrialFinished):
+            self.done = max(self.done, (self._index(event.trial_id) + 1) * self.n_epochs)
+            extra = f": {event.error}" if event.error else ""
+            self._line(f"{event.trial_id} {event.status} after {event.epochs_done} epochs{extra}")
+        elif isinstance(event, LogLine):
+            self._line(f"{event.level}: {event.message}")
+        elif isinstance(event, RunFinished):
+            self._line(f"run {event.status} in {_duration(time.monotonic() - self.started)}" + (f": {event.message}" if event.message else ""))
+
+    def _index(self, trial_id: str) -> int:
+        return int(trial_id.lstrip("t")) if trial_id.lstrip("t").isdigit() else 0
+
+    def _eta(self) -> str:
+        if not self._epochs_this_session:
+            return "?"
+        per_epoch = (time.monotonic() - self.started) / self._epochs_this_session
+        return _duration(per_epoch * (self.total - self.done))
+
+    def _bar(self, ev: EpochMetrics) -> None:
+        width = 24
+        frac = self.done / max(self.total, 1)
+        filled = int(frac * width)
+        bar = "#" * filled + "-" * (width - filled)
+        text = (f"\r[{bar}] {frac:6.1%} {ev.trial_id} ep {ev.epoch}/{self.n_epochs} "
+                f"test_acc {ev.test_acc:.3f} best {self.best:.3f}  ETA {self._eta()} ")
+        self.out.write(text)
+        self.out.flush()
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            text = "\r\x1b[K" + text
+        self.out.write(text + "\n")
+        self.out.flush()

@@ -1,0 +1,276 @@
+"""A whole sweep: load the data once, run every trial, record everything.
+
+The runner is the only writer of a run folder (it holds `runner.lock`). Each
+trial's failure is contained: divergence, out-of-memory and exceptions end that
+trial with a status, and the sweep goes on. SIGINT/SIGTERM stop the sweep after
+the current batch (resumable); SIGUSR1 skips the current trial.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import torch
+
+from engine import store
+from engine.config import SweepConfig
+from engine.data import DataBundle, load_dataset
+from engine.events import (
+    EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted,
+    append_event, read_events,
+)
+from engine.train import StopFlags, TrialOutcome, load_checkpoint, pick_device, train_trial
+from engine.trials import Trial
+
+Listener = Callable[[object], None]
+DONE_STATUSES = {"completed", "diverged", "failed", "skipped"}
+
+
+class DiskFullError(RuntimeError):
+    pass
+
+
+def code_version() -> str:
+    """A hash of the engine's source: resume refuses when training code changed."""
+    h = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def config_hash(raw: dict) -> str:
+    return hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def environment(device: torch.device, raw: dict) -> dict:
+    """env.json: enough to reproduce or explain a run."""
+    env = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "cwd": os.getcwd(),
+        "code_version": code_version(),
+        "config_hash": config_hash(raw),
+        "torch_threads": torch.get_num_threads(),
+    }
+    env.update(_git_state())
+    return env
+
+
+def _git_state() -> dict:
+    def git(*args: str) -> Optional[str]:
+        try:
+            out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"git_commit": None, "git_dirty": None}
+    return {"git_commit": commit, "git_dirty": bool(git("status", "--porcelain"))}
+
+
+@contextmanager
+def signal_flags(flags: StopFlags) -> Iterator[None]:
+    """SIGINT/SIGTERM → stop after this batch; SIGUSR1 → skip this trial."""
+    def stop(signum, frame):
+        flags.stop = True
+
+    def skip(signum, frame):
+        flags.skip = True
+
+    wanted = {signal.SIGINT: stop, signal.SIGTERM: stop}
+    if hasattr(signal, "SIGUSR1"):
+        wanted[signal.SIGUSR1] = skip
+    previous = {}
+    try:
+        for sig, handler in wanted.items():
+            previous[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread (tests drive the runner from threads)
+        previous = {}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@dataclass
+class SweepResult:
+    run_dir: Path
+    status: str
+    trial_status: dict[str, str]
+
+
+class Recorder:
+    """Appends events to the log and tells the listeners (the progress display)."""
+
+    def __init__(self, run_dir: Path, listeners: list[Listener]):
+        self.run_dir = run_dir
+        self.listeners = listeners
+        self._fh = (run_dir / store.EVENTS).open("a", encoding="utf-8")
+
+    def __call__(self, event) -> None:
+        try:
+            append_event(self._fh, event)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise DiskFullError(f"disk full while writing {self.run_dir / store.EVENTS}: free space, then `sweepdeck resume {self.run_dir}`") from None
+            raise
+        for listen in self.listeners:
+            listen(event)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def write_run_files(run_dir: Path, raw: dict, cfg: SweepConfig, trials: list[Trial], data: DataBundle, device: torch.device) -> None:
+    store.write_json_atomic(run_dir / store.CONFIG, raw)
+    store.write_json_atomic(run_dir / store.RESOLVED, {
+        "run_id": run_dir.name,
+        "config": cfg.model_dump(mode="json"),
+        "trials": [t.model_dump(mode="json") for t in trials],
+        "dataset": data.description,
+        "model": cfg.model.name,
+    })
+    store.write_json_atomic(run_dir / store.ENV, environment(device, raw))
+
+
+def run_sweep(
+    cfg: SweepConfig,
+    raw: dict,
+    trials: list[Trial],
+    run_dir: Path,
+    listeners: Optional[list[Listener]] = None,
+    data: Optional[DataBundle] = None,
+    resume: bool = False,
+) -> SweepResult:
+    """Run (or, with `resume`, continue) every trial into `run_dir`."""
+    device = pick_device(cfg.device)
+    data = data or load_dataset(cfg.dataset, device)
+    store.acquire_lock(run_dir)
+    flags = StopFlags()
+    record = Recorder(run_dir, listeners or [])
+    done: dict[str, str] = {}
+    if resume:
+        for ev in read_events(run_dir / store.EVENTS).events:
+            if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES:
+                done[ev.trial_id] = ev.status
+    else:
+        write_run_files(run_dir, raw, cfg, trials, data, device)
+    status = "completed"
+    try:
+        with signal_flags(flags):
+            record(RunStarted(
+                run_id=run_dir.name, name=cfg.name, n_trials=len(trials), trial_ids=[t.id for t in trials],
+                device=str(device), pid=os.getpid(), host=socket.gethostname(), resumed=resume,
+            ))
+            if any(t.params.wn is not None and t.params.batch_norm for t in trials):
+                record(LogLine(level="warning", message="batch_norm is switched off in trials with weight normalisation (wn), as in the original implementation"))
+            for trial in trials:
+                if trial.id in done:
+                    continue
+                done[trial.id] = run_one(trial, cfg, data, device, run_dir, record, flags)
+                store.write_tables(run_dir)
+                if flags.stop:
+                    status = "interrupted"
+                    break
+            record(RunFinished(status=status))
+    except DiskFullError as exc:
+        status = "failed"
+        try:
+            record(RunFinished(status="failed", message=str(exc)))
+        except DiskFullError:
+            pass
+        raise
+    finally:
+        record.close()
+        try:
+            store.write_tables(run_dir)
+        except OSError:
+            pass  # a full disk: the log itself is intact, tables are rebuilt on resume
+        store.release_lock(run_dir)
+    return SweepResult(run_dir=run_dir, status=status, trial_status=done)
+
+
+def run_one(trial: Trial, cfg: SweepConfig, data: DataBundle, device: torch.device,
+            run_dir: Path, record: Recorder, flags: StopFlags) -> str:
+    """One trial with its faults contained; returns its status."""
+    tdir = store.trial_dir(run_dir, trial.id)
+    ckpt_path = tdir / "checkpoint.pt"
+    checkpoint = load_checkpoint(ckpt_path)
+    start_epoch = checkpoint["epoch"] + 1 if checkpoint else 1
+    record(TrialStarted(
+        trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
+        params=trial.params.model_dump(mode="json"), n_epochs=cfg.n_epochs, start_epoch=start_epoch,
+    ))
+    t0 = time.perf_counter()
+    flags.skip = False
+    try:
+        outcome = train_trial(trial, cfg, data, device, record, flags, ckpt_path, checkpoint)
+    except DiskFullError:
+        raise
+    except Exception as exc:  # contained: the sweep goes on
+        outcome = _failure(exc, trial, tdir)
+    if outcome.model is not None:
+        torch.save(outcome.model.state_dict(), tdir / "weights.pt")
+    if outcome.status != "interrupted":
+        ckpt_path.unlink(missing_ok=True)  # only an unfinished trial needs one
+    record(TrialFinished(
+        trial_id=trial.id, status=outcome.status, epochs_done=outcome.epochs_done,
+        duration_s=time.perf_counter() - t0, error=outcome.error, margin=outcome.margin,
+        ranks=outcome.ranks, test_misclassified=outcome.test_misclassified,
+    ))
+    return outcome.status
+
+
+def _failure(exc: BaseException, trial: Trial, tdir: Path) -> TrialOutcome:
+    (tdir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        raise DiskFullError(f"disk full during trial {trial.id}: free space, then resume the run") from None
+    if _is_oom(exc):
+        message = f"out of memory at batch size {trial.params.batchsize}: try a smaller batchsize"
+    else:
+        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    return TrialOutcome(status="failed", epochs_done=0, error=message)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    if isinstance(exc, (MemoryError, getattr(torch, "OutOfMemoryError", MemoryError))):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def preflight(cfg: SweepConfig, trials: list[Trial], data: DataBundle) -> None:
+    """Build each distinct model once before any folder is created, so a bad model
+    name or import path is refused up front (raises ModelError)."""
+    from engine.train import build_trial_model
+
+    seen = set()
+    for trial in trials:
+        key = (trial.params.bias, trial.params.batch_norm, trial.params.wn is None)
+        if key not in seen:
+            seen.add(key)
+            build_trial_model(cfg, trial, data)

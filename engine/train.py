@@ -1,0 +1,323 @@
+"""One trial: train a model on tensors already on the device, epoch by epoch (SPEC §6, §7).
+
+The hot loop indexes the device-resident dataset per batch and never reads a
+value back to the host; scalars are accumulated on the device and read once per
+epoch. After every epoch the caller gets an EpochMetrics event, then the trial is
+checkpointed (model, optimiser, scheduler, RNG states), so a crash loses at most
+the epoch in progress.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.config import SweepConfig
+from engine.data import DataBundle
+from engine.events import EpochMetrics
+from engine.models import build_model, layer_gain, squared_layer_norms, weight_layers
+from engine.penalties import additive_penalty, layer_terms, multiplicative_penalty
+from engine.trials import Trial
+
+EVAL_BATCH = 1024
+
+
+@dataclass
+class StopFlags:
+    """Set from signal handlers; checked between batches (a plain attribute read)."""
+
+    stop: bool = False  # end the sweep: the trial is interrupted, resumable
+    skip: bool = False  # end this trial only
+
+
+@dataclass
+class TrialOutcome:
+    status: str  # completed | diverged | interrupted | skipped
+    epochs_done: int
+    error: Optional[str] = None
+    margin: Optional[float] = None
+    ranks: Optional[list[int]] = None
+    test_misclassified: Optional[list[int]] = None
+    model: Optional[nn.Module] = field(default=None, repr=False)
+
+
+@dataclass
+class EvalResult:
+    loss: float
+    acc: float
+    f1: float
+    confusion: list[list[int]]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def pick_device(name: str) -> torch.device:
+    """`auto` is cuda, then mps, then cpu."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def flip_labels(y: torch.Tensor, fraction: float, seed: int, binary: bool, n_classes: int) -> torch.Tensor:
+    """A copy of `y` with round(fraction·N) labels flipped, chosen by `seed`."""
+    if fraction <= 0:
+        return y
+    gen = torch.Generator().manual_seed(seed)
+    n_flip = round(fraction * len(y))
+    idx = torch.randperm(len(y), generator=gen)[:n_flip].to(y.device)
+    y = y.clone()
+    if binary:
+        y[idx] = -y[idx]
+    else:
+        shift = torch.randint(1, n_classes, (n_flip,), generator=gen).to(y.device)
+        y[idx] = (y[idx] + shift) % n_classes
+    return y
+
+
+def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr)
+    return torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+
+def data_loss(out: torch.Tensor, y: torch.Tensor, binary: bool, reduction: str = "mean") -> torch.Tensor:
+    """MSE against ±1 for the paper's binary task, cross-entropy otherwise."""
+    if binary:
+        return F.mse_loss(out.squeeze(1), y, reduction=reduction)
+    return F.cross_entropy(out, y, reduction=reduction)
+
+
+def _class_index(pred_or_y: torch.Tensor, binary: bool) -> torch.Tensor:
+    return (pred_or_y > 0).long() if binary else pred_or_y.long()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, binary: bool, n_classes: int) -> tuple[EvalResult, torch.Tensor]:
+    """Loss, accuracy, F1 and confusion matrix on a whole split in eval mode; also
+    the per-sample correctness mask (on the device)."""
+    model.eval()
+    loss_sum = torch.zeros((), device=x.device)
+    correct_parts = []
+    conf = torch.zeros(n_classes * n_classes, dtype=torch.long, device=x.device)
+    for i in range(0, len(x), EVAL_BATCH):
+        out = model(x[i:i + EVAL_BATCH])
+        yb = y[i:i + EVAL_BATCH]
+        loss_sum += data_loss(out, yb, binary, reduction="sum")
+        pred = _class_index(out.squeeze(1), True) if binary else out.argmax(1)
+        truth = _class_index(yb, binary)
+        conf += torch.bincount(truth * n_classes + pred, minlength=n_classes * n_classes)
+        correct_parts.append(pred == truth)
+    matrix = conf.view(n_classes, n_classes).tolist()  # the one host read
+    n = len(x)
+    correct = sum(matrix[i][i] for i in range(n_classes))
+    return EvalResult(loss=float(loss_sum) / n, acc=correct / n, f1=_f1(matrix, binary), confusion=matrix), torch.cat(correct_parts)
+
+
+def _f1(matrix: list[list[int]], binary: bool) -> float:
+    """F1 of the +1 class for binary tasks, macro F1 otherwise. Rows: truth, columns: prediction."""
+    k = len(matrix)
+    classes = [1] if binary else range(k)
+    scores = []
+    for c in classes:
+        tp = matrix[c][c]
+        fp = sum(matrix[r][c] for r in range(k)) - tp
+        fn = sum(matrix[c]) - tp
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+def unit_norm_margin(model: nn.Module, x: torch.Tensor, y: torch.Tensor, binary: bool) -> float:
+    """Mean margin on (x, y) of a copy of the model whose every layer norm is 1."""
+    unit = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        for layer in weight_layers(unit):
+            g = layer_gain(layer)
+            if g is not None:
+                g.fill_(1.0)
+            else:
+                layer.weight.div_(layer.weight.norm())
+        total = torch.zeros((), device=x.device)
+        for i in range(0, len(x), EVAL_BATCH):
+            out, yb = unit(x[i:i + EVAL_BATCH]), y[i:i + EVAL_BATCH]
+            if binary:
+                total += (yb * out.squeeze(1)).sum()
+            else:
+                true = out.gather(1, yb[:, None]).squeeze(1)
+                other = out.scatter(1, yb[:, None], float("-inf")).amax(1)
+                total += (true - other).sum()
+    return float(total) / len(x)
+
+
+@torch.no_grad()
+def numerical_ranks(model: nn.Module, rel_tol: float = 0.01) -> list[int]:
+    """Per weight matrix: singular values above 1% of the largest (convs flattened per output)."""
+    ranks = []
+    for layer in weight_layers(model):
+        w = layer.weight.detach().float().reshape(layer.weight.shape[0], -1).cpu()
+        s = torch.linalg.svdvals(w)
+        ranks.append(int((s > rel_tol * s.max()).sum()) if s.numel() else 0)
+    return ranks
+
+
+# --- checkpoints -------------------------------------------------------------------------
+
+def save_checkpoint(path: Path, epoch: int, model: nn.Module, opt: torch.optim.Optimizer, sched) -> None:
+    """Atomically replace the trial's one checkpoint (temp file + rename)."""
+    state = {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "scheduler": sched.state_dict(),
+        "rng": {
+            "python": random.getstate(),
+            "numpy": np.random.get_state(),
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        },
+    }
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> Optional[dict]:
+    """The checkpoint, or None when absent or unreadable (a half-written one counts as absent)."""
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # truncated or corrupt: restart the trial from scratch
+        return None
+
+
+def _restore_rng(rng: dict) -> None:
+    random.setstate(rng["python"])
+    np.random.set_state(rng["numpy"])
+    torch.set_rng_state(rng["torch"])
+    if rng.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+# --- the loop ----------------------------------------------------------------------------
+
+def build_trial_model(cfg: SweepConfig, trial: Trial, data: DataBundle) -> nn.Module:
+    p = trial.params
+    return build_model(
+        cfg.model.name, in_channels=data.in_channels, n_outputs=data.n_outputs,
+        image_size=data.image_size, bias=p.bias, batch_norm=p.batch_norm, wn=p.wn,
+    )
+
+
+def train_trial(
+    trial: Trial,
+    cfg: SweepConfig,
+    data: DataBundle,
+    device: torch.device,
+    emit: Callable[[EpochMetrics], None],
+    flags: StopFlags,
+    checkpoint_path: Optional[Path] = None,
+    resume_from: Optional[dict] = None,
+) -> TrialOutcome:
+    """Train one trial to the end (or until stopped), emitting one event per epoch.
+
+    With `resume_from` (a checkpoint), training continues after its epoch."""
+    p = trial.params
+    n_classes = 2 if data.binary else data.n_outputs
+    seed_everything(p.seed)
+    model = build_trial_model(cfg, trial, data).to(device)
+    opt = make_optimizer(p.opt_name, model.parameters(), p.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.n_epochs, eta_min=min(cfg.lr_min, p.lr))
+    y_train = flip_labels(data.y_train, cfg.mislabel_percentage, p.seed, data.binary, n_classes)
+
+    start_epoch = 1
+    ckpt = resume_from
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        _restore_rng(ckpt["rng"])
+        start_epoch = ckpt["epoch"] + 1
+
+    penalised = p.l2_sum_lambda > 0 or p.l2_mul_lambda > 0
+    n, bs = len(data.x_train), p.batchsize
+    n_batches = math.ceil(n / bs)
+    epoch = start_epoch - 1
+    for epoch in range(start_epoch, cfg.n_epochs + 1):
+        t0 = time.perf_counter()
+        model.train()
+        # Shuffling depends only on (seed, epoch), so a resumed trial sees the same batches.
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(p.seed * 100_003 + epoch)).to(device)
+        sums = torch.zeros(3, device=device)  # data loss, λ·S, λ·P
+        zero = torch.zeros((), device=device)
+        for b in range(n_batches):
+            if flags.stop or flags.skip:
+                return TrialOutcome(status="interrupted" if flags.stop else "skipped", epochs_done=epoch - 1)
+            idx = perm[b * bs:(b + 1) * bs]
+            out = model(data.x_train[idx])
+            loss_data = data_loss(out, y_train[idx], data.binary)
+            pen_sum = pen_mul = zero
+            if penalised:
+                terms = layer_terms(model, p.features_normalization)
+                if p.l2_sum_lambda > 0:
+                    pen_sum = p.l2_sum_lambda * additive_penalty(terms, p.depth_normalization)
+                if p.l2_mul_lambda > 0:
+                    pen_mul = p.l2_mul_lambda * multiplicative_penalty(terms, p.depth_normalization)
+            loss = loss_data + pen_sum + pen_mul
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sums += torch.stack([loss_data.detach(), pen_sum.detach(), pen_mul.detach()])
+        lr_used = opt.param_groups[0]["lr"]
+        sched.step()
+
+        train_loss, penalty_sum, penalty_mul = (sums / n_batches).tolist()
+        if not all(math.isfinite(v) for v in (train_loss, penalty_sum, penalty_mul)):
+            return TrialOutcome(status="diverged", epochs_done=epoch - 1, error=f"loss became {train_loss} in epoch {epoch}")
+        test, _ = evaluate(model, data.x_test, data.y_test, data.binary, n_classes)
+        train = evaluate(model, data.x_train, y_train, data.binary, n_classes)[0] if cfg.eval_train_set else None
+        if not math.isfinite(test.loss):
+            return TrialOutcome(status="diverged", epochs_done=epoch - 1, error=f"test loss became {test.loss} in epoch {epoch}")
+        with torch.no_grad():
+            norms = [float(v) for v in torch.stack(squared_layer_norms(model)).sqrt().tolist()]
+            rho = float(multiplicative_penalty(layer_terms(model, p.features_normalization), p.depth_normalization).sqrt())
+        emit(EpochMetrics(
+            trial_id=trial.id, epoch=epoch,
+            train_loss=train_loss, penalty_sum=penalty_sum, penalty_mul=penalty_mul,
+            train_eval_loss=train.loss if train else None, train_acc=train.acc if train else None,
+            train_f1=train.f1 if train else None, train_confusion=train.confusion if train else None,
+            test_loss=test.loss, test_acc=test.acc, test_f1=test.f1, test_confusion=test.confusion,
+            lr=lr_used, epoch_time_s=time.perf_counter() - t0, rho=rho, layer_norms=norms,
+        ))
+        if checkpoint_path is not None:
+            save_checkpoint(checkpoint_path, epoch, model, opt, sched)
+
+    _, correct = evaluate(model, data.x_test, data.y_test, data.binary, n_classes)
+    return TrialOutcome(
+        status="completed",
+        epochs_done=epoch,
+        margin=unit_norm_margin(model, data.x_train, y_train, data.binary),
+        ranks=numerical_ranks(model),
+        test_misclassified=(~correct).nonzero().flatten().tolist(),
+        model=model,
+    )
