@@ -16,7 +16,7 @@ import subprocess
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -24,8 +24,43 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from tui.follow import Launch, launch_resume, launch_run, run_is_live, running_runs, stop_run
 from tui.messages import RunnerExited
+
+if TYPE_CHECKING:
+    from tui.follow import Launch
+
+# engine.* and tui.follow (pydantic) load after the first paint: start-up time.
+
+
+def _running_runs(runs_dir: Path) -> list[Path]:
+    """Run folders whose runner is alive, newest first, without pydantic (it
+    mirrors engine.store.lock_is_live: another host's lock counts as live)."""
+    import json
+    import socket
+
+    out = []
+    try:
+        entries = list(runs_dir.iterdir())
+    except OSError:
+        return out
+    host = socket.gethostname()
+    for p in entries:
+        try:
+            info = json.loads((p / "runner.lock").read_text())
+            pid, lock_host = int(info["pid"]), str(info["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if lock_host != host:
+            out.append(p)
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass
+        out.append(p)
+    return sorted(out, key=lambda p: p.name, reverse=True)
 
 
 def _params() -> Screen:
@@ -56,7 +91,7 @@ SECTION_NAMES = {"params": "Params", "training": "Training", "runs": "Runs", "re
 
 
 class SweepdeckApp(App[int]):
-    CSS_PATH = "sweepdeck.tcss"
+    CSS_PATH = str(Path(__file__).with_name("sweepdeck.tcss"))
     TITLE = "sweepdeck"
     MODES = {"params": _params, "training": _training, "runs": _runs, "report": _report}
     BINDINGS = [
@@ -77,7 +112,7 @@ class SweepdeckApp(App[int]):
         self.runner_cmd = runner_cmd
         self.cursor_blink = cursor_blink
         self.run_dir: Optional[Path] = None
-        self.launched: dict[Path, Launch] = {}
+        self.launched: dict[Path, "Launch"] = {}
         self.first_paint: Optional[float] = None
 
     # --- start ----------------------------------------------------------------------
@@ -86,7 +121,7 @@ class SweepdeckApp(App[int]):
             self.run_dir = self.attach
             self.switch_mode("training")
             return
-        running = running_runs(self.runs_dir)
+        running = _running_runs(self.runs_dir)
         if running:
             self.run_dir = running[0]
             self.switch_mode("training")
@@ -115,6 +150,8 @@ class SweepdeckApp(App[int]):
     def start_sweep(self, raw: dict[str, Any]) -> Optional[Path]:
         name = str(raw.get("name") or "sweep")
         runs_dir = Path(raw.get("runs_dir") or self.runs_dir)
+        from tui.follow import launch_run
+
         try:
             launch = launch_run(raw, runs_dir, name, self.runner_cmd)
         except OSError as exc:
@@ -125,6 +162,8 @@ class SweepdeckApp(App[int]):
         return launch.run_dir
 
     def resume_sweep(self, run_dir: Path) -> None:
+        from tui.follow import launch_resume
+
         try:
             launch = launch_resume(run_dir, self.runner_cmd)
         except OSError as exc:
@@ -133,13 +172,13 @@ class SweepdeckApp(App[int]):
         self._started(launch)
         self.notify(f"Resuming {run_dir.name} (pid {launch.proc.pid})")
 
-    def _started(self, launch: Launch) -> None:
+    def _started(self, launch: "Launch") -> None:
         self.launched[launch.run_dir] = launch
         self._watch_runner(launch)
         self.open_run(launch.run_dir, "training")
 
     @work(thread=True, group="runner")
-    def _watch_runner(self, launch: Launch) -> None:
+    def _watch_runner(self, launch: "Launch") -> None:
         """Waits for a runner this TUI started, to tell the user how it ended."""
         worker = get_current_worker()
         while not worker.is_cancelled:
@@ -164,6 +203,8 @@ class SweepdeckApp(App[int]):
                         severity="error", timeout=15)
 
     def live_runs(self) -> list[Path]:
+        from tui.follow import run_is_live
+
         dirs = list(self.launched)
         if self.run_dir is not None and self.run_dir not in dirs:
             dirs.append(self.run_dir)
@@ -188,6 +229,8 @@ class SweepdeckApp(App[int]):
 
     def _quit_choice(self, live: list[Path], choice: Optional[str]) -> None:
         if choice == "stop":
+            from tui.follow import stop_run
+
             for d in live:
                 stop_run(d)
             self.exit(0)

@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
-from engine.config import ConfigError, SweepConfig, parse_value, validate_config
+if TYPE_CHECKING:
+    from engine.config import SweepConfig
+
+# engine.config (pydantic) is imported where needed, not here: the form's
+# layout must paint before pydantic has loaded (start-up time).
 
 Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes"]
 
@@ -153,6 +157,8 @@ def to_text(field: Field, value: Any) -> Any:
 
 
 def _split(text: str) -> list[Any]:
+    from engine.config import parse_value
+
     text = text.strip()
     if text.startswith("["):
         v = parse_value(text)
@@ -187,6 +193,8 @@ def from_text(field: Field, text: Any) -> Any:
     # scalar
     if not text.strip():
         return None
+    from engine.config import parse_value
+
     return parse_value(text)
 
 
@@ -217,6 +225,8 @@ def set_path(raw: dict[str, Any], key: str, value: Any) -> None:
 
 def defaults() -> dict[str, Any]:
     """A full config of defaults, as JSON (the starting form)."""
+    from engine.config import SweepConfig
+
     return json.loads(SweepConfig().model_dump_json())
 
 
@@ -275,8 +285,10 @@ def problem_field(line: str) -> str:
     return DEFAULT_FIELD
 
 
-def check(raw: dict[str, Any]) -> tuple[Optional[SweepConfig], dict[str, list[str]]]:
+def check(raw: dict[str, Any]) -> tuple[Optional["SweepConfig"], dict[str, list[str]]]:
     """Validate; (config or None, {field key: [problem lines]})."""
+    from engine.config import ConfigError, validate_config
+
     try:
         return validate_config(raw), {}
     except ConfigError as err:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,14 +13,18 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import DataTable, Footer, Input, Label, Static, Switch
 
-from engine.config import ConfigError, SweepConfig, read_config_file
-from engine.trials import build_trials, count_trials
 from tui import form as F
-from tui.follow import PastTiming, estimate_seconds, fmt_duration, past_timings
 from tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
+from tui.widgets.choice import Choice
 from tui.widgets.section_bar import SectionBar
+
+if TYPE_CHECKING:
+    from engine.config import SweepConfig
+    from tui.follow import PastTiming
+
+# engine (pydantic) and tui.follow are imported after the first paint: start-up time.
 
 PREVIEW_ROWS = 8
 BUILD_LIMIT = 20_000  # above this many trials the preview table is skipped
@@ -49,10 +53,10 @@ class ParamsScreen(Screen):
         super().__init__()
         self.extra: dict[str, Any] = {}
         self.errors: dict[str, list[str]] = {}
-        self.config: Optional[SweepConfig] = None
+        self.config: Optional["SweepConfig"] = None
         self.n_trials = 0
         self.estimate_s: Optional[float] = None
-        self.timings: list[PastTiming] = []
+        self.timings: list["PastTiming"] = []
         self.loaded_from: Optional[Path] = None
 
     # --- layout -------------------------------------------------------------------
@@ -78,8 +82,7 @@ class ParamsScreen(Screen):
         if f.kind == "switch":
             return Switch(id=f.widget_id)
         if f.kind == "select":
-            return Select([(shown, value) for shown, value in f.options], allow_blank=False,
-                          id=f.widget_id, compact=True)
+            return Choice(f.options, id=f.widget_id)
         suggester = SuggestFromList(SUGGEST[f.key], case_sensitive=False) if f.key in SUGGEST else None
         return Input(placeholder=f.placeholder, id=f.widget_id, compact=True, suggester=suggester)
 
@@ -89,22 +92,29 @@ class ParamsScreen(Screen):
         if not getattr(self.app, "cursor_blink", True):
             for inp in self.query(Input):
                 inp.cursor_blink = False
+        self.ready = False
+        self.call_after_refresh(self._fill_form)
+
+    def _fill_form(self) -> None:
         start = F.defaults()
         start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
         self.set_raw(start)
+        self.ready = True
         self.load_timings()
 
     @work(thread=True, group="estimate", exclusive=True)
     def load_timings(self) -> None:
+        from tui.follow import past_timings
+
         timings = past_timings(Path(self.app.runs_dir))  # type: ignore[attr-defined]
         self.app.call_from_thread(self._set_timings, timings)
 
-    def _set_timings(self, timings: list[PastTiming]) -> None:
+    def _set_timings(self, timings: list["PastTiming"]) -> None:
         self.timings = timings
         self.revalidate()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        if self.is_mounted and getattr(self, "ready", False):
             self.load_timings()
 
     # --- values --------------------------------------------------------------------
@@ -112,10 +122,7 @@ class ParamsScreen(Screen):
         out: dict[str, Any] = {}
         for f in F.FIELDS:
             w = self.query_one("#" + f.widget_id)
-            if isinstance(w, Select):
-                out[f.key] = "" if w.value is Select.BLANK else w.value
-            else:
-                out[f.key] = w.value  # type: ignore[attr-defined]
+            out[f.key] = w.value  # type: ignore[attr-defined]
         return out
 
     def raw(self) -> dict[str, Any]:
@@ -124,11 +131,11 @@ class ParamsScreen(Screen):
     def set_raw(self, raw: dict[str, Any]) -> None:
         self.extra = F.extra_keys(raw)
         values = F.form_values(raw)
-        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
+        with self.prevent(Input.Changed, Choice.Changed, Switch.Changed):
             for f in F.FIELDS:
                 w = self.query_one("#" + f.widget_id)
                 value = values[f.key]
-                if isinstance(w, Select):
+                if isinstance(w, Choice):
                     known = [v for _, v in f.options]
                     if value not in known:
                         w.set_options([*f.options, (value, value)])
@@ -146,12 +153,15 @@ class ParamsScreen(Screen):
 
     # --- validation as you type -------------------------------------------------------
     @on(Input.Changed)
-    @on(Select.Changed)
+    @on(Choice.Changed)
     @on(Switch.Changed)
     def _changed(self) -> None:
         self.revalidate()
 
     def revalidate(self) -> None:
+        from engine.trials import build_trials, count_trials
+        from tui.follow import estimate_seconds, fmt_duration
+
         raw = self.raw()
         cfg, errors = F.check(raw)
         self.config, self.errors = cfg, errors
@@ -241,6 +251,8 @@ class ParamsScreen(Screen):
             self.load(path)
 
     def load(self, path: Path) -> bool:
+        from engine.config import ConfigError, read_config_file
+
         try:
             raw = read_config_file(path)
         except ConfigError as err:
@@ -265,6 +277,8 @@ class ParamsScreen(Screen):
         n, est = self.n_trials, self.estimate_s
         big = n >= CONFIRM_TRIALS or (est is not None and est >= CONFIRM_SECONDS)
         if big:
+            from tui.follow import fmt_duration
+
             about = f"about {fmt_duration(est)}" if est is not None else "duration unknown"
             self.app.push_screen(
                 ConfirmScreen(f"{n} trials, {about} - run?",

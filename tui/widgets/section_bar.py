@@ -14,10 +14,10 @@ class SectionBar(Static):
     """
 
     def __init__(self, current: str, **kw) -> None:
-        super().__init__(**kw)
         self.current = current
+        super().__init__(self._text(), **kw)
 
-    def on_mount(self) -> None:
+    def _text(self) -> Text:
         text = Text(" sweepdeck ", style="bold reverse")
         for name, label in SECTIONS:
             text.append(" ")
@@ -26,4 +26,4 @@ class SectionBar(Static):
             else:
                 text.append(f" {label} ", style="dim")
         text.append("  F1/? keys")
-        self.update(text)
+        return text
