@@ -367,6 +367,11 @@ def _trial_metrics(g: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def window(n_epochs: int) -> int:
+    """The epochs over which trends are measured: CONVERGE_WINDOW, fewer in short runs."""
+    return max(1, min(CONVERGE_WINDOW, n_epochs - 1))
+
+
 def _rel_change(series: pd.Series) -> float:
     s = pd.to_numeric(series, errors="coerce").dropna()
     if len(s) < 2:
@@ -474,7 +479,7 @@ def _flags(trials: pd.DataFrame) -> list[Flag]:
                 and pd.notna(r["train_loss_change_last"]) and r["train_loss_change_last"] < -STILL_FALLING):
             flags.append(Flag(tid, "not_converged",
                               f"best test accuracy at epoch {int(r['test_acc_best_epoch'])} of {int(r['epochs_done'])} and train loss "
-                              f"still falling ({r['train_loss_change_last'] * 100:+.1f}% over the last {CONVERGE_WINDOW} epochs)"))
+                              f"still falling ({r['train_loss_change_last'] * 100:+.1f}% over the last {min(CONVERGE_WINDOW, int(r['epochs_done']) - 1)} epochs)"))
     return flags
 
 
@@ -528,7 +533,7 @@ def _register(fs: FactSheet) -> None:
     _add(fs, "rule.underfit_train_acc", UNDERFIT_TRAIN_ACC, "acc")
     _add(fs, "rule.peak_drop", PEAK_DROP, "gap")
     _add(fs, "rule.still_falling", STILL_FALLING, "change")
-    _add(fs, "rule.window", CONVERGE_WINDOW, "count")
+    _add(fs, "rule.window", window(fs.n_epochs), "count")
     _add(fs, "run.n_trials", len(t), "count")
     for status in ("completed", "diverged", "failed", "interrupted", "skipped", "pending"):
         _add(fs, f"run.n_{status}", int((t["status"] == status).sum()), "count")

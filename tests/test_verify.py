@@ -1,0 +1,135 @@
+"""The number checker on planted errors, and placeholder filling.
+
+Known facts (tests/test_facts.py's hand-built run): t001 is the best trial (best and
+final test accuracy 86.00%, final train 88.00%); t002 has the highest train accuracy
+(99.00%) but only 81.00% best / 79.00% final test accuracy; t000: 80.00% best test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.analysis.facts import build_facts
+from engine.analysis.offline import offline_body
+from engine.analysis.verify import StreamFiller, fill_placeholders, verify
+from test_facts import hand_built
+
+
+@pytest.fixture(scope="module")
+def fs(tmp_path_factory):
+    return build_facts(hand_built(tmp_path_factory.mktemp("v") / "run"))
+
+
+def flagged(text, fs):
+    return verify(text, fs).mismatches
+
+
+# --- planted errors -------------------------------------------------------------------------------
+
+def test_train_accuracy_quoted_as_test_accuracy(fs):
+    ms = flagged("The best test accuracy was 99.00%, reached by t002.", fs)
+    assert len(ms) == 1
+    assert "train_acc_final of t002" in ms[0].data_says
+    assert "86.00%" in ms[0].data_says  # what the best test accuracy really is
+
+
+def test_the_papers_error_train_accuracy_as_best_test_accuracy_by_parameters(fs):
+    # like the paper's §S1.2: the trial is named by its parameters, not its id
+    text = "The Multiplication experiment with l2_mul_lambda = 0.01 achieved slightly higher test accuracy (best: 99%)."
+    assert flagged(text, fs)
+
+
+def test_wrong_top_1(fs):
+    ms = flagged("The best trial is t000 with a best test accuracy of 80.00%.", fs)
+    assert len(ms) == 1 and "t001" in ms[0].data_says
+
+
+def test_swapped_ranks_in_a_table(fs):
+    table = ("| Rank | Trial | Best test acc |\n|---|---|---|\n"
+             "| 1 | t001 | 86.00% |\n| 2 | t000 | 80.00% |\n| 3 | t002 | 81.00% |\n")
+    ms = flagged(table, fs)
+    assert {m.number for m in ms} == {"2", "3"}
+
+
+def test_value_of_another_trial(fs):
+    assert flagged("t000 reached a best test accuracy of 86.00%.", fs)
+
+
+def test_number_that_appears_nowhere(fs):
+    ms = flagged("Overall the sweep improved by 37.41 over the baseline.", fs)
+    assert len(ms) == 1 and "nowhere" in ms[0].reason
+
+
+def test_off_value(fs):
+    assert flagged("t001 reached a best test accuracy of 86.75%.", fs)
+
+
+def test_parameter_value_that_no_trial_used(fs):
+    assert flagged("With lr = 0.05 every trial converged.", fs)
+
+
+# --- correct numbers pass ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "The best test accuracy was 86.00% (t001).",
+    "The best test accuracy was 86% (t001).",             # rounded correctly
+    "The best test accuracy was 86.0% (t001).",
+    "The best test accuracy was 0.86 (t001).",            # fraction instead of percent
+    "t001 reached a best test accuracy of 0.860.",
+    "t002 fits the training set best: its final train accuracy is 99.00%, but its test accuracy peaked at 81.00%.",
+    "t002 reached 99% train accuracy but only 79% test accuracy at the end.",
+    "The highest final train accuracy, 99.00%, belongs to t002.",
+    "Summation trials average 83.00% best test accuracy against 70.50% for Multiplication.",
+    "t001 is ahead of t000 by 6.00 pp in best test accuracy.",
+    "The sweep ran 4 trials for 3 epochs each.",
+    "t000 peaked at epoch 2 with 80.00% test accuracy.",
+    "The Summation experiment with l2_sum_lambda = 0.001 achieved the best test accuracy, 86.00%.",
+    "t001 ranks first; t002 is second with 81.00% best test accuracy.",
+])
+def test_correct_statements_pass(fs, text):
+    assert flagged(text, fs) == []
+
+
+def test_recommendations_may_propose_new_values(fs):
+    text = "## Recommendations for the next sweep\n\n1. Try lr ∈ [0.005, 0.02], e.g. `\"lr\": [0.005, 0.01, 0.02]`."
+    assert flagged(text, fs) == []
+
+
+def test_code_blocks_and_identifiers_are_not_checked(fs):
+    text = "Data: CIFAR-10, trial t003, run 20260101-120000-x.\n\n```text\n12.3456 99.99\n```\n"
+    r = verify(text, fs)
+    assert r.mismatches == [] and r.n_checked == 0
+
+
+def test_the_offline_report_passes_its_own_check(fs):
+    r = verify(offline_body(fs), fs)
+    assert r.mismatches == [], [m.__dict__ for m in r.mismatches]
+    assert r.n_checked > 30
+
+
+# --- placeholders -----------------------------------------------------------------------------------
+
+def test_placeholders_are_filled(fs):
+    r = fill_placeholders("Best: {{best.trial_id}} with {{ best.test_acc_best }}; t002 train {{trial.2.train_acc_final}}.", fs)
+    assert r.text == "Best: t001 with 86.00%; t002 train 99.00%."
+    assert r.n_filled == 3 and r.unknown == []
+
+
+def test_unknown_placeholders_are_flagged_never_left_raw(fs):
+    r = fill_placeholders("A {{best.test_acc_median}} and {{trial.t099.test_acc_best}} and {{broken", fs)
+    assert "{{" not in r.text and "}}" not in r.text
+    assert r.unknown[:2] == ["best.test_acc_median", "trial.t099.test_acc_best"]
+    assert "[unknown fact: best.test_acc_median]" in r.text
+
+
+def test_a_placeholder_filled_into_the_wrong_split_is_caught(fs):
+    r = fill_placeholders("The best test accuracy is {{best_train.train_acc_final}}.", fs)
+    assert flagged(r.text, fs)
+
+
+def test_stream_filler_handles_placeholders_split_across_chunks(fs):
+    text = "Best {{best.test_acc_best}} by {{best.trial_id}}; {x} stays."
+    for size in (1, 2, 3, 5, 8):
+        f = StreamFiller(fs)
+        out = "".join(f.feed(text[i:i + size]) for i in range(0, len(text), size)) + f.finish()
+        assert out == "Best 86.00% by t001; {x} stays."
