@@ -168,12 +168,15 @@ def chat(
         try:
             if stream:
                 parts: list[str] = []
+                finished = None
                 response = client.chat.completions.create(model=model, messages=messages, temperature=temperature, stream=True)
                 try:
                     for chunk in response:
                         choices = getattr(chunk, "choices", None) or []
                         if not choices:
                             continue
+                        if getattr(choices[0], "finish_reason", None):
+                            finished = choices[0].finish_reason
                         delta = getattr(choices[0], "delta", None)
                         piece = getattr(delta, "content", None) if delta is not None else None
                         if piece:
@@ -188,6 +191,10 @@ def chat(
                         except Exception:
                             pass
                 text = "".join(parts)
+                if finished is None:
+                    # the connection closed before the server said the answer was complete
+                    raise LLMError(f"the reply from {safe_url(base_url)} broke off after {len(text)} characters "
+                                   "(the stream ended without a finish_reason)", partial=text)
             else:
                 resp = client.chat.completions.create(model=model, messages=messages, temperature=temperature)
                 choices = getattr(resp, "choices", None)

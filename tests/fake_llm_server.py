@@ -118,7 +118,7 @@ class FakeLLM:
     def _record(self, handler: BaseHTTPRequestHandler, payload: Any) -> None:
         with self._lock:
             self.requests.append({"method": handler.command, "path": handler.path,
-                                  "headers": dict(handler.headers), "json": payload})
+                                  "headers": {k.lower(): v for k, v in handler.headers.items()}, "json": payload})
 
     def _next(self) -> dict[str, Any]:
         with self._lock:

@@ -1,0 +1,179 @@
+"""The offline report, settings resolution, the CLI entry point and the prompt."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.analysis.facts import build_facts
+from engine.analysis.prompt import DEFAULT_SYSTEM, DEFAULT_USER, build_prompt
+from engine.analysis.synthetic import make_run, paper_config
+from engine.report import ReportSettings, add_report_options, generate_report, llm_plan, report_command
+from test_facts import hand_built
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ["## Overview", "## Results of all trials", "## Top trials and best per experiment type", "## Parameter impact",
+            "## Training dynamics and over/underfitting", "## Recommendations for the next sweep", "## Charts", "## Fact check"]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SWEEPDECK_LLM_MODEL", "SWEEPDECK_PROMPTS_DIR"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def parse(*argv):
+    p = argparse.ArgumentParser()
+    add_report_options(p)
+    return p.parse_args(list(argv))
+
+
+# --- the offline report ---------------------------------------------------------------------------------
+
+def test_offline_report_has_every_section_and_reads_as_an_analysis(tmp_path):
+    run = make_run(tmp_path / "r", paper_config(n_lr=2), diverge={"t004": 6})
+    chunks = []
+    res = generate_report(run, ReportSettings(offline=True), on_text=chunks.append)
+    md = (run / "report.md").read_text()
+    assert res.path == run / "report.md" and not res.used_llm and res.fallback_reason == "--offline was given"
+    assert "".join(chunks) == md
+    pos = [md.index(s) for s in SECTIONS]
+    assert pos == sorted(pos)
+    assert "**Offline report**" in md and "--offline was given" in md
+    fs = build_facts(run)
+    best = fs.top[0]
+    assert f"the best trial is **{best}**" in md
+    assert "Not varied" in md and "batchsize=64" in md
+    assert "`lr` ∈ [" in md or "`l2_sum_lambda` ∈ [" in md  # a concrete range for the next sweep
+    assert "t004 diverged" in md.replace("**", "")
+    assert "```text" in md and "Test accuracy (%) per epoch" in md  # plotext chart as text
+    assert "\x1b[" not in md  # no terminal colour codes
+    assert res.mismatches == [] and res.n_numbers_checked > 50
+    assert "all match" in md[md.index("## Fact check"):]
+    assert not (run / "report_prompt.md").exists()
+
+
+def test_offline_report_is_deterministic(tmp_path):
+    run = make_run(tmp_path / "r", paper_config())
+    a = generate_report(run, ReportSettings(offline=True)).markdown
+    b = generate_report(run, ReportSettings(offline=True)).markdown
+    strip = lambda s: s.split("\n", 3)[3]  # the title line carries the time of writing
+    assert strip(a) == strip(b)
+
+
+def test_offline_report_without_results_or_train_accuracy(tmp_path):
+    run = make_run(tmp_path / "r", paper_config(), statuses={f"t00{i}": "pending" for i in range(6)})
+    md = generate_report(run, ReportSettings(offline=True)).markdown
+    assert "No trial has recorded an epoch yet" in md
+    run2 = make_run(tmp_path / "r2", paper_config(), eval_train_set=False)
+    md2 = generate_report(run2, ReportSettings(offline=True)).markdown
+    assert "Train accuracy was not recorded" in md2
+
+
+def test_png_charts_only_with_matplotlib(tmp_path):
+    run = make_run(tmp_path / "r", paper_config())
+    md = generate_report(run, ReportSettings(offline=True)).markdown
+    try:
+        import matplotlib  # noqa: F401
+        assert (run / "charts" / "test_acc.png").exists() and "![charts/test_acc.png]" in md
+    except ImportError:
+        assert not (run / "charts").exists() and "when matplotlib is installed" in md
+
+
+# --- when is the LLM used, and with what settings -------------------------------------------------------
+
+def test_settings_precedence_flags_over_config_over_env():
+    env = {"SWEEPDECK_LLM_MODEL": "env-model", "OPENAI_BASE_URL": "http://env/v1"}
+    cfg = {"model": "cfg-model", "base_url": None, "temperature": 0.5, "timeout_s": 30, "max_retries": 1}
+    s = ReportSettings.resolve(parse("--model", "flag-model", "--timeout", "5"), cfg, env)
+    assert (s.model, s.base_url, s.timeout_s, s.temperature, s.max_retries) == ("flag-model", "http://env/v1", 5, 0.5, 1)
+    s = ReportSettings.resolve(parse(), cfg, env)
+    assert s.model == "cfg-model" and s.timeout_s == 30
+    s = ReportSettings.resolve(parse(), None, env)
+    assert s.model == "env-model" and s.timeout_s == 60 and s.max_retries == 2
+    assert ReportSettings.resolve(parse("--offline"), None, {}).offline
+
+
+def test_settings_from_a_run_folders_config(tmp_path):
+    run = make_run(tmp_path / "r", {**paper_config(), "llm": {"model": "qwen2.5:7b", "base_url": "http://localhost:11434/v1",
+                                                               "timeout_s": 12}})
+    s = ReportSettings.for_run(run, parse("--temperature", "0"))
+    assert (s.model, s.base_url, s.timeout_s, s.temperature) == ("qwen2.5:7b", "http://localhost:11434/v1", 12, 0)
+
+
+def test_llm_plan():
+    assert "no LLM configured" in llm_plan(ReportSettings(), {})[0]
+    assert "OPENAI_API_KEY" in llm_plan(ReportSettings(model="gpt-4o-mini"), {})[0]  # OpenAI's URL needs a key
+    assert llm_plan(ReportSettings(model="gpt-4o-mini"), {"OPENAI_API_KEY": "sk-x"}) == (None, "sk-x")
+    assert llm_plan(ReportSettings(base_url="http://localhost:11434/v1"), {}) == (None, None)  # Ollama: no key
+    assert llm_plan(ReportSettings(model="m", offline=True), {"OPENAI_API_KEY": "k"})[0] == "--offline was given"
+    assert "cannot read api_key_file" in llm_plan(ReportSettings(model="m", api_key_file="/nonexistent/key"), {})[0]
+
+
+def test_no_key_gives_the_offline_report_with_the_reason(tmp_path):
+    run = make_run(tmp_path / "r", paper_config())
+    res = generate_report(run, ReportSettings(model="gpt-4o-mini"))
+    assert not res.used_llm and "OPENAI_API_KEY" in res.fallback_reason
+    assert "OPENAI_API_KEY" in (run / "report.md").read_text()
+
+
+# --- the CLI entry point --------------------------------------------------------------------------------
+
+def test_report_command(tmp_path, capsys):
+    run = hand_built(tmp_path / "run")
+    assert report_command(run, parse("--offline")) == 0
+    out = capsys.readouterr()
+    assert out.out.strip() == str(run / "report.md")
+    assert report_command(run, parse()) == 0
+    assert "offline report: no LLM configured" in capsys.readouterr().err
+
+
+def test_report_command_bad_input(tmp_path, capsys):
+    assert report_command(tmp_path, parse("--offline")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "resolved.json" in err
+    run = hand_built(tmp_path / "run")
+    assert report_command(run, parse("--timeout", "0")) == 2
+    assert "--timeout" in capsys.readouterr().err
+
+
+def test_importing_the_report_module_stays_light():
+    code = "import sys, engine.report; print(sorted(m for m in ('pandas', 'openai', 'plotext') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# --- the prompt ---------------------------------------------------------------------------------------
+
+def test_shipped_prompt_files_match_the_embedded_defaults():
+    assert (ROOT / "prompts" / "report_system.md").read_text() == DEFAULT_SYSTEM
+    assert (ROOT / "prompts" / "report_user.md").read_text() == DEFAULT_USER
+
+
+def test_prompt_grows_with_trials_not_epochs(tmp_path):
+    short = build_facts(make_run(tmp_path / "a", paper_config(n_lr=3, n_seeds=2, n_epochs=25)))
+    long = build_facts(make_run(tmp_path / "b", paper_config(n_lr=3, n_seeds=2, n_epochs=250)))
+    s1, u1, _ = build_prompt(short)
+    s2, u2, _ = build_prompt(long)
+    assert len(short.trials) == 36
+    size = len(s2) + len(u2)
+    assert size < 32_000  # under 8k tokens at ~4 characters per token
+    # 10x the epochs: no more lines, only other flags and digits
+    assert size < 1.25 * (len(s1) + len(u1))
+
+
+def test_prompts_are_editable(tmp_path, monkeypatch):
+    d = tmp_path / "prompts"
+    d.mkdir()
+    (d / "report_system.md").write_text("Be terse. Sections:\n$sections\n")
+    (d / "report_user.md").write_text("Sweep $run_id.\n$fact_sheet\n")
+    monkeypatch.setenv("SWEEPDECK_PROMPTS_DIR", str(d))
+    fs = build_facts(make_run(tmp_path / "r", paper_config()))
+    system, user, sources = build_prompt(fs)
+    assert system.startswith("Be terse.") and "## Overview" in system
+    assert user.startswith("Sweep r.") and "t000" in user
+    assert sources[0] == str(d / "report_system.md")

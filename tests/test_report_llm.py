@@ -1,0 +1,202 @@
+"""The LLM path through the real openai client against a local OpenAI-compatible server.
+
+Timeouts are sub-second and the server answers errors with `retry-after-ms: 10`,
+so retries do not sleep for the client's default backoff.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.report import ReportSettings, generate_report
+from fake_llm_server import FakeLLM, refused_url
+from test_facts import hand_built
+
+SECRET = "sk-test-SECRET0123456789abcdefXYZ"
+
+REPLY = """## Overview
+
+The sweep ran {{run.n_trials}} trials. The best trial is {{best.trial_id}} with a best test accuracy of
+{{best.test_acc_best}} at epoch {{best.test_acc_best_epoch}} (parameters: {{best.params}}).
+
+## Top trials and best per experiment type
+
+1. {{top.1.trial_id}}: best test accuracy {{top.1.test_acc_best}}
+2. {{top.2.trial_id}}: best test accuracy {{top.2.test_acc_best}}
+
+{{best_train.trial_id}} has the highest final train accuracy ({{best_train.train_acc_final}}) but a best test
+accuracy of only {{best_train.test_acc_best}}.
+
+## Parameter impact
+
+Summation trials average {{type.Summation.test_acc_best_mean}} best test accuracy.
+
+## Training dynamics and over/underfitting
+
+t002 overfits: final train − test gap {{trial.t002.train_test_gap_final}}.
+
+## Recommendations for the next sweep
+
+1. Try lr ∈ [0.005, 0.02].
+"""
+
+
+@pytest.fixture
+def run(tmp_path):
+    return hand_built(tmp_path / "run")
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch):
+    for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SWEEPDECK_LLM_MODEL"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+
+
+def settings(url, **kw):
+    base = dict(model="fake-model", base_url=url, timeout_s=2.0, max_retries=0, temperature=0.0)
+    base.update(kw)
+    return ReportSettings(**base)
+
+
+def assert_no_key_anywhere(run: Path, *extra: str) -> None:
+    frags = {SECRET, SECRET[3:], SECRET[-12:], SECRET[:14]}
+    for p in run.rglob("*"):
+        if p.is_file():
+            data = p.read_bytes()
+            for f in frags:
+                assert f.encode() not in data, f"API key fragment found in {p}"
+    for text in extra:
+        for f in frags:
+            assert f not in (text or "")
+
+
+def test_streamed_reply_placeholders_filled(run):
+    chunks = []
+    with FakeLLM(default={"kind": "stream", "text": REPLY, "chunk": 5}) as srv:
+        res = generate_report(run, settings(srv.url), on_text=chunks.append)
+        req = srv.chat_requests[0]
+    assert res.used_llm and res.fallback_reason is None and res.model == "fake-model"
+    assert req["json"]["stream"] is True and req["json"]["model"] == "fake-model"
+    assert req["headers"].get("authorization") == f"Bearer {SECRET}"  # sent to the server, never written
+    md = (run / "report.md").read_text()
+    assert md == res.markdown
+    assert "{{" not in md and "[unknown fact" not in md
+    assert "The best trial is t001 with a best test accuracy of\n86.00% at epoch 3" in md
+    assert "t002 has the highest final train accuracy (99.00%)" in md
+    assert res.n_placeholders_filled >= 12 and res.mismatches == []
+    # the code-written sections follow the model's text
+    for section in ("## Results of all trials", "## Charts", "## Fact check"):
+        assert section in md
+    assert len(chunks) > 10 and "86.00%" in "".join(chunks) and "{{" not in "".join(chunks)
+    prompt = (run / "report_prompt.md").read_text()
+    assert "# System message" in prompt and "t001" in prompt
+    assert (run / "facts.json").exists()
+    assert_no_key_anywhere(run, res.markdown)
+
+
+def test_non_streamed_reply(run):
+    with FakeLLM(default={"kind": "json", "text": REPLY}) as srv:
+        res = generate_report(run, settings(srv.url, stream=False))
+        assert srv.chat_requests[0]["json"].get("stream") in (None, False)
+    assert res.used_llm and "86.00%" in res.markdown and "{{" not in res.markdown
+
+
+def test_429_then_success(run):
+    script = [{"kind": "status", "status": 429, "message": "slow down"}]
+    with FakeLLM(script, default={"kind": "stream", "text": REPLY}) as srv:
+        res = generate_report(run, settings(srv.url, max_retries=2))
+        assert len(srv.chat_requests) == 2
+    assert res.used_llm
+
+
+def test_500_until_fallback(run):
+    with FakeLLM(default={"kind": "status", "status": 500, "message": "internal"}) as srv:
+        res = generate_report(run, settings(srv.url, max_retries=2))
+        assert len(srv.chat_requests) == 3  # the first try and the client's 2 retries
+    assert not res.used_llm
+    assert "HTTP 500" in res.fallback_reason
+    md = (run / "report.md").read_text()
+    assert "**Offline report**" in md and "HTTP 500" in md
+    assert "## Parameter impact" in md and "## Fact check" in md
+
+
+def test_hanging_server_times_out_quickly(run):
+    t0 = time.monotonic()
+    with FakeLLM(default={"kind": "hang"}) as srv:
+        res = generate_report(run, settings(srv.url, timeout_s=0.4, max_retries=0))
+    assert time.monotonic() - t0 < 5
+    assert not res.used_llm and "timeout" in res.fallback_reason
+    assert "**Offline report**" in res.markdown
+
+
+def test_connection_refused(run):
+    res = generate_report(run, settings(refused_url(), timeout_s=0.5, max_retries=0))
+    assert not res.used_llm and "cannot connect" in res.fallback_reason
+
+
+def test_malformed_reply(run):
+    with FakeLLM(default={"kind": "malformed"}) as srv:
+        res = generate_report(run, settings(srv.url, stream=False))
+    assert not res.used_llm and "malformed" in res.fallback_reason
+    with FakeLLM(default={"kind": "malformed", "body": b"data: {not json}\n\n", "content_type": "text/event-stream"}) as srv:
+        res = generate_report(run, settings(srv.url))
+    assert not res.used_llm and res.fallback_reason
+
+
+def test_stream_that_breaks_off_falls_back(run):
+    chunks = []
+    with FakeLLM(default={"kind": "stream", "text": REPLY, "chunk": 20, "break_after": 3}) as srv:
+        res = generate_report(run, settings(srv.url), on_text=chunks.append)
+    assert not res.used_llm and res.fallback_reason
+    shown = "".join(chunks)
+    assert "The LLM failed" in shown and "## Parameter impact" in shown
+
+
+def test_model_picked_from_the_server_when_not_given(run):
+    with FakeLLM(default={"kind": "stream", "text": REPLY}, models=("qwen2.5:7b", "other")) as srv:
+        res = generate_report(run, settings(srv.url, model=None))
+        assert srv.chat_requests[0]["json"]["model"] == "qwen2.5:7b"
+    assert res.used_llm and res.model == "qwen2.5:7b"
+
+
+def test_local_server_needs_no_key(run, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with FakeLLM(default={"kind": "stream", "text": REPLY}) as srv:
+        res = generate_report(run, settings(srv.url))
+    assert res.used_llm
+
+
+def test_wrong_numbers_and_unknown_placeholders_are_reported(run):
+    text = REPLY + "\nThe best test accuracy overall was 99.00% (t002). Median: {{best.test_acc_median}}.\n"
+    with FakeLLM(default={"kind": "stream", "text": text}) as srv:
+        res = generate_report(run, settings(srv.url))
+    assert res.used_llm
+    assert len(res.mismatches) == 1 and res.mismatches[0]["number"] == "99.00%"
+    assert res.unknown_placeholders == ["best.test_acc_median"]
+    md = res.markdown
+    fact_check = md[md.index("## Fact check"):]
+    assert "99.00% ⚠[1]" in md and "did not match" in fact_check and "train_acc_final of t002" in fact_check
+    assert "`best.test_acc_median`" in fact_check and "{{" not in md
+
+
+def test_key_echoed_by_the_server_never_reaches_a_file(run):
+    msg = f"Incorrect API key provided: {SECRET}. You can find your key at https://example"
+    with FakeLLM(default={"kind": "status", "status": 401, "message": msg}) as srv:
+        res = generate_report(run, settings(srv.url))
+    assert not res.used_llm and "401" in res.fallback_reason
+    assert_no_key_anywhere(run, res.fallback_reason, res.markdown)
+
+
+def test_key_from_file(run, monkeypatch, tmp_path):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(SECRET + "\n")
+    with FakeLLM(default={"kind": "stream", "text": REPLY}) as srv:
+        res = generate_report(run, settings(srv.url, api_key_file=str(key_file)))
+        assert srv.chat_requests[0]["headers"]["authorization"] == f"Bearer {SECRET}"
+    assert res.used_llm
+    assert_no_key_anywhere(run, res.markdown)
