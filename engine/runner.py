@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 import platform
@@ -135,7 +136,7 @@ class Recorder:
         try:
             append_event(self._fh, event)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC:
+            if is_disk_full(exc):
                 raise DiskFullError(f"disk full while writing {self.run_dir / store.EVENTS}: free space, then `sweepdeck resume {self.run_dir}`") from None
             raise
         for listen in self.listeners:
@@ -192,7 +193,12 @@ def run_sweep(
                 if trial.id in done:
                     continue
                 done[trial.id] = run_one(trial, cfg, data, device, run_dir, record, flags)
-                store.write_tables(run_dir)
+                try:
+                    store.write_tables(run_dir)
+                except OSError as exc:
+                    if is_disk_full(exc):
+                        raise DiskFullError(f"disk full while writing the tables of {run_dir}: free space, then `sweepdeck resume {run_dir}`") from None
+                    raise
                 if flags.stop:
                     status = "interrupted"
                     break
@@ -234,26 +240,39 @@ def run_one(trial: Trial, cfg: SweepConfig, data: DataBundle, device: torch.devi
     except Exception as exc:  # contained: the sweep goes on
         outcome = _failure(exc, trial, tdir)
     if outcome.model is not None:
-        torch.save(outcome.model.state_dict(), tdir / "weights.pt")
-    if outcome.status != "interrupted":
-        ckpt_path.unlink(missing_ok=True)  # only an unfinished trial needs one
+        store.write_bytes_atomic(tdir / "weights.pt", _state_bytes(outcome.model))
     record(TrialFinished(
         trial_id=trial.id, status=outcome.status, epochs_done=outcome.epochs_done,
         duration_s=time.perf_counter() - t0, error=outcome.error, margin=outcome.margin,
         ranks=outcome.ranks, test_misclassified=outcome.test_misclassified,
     ))
+    if outcome.status != "interrupted":
+        # Only after the event: a crash in between leaves a finished trial with a
+        # spare checkpoint (cleaned up on resume), never an unfinished one without.
+        ckpt_path.unlink(missing_ok=True)
     return outcome.status
+
+
+def _state_bytes(model: torch.nn.Module) -> bytes:
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    return buf.getvalue()
 
 
 def _failure(exc: BaseException, trial: Trial, tdir: Path) -> TrialOutcome:
     (tdir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+    if is_disk_full(exc):
         raise DiskFullError(f"disk full during trial {trial.id}: free space, then resume the run") from None
     if _is_oom(exc):
         message = f"out of memory at batch size {trial.params.batchsize}: try a smaller batchsize"
     else:
         message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     return TrialOutcome(status="failed", epochs_done=0, error=message)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    # torch.save reports a full disk as a RuntimeError from its stream writer.
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
 
 
 def _is_oom(exc: BaseException) -> bool:

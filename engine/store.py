@@ -323,6 +323,34 @@ def list_runs(runs_dir: str | Path) -> list[RunSummary]:
     return sorted(out, key=lambda s: s.created, reverse=True)
 
 
+def repair_log(run_dir: Path) -> Optional[str]:
+    """Make the log appendable again after a crash mid-write: a partial last line
+    is moved to `events.damaged-tail` (kept, not deleted) and cut from the log.
+    Returns what was done, or None when the log was intact."""
+    path = run_dir / EVENTS
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if not data or data.endswith(b"\n"):
+        return None
+    cut = data.rfind(b"\n") + 1
+    with (run_dir / "events.damaged-tail").open("ab") as fh:
+        fh.write(data[cut:] + b"\n")
+    with path.open("r+b") as fh:
+        fh.truncate(cut)
+    return f"cut a partial last line of {len(data) - cut} bytes from {EVENTS} (kept in events.damaged-tail)"
+
+
+def remove_stale_temp_files(run_dir: Path) -> int:
+    """Temp files of atomic writes that a killed process left behind."""
+    n = 0
+    for tmp in run_dir.rglob(".*.tmp*"):
+        tmp.unlink(missing_ok=True)
+        n += 1
+    return n
+
+
 def trial_dir(run_dir: Path, trial_id: str) -> Path:
     path = run_dir / TRIALS_DIR / trial_id
     path.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,171 @@
+"""Runs that survive: kill -9 and SIGTERM mid-sweep, resume, and get the same numbers."""
+
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import tiny_raw
+from engine import store
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "engine.cli", *args]
+
+
+def _write_config(tmp_path: Path) -> Path:
+    raw = tiny_raw(n_epochs=4, lr=[0.01, 0.02], l2_mul_lambda=[0.001], wn=[0.9], mislabel_percentage=0.05)
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def _metrics(run_dir: Path) -> list[dict]:
+    with (run_dir / "metrics.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for col in store.TIMING_COLUMNS:
+            r.pop(col)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, list[dict]]:
+    tmp = tmp_path_factory.mktemp("ref")
+    cfg = _write_config(tmp)
+    run_dir = tmp / "run"
+    subprocess.run(_cli("run", str(cfg), "--run-dir", str(run_dir), "--no-report"), env=ENV, check=True,
+                   capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+    return cfg, _metrics(run_dir)
+
+
+def _start(cfg: Path, run_dir: Path) -> subprocess.Popen:
+    return subprocess.Popen(_cli("run", str(cfg), "--run-dir", str(run_dir), "--no-report"), env=ENV,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_lines(path: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if path.exists() and path.read_bytes().count(b"\n") >= n:
+            return
+        time.sleep(0.005)
+
+
+def _resume(run_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(_cli("resume", str(run_dir), "--no-report", *extra), env=ENV, capture_output=True,
+                          text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kill_9_at_a_random_point_then_resume_gives_identical_metrics(tmp_path, reference, seed):
+    cfg, expected = reference
+    run_dir = tmp_path / "run"
+    proc = _start(cfg, run_dir)
+    # 16 epochs + trial/run events: somewhere in the middle of the sweep
+    _wait_for_lines(run_dir / "events.jsonl", random.Random(seed).randint(3, 18), proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert store.summarize_run(run_dir).status in ("crashed", "completed")
+    done = _resume(run_dir)
+    assert done.returncode == 0, done.stderr
+    assert _metrics(run_dir) == expected
+    assert store.summarize_run(run_dir).status == "completed"
+
+
+def test_resume_after_a_kill_during_writes(tmp_path, reference):
+    """What a kill in the middle of a checkpoint or log write leaves behind: a
+    half-written temp checkpoint, a corrupt checkpoint and a partial log line."""
+    cfg, expected = reference
+    run_dir = tmp_path / "run"
+    proc = _start(cfg, run_dir)
+    _wait_for_lines(run_dir / "events.jsonl", 5, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    events = run_dir / "events.jsonl"
+    with events.open("ab") as fh:
+        fh.write(b'{"type": "epoch", "trial_id": "t0')  # the write the kill cut short
+    running = [p for p in (run_dir / "trials").iterdir() if (p / "checkpoint.pt").exists()]
+    for tdir in running:
+        data = (tdir / "checkpoint.pt").read_bytes()
+        (tdir / ".checkpoint.pt.tmp999").write_bytes(data[: len(data) // 2])
+        (tdir / "checkpoint.pt").write_bytes(data[: len(data) // 3])  # not even atomic rename saved it
+    shown = subprocess.run(_cli("show", str(run_dir)), env=ENV, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "damaged" in shown.stdout
+    done = _resume(run_dir)
+    assert done.returncode == 0, done.stderr
+    assert "repaired" in done.stdout
+    assert (run_dir / "events.damaged-tail").read_bytes().startswith(b'{"type": "epoch"')
+    assert not list(run_dir.rglob(".*.tmp*"))
+    assert _metrics(run_dir) == expected
+
+
+def test_sigterm_stops_cleanly_and_resume_finishes(tmp_path, reference):
+    cfg, expected = reference
+    run_dir = tmp_path / "run"
+    proc = _start(cfg, run_dir)
+    _wait_for_lines(run_dir / "events.jsonl", 4, proc)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert time.monotonic() - t0 < 10
+    summary = store.summarize_run(run_dir)
+    assert summary.status == "interrupted"
+    assert not (run_dir / "runner.lock").exists()
+    assert _resume(run_dir).returncode == 0
+    assert _metrics(run_dir) == expected
+
+
+def test_resume_refuses_changed_config_unless_forced(tmp_path, reference):
+    cfg, _ = reference
+    run_dir = tmp_path / "run"
+    proc = _start(cfg, run_dir)
+    _wait_for_lines(run_dir / "events.jsonl", 4, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    raw = json.loads((run_dir / "config.json").read_text())
+    raw["n_epochs"] = 5
+    (run_dir / "config.json").write_text(json.dumps(raw))
+    refused = _resume(run_dir)
+    assert refused.returncode == 2
+    assert "config.json changed" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert _resume(run_dir, "--force").returncode == 0
+
+
+def test_live_lock_is_refused_and_dead_lock_taken_over(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    owner = store.acquire_lock(run_dir)
+    assert owner.pid == os.getpid()
+    with pytest.raises(store.RunLockedError, match=f"pid {os.getpid()}"):
+        store.acquire_lock(run_dir)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (run_dir / "runner.lock").write_text(store.LockInfo(pid=dead.pid, host=owner.host, started=0).model_dump_json())
+    assert store.acquire_lock(run_dir).pid == os.getpid()
+    store.release_lock(run_dir)
+    assert not (run_dir / "runner.lock").exists()
+
+
+def test_resume_of_a_running_sweep_is_refused(tmp_path, reference):
+    cfg, _ = reference
+    run_dir = tmp_path / "run"
+    proc = _start(cfg, run_dir)
+    try:
+        _wait_for_lines(run_dir / "events.jsonl", 2, proc)
+        refused = _resume(run_dir)
+        assert refused.returncode == 2 and "still being written" in refused.stderr
+    finally:
+        proc.kill()
+        proc.wait()
