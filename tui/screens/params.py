@@ -13,11 +13,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Static, Switch
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tui import form as F
 from tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
-from tui.widgets.choice import Choice
+from tui.widgets.choice import Choice, Toggle
 from tui.widgets.section_bar import SectionBar
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class ParamsScreen(Screen):
 
     def _widget(self, f: F.Field) -> Widget:
         if f.kind == "switch":
-            return Switch(id=f.widget_id)
+            return Toggle(id=f.widget_id)
         if f.kind == "select":
             return Choice(f.options, id=f.widget_id)
         suggester = SuggestFromList(SUGGEST[f.key], case_sensitive=False) if f.key in SUGGEST else None
@@ -131,7 +131,7 @@ class ParamsScreen(Screen):
     def set_raw(self, raw: dict[str, Any]) -> None:
         self.extra = F.extra_keys(raw)
         values = F.form_values(raw)
-        with self.prevent(Input.Changed, Choice.Changed, Switch.Changed):
+        with self.prevent(Input.Changed, Choice.Changed, Toggle.Changed):
             for f in F.FIELDS:
                 w = self.query_one("#" + f.widget_id)
                 value = values[f.key]
@@ -140,7 +140,7 @@ class ParamsScreen(Screen):
                     if value not in known:
                         w.set_options([*f.options, (value, value)])
                     w.value = value
-                elif isinstance(w, Switch):
+                elif isinstance(w, Toggle):
                     w.value = bool(value)
                 else:
                     w.value = str(value)  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ class ParamsScreen(Screen):
     # --- validation as you type -------------------------------------------------------
     @on(Input.Changed)
     @on(Choice.Changed)
-    @on(Switch.Changed)
+    @on(Toggle.Changed)
     def _changed(self) -> None:
         self.revalidate()
 

@@ -58,6 +58,14 @@ def report_settings_kwargs(run_dir: Path, offline: bool) -> dict:
     return kw
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 class ReportScreen(Screen):
     BINDINGS = [
         Binding("g", "regenerate", "Regenerate"),
@@ -75,6 +83,7 @@ class ReportScreen(Screen):
         self.mtime: Optional[float] = None
         self.streaming = False
         self._dirty = False
+        self.shown_text: Optional[str] = None  # what the Markdown widget has finished rendering
 
     def compose(self) -> ComposeResult:
         yield SectionBar("report")
@@ -115,7 +124,7 @@ class ReportScreen(Screen):
         if path.exists():
             self.text = path.read_text(encoding="utf-8", errors="replace")
             self.mtime = path.stat().st_mtime
-            self._title(f"{path}")
+            self._title(_shown(path))
         else:
             self.text = ""
             self.mtime = None
@@ -130,7 +139,9 @@ class ReportScreen(Screen):
         if not self._dirty or not self.is_current:
             return
         self._dirty = False
-        await self.query_one("#report-md", Markdown).update(self.text)
+        text = self.text
+        await self.query_one("#report-md", Markdown).update(text)
+        self.shown_text = text
         facts = fact_check_section(self.text)
         panel = self.query_one("#factcheck", Static)
         if self.streaming:

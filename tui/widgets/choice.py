@@ -63,3 +63,39 @@ class Choice(Widget, can_focus=True):
 
     def watch_value(self, value: str) -> None:
         self.post_message(self.Changed(self, value))
+
+
+class Toggle(Widget, can_focus=True):
+    """A boolean as text ("[x] on" / "[ ] off"), readable without colour
+    (NO_COLOR), where Textual's Switch is drawn with colour alone."""
+
+    DEFAULT_CSS = """
+    Toggle { height: 1; width: 1fr; background: $boost; }
+    Toggle:focus { background: $accent 40%; }
+    """
+    BINDINGS = [Binding("enter,space,left,right", "toggle", "Toggle", show=False)]
+
+    value: reactive[bool] = reactive(False, init=False)
+
+    class Changed(Message):
+        def __init__(self, toggle: "Toggle", value: bool) -> None:
+            super().__init__()
+            self.toggle = toggle
+            self.value = value
+
+        @property
+        def control(self) -> "Toggle":
+            return self.toggle
+
+    def __init__(self, value: bool = False, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.set_reactive(Toggle.value, value)
+
+    def render(self) -> Text:
+        return Text.assemble(("[x] " if self.value else "[ ] "), ("on" if self.value else "off", "bold"))
+
+    def action_toggle(self) -> None:
+        self.value = not self.value
+
+    def watch_value(self, value: bool) -> None:
+        self.post_message(self.Changed(self, value))

@@ -1,0 +1,94 @@
+"""Snapshots of every section at 80x24 and 120x40 (pytest-textual-snapshot).
+
+Fixed fake runs (fixed times, no locks), relative paths, no cursor blink.
+Update after an intended change with: pytest tests/test_tui_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_helpers import make_runs, wait_for
+
+from tui.app import SweepdeckApp
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    made = make_runs(tmp_path / "runs")
+    return made
+
+
+def app_for(**kw) -> SweepdeckApp:
+    return SweepdeckApp(runs_dir="runs", cursor_blink=False, **kw)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_params_snapshot(snap_compare, runs, size):
+    app = app_for()
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: app.current_mode == "params" and getattr(app.screen, "ready", False))
+        app.screen.set_field("lr", "0.1, 0.01")
+        app.screen.set_field("n_epochs", "-3")  # shows an error next to the field
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_training_snapshot(snap_compare, runs, size):
+    app = app_for(attach=runs["alpha"])
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.state is not None and scr.state.status == "completed"
+                       and scr.query_one("#trials").row_count == 4 and scr.redraws > 0 and not scr._dirty)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_runs_snapshot(snap_compare, runs, size):
+    app = app_for()
+
+    async def ready(pilot):
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: app.current_mode == "runs" and app.screen.loaded)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_report_snapshot(snap_compare, runs, size):
+    app = app_for(attach=runs["alpha"])
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.current_mode == "report" and app.screen.text
+                       and app.screen.shown_text == app.screen.text)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+def test_help_snapshot(snap_compare, runs):
+    app = app_for()
+
+    async def ready(pilot):
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: app.current_mode == "runs" and app.screen.loaded)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
