@@ -159,9 +159,10 @@ STAT_WORDS = [
     ("best", re.compile(_W + r"(best|peak(?:ed)?|max(?:imum)?|highest|top)(?![A-Za-z])", re.I)),
     ("min", re.compile(_W + r"(worst|lowest|min(?:imum)?|weakest|bottom)(?![A-Za-z])", re.I)),
 ]
+WEAK_SUPERLATIVE = re.compile(r"\bthe (best|top)\b", re.I)
 GLOBAL_SUPERLATIVE = re.compile(
     r"(?<!its )(?<!their )(?<!'s )(?<!’s )\b(highest|best[- ]performing|top[- ]performing|winner|winning|"
-    r"won|ranked first|rank(?:ed)? #?1\b|#1\b|top[- ]1\b|overall best|best overall|the best|strongest|"
+    r"won|ranked first|rank(?:ed)? #?1\b|#1\b|top[- ]1\b|overall best|best overall|strongest|tops|of the sweep|"
     r"best (?:trial|run|result|configuration|config|model|experiment|setting|combination)|leads?|leader)\b",
     re.I,
 )
@@ -210,6 +211,7 @@ DURATION_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min":
 PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|narrow|explore|add|next sweep|"
                       r"next run|next experiment|could|should|would|might|instead of|increase|decrease|raise|lower)\b", re.I)
 SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unlike|compared|versus|vs\.?)\b", re.I)
+RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
 RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
 SKIP_HEADING = re.compile(r"fact[- ]check|^charts?\b", re.I)
 
@@ -286,6 +288,7 @@ class Verifier:
         in_code = False
         section = ""
         header: Optional[list[str]] = None
+        intro = ""
         for lineno, line in enumerate(lines, start=1):
             stripped = line.strip()
             if stripped.startswith("```") or stripped.startswith("~~~"):
@@ -296,6 +299,7 @@ class Verifier:
             if stripped.startswith("#"):
                 section = stripped.lstrip("#").strip()
                 header = None
+                intro = section
                 continue
             if SKIP_HEADING.search(section):
                 continue
@@ -313,6 +317,16 @@ class Verifier:
             header = None
             if stripped.startswith(">") and "fact" in stripped.lower() and "check" in stripped.lower():
                 continue
+            item = re.match(r"(\d+)[.)]\s+(.*)", stripped)
+            if item and RANKING_INTRO.search(intro):
+                # an ordered list under "Top 3 trials:" ranks its trials
+                ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(item.group(2))]
+                ids = [i for i in ids if i in self.trial_ids]
+                if ids and not re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):
+                    res.n_checked += 1
+                    self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
+            elif stripped and not re.match(r"[-*+]\s", stripped):
+                intro = stripped
             self._prose(_prose_text(line), line, lineno, recommend, res)
         return res
 
@@ -386,7 +400,8 @@ class Verifier:
                 or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|to|and|or|-|–|/)\s*", left)):
             ctx.kind = "epoch"
         elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
-                or re.search(r"\b(top|first|last|of)[- ]$", left, re.I):
+                or re.search(r"\b(top|first|last)[- ]$", left, re.I) \
+                or (prev is not None and prev.kind == "count" and re.fullmatch(r"\s*(?:out )?of\s*", left)):
             ctx.kind = "count"
         ptail = _param_name(left)
         if ptail:
@@ -416,7 +431,10 @@ class Verifier:
         # a superlative claims the best of the sweep: it must be in the words leading to the number
         cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)]
         scope = left[cut[-1]:] if cut else left
-        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope)) and not PER_TRIAL_BEST.search(left_clause)
+        weak = WEAK_SUPERLATIVE.search(scope)
+        if weak and self._trials_in(scope[:weak.start()]):
+            weak = None  # "For t004, the best test accuracy was ...": that trial's own best
+        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause)
         if ctx.superlative and ctx.split == "train" and not re.search(
                 r"\b(highest|best|top|max(?:imum)?)\W+(?:\w+\W+){0,2}train", scope, re.I):
             ctx.superlative = False  # "the best trial ends with train accuracy X" is not a claim about train
@@ -518,7 +536,9 @@ class Verifier:
             return
         res.n_checked += 1
         if ctx.metric is None and (pct or pp):
-            ctx.metric = "gap" if pp else None
+            ctx.metric = "gap" if pp else ("acc" if ctx.split else None)
+        elif ctx.metric is None and ctx.split and 0 < x <= 1 and dec >= 2:
+            ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
             if re.search(r"\bepochs?\b", quote[m.end():m.end() + 12] if False else "", re.I):
                 pass
@@ -546,9 +566,13 @@ class Verifier:
 
     def _candidates(self, ctx: Ctx, strict_split: bool = True) -> list[Fact]:
         if ctx.stat == "mean" and ctx.metric in ("acc", "eps", None):
-            facts = [f for f in self.all_facts if f.stat in ("mean", "range", "seed_spread") or f.name.endswith("_mean")]
-            if ctx.trials is not None:
-                facts += [f for t in ctx.trials for f in self.by_trial.get(t, [])]
+            group = self._group_facts(ctx)
+            if group:
+                facts = group
+            else:
+                facts = [f for f in self.all_facts if f.stat in ("mean", "range", "seed_spread") or f.name.endswith("_mean")]
+                if ctx.trials is not None and ctx.explicit_trial:
+                    facts += [f for t in ctx.trials for f in self.by_trial.get(t, [])]
         elif ctx.trials is not None:
             facts = [f for t in ctx.trials for f in self.by_trial.get(t, [])]
             if not ctx.explicit_trial or ctx.params:
@@ -566,6 +590,9 @@ class Verifier:
                 continue
             if ctx.split and f.split and f.split != ctx.split and f.metric in ("acc", "loss", "change"):
                 continue
+            if ctx.stat in ("best", "final") and f.stat in ("best", "final") and f.stat != ctx.stat and f.metric == "acc" \
+                    and f.trial is not None:
+                continue  # a trial's final accuracy quoted as its best (or the reverse)
             out.append(f)
         return out
 
