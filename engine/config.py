@@ -264,7 +264,10 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
         elif str(part).startswith(("function-", "literal[", "union[", "nullable[", "json-or-python")) or part in {"bool", "float", "int", "str", "list[...]"}:
             continue  # pydantic's internal branch names say nothing to a user
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not re.fullmatch(r"\w+", text):
+                text = json.dumps(text)  # a key with spaces or newlines stays on one line
+            out += ("." if out else "") + text
     return out or "config"
 
 

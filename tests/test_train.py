@@ -146,3 +146,30 @@ def test_stop_flag_interrupts_and_keeps_a_checkpoint(tmp_path, monkeypatch):
     assert result.trial_status == {"t000": "interrupted"}
     assert (run_dir / "trials" / "t000" / "checkpoint.pt").is_file()
     assert store.summarize_run(run_dir).status == "interrupted"
+
+
+def test_disk_full_stops_with_a_clear_message_and_keeps_the_log(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import engine.runner as runner
+    from engine.cli import main
+
+    real = runner.append_event
+    written = []
+
+    def fill_up(fh, event):
+        if len(written) >= 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(event)
+        real(fh, event)
+
+    monkeypatch.setattr(runner, "append_event", fill_up)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(tiny_raw(runs_dir=str(tmp_path / "runs"), n_epochs=3)))
+    assert main(["run", str(cfg), "--no-report"]) == 1
+    err = capsys.readouterr().err
+    assert "disk full" in err and "sweepdeck resume" in err
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert len(read_events(run_dir / "events.jsonl").events) == 4  # nothing written is damaged
+    assert read_events(run_dir / "events.jsonl").damage is None
+    assert not (run_dir / "runner.lock").exists()
