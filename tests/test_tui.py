@@ -520,3 +520,22 @@ def test_help_and_command_palette_list_every_action(runs):
                 assert any(t.startswith(word) for t in titles), word
 
     run(go())
+
+
+def test_report_regenerate_offline_with_the_real_engine(runs):
+    runs_dir, made = runs
+    pytest.importorskip("engine.report").generate_report  # noqa: B018
+
+    async def go():
+        app = make_app(runs_dir, attach=made["beta"])  # beta has no report yet
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.current_mode == "report")
+            rep = app.screen
+            await pilot.press("g", "o")
+            await wait_for(pilot, lambda: (made["beta"] / "report.md").exists() and not rep.streaming, timeout=20)
+            await wait_for(pilot, lambda: rep.shown_text == rep.text and "Fact check" in rep.text)
+            assert "numbers" in str(rep.query_one("#factcheck").render())
+
+    run(go())

@@ -66,6 +66,37 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _settings(cls, run_dir: Path, offline: bool):
+    """ReportSettings for a run: the engine's own merge (config llm section,
+    environment) when it has one, else built from the run's config."""
+    import argparse
+
+    if hasattr(cls, "for_run"):
+        args = argparse.Namespace(offline=offline, model=None, base_url=None, temperature=None, timeout=None,
+                                  max_retries=None, api_key_file=None)
+        return cls.for_run(run_dir, args)
+    try:
+        return cls(**report_settings_kwargs(run_dir, offline))
+    except TypeError:
+        return cls(offline=offline)
+
+
+def result_note(result) -> str:
+    """One line about a ReportResult: LLM or offline (and why), fact-check counts."""
+    parts = []
+    used = getattr(result, "used_llm", None)
+    if used is True:
+        parts.append(f"LLM {getattr(result, 'model', '') or ''}".strip())
+    elif used is False:
+        reason = getattr(result, "fallback_reason", None)
+        parts.append("offline" + (f" ({reason})" if reason else ""))
+    n = getattr(result, "n_numbers_checked", None)
+    if n is not None:
+        bad = len(getattr(result, "mismatches", []) or [])
+        parts.append(f"fact check: {n} numbers, {bad} mismatch{'es' if bad != 1 else ''}")
+    return "; ".join(parts)
+
+
 class ReportScreen(Screen):
     BINDINGS = [
         Binding("g", "regenerate", "Regenerate"),
@@ -189,18 +220,13 @@ class ReportScreen(Screen):
         except ImportError as exc:
             self.post_message(ReportDone(run_dir, False, f"the report module is not available: {exc}"))
             return
-        kw = report_settings_kwargs(run_dir, offline)
         try:
-            try:
-                settings = ReportSettings(**kw)
-            except TypeError:
-                settings = ReportSettings(offline=offline)
+            settings = _settings(ReportSettings, run_dir, offline)
             result = generate_report(run_dir, settings, on_text=lambda s: self.post_message(ReportChunk(run_dir, s)))
         except Exception as exc:  # shown to the user, the TUI keeps running
             self.post_message(ReportDone(run_dir, False, f"{type(exc).__name__}: {exc}"))
             return
-        note = getattr(result, "message", None) or getattr(result, "note", None) or ""
-        self.post_message(ReportDone(run_dir, True, str(note) if note else ""))
+        self.post_message(ReportDone(run_dir, True, result_note(result)))
 
     def on_report_chunk(self, msg: ReportChunk) -> None:
         if msg.run_dir == self.run_dir:
