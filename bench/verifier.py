@@ -136,6 +136,9 @@ def make_claims(fs: FactSheet, rng: random.Random) -> list[Claim]:
         row = df.iloc[rng.randrange(len(df))]
         claims.append(Claim("sens", "", rng.choice(SENS_T), row["test_acc_best_mean"], {"p": key, "x": row["value"]}))
     claims.append(Claim("top3", "", "table" if rng.random() < 0.5 else "list", 0.0, {"ids": ranked[:3]}))
+    # compound sentences, as models write them (clean only: several numbers, parentheses, contrasts)
+    for _ in range(3):
+        claims.append(Claim("compound", rng.choice(ranked), "", 0.0))
     rng.shuffle(claims)
     return claims
 
@@ -158,6 +161,8 @@ def render(c: Claim, fs: FactSheet, rng: random.Random, plant: str | None = None
             return f"| Rank | Trial | Best test accuracy |\n|---|---|---|\n{rows}\n", planted
         lines = "\n".join(f"{k}. {x} — best test accuracy {v}" for k, (x, v) in enumerate(zip(ids, vals), start=1))
         return "Top 3 trials:\n\n" + lines + "\n", planted
+    if c.kind == "compound":
+        return compound(c.trial, fs, rng), None
     value = float(c.value)
     metric = {"loss": "loss", "margin": "margin", "gap": "gap"}.get(c.kind, "acc")
     if metric == "acc":
@@ -178,6 +183,40 @@ def render(c: Claim, fs: FactSheet, rng: random.Random, plant: str | None = None
     text = c.render.format(t=tid, v=shown, e=c.extra.get("e", ""), T=c.extra.get("T", ""), p=c.extra.get("p", ""),
                            x=c.extra.get("x", ""))
     return text, planted
+
+
+def compound(tid: str, fs: FactSheet, rng: random.Random) -> str:
+    t = fs.trials
+    ranked = list(fs.ranked.index)
+    a = lambda x, col: fmt_acc(float(t.loc[x, col]), rng)  # noqa: E731
+    other = rng.choice([x for x in ranked if x != tid] or [tid])
+    first, second = (tid, other) if t.loc[tid, "test_acc_best"] >= t.loc[other, "test_acc_best"] else (other, tid)
+    opts = [
+        f"{first} ({a(first, 'test_acc_best')}) edges out {second} ({a(second, 'test_acc_best')}) on best test accuracy.",
+        f"In terms of test loss, {tid} finishes at {float(t.loc[tid, 'test_loss_final']):.4f}, while its test accuracy "
+        f"settles at {a(tid, 'test_acc_final')}.",
+        f"{tid} (lr = {t.loc[tid, 'lr']:g}) reached its peak test accuracy of {a(tid, 'test_acc_best')} in epoch "
+        f"{int(t.loc[tid, 'test_acc_best_epoch'])} and ended at {a(tid, 'test_acc_final')}.",
+        f"Compared with {second}, which peaks at {a(second, 'test_acc_best')}, {first} reaches {a(first, 'test_acc_best')} "
+        "best test accuracy.",
+        f"Looking at {tid}: best test accuracy {a(tid, 'test_acc_best')}, final {a(tid, 'test_acc_final')}.",
+    ]
+    if fs.has_train_acc:
+        gap = float(t.loc[tid, "train_test_gap_final"]) * 100
+        opts.append(f"{tid} trains to {a(tid, 'train_acc_final')} but tests at {a(tid, 'test_acc_final')} at the end, "
+                    f"a gap of {gap:.1f} percentage points.")
+        opts.append(f"Train accuracy climbs to {a(tid, 'train_acc_final')} for {tid}; on held-out data it reaches "
+                    f"{a(tid, 'test_acc_best')} at best.")
+    if len(fs.best_per_type) > 1:
+        (t1, _), (t2, _) = list(fs.best_per_type.items())[:2]
+        m1 = fs.facts[f"type.{t1}.test_acc_best_mean"].value
+        m2 = fs.facts[f"type.{t2}.test_acc_best_mean"].value
+        opts.append(f"On average, {t1} trials reach {fmt_acc(m1, rng)} best test accuracy versus {fmt_acc(m2, rng)} "
+                    f"for {t2}.")
+    if fs.flags:
+        fl = rng.choice(fs.flags)
+        opts.append(f"{fl.trial_id} is flagged as {fl.kind.replace('_', ' ')} ({fl.rule}).")
+    return rng.choice(opts)
 
 
 def corrupt(c: Claim, fs: FactSheet, shown: str, rng: random.Random, plant: str) -> tuple[str | None, str]:
@@ -322,14 +361,24 @@ def main() -> int:
             print(f"MISSED ({kind}): {planted!r} line {line}: {lines[line - 1] if 0 < line <= len(lines) else '?'}")
     t_check = time.perf_counter() - t1
     n_caught = sum(caught.values())
+    from engine.analysis.offline import offline_body
+    off_checked = off_flagged = 0
+    for fs, ver in sheets:
+        r = ver.verify(offline_body(fs))
+        off_checked += r.n_checked
+        off_flagged += len(r.mismatches)
+        if args.verbose:
+            for m in r.mismatches:
+                print("OFFLINE FALSE ALARM:", m.quote, "|", m.reason)
     print(f"sweeps: {len(sheets)} synthetic run folders ({t_build:.1f} s to build)")
     print(f"clean reports:   {n_clean}, numbers checked: {checked}, correct numbers flagged: {flagged} "
           f"({100 * flagged / max(checked, 1):.2f}%)")
     print(f"planted reports: {n_planted}, planted errors flagged: {n_caught} ({100 * n_caught / n_planted:.1f}%)")
     for k in kinds:
         print(f"  {k:6s} {caught[k]:4d} / {total[k]:4d}  ({100 * caught[k] / max(total[k], 1):.1f}%)")
+    print(f"offline reports of those sweeps: {len(sheets)}, numbers checked: {off_checked}, flagged: {off_flagged}")
     print(f"checking time: {1000 * t_check / (n_clean + n_planted):.1f} ms per report")
-    ok = n_caught / n_planted >= 0.95 and flagged / max(checked, 1) <= 0.02
+    ok = n_caught / n_planted >= 0.95 and (flagged + off_flagged) / max(checked + off_checked, 1) <= 0.02
     print("PASS" if ok else "FAIL", "(targets: ≥ 95% of planted errors flagged, ≤ 2% of correct numbers flagged)")
     return 0 if ok else 1
 

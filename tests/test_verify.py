@@ -133,3 +133,38 @@ def test_stream_filler_handles_placeholders_split_across_chunks(fs):
         f = StreamFiller(fs)
         out = "".join(f.feed(text[i:i + size]) for i in range(0, len(text), size)) + f.finish()
         assert out == "Best 86.00% by t001; {x} stays."
+
+
+def test_a_paper_style_report_only_its_planted_error_is_flagged(tmp_path):
+    """The shape of the paper's §S1.2 report, with true numbers except the famous one."""
+    from engine.analysis.synthetic import make_run, paper_config
+
+    fs = build_facts(make_run(tmp_path / "r", paper_config()))
+    t = fs.trials
+    b = fs.top[0]
+    s2 = fs.top[1]
+    pct = lambda x: f"{x * 100:.2f}"  # noqa: E731
+    text = f"""## Overview
+
+Models show improvement in training and test accuracy over epochs. The sweep ran {len(t)} trials for {fs.n_epochs} epochs.
+
+- Slight overfitting signs observed with small regularization terms (e.g., $l2_sum_lambda = 0.0001$) in the **Summation** experiments.
+
+## Top trials and best per experiment type
+
+| Rank | Experiment Type | Trial | Learning Rate (lr) | Weight Norm (wn) | Best test accuracy (%) |
+|---|---|---|---|---|---|
+| 1 | {t.loc[b, 'exp_type']} | {b} | 0.01 | 0.9 | {pct(t.loc[b, 'test_acc_best'])} |
+| 2 | {t.loc[s2, 'exp_type']} | {s2} | 0.01 | 0.9 | {pct(t.loc[s2, 'test_acc_best'])} |
+
+The **{t.loc[b, 'exp_type']}** experiments achieve slightly higher test accuracy (best: **{pct(t.loc[b, 'train_acc_final'])}**%).
+{b} ends with a train accuracy of {pct(t.loc[b, 'train_acc_final'])}% and a final test loss of {t.loc[b, 'test_loss_final']:.4f}.
+
+## Recommendations for the next sweep
+
+1. Prioritize $l2_sum_lambda \\in [0.0001, 0.001]$ for **Summation** and $l2_mul_lambda \\in [0.001, 0.01]$.
+2. Explore additional learning rates (e.g., lr = 0.005) and `"n_epochs": 50`.
+"""
+    ms = verify(text, fs).mismatches
+    assert len(ms) == 1, [m.__dict__ for m in ms]
+    assert "train_acc_final" in ms[0].data_says

@@ -155,7 +155,7 @@ METRIC_WORDS = [
 ]
 STAT_WORDS = [
     ("mean", re.compile(_W + r"(mean|average|avg|on average|typical(?:ly)?)(?![A-Za-z])", re.I)),
-    ("final", re.compile(_W + r"(final|last|end(?:ed|ing)?|at the end|finish(?:ed)?)(?![A-Za-z])", re.I)),
+    ("final", re.compile(_W + r"(final|last|ends?|ended|ending|at the end|finish(?:ed|es)?|settles?)(?![A-Za-z])", re.I)),
     ("best", re.compile(_W + r"(best|peak(?:ed)?|max(?:imum)?|highest|top)(?![A-Za-z])", re.I)),
     ("min", re.compile(_W + r"(worst|lowest|min(?:imum)?|weakest|bottom)(?![A-Za-z])", re.I)),
 ]
@@ -189,7 +189,7 @@ PARAM_ALIASES = [
     ("lambda", r"lambda|λ|penalty weight|regulari[sz]ation (?:weight|strength)"),
 ]
 _PARAM_TAIL = re.compile(
-    r"(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
+    r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
     r"[\"']?\s*(?:=|:|≈|∈|\bof\b|\bis\b|\bin\b|\bat\b|\bto\b|→|->|from)?\s*[\[{(]?\s*[\"']?\s*$",
     re.I,
 )
@@ -232,6 +232,8 @@ class Ctx:
     params: dict[str, str] = field(default_factory=dict)
     unit: str = ""          # "%", "pp" or "" as written
     kind: Optional[str] = None   # "rank" | "epoch" | "count" from the words right at the number
+    own_split: Optional[str] = None  # the split named in this number's own words (not inherited)
+    prev: Optional["Ctx"] = field(default=None, repr=False)
 
 
 def _unit_of(m: re.Match[str]) -> str:
@@ -406,12 +408,21 @@ class Verifier:
         ptail = _param_name(left)
         if ptail:
             ctx.param = ptail
-        same_unit = prev is not None and prev.unit == ctx.unit
+        # the metric is inherited from the last number written in the same unit
+        same = prev
+        while same is not None and same.unit != ctx.unit:
+            same = same.prev
+        own_split = None
         for attr, pats in (("split", SPLIT_WORDS), ("metric", METRIC_WORDS), ("stat", STAT_WORDS)):
             v = _last(pats, left_clause) or _first(pats, right_clause) or _last(pats, left)
-            if v is None and prev is not None and not ptail and (same_unit or attr != "metric"):
-                v = getattr(prev, attr)
+            if attr == "split":
+                own_split = v
+            src = same if attr == "metric" else prev
+            if v is None and src is not None and not ptail:
+                v = getattr(src, attr)
             setattr(ctx, attr, v)
+        ctx.own_split = own_split
+        ctx.prev = prev
         if ctx.param and ptail:
             ctx.metric = None
         elif prev is not None and prev.param and (not left.strip(" ,/–-") or re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
@@ -536,8 +547,8 @@ class Verifier:
             return
         res.n_checked += 1
         if ctx.metric is None and (pct or pp):
-            ctx.metric = "gap" if pp else ("acc" if ctx.split else None)
-        elif ctx.metric is None and ctx.split and 0 < x <= 1 and dec >= 2:
+            ctx.metric = "gap" if pp else ("acc" if ctx.own_split else None)
+        elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
             if re.search(r"\bepochs?\b", quote[m.end():m.end() + 12] if False else "", re.I):
