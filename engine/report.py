@@ -132,7 +132,7 @@ def report_command(run_dir: Path, args: argparse.Namespace) -> int:
     except ReportInputError as exc:
         print(f"sweepdeck report: {exc}", file=sys.stderr)
         return 2
-    if not result.used_llm and result.fallback_reason:
+    if not result.used_llm and result.fallback_reason and not settings.offline:
         print(f"offline report: {result.fallback_reason}", file=sys.stderr)
     elif result.used_llm:
         n = len(result.mismatches)
@@ -284,6 +284,8 @@ def _fact_check_llm(n_filled: int, n_checked: int, mismatches: list[Any], unknow
                  f"(`facts.json`) and checked {n_checked} number{'s' if n_checked != 1 else ''} in the text against it: "
                  + ("all match." if not mismatches else
                     f"**{len(mismatches)} did not match** (marked ⚠ in the text):"))
+    if mismatches:
+        lines.append("")
     for i, m in enumerate(mismatches, start=1):
         lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says or 'no matching fact'}.")
     if unknown:
@@ -297,6 +299,8 @@ def _fact_check_offline(n_checked: int, mismatches: list[Any]) -> str:
     lines = ["## Fact check", "",
              f"This report was written by code from the fact sheet (`facts.json`); the checker read {n_checked} "
              f"number{'s' if n_checked != 1 else ''} in it: " + ("all match." if not mismatches else f"{len(mismatches)} did not match:")]
+    if mismatches:
+        lines.append("")
     for i, m in enumerate(mismatches, start=1):
         lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says}.")
     return "\n".join(lines)

@@ -78,7 +78,7 @@ def format_value(value: Any, metric: str) -> str:
     if metric == "loss":
         return f"{value:.4f}"
     if metric == "margin":
-        return f"{value:.3f}"
+        return f"{value:.4f}" if abs(value) >= 5e-5 else "0.0000"
     if metric == "eps":
         return f"{value:.2f} epochs/s"
     if metric == "duration":

@@ -239,10 +239,10 @@ def dynamics(fs: FactSheet) -> str:
         lines.append("No trial was flagged: no large train–test gap, no underfitting, no divergence, and no trial fell far below its peak.")
     lines.append("")
     lines.append(f"Rules: overfitting when the final train − test accuracy gap exceeds {f('rule.overfit_gap')}, or the test loss "
-                 f"ends {f('rule.overfit_loss_rise')} above its minimum while the train loss still falls; underfitting when the "
+                 f"ends {f('rule.overfit_loss_rise').lstrip('+')} above its minimum while the train loss still falls; underfitting when the "
                  f"final train accuracy is below {f('rule.underfit_train_acc')}; past the peak when the final test accuracy is "
                  f"{f('rule.peak_drop')} or more below the trial's best; still improving when the best test accuracy came in the "
-                 f"last epochs and the train loss fell by more than {f('rule.still_falling')} over the last {f('rule.window')} epochs.")
+                 f"last epochs and the train loss fell by more than {f('rule.still_falling').lstrip('+')} over the last {f('rule.window')} epochs.")
     if fs.flags:
         lines.append("")
         for fl in fs.flags:

@@ -515,7 +515,8 @@ class Verifier:
                 return
             res.n_checked += 1
             values = self.param_values.get(ctx.param, set())
-            if not any(_close(x, _num_or(v), tol) for v in values if _is_num(v)):
+            if not any(_close(x, _num_or(v), tol) for v in values if _is_num(v)) \
+                    and not any(_close(x, k, tol) for k in self.known_numbers):  # e.g. the dataset's own seed
                 self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
             return
