@@ -168,3 +168,77 @@ The **{t.loc[b, 'exp_type']}** experiments achieve slightly higher test accuracy
     ms = verify(text, fs).mismatches
     assert len(ms) == 1, [m.__dict__ for m in ms]
     assert "train_acc_final" in ms[0].data_says
+
+
+# --- a hand-written report in the style of a chat model, on a synthetic run ----------------------------
+
+MODEL_STYLE = """## Overview
+
+This sweep trained 6 configurations of the underparameterized CNN for 25 epochs on CIFAR-10 (cat vs deer). Four trials completed, t003 diverged after 9 epochs and t005 failed with an out-of-memory error.
+Overall, best test accuracies ranged from 82.61% to 89.15%, with a mean of 86.56%.
+
+## Top trials and best per experiment type
+
+**Best configuration**: t001 — Summation, l2_sum_lambda = 0.001, lr = 0.01, wn = 0.9, batch size 64, AdamW, seed 42. It reached 89.15% test accuracy at epoch 25 (final: 89.15%), with a train accuracy of 90.47%.
+
+t001 (89.15%), t004 (88.38%) and t002 (87.68%) form the top 3. The best Multiplication run is t004 at 88.38%.
+
+| Type | Best trial | Test acc (best) | Mean |
+|------|-----------|-----------------|------|
+| Summation | t001 | 89.15% | 88.07% |
+| Multiplication | t004 | 88.38% | 85.06% |
+
+## Parameter impact
+
+- **l2_mul_lambda** matters most: 0.001 gives 88.38% while 0.01 drops to 82.61% (and diverged).
+- For Summation, l2_sum_lambda = 0.001 (89.15%) beats 0.0001 (87.68%) and 0.01 (87.37%).
+- Summation averages 88.07% vs. 85.06% for Multiplication, a 3.00 pp difference.
+
+## Training dynamics and over/underfitting
+
+t002 shows overfitting: its train accuracy reaches 93.02% while test accuracy ends at 86.95% (gap 6.07 pp > 5 pp threshold). t001 was still improving at epoch 25 — its train loss fell 4.7% over the last 5 epochs. Test loss for t001 ended at 0.2363. The margin of t004 (0.3911) is the largest.
+
+## Recommendations for the next sweep
+
+1. Narrow l2_sum_lambda to [0.0005, 0.002] and l2_mul_lambda to [0.0005, 0.002].
+2. Increase n_epochs to 50 since t001 had not converged.
+3. Add seeds 43 and 44 to quantify noise (differences below ~1 pp may be noise).
+"""
+
+PLANTED = [
+ ("with a mean of 86.56%", "with a mean of 87.56%"),
+ ("It reached 89.15% test accuracy at epoch 25", "It reached 90.47% test accuracy at epoch 25"),
+ ("It reached 89.15% test accuracy at epoch 25", "It reached 89.15% test accuracy at epoch 20"),
+ ("The best Multiplication run is t004 at 88.38%", "The best Multiplication run is t005 at 84.20%"),
+ ("| Summation | t001 | 89.15% | 88.07% |", "| Summation | t001 | 89.15% | 89.07% |"),
+ ("t001 (89.15%), t004 (88.38%) and t002 (87.68%) form the top 3", "t001 (89.15%), t002 (87.68%) and t004 (88.38%) form the top 3"),
+ ("t001 (89.15%), t004 (88.38%)", "t001 (89.15%), t004 (87.48%)"),
+ ("while test accuracy ends at 86.95%", "while test accuracy ends at 93.02%"),
+ ("0.001 gives 88.38% while 0.01 drops to 82.61%", "0.001 gives 88.38% while 0.01 drops to 80.61%"),
+ ("Test loss for t001 ended at 0.2363", "Test loss for t001 ended at 0.1988"),
+ ("The margin of t004 (0.3911)", "The margin of t004 (0.3675)"),
+ ("ranged from 82.61% to 89.15%", "ranged from 82.61% to 90.47%"),
+ ("train accuracy of 90.47%", "train accuracy of 89.15%"),
+]
+
+
+@pytest.fixture(scope="module")
+def fs_model_style(tmp_path_factory):
+    from engine.analysis.synthetic import make_run
+
+    run = make_run(tmp_path_factory.mktemp("m") / "r", diverge={"t003": 10}, statuses={"t005": "failed"})
+    fs = build_facts(run)
+    # the text below quotes this run's numbers: the generator must not have changed
+    assert fs.facts["best.test_acc_best"].display() == "89.15%" and fs.facts["trial.t002.train_acc_final"].display() == "93.02%"
+    return fs
+
+
+def test_model_style_report_passes(fs_model_style):
+    r = verify(MODEL_STYLE, fs_model_style)
+    assert r.mismatches == [] and r.n_checked > 40
+
+
+@pytest.mark.parametrize("true,wrong", PLANTED)
+def test_model_style_report_planted_errors(fs_model_style, true, wrong):
+    assert true in MODEL_STYLE
+    assert verify(MODEL_STYLE.replace(true, wrong), fs_model_style).mismatches

@@ -212,6 +212,8 @@ PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|
                       r"next run|next experiment|could|should|would|might|instead of|increase|decrease|raise|lower)\b", re.I)
 SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unlike|compared|versus|vs\.?)\b", re.I)
 RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
+PRONOUN = re.compile(r"(it|its|it's|this (?:trial|run|configuration|one)|the (?:trial|run|same trial))\b", re.I)
+TOP_N = re.compile(r"\btop[- ]?(\d)\b", re.I)
 RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
 SKIP_HEADING = re.compile(r"fact[- ]check|^charts?\b", re.I)
 
@@ -282,6 +284,7 @@ class Verifier:
         self.param_values["lr_min"] = {format_param(fs.config.get("lr_min", 0.003))}
         self.known_numbers = _numbers_in(fs.config) | _numbers_in(fs.dataset) | _numbers_in(fs.model)
         self.ranked = list(fs.ranked.index)
+        self._last_trial: Optional[str] = None
 
     # -- entry point ------------------------------------------------------------------------------
     def verify(self, text: str) -> VerifyResult:
@@ -334,8 +337,25 @@ class Verifier:
 
     # -- prose ---------------------------------------------------------------------------------------
     def _prose(self, text: str, raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+        if not text.strip():
+            self._last_trial = None
+            return
         for sent in _sentences(text):
             toks = list(_numbers(sent))
+            ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
+            ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
+            # "It reached ...": the trial of the previous sentence
+            pronoun = self._last_trial if not ids and PRONOUN.match(sent.strip()) else None
+            topn = TOP_N.search(sent)
+            if topn and not recommend and len(ids) == int(topn.group(1)) >= 2 and self.ranked:
+                res.n_checked += 1
+                want = self.ranked[:len(ids)]
+                if set(ids) != set(want):
+                    self._flag(res, topn.group(0), sent, lineno, f"{', '.join(ids)} called the {topn.group(0)}",
+                               f"the {topn.group(0)} by best test accuracy are {', '.join(want)}")
+                elif ids != want:
+                    self._flag(res, topn.group(0), sent, lineno, f"the {topn.group(0)} listed out of rank order",
+                               f"by best test accuracy the order is {', '.join(want)}")
             prev: Optional[Ctx] = None
             prev_end = 0
             for k, m in enumerate(toks):
@@ -343,8 +363,16 @@ class Verifier:
                 left = sent[prev_end:m.start()]
                 right = sent[m.end():nxt_start]
                 ctx = self._context(sent, left, right, prev, m)
+                if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})):
+                    ctx.trials, ctx.explicit_trial = {pronoun}, True
+                if topn and ctx.metric is None and ctx.unit == "%":
+                    ctx.metric, ctx.split, ctx.stat = "acc", ctx.split or "test", ctx.stat or "best"
+                if ctx.superlative and ctx.metric is None and ctx.unit == "%":
+                    ctx.metric = "acc"  # "the best run is t004 at 88.38%": ranking is by test accuracy
                 prev, prev_end = ctx, m.end()
                 self._check(m, ctx, sent, lineno, recommend, res)
+            if ids:
+                self._last_trial = ids[-1] if len(ids) == 1 else None
 
     def _table_row(self, cells: list[str], header: list[str], raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
         row_text = " | ".join(cells)
@@ -398,8 +426,10 @@ class Verifier:
         if re.search(r"(\brank(?:ed|s)?(?:\s+(?:at|as|in))?\s*#?|#)\s*$", left, re.I):
             ctx.kind = "rank"
             ctx.rank = int(float(m.group("num"))) if m is not None and "." not in m.group("num") else None
+        elif prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|/)\s*", left):
+            ctx.kind = "epoch_total"  # "at epoch 20 of 25"
         elif re.search(r"\bepochs?\s*#?\s*$", left, re.I) or re.match(r"\s*(?:st|nd|rd|th)?\s*epochs?\b(?!\s*/)", right, re.I) \
-                or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|to|and|or|-|–|/)\s*", left)):
+                or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(to|and|or|-|–)\s*", left)):
             ctx.kind = "epoch"
         elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
                 or re.search(r"\b(top|first|last)[- ]$", left, re.I) \
@@ -423,6 +453,8 @@ class Verifier:
             setattr(ctx, attr, v)
         ctx.own_split = own_split
         ctx.prev = prev
+        if ctx.kind == "epoch" and m is not None:
+            ctx.stat = _last(STAT_WORDS, m.string[:m.start()])  # "(final: ...)" after an epoch is about the next number
         if ctx.param and ptail:
             ctx.metric = None
         elif prev is not None and prev.param and (not left.strip(" ,/–-") or re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
@@ -538,6 +570,13 @@ class Verifier:
         if ctx.kind == "count" and not pct and not pp:
             res.n_skipped += 1  # "4 of 6 trials", "top 3": counts are not checked
             return
+        if ctx.kind == "epoch_total" and not pct and not pp:
+            res.n_checked += 1
+            done = self.fs.facts.get(f"trial.{next(iter(ctx.trials))}.epochs_done") if ctx.trials and ctx.explicit_trial else None
+            if not (x == self.fs.n_epochs or (done is not None and x == done.value)):
+                self._flag(res, raw, quote, lineno, f"{raw} epochs in total does not match the run",
+                           f"n_epochs = {self.fs.n_epochs}")
+            return
         if ctx.kind == "epoch" and not pct and not pp and ctx.metric != "eps":
             res.n_checked += 1
             self._check_epoch(x, ctx, raw, quote, lineno, res)
@@ -567,11 +606,15 @@ class Verifier:
         if x != int(x) or not 0 <= x <= n:
             self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
             return
-        if ctx.trials and ctx.explicit_trial and ctx.stat == "best" and ctx.metric in (None, "acc") and ctx.split != "train":
+        peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top)\b", quote, re.I)
+        if ctx.trials and ctx.explicit_trial and ctx.metric in (None, "acc") and ctx.split != "train" and (
+                ctx.stat == "best" or (ctx.stat is None and peak_words)):
             tid = next(iter(ctx.trials))
             f = self.fs.facts.get(f"trial.{tid}.test_acc_best_epoch")
             done = self.fs.facts.get(f"trial.{tid}.epochs_done")
-            ok = [v.value for v in (f, done) if v is not None] + [n]
+            ok = [f.value] if f is not None else []
+            if ctx.stat is None and done is not None:
+                ok.append(done.value)  # "reached 86.6% at epoch 25": the last epoch is also a fact
             if f is not None and not any(_close(x, v, 0.5) for v in ok):
                 self._flag(res, raw, quote, lineno, f"{tid}'s best test accuracy placed at epoch {raw}",
                            f"{tid} reached its best test accuracy at epoch {f.display()}")
