@@ -185,6 +185,8 @@ def generate_report(run_dir: Path, settings: ReportSettings,
     except RunDataError as exc:
         raise ReportInputError(str(exc)) from None
     reason, key = llm_plan(settings)
+    if reason is None and fs.ranked.empty:
+        reason = "no trial has results yet, so there is nothing for the LLM to interpret"
     write_text_atomic(run_dir / FACTS, facts_json(fs) + "\n")
     charts = make_charts(fs, run_dir)
 

@@ -71,7 +71,8 @@ def overview(fs: FactSheet) -> str:
               ("completed", "diverged", "failed", "interrupted", "skipped", "pending", "running") if (t["status"] == s).any()]
     lines.append(f"- **Dataset:** {fs.dataset}")
     lines.append(f"- **Model:** {fs.model}")
-    lines.append(f"- **Trials:** {f('run.n_trials')} ({', '.join(counts)}), {f('run.n_epochs')} epochs each")
+    lines.append(f"- **Trials:** {f('run.n_trials')}" + (f" ({', '.join(counts)})" if counts else "")
+                 + f", {f('run.n_epochs')} epochs each")
     varied = [k for k in fs.varied]
     if varied:
         parts = []
@@ -96,14 +97,15 @@ def overview(fs: FactSheet) -> str:
             f"**Headline:** the best trial is **{b}** ({fs.trials.loc[b, 'label']}) with a best test accuracy of "
             f"**{f('best.test_acc_best')}** at epoch {f('best.test_acc_best_epoch')}"
             + (f" (final test accuracy {f('best.test_acc_final')})" if f.get("best.test_acc_final") else "")
-            + f". Across all trials with results the mean best test accuracy is {f('run.test_acc_best_mean')}"
-            f" and the worst is {f('run.test_acc_best_min')}."
+            + (f". Across all trials with results the mean best test accuracy is {f('run.test_acc_best_mean')}"
+               f" and the worst is {f('run.test_acc_best_min')}." if len(fs.ranked) > 1 else ".")
         )
     else:
         lines.append("")
         lines.append("**No trial has recorded an epoch yet**, so there are no results to analyse.")
     for w in fs.warnings:
-        lines.append(f"\n> Note: {w}")
+        if not w.startswith("no trial has recorded"):
+            lines.append(f"\n> Note: {w}")
     return "\n".join(lines)
 
 
@@ -128,7 +130,7 @@ def results_table(fs: FactSheet) -> str:
               [format_param(_nn(r[k])) if not _is_penalty_na(r, k) else "–" for k in shown] + \
               [str(r["status"]), best, g("test_acc_final"), g("train_acc_final"), g("train_test_gap_final")]
         lines.append("| " + " | ".join(row) + " |")
-    if not fs.has_train_acc:
+    if not fs.has_train_acc and not fs.ranked.empty:
         lines.append("")
         lines.append("Train accuracy was not recorded (`eval_train_set` was off), so no train–test gap is available.")
     return "\n".join(lines)
