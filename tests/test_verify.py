@@ -128,11 +128,18 @@ def test_a_placeholder_filled_into_the_wrong_split_is_caught(fs):
 
 
 def test_stream_filler_handles_placeholders_split_across_chunks(fs):
-    text = "Best {{best.test_acc_best}} by {{best.trial_id}}; {x} stays."
-    for size in (1, 2, 3, 5, 8):
+    text = "Best {{best.test_acc_best}}% by {{best.trial_id}}; {x} stays, {best.test_acc_final} too."
+    for size in (1, 2, 3, 5, 8, 100):
         f = StreamFiller(fs)
         out = "".join(f.feed(text[i:i + size]) for i in range(0, len(text), size)) + f.finish()
-        assert out == "Best 86.00% by t001; {x} stays."
+        assert out == "Best 86.00% by t001; {x} stays, 86.00% too."
+
+
+def test_placeholder_slips_are_forgiven(fs):
+    r = fill_placeholders("{{best.test_acc_best}} % and {best.train_acc_final} and {{ trial.t002.train_test_gap_final }} pp; "
+                          '{"lr": 0.01} stays', fs)
+    assert r.text == '86.00% and 88.00% and 20.00 pp; {"lr": 0.01} stays'
+    assert r.unknown == []
 
 
 def test_a_paper_style_report_only_its_planted_error_is_flagged(tmp_path):

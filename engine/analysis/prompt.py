@@ -161,8 +161,9 @@ Rules for numbers (they are checked):
 1. Do not type any result number yourself. Write every accuracy, loss, gap,
    margin, epoch, duration and count as a placeholder that names a fact from the
    fact sheet, e.g. {{best.test_acc_best}} or {{trial.t007.train_acc_final}};
-   sweepdeck replaces it with the exact value (89.15%). Do not compute
-   differences, ratios or averages: quote the facts that exist.
+   sweepdeck replaces it with the exact value and its unit (89.15%, 3.12 pp,
+   0.2363): do not add a % sign. Do not compute differences, ratios or
+   averages: quote the facts that exist.
 2. Placeholders: {{trial.<id>.<field>}}, {{best.<field>}} (the best trial by
    test_acc_best), {{top.<1|2|3>.<field>}}, {{type.<Summation|Multiplication|No_Regularization>.<field>}}
    (the best trial of that experiment type, plus type.<T>.test_acc_best_mean and

@@ -34,7 +34,9 @@ from engine.analysis.facts import EXP_TYPES, Fact, FactSheet, format_param, norm
 
 # --- placeholders ------------------------------------------------------------------------------
 
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]{1,120}?)\s*\}\}")
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]{1,120}?)\s*\}\}(\s?%|\s?pp\b)?")
+# a single-brace slip, {best.test_acc_best}: filled too, when the prefix is a fact family
+SINGLE = re.compile(r"(?<!\{)\{\s*((?:best_train|best|top|trial|type|sens|run|rule)\.[^{}\s]{1,100}?)\s*\}(?!\})(\s?%|\s?pp\b)?")
 UNKNOWN_MARK = "[unknown fact: {name}]"
 
 
@@ -50,14 +52,19 @@ def fill_placeholders(text: str, fs: FactSheet) -> FillResult:
 
     def repl(m: re.Match[str]) -> str:
         name = m.group(1).strip()
+        unit = m.group(2) or ""
         fact = fs.fact(name)
         if fact is None:
             res.unknown.append(name)
-            return UNKNOWN_MARK.format(name=_safe(name))
+            return UNKNOWN_MARK.format(name=_safe(name)) + unit
         res.n_filled += 1
-        return fact.display()
+        shown = fact.display()
+        if unit and shown.endswith(unit.strip()):
+            unit = ""  # "{{best.test_acc_best}}%" would read 89.15%%
+        return shown + unit
 
     out = PLACEHOLDER.sub(repl, text)
+    out = SINGLE.sub(repl, out)
     # a brace pair that is not a well-formed placeholder is never left raw either
     def stray(m: re.Match[str]) -> str:
         res.unknown.append(m.group(0))
@@ -93,17 +100,18 @@ class StreamFiller:
         return self._fill(out)
 
     def _safe_cut(self) -> int:
-        i = self.buf.rfind("{")
-        if i < 0:
-            return len(self.buf)
-        j = self.buf.find("}}", i)
-        if j >= 0:
-            return len(self.buf)
-        start = self.buf.rfind("{{")
-        start = start if start >= 0 and start >= len(self.buf) - 130 else i
-        if len(self.buf) - start > 130:  # not a placeholder after all
-            return len(self.buf)
-        return start
+        """How much of the buffer can be filled and passed on now."""
+        b = self.buf
+        i = b.rfind("{{")
+        if i >= 0 and "}}" not in b[i:] and len(b) - i <= 130:
+            return i  # an unfinished {{placeholder
+        j = b.rfind("{")
+        if j >= 0 and "}" not in b[j:] and len(b) - j <= 130:
+            return j  # maybe the start of one
+        m = re.search(r"\{\{[^{}\n]{1,120}\}\}\s?$|\{[^{}\s]{1,100}\}\s?$", b)
+        if m:
+            return m.start()  # a "%" may follow a finished placeholder
+        return len(b)
 
     def _fill(self, text: str) -> str:
         if not text:
