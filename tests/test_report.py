@@ -177,3 +177,35 @@ def test_prompts_are_editable(tmp_path, monkeypatch):
     assert system.startswith("Be terse.") and "## Overview" in system
     assert user.startswith("Sweep r.") and "t000" in user
     assert sources[0] == str(d / "report_system.md")
+
+
+def test_png_code_path_with_a_stand_in_matplotlib(tmp_path, monkeypatch):
+    """matplotlib is not a dependency; a stand-in module checks our side of the calls."""
+    import types
+
+    calls = []
+
+    class Ax:
+        def __getattr__(self, name):
+            return lambda *a, **k: calls.append(name)
+
+    class Fig:
+        def tight_layout(self):
+            calls.append("tight_layout")
+
+        def savefig(self, buf, format, dpi):
+            buf.write(b"\x89PNG fake")
+
+    pyplot = types.ModuleType("matplotlib.pyplot")
+    pyplot.subplots = lambda rows, cols, figsize, squeeze: (Fig(), [[Ax() for _ in range(cols)]])
+    pyplot.close = lambda fig: calls.append("close")
+    mpl = types.ModuleType("matplotlib")
+    mpl.use = lambda backend: calls.append(f"use:{backend}")
+    mpl.pyplot = pyplot
+    monkeypatch.setitem(sys.modules, "matplotlib", mpl)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    run = make_run(tmp_path / "r", paper_config())
+    md = generate_report(run, ReportSettings(offline=True)).markdown
+    assert (run / "charts" / "test_acc.png").read_bytes().startswith(b"\x89PNG")
+    assert (run / "charts" / "loss.png").exists()
+    assert "![charts/test_acc.png](charts/test_acc.png)" in md and "use:Agg" in calls and "plot" in calls
