@@ -40,13 +40,14 @@ SUGGEST = {
 
 
 class ParamsScreen(Screen):
+    AUTO_FOCUS = "#f-name"
     BINDINGS = [
         Binding("ctrl+r", "run", "Run"),
         Binding("ctrl+s", "save", "Save JSON"),
         Binding("ctrl+o", "load", "Load"),
         Binding("ctrl+n", "reset", "Defaults"),
-        Binding("down", "app.focus_next", "Next field", show=False),
-        Binding("up", "app.focus_previous", "Prev field", show=False),
+        Binding("down", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("up", "app.focus_previous", "Prev field", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -63,7 +64,9 @@ class ParamsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield SectionBar("params")
         with Horizontal(id="params-body"):
-            with VerticalScroll(id="form"):
+            form = VerticalScroll(id="form")
+            form.can_focus = False  # Tab and up/down go field to field
+            with form:
                 for title, fields in F.SECTIONS:
                     yield Static(title, classes="form-section")
                     for f in fields:
@@ -74,7 +77,9 @@ class ParamsScreen(Screen):
             with Vertical(id="preview"):
                 yield Static("", id="preview-count")
                 yield Static("", id="preview-estimate")
-                yield DataTable(id="preview-trials", cursor_type="none", show_cursor=False, zebra_stripes=False)
+                preview = DataTable(id="preview-trials", cursor_type="none", show_cursor=False, zebra_stripes=False)
+                preview.can_focus = False
+                yield preview
                 yield Static("", id="field-help")
         yield Footer()
 
@@ -175,6 +180,7 @@ class ParamsScreen(Screen):
         estimate = self.query_one("#preview-estimate", Static)
         table = self.query_one("#preview-trials", DataTable)
         table.clear()
+        table.display = cfg is not None
         if cfg is None:
             n = sum(len(v) for v in errors.values())
             count.update(f"{n} problem{'s' if n != 1 else ''}: fix the fields marked in red")
