@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 OPENAI_URL = "https://api.openai.com/v1"
-NO_KEY = "sk-no-key-needed"  # local servers ignore the key; the client insists on one
+NO_KEY = "sk-no-key-needed"
+TOTAL_FACTOR = 10  # a streamed reply must be complete within 10 × the per-read timeout  # local servers ignore the key; the client insists on one
 
 
 class LLMError(RuntimeError):
@@ -170,8 +172,13 @@ def chat(
                 parts: list[str] = []
                 finished = None
                 response = client.chat.completions.create(model=model, messages=messages, temperature=temperature, stream=True)
+                deadline = time.monotonic() + TOTAL_FACTOR * timeout_s
                 try:
                     for chunk in response:
+                        if time.monotonic() > deadline:
+                            raise LLMError(f"the reply from {safe_url(base_url)} took longer than "
+                                           f"{TOTAL_FACTOR * timeout_s:g} s ({TOTAL_FACTOR} × the timeout) and was cut off",
+                                           partial="".join(parts))
                         choices = getattr(chunk, "choices", None) or []
                         if not choices:
                             continue

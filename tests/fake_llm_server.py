@@ -89,6 +89,9 @@ class FakeLLM:
                             return
                         self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
                                      "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+                        if action.get("delay"):
+                            if srv.stop_event.wait(action["delay"]):
+                                return
                     self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
                                  "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
                     self.wfile.write(b"data: [DONE]\n\n")

@@ -200,3 +200,11 @@ def test_key_from_file(run, monkeypatch, tmp_path):
         assert srv.chat_requests[0]["headers"]["authorization"] == f"Bearer {SECRET}"
     assert res.used_llm
     assert_no_key_anywhere(run, res.markdown)
+
+
+def test_a_server_that_trickles_forever_is_cut_off(run):
+    t0 = time.monotonic()
+    with FakeLLM(default={"kind": "stream", "text": REPLY, "chunk": 1, "delay": 0.05}) as srv:
+        res = generate_report(run, settings(srv.url, timeout_s=0.15, max_retries=0))
+    assert time.monotonic() - t0 < 5
+    assert not res.used_llm and "took longer than" in res.fallback_reason
