@@ -190,7 +190,7 @@ def generate_report(run_dir: Path, settings: ReportSettings,
     write_text_atomic(run_dir / FACTS, facts_json(fs) + "\n")
     charts = make_charts(fs, run_dir)
 
-    title = f"# Sweep report: {fs.name}\n\nRun `{fs.run_id}` · written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    title = f"# Sweep report: {fs.name}\n\nRun `{fs.run_id}` · report of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
     body = ""
     used_llm = False
     model = settings.model
@@ -233,7 +233,7 @@ def generate_report(run_dir: Path, settings: ReportSettings,
         vr = verify(filled.text, fs)
         n_checked, mismatches = vr.n_checked, vr.mismatches
         text_body = _mark(filled.text, mismatches)
-        header = title + f" · written by the LLM `{model}`; every number filled in or checked by sweepdeck (see Fact check)\n"
+        header = title + f" · text by the LLM `{model}`; every number filled in or checked by sweepdeck (see Fact check)\n"
         extra = "\n\n" + results_table(fs) + "\n\n" + charts_section(charts)
         fact = _fact_check_llm(n_filled, n_checked, mismatches, unknown)
         markdown = header + "\n" + text_body.strip() + extra + "\n\n" + fact + "\n"
