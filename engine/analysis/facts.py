@@ -29,7 +29,7 @@ from typing import Any, Optional
 import pandas as pd
 
 from engine import store
-from engine.events import EpochMetrics, RunFinished, RunStarted, TrialFinished, read_events
+from engine.events import RunFinished, RunStarted, TrialFinished, read_events
 
 # --- the rules behind the flags (shown in reports next to every flag) -------------------
 

@@ -13,12 +13,7 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from engine.analysis.facts import (
-    CONVERGE_WINDOW,
-    FactSheet,
-    format_param,
-    params_text,
-)
+from engine.analysis.facts import FactSheet, format_param, params_text
 
 SECTION_TITLES = {
     "overview": "Overview",

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from engine.analysis.facts import EXP_TYPES, Fact, FactSheet, format_param, normalize_name
+from engine.analysis.facts import EXP_TYPES, Fact, FactSheet, format_param
 
 # --- placeholders ------------------------------------------------------------------------------
 
@@ -545,10 +545,8 @@ class Verifier:
             x = -x
         dec = len(num.split(".")[1]) if "." in num and "e" not in num.lower() else 0
         tol = 0.5 * 10 ** (-dec) * (1 + 1e-6) + 1e-12
-        pct = unit == "%" or unit.startswith("perc") and False
-        pp = unit in ("pp",) or unit.startswith("percentage")
-        if unit == "%":
-            pct = True
+        pct = unit == "%"
+        pp = unit == "pp" or unit.startswith("percentage")
         if ctx.param and not pct and not pp:
             if recommend or PROPOSAL.search(quote):
                 res.n_skipped += 1
@@ -599,8 +597,6 @@ class Verifier:
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
-            if re.search(r"\bepochs?\b", quote[m.end():m.end() + 12] if False else "", re.I):
-                pass
             self._nowhere(x, dec, tol, pct, raw, ctx, quote, lineno, res)
             return
         if ctx.metric == "acc" and pp:
@@ -903,11 +899,7 @@ def _param_name(left: str) -> Optional[str]:
     m = _PARAM_TAIL.search(left[-60:])
     if not m:
         return None
-    key = next((k for k, v in m.groupdict().items() if v), None)
-    if key in ("l2_sum_lambda", "l2_mul_lambda") and m.group(0).strip().lower().startswith(("sum ", "mul ")) and "=" not in m.group(0):
-        # "sum 0.001" is a label; "Summation accuracy" is not a parameter
-        pass
-    return key
+    return next((k for k, v in m.groupdict().items() if v), None)
 
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
