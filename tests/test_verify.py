@@ -249,3 +249,64 @@ def test_model_style_report_passes(fs_model_style):
 def test_model_style_report_planted_errors(fs_model_style, true, wrong):
     assert true in MODEL_STYLE
     assert verify(MODEL_STYLE.replace(true, wrong), fs_model_style).mismatches
+
+
+MODEL_STYLE_36 = """# Analysis
+
+## Overview
+A 36-trial grid over learning rate (0.003, 0.01, 0.03), penalty type and strength, and two seeds (42, 43). One trial (t010) diverged after 4 epochs; everything else completed.
+
+## Top trials and best per experiment type
+The winner is **t003** (Summation, l2_sum_lambda=0.001, lr=0.01, seed 43): 90.06% best test accuracy at epoch 24, ending at 89.11% with 90.50% on the training set.
+Runner-up t009 (Multiplication, l2_mul_lambda=0.001) peaks at 89.34%, and t002 — the seed-42 twin of the winner — reaches 89.29%.
+Best Multiplication trial: t009 (89.34%).
+
+## Parameter impact
+* Learning rate barely matters: the mean best test accuracy is 85.84% at lr=0.003, 86.72% at lr=0.01 and 86.82% at lr=0.03, a spread of only 0.98 pp.
+* Seeds move results by 1.31 pp on average (seed 42: 85.82% vs seed 43: 87.10% mean), so differences under that are noise.
+* The weakest trial overall reached only 72.68%.
+
+## Training dynamics and over/underfitting
+The smallest additive penalty (l2_sum_lambda = 0.0001) overfits: its trials average 91.94% final train accuracy but only 86.63% mean best test accuracy. t005 has the highest train accuracy (93.57%) but is not among the top 3.
+
+## Recommendations for the next sweep
+- Keep lr = 0.01 and add 0.02; drop 0.003.
+- Use l2_sum_lambda ∈ {0.0005, 0.001, 0.002}; run 3 seeds (42, 43, 44).
+"""
+
+PLANTED_36 = [
+ ("90.06% best test accuracy at epoch 24", "90.50% best test accuracy at epoch 24"),
+ ("90.06% best test accuracy at epoch 24", "90.06% best test accuracy at epoch 21"),
+ ("ending at 89.11%", "ending at 90.06%"),
+ ("peaks at 89.34%", "peaks at 89.29%"),
+ ("85.84% at lr=0.003, 86.72% at lr=0.01", "86.72% at lr=0.003, 85.84% at lr=0.01"),
+ ("a spread of only 0.98 pp", "a spread of only 1.98 pp"),
+ ("seed 42: 85.82% vs seed 43: 87.10% mean", "seed 42: 87.10% vs seed 43: 85.82% mean"),
+ ("The weakest trial overall reached only 72.68%", "The weakest trial overall reached only 74.68%"),
+ ("its trials average 91.94% final train accuracy", "its trials average 86.63% final train accuracy"),
+ ("t005 has the highest train accuracy (93.57%)", "t005 has the highest train accuracy (92.57%)"),
+ ("Best Multiplication trial: t009 (89.34%)", "Best Multiplication trial: t008 (88.12%)"),
+ ("The winner is **t003**", "The winner is **t002**"),
+]
+
+
+@pytest.fixture(scope="module")
+def fs_36(tmp_path_factory):
+    """36 trials: 3 learning rates × 6 penalties × 2 seeds, one diverged."""
+    from engine.analysis.synthetic import make_run, paper_config
+
+    fs = build_facts(make_run(tmp_path_factory.mktemp("m36") / "r", paper_config(n_lr=3, n_seeds=2), seed=1,
+                              diverge={"t010": 5}))
+    assert fs.facts["best.test_acc_best"].display() == "90.06%" and fs.facts["run.seed_spread_test_acc_best"].display() == "1.31 pp"
+    return fs
+
+
+def test_model_style_report_36_trials_passes(fs_36):
+    r = verify(MODEL_STYLE_36, fs_36)
+    assert r.mismatches == [] and r.n_checked > 30
+
+
+@pytest.mark.parametrize("true,wrong", PLANTED_36)
+def test_model_style_report_36_trials_planted_errors(fs_36, true, wrong):
+    assert true in MODEL_STYLE_36
+    assert verify(MODEL_STYLE_36.replace(true, wrong), fs_36).mismatches

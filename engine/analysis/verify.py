@@ -151,8 +151,8 @@ class VerifyResult:
 
 _W = r"(?<![A-Za-z])"
 SPLIT_WORDS = [
-    ("test", re.compile(_W + r"(test(?:ing)?|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
-    ("train", re.compile(_W + r"(train(?:ing)?|fit(?:ting)? the training)(?![A-Za-z])", re.I)),
+    ("test", re.compile(_W + r"(test(?:ing|s|ed)?|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
+    ("train", re.compile(_W + r"(train(?:ing|s|ed)?|fit(?:ting)? the training)(?![A-Za-z])", re.I)),
 ]
 METRIC_WORDS = [
     ("eps", re.compile(r"epochs?\s*/\s*s(?:ec)?\b|epochs? per second|throughput", re.I)),
@@ -171,7 +171,7 @@ WEAK_SUPERLATIVE = re.compile(r"\bthe (best|top)\b", re.I)
 GLOBAL_SUPERLATIVE = re.compile(
     r"(?<!its )(?<!their )(?<!'s )(?<!’s )\b(highest|best[- ]performing|top[- ]performing|winner|winning|"
     r"won|ranked first|rank(?:ed)? #?1\b|#1\b|top[- ]1\b|overall best|best overall|strongest|tops|of the sweep|"
-    r"best (?:trial|run|result|configuration|config|model|experiment|setting|combination)|leads?|leader)\b",
+    r"best (?:\w+ )?(?:trial|run|result|configuration|config|model|experiment|setting|combination)|leads?|leader)\b",
     re.I,
 )
 PER_TRIAL_BEST = re.compile(r"\b(its|their|'s|’s)\s+(own\s+)?(best|peak|highest|maximum)\b", re.I)
@@ -222,6 +222,8 @@ SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unl
 RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
 PRONOUN = re.compile(r"(it|its|it's|this (?:trial|run|configuration|one)|the (?:trial|run|same trial))\b", re.I)
 TOP_N = re.compile(r"\btop[- ]?(\d)\b", re.I)
+COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
+                     r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
 RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
 SKIP_HEADING = re.compile(r"fact[- ]check|^charts?\b", re.I)
 
@@ -469,18 +471,33 @@ class Verifier:
             ctx.param, ctx.metric = prev.param, None
         # trials: explicit ids first
         found = self._trials_in(left_clause) or self._trials_in(right_clause) or self._trials_in(left)
+        aggregate = re.search(r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I)
         if found:
             ctx.trials, ctx.explicit_trial = found, len(found) == 1
+        elif prev is not None and prev.trials is not None and prev.explicit_trial and not aggregate \
+                and not COMPARE.search(left):
+            # "t009 (Multiplication, mul=0.001) peaks at X": still about t009
+            ctx.trials, ctx.explicit_trial = prev.trials, True
         else:
-            pt, params = self._trials_from_params(sent)
+            # parameters named next to the number ("85.8% at lr=0.003, 86.7% at lr=0.01") win over the sentence's
+            local = ""
+            if m is not None:
+                before = m.string[max(0, m.start() - 40):m.start()]
+                before = re.split(r"[,;)]|\s(?:vs\.?|versus|and|but|while|whereas|than)\s", before)[-1]
+                local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
+            pt, params = self._trials_from_params(local)
+            near = True
+            if pt is None and not params:
+                pt, params = self._trials_from_params(sent)
+                near = False  # named somewhere in the sentence: a hint, not a binding
             if pt is not None:
-                ctx.trials, ctx.explicit_trial, ctx.params = pt, len(pt) == 1, params
-            elif prev is not None and prev.trials is not None and not re.search(
-                    r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I):
+                ctx.trials, ctx.explicit_trial, ctx.params = pt, near and len(pt) == 1, params
+            elif prev is not None and prev.trials is not None and not aggregate:
                 ctx.trials, ctx.explicit_trial = prev.trials, False
         ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
         # a superlative claims the best of the sweep: it must be in the words leading to the number
-        cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)]
+        cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)
+               if not (x.group(0) == ":" and len(left[:x.start()].split()) <= 5)]  # "Best Summation trial: t004"
         scope = left[cut[-1]:] if cut else left
         weak = WEAK_SUPERLATIVE.search(scope)
         if weak and self._trials_in(scope[:weak.start()]):
@@ -593,7 +610,11 @@ class Verifier:
             return
         res.n_checked += 1
         if ctx.metric is None and (pct or pp):
-            ctx.metric = "gap" if pp else ("acc" if ctx.own_split else None)
+            if pct and re.match(r"\s*(above|below|higher|lower|more|less|up|down|over|under|drop|rise)\b",
+                                m.string[m.end():], re.I):
+                ctx.metric = "change"  # "10% above its minimum": a relative change
+            else:
+                ctx.metric = "gap" if pp else ("acc" if ctx.own_split or ctx.trials is not None else None)
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
@@ -681,10 +702,16 @@ class Verifier:
             if ctx.superlative and ctx.metric == "acc" and ctx.explicit_trial and ctx.trials:
                 self._check_top(next(iter(ctx.trials)), ctx, raw, quote, lineno, res)
             return
-        if ctx.trials is not None and not ctx.explicit_trial and not ctx.params:
-            # the trial was only inherited from an earlier clause: a statement about the sweep is fine
+        if ctx.trials is not None and not ctx.explicit_trial:
+            # the trials were inherited from an earlier clause or implied by several parameters:
+            # a statement about the sweep as a whole is fine too
             loose = Ctx(metric=ctx.metric, split=ctx.split, stat=ctx.stat)
-            if any(self._match(f, x, tol, pct, pp, unit) for f in self._candidates(loose)):
+            pool = self._candidates(loose)
+            if ctx.params:
+                pool = [f for f in pool if f.trial is None]
+                if ctx.stat == "mean" and ctx.metric == "acc":
+                    pool = []  # "the mean at lr=0.003 is X": only that value's mean will do
+            if any(self._match(f, x, tol, pct, pp, unit) for f in pool):
                 return
         if ctx.metric == "gap" and self._is_difference(x, tol, quote):
             return
