@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -234,10 +235,12 @@ def generate_report(run_dir: Path, settings: ReportSettings,
         n_checked, mismatches = vr.n_checked, vr.mismatches
         text_body = _mark(filled.text, mismatches)
         header = title + f" · text by the LLM `{model}`; every number filled in or checked by sweepdeck (see Fact check)\n"
-        extra = "\n\n" + results_table(fs) + "\n\n" + charts_section(charts)
+        table = results_table(fs)
         fact = _fact_check_llm(n_filled, n_checked, mismatches, unknown)
-        markdown = header + "\n" + text_body.strip() + extra + "\n\n" + fact + "\n"
-        emit(extra + "\n\n" + fact + "\n")
+        tail = "\n\n" + charts_section(charts) + "\n\n" + fact + "\n"
+        # the table of all trials goes where the offline report has it: after the overview
+        markdown = header + "\n" + _after_overview(text_body.strip(), table) + tail
+        emit("\n\n" + table + tail)
     else:
         body = offline_body(fs)
         vr = verify(body, fs)
@@ -255,6 +258,18 @@ def generate_report(run_dir: Path, settings: ReportSettings,
         model=model if used_llm else None, prompt_path=prompt_path, markdown=markdown,
         seconds=round(time.monotonic() - t0, 3),
     )
+
+
+def _after_overview(text: str, block: str) -> str:
+    """`text` with `block` inserted before the heading that follows "## Overview" (else appended)."""
+    lines = text.split("\n")
+    seen = False
+    for i, line in enumerate(lines):
+        if re.match(r"#{1,3}\s", line):
+            if seen:
+                return "\n".join(lines[:i]).rstrip() + "\n\n" + block + "\n\n" + "\n".join(lines[i:])
+            seen = "overview" in line.lower()
+    return text + "\n\n" + block
 
 
 def _strip_fences(text: str) -> str:

@@ -208,3 +208,12 @@ def test_a_server_that_trickles_forever_is_cut_off(run):
         res = generate_report(run, settings(srv.url, timeout_s=0.15, max_retries=0))
     assert time.monotonic() - t0 < 5
     assert not res.used_llm and "took longer than" in res.fallback_reason
+
+
+def test_llm_report_sections_come_in_the_offline_order(run):
+    with FakeLLM(default={"kind": "stream", "text": REPLY}) as srv:
+        md = generate_report(run, settings(srv.url)).markdown
+    order = ["## Overview", "## Results of all trials", "## Top trials and best per experiment type", "## Parameter impact",
+             "## Training dynamics and over/underfitting", "## Recommendations for the next sweep", "## Charts", "## Fact check"]
+    pos = [md.index(h) for h in order]
+    assert pos == sorted(pos)
