@@ -158,6 +158,8 @@ def llm_plan(settings: ReportSettings, env: Optional[dict[str, str]] = None) -> 
     key, problem = read_api_key(settings.api_key_file, env)
     if problem:
         return problem, None
+    if is_openai_url(settings.base_url) and not settings.model:
+        return "no model given for https://api.openai.com: give --model (e.g. gpt-4o-mini) or llm.model", None
     if is_openai_url(settings.base_url) and not key:
         return ("no API key for https://api.openai.com: set OPENAI_API_KEY or llm.api_key_file, "
                 "or use --base-url for a local server"), None

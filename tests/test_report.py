@@ -110,6 +110,7 @@ def test_llm_plan():
     assert "OPENAI_API_KEY" in llm_plan(ReportSettings(model="gpt-4o-mini"), {})[0]  # OpenAI's URL needs a key
     assert llm_plan(ReportSettings(model="gpt-4o-mini"), {"OPENAI_API_KEY": "sk-x"}) == (None, "sk-x")
     assert llm_plan(ReportSettings(base_url="http://localhost:11434/v1"), {}) == (None, None)  # Ollama: no key
+    assert "no model given" in llm_plan(ReportSettings(base_url="https://api.openai.com/v1"), {"OPENAI_API_KEY": "k"})[0]
     assert llm_plan(ReportSettings(model="m", offline=True), {"OPENAI_API_KEY": "k"})[0] == "--offline was given"
     assert "cannot read api_key_file" in llm_plan(ReportSettings(model="m", api_key_file="/nonexistent/key"), {})[0]
 
