@@ -225,7 +225,6 @@ TOP_N = re.compile(r"\btop[- ]?(\d)\b", re.I)
 COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
                      r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
 RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
-SKIP_HEADING = re.compile(r"fact[- ]check|^charts?\b", re.I)
 
 
 # --- context of one number ------------------------------------------------------------------------
@@ -275,14 +274,9 @@ class Verifier:
     def __init__(self, fs: FactSheet):
         self.fs = fs
         self.by_trial: dict[str, list[Fact]] = {}
-        self.nontrial: list[Fact] = []
         for f in fs.facts.values():
-            if f.metric in ("text",):
-                continue
-            if f.name.startswith("trial."):
+            if f.metric != "text" and f.name.startswith("trial."):
                 self.by_trial.setdefault(f.trial or "", []).append(f)
-            elif not f.name.startswith(("best.", "top.", "best_train.", "type.")) or f.name.endswith(("_mean", "n_trials")):
-                self.nontrial.append(f)
         self.all_facts = [f for f in fs.facts.values() if f.metric != "text"]
         self.trial_ids = set(fs.trials.index)
         self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
@@ -299,6 +293,7 @@ class Verifier:
     # -- entry point ------------------------------------------------------------------------------
     def verify(self, text: str) -> VerifyResult:
         res = VerifyResult()
+        self._last_trial = None
         lines = text.split("\n")
         in_code = False
         section = ""
@@ -311,12 +306,11 @@ class Verifier:
                 continue
             if in_code:
                 continue
-            if stripped.startswith("#"):
+            if re.match(r"#{1,6}\s", stripped):
                 section = stripped.lstrip("#").strip()
                 header = None
                 intro = section
-                continue
-            if SKIP_HEADING.search(section):
+                self._last_trial = None
                 continue
             recommend = bool(RECOMMEND_HEADING.search(section))
             if stripped.startswith("|"):
@@ -337,7 +331,10 @@ class Verifier:
                 # an ordered list under "Top 3 trials:" ranks its trials
                 ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(item.group(2))]
                 ids = [i for i in ids if i in self.trial_ids]
-                if ids and not re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):
+                first = TRIAL_ID.search(item.group(2))
+                head = item.group(2)[:first.start()] if first else item.group(2)
+                typed = any(p.search(head) for p in TYPE_WORDS.values())  # "2. Multiplication: t004", a list by type
+                if ids and not typed and not re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):
                     res.n_checked += 1
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             elif stripped and not re.match(r"[-*+]\s", stripped):
