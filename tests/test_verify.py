@@ -310,3 +310,16 @@ def test_model_style_report_36_trials_passes(fs_36):
 def test_model_style_report_36_trials_planted_errors(fs_36, true, wrong):
     assert true in MODEL_STYLE_36
     assert verify(MODEL_STYLE_36.replace(true, wrong), fs_36).mismatches
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("t000 improved fastest in the first 2 epochs, reaching 80.00% best test accuracy.", False),
+    ("The sweep trained for 250 epochs.", True),                    # it ran 3
+    ("t000 peaked at epoch 3.", True),                               # its best was at epoch 2
+    ("t000 peaked at epoch 2 of 3.", False),
+    ("t002 is second with 81.00% best test accuracy.", False),
+    ("t000 is second with 80.00% best test accuracy.", True),        # t000 ranks 3rd
+    ("At first, t000 learned slowly; it reached 80.00% best test accuracy.", False),
+])
+def test_epochs_and_ranks_in_prose(fs, text, bad):
+    assert bool(flagged(text, fs)) == bad

@@ -176,8 +176,10 @@ GLOBAL_SUPERLATIVE = re.compile(
 )
 PER_TRIAL_BEST = re.compile(r"\b(its|their|'s|’s)\s+(own\s+)?(best|peak|highest|maximum)\b", re.I)
 RANK_WORDS = re.compile(
-    r"(?:\brank(?:ed|s)?\s*#?\s*(\d+)\b|#(\d+)\b|\b(\d+)(?:st|nd|rd|th)\b(?!\s*epoch)|"
-    r"\b(first|second|third|fourth|fifth)(?:\s+place|\s+best|\s+overall)?\b)", re.I)
+    r"(?:\brank(?:ed|s)?\s*#?\s*(\d+)\b|#(\d+)\b|\b(\d+)(?:st|nd|rd|th)\b(?!\s*epochs?)(?:\s+(?:place|best|overall))?|"
+    r"\b(?:ranks?|ranked|placed|comes?|came|is|was|finish(?:es|ed)?|ends?)\s+(first|second|third|fourth|fifth)\b|"
+    r"\b(first|second|third|fourth|fifth)(?=[- ](?:place|best|overall|ranked))|"
+    r"\bin\s+(first|second|third|fourth|fifth)\s+place\b)", re.I)
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 TRIAL_ID = re.compile(r"\bt(\d{3,})\b")
 TRIAL_REF = re.compile(r"\b(?:trial|exp(?:eriment)?|run)\s*#?\s*(\d+)\b", re.I)
@@ -435,7 +437,9 @@ class Verifier:
             ctx.rank = int(float(m.group("num"))) if m is not None and "." not in m.group("num") else None
         elif prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|/)\s*", left):
             ctx.kind = "epoch_total"  # "at epoch 20 of 25"
-        elif re.search(r"\bepochs?\s*#?\s*$", left, re.I) or re.match(r"\s*(?:st|nd|rd|th)?\s*epochs?\b(?!\s*/)", right, re.I) \
+        elif m is not None and re.match(r"\s*epochs\b(?!\s*/)", m.string[m.end():], re.I):
+            ctx.kind = "epoch_count"  # "the first 5 epochs", "trained for 25 epochs": a number of epochs
+        elif re.search(r"\bepochs?\s*#?\s*$", left, re.I) or re.match(r"\s*(?:st|nd|rd|th)?\s*epoch\b(?!\s*/)", right, re.I) \
                 or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(to|and|or|-|–)\s*", left)):
             ctx.kind = "epoch"
         elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
@@ -596,6 +600,11 @@ class Verifier:
             if not (x == self.fs.n_epochs or (done is not None and x == done.value)):
                 self._flag(res, raw, quote, lineno, f"{raw} epochs in total does not match the run",
                            f"n_epochs = {self.fs.n_epochs}")
+            return
+        if ctx.kind == "epoch_count" and not pct and not pp:
+            res.n_checked += 1
+            if x != int(x) or x > max(self.fs.n_epochs, 1):
+                self._flag(res, raw, quote, lineno, f"{raw} epochs is more than the sweep ran", f"n_epochs = {self.fs.n_epochs}")
             return
         if ctx.kind == "epoch" and not pct and not pp and ctx.metric != "eps":
             res.n_checked += 1
