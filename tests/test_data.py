@@ -100,6 +100,33 @@ def test_shapes_raw_images_in_unit_range_and_classes_differ():
     assert torch.unique(x.flatten(1), dim=0).shape[0] == 200
 
 
+def test_shapes_class_is_not_given_away_by_colour_or_brightness():
+    # Every shape covers the same area and colours are drawn the same way for every
+    # class: a linear classifier on per-image colour statistics stays near chance.
+    def stats(x):
+        return torch.cat([x.mean((2, 3)), x.std((2, 3)), (x > 0.5).float().mean((1, 2, 3)).unsqueeze(1)], 1)
+
+    x, labels = make_shapes(2000, [0, 1], seed=0)
+    xt, labels_t = make_shapes(1000, [0, 1], seed=0, split="test")
+    a, b = stats(x), stats(xt)
+    mu, sd = a.mean(0), a.std(0) + 1e-6
+    a, b = (a - mu) / sd, (b - mu) / sd
+    w = torch.zeros(a.shape[1], requires_grad=True)
+    c = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([w, c], max_iter=100)
+    y = labels.float()
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(a @ w + c, y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    accuracy = ((b @ w + c > 0).long() == labels_t).float().mean().item()
+    assert accuracy < 0.6
+
+
 def test_shapes_generation_is_vectorised_enough():
     # not a timing assertion: 12k images in one call must simply not crawl
     x, labels = make_shapes(12_000, [0, 1, 2, 3], seed=0)
@@ -200,6 +227,7 @@ def test_cifar10_pair_mapping_and_first_n_in_file_order(cifar_root):
 def test_cifar10_normalisation_and_channel_layout(cifar_root):
     b = load_dataset(cfg(name="cifar10", root=str(cifar_root), n_train=2, n_test=1))
     assert b.x_train.shape == (2, 3, 32, 32) and b.x_train.dtype == torch.float32
+    assert b.x_train.is_contiguous() and b.x_test.is_contiguous()  # NCHW, not HWC strides
     green = (100 / 255 - 0.4822) / 0.2435
     blue = (200 / 255 - 0.4465) / 0.2616
     marked = (7 / 255 - 0.4465) / 0.2616
