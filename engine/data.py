@@ -331,10 +331,8 @@ def _open_torchvision(make, title: str, folder: Path, expected: list[Path], down
     """Build a torchvision dataset, turning every failure into one DataError line."""
     if not download and not all(p.is_file() for p in expected):
         missing = [p.name for p in expected if not p.is_file()]
-        raise DataError(
-            f"{title} not found in {folder} (missing {', '.join(missing)}): download it with "
-            f"{_DOWNLOAD_HINT} or {copy_hint}"
-        )
+        which = "" if len(missing) == len(expected) else f" (missing {', '.join(missing)})"
+        raise DataError(f"{title} not found in {folder}{which}: download it with {_DOWNLOAD_HINT} or {copy_hint}")
     try:
         return make()
     except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError, pickle errors...

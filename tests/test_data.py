@@ -270,6 +270,11 @@ def test_cifar10_missing_files_say_where_and_how(tmp_path):
     assert message.startswith("CIFAR-10 not found in")
     assert str(root / "cifar-10-batches-py") in message
     assert '"dataset.download": true' in message and "copy" in message
+    # some files there: it names the missing ones
+    folder = write_cifar(tmp_path / "partial")
+    (folder / "test_batch").unlink()
+    message = data_error(cfg(name="cifar10", root=str(tmp_path / "partial")))
+    assert "(missing test_batch)" in message
 
 
 def test_cifar10_failed_download_is_a_data_error(tmp_path, monkeypatch):
