@@ -188,6 +188,13 @@ def parameter_impact(fs: FactSheet) -> str:
     keys.sort(key=lambda k: -(fs.facts[f"sens.{k}.test_acc_best_mean_range"].value if f"sens.{k}.test_acc_best_mean_range" in fs.facts else 0))
     order = ", ".join(f"{k} ({f(f'sens.{k}.test_acc_best_mean_range')})" for k in keys)
     lines.append("Spread of the mean best test accuracy across each parameter's values, largest first: " + order + ".")
+    noise = fs.facts.get("run.seed_spread_test_acc_best")
+    if noise is not None:
+        weak = [k for k in keys if k != "seed" and fs.facts[f"sens.{k}.test_acc_best_mean_range"].value < noise.value]
+        if weak:
+            lines.append(f"The spread of {', '.join(weak)} is smaller than the seed noise ({noise.display()}): "
+                         "this sweep cannot tell whether {} matter{}.".format(
+                             "they" if len(weak) > 1 else "it", "" if len(weak) > 1 else "s"))
     if "seed" not in fs.varied:
         lines.append("Each configuration ran with a single seed, so small differences may be seed noise rather than effects.")
     elif f.get("run.seed_spread_test_acc_best"):
@@ -210,9 +217,42 @@ def parameter_impact(fs: FactSheet) -> str:
         best, worst = df.iloc[0], df.iloc[-1]
         lines.append("")
         bv, wv = best["value"], worst["value"]
+        if k == "seed":
+            lines.append(f"The seed is not a design choice: the gap between seed {bv} (mean "
+                         f"{f(f'sens.{k}.{bv}.test_acc_best_mean')}) and seed {wv} (mean "
+                         f"{f(f'sens.{k}.{wv}.test_acc_best_mean')}) measures run-to-run noise.")
+            continue
         lines.append(f"Best value: {k} = {bv} (mean {f(f'sens.{k}.{bv}.test_acc_best_mean')}); "
-                     f"worst: {k} = {wv} (mean {f(f'sens.{k}.{wv}.test_acc_best_mean')}).")
+                     f"worst: {k} = {wv} (mean {f(f'sens.{k}.{wv}.test_acc_best_mean')})." + _trend(k, df))
     return "\n".join(lines)
+
+
+def _trend(key: str, df: pd.DataFrame) -> str:
+    """How the mean best test accuracy moves along a numeric parameter, in words."""
+    if key in ("seed",) or len(df) < 2:
+        return ""
+    if key in ("l2_sum_lambda", "l2_mul_lambda"):
+        df = df[[_is_pos(v) for v in df["raw"]]]
+    vals = _numeric_values(df)
+    if vals is None or len(vals) < 2:
+        return ""
+    means = [m for _, m in sorted(zip(vals, df["test_acc_best_mean"]))]
+    name = key
+    if all(b > a for a, b in zip(means, means[1:])):
+        return f" The mean rises with {name} over the values tried, so larger values may be worth a look."
+    if all(b < a for a, b in zip(means, means[1:])):
+        return f" The mean falls as {name} grows, so smaller values may be worth a look."
+    best_i = means.index(max(means))
+    if 0 < best_i < len(means) - 1:
+        return f" The mean peaks inside the range tried, at {name} = {format_param(sorted(vals)[best_i])}."
+    return " No monotonic trend: the effect is not consistent across the values tried."
+
+
+def _is_pos(v) -> bool:
+    try:
+        return float(v) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 def dynamics(fs: FactSheet) -> str:
