@@ -173,7 +173,16 @@ def generate_report(run_dir: Path, settings: ReportSettings,
     """Write `report.md` in `run_dir` and return what happened. `on_text` receives the
     Markdown as it is produced (LLM text streamed with placeholders already filled).
     If the LLM fails midway, on_text then receives a line saying so and the offline
-    report; `ReportResult.markdown` is always the final file's text."""
+    report; `ReportResult.markdown` is always the final file's text (show it at the end:
+    it has the table of all trials in place and ⚠ markers on numbers that failed the check).
+    Raises ReportInputError (one line) for a folder that cannot be read or written."""
+    try:
+        return _generate(Path(run_dir), settings, on_text)
+    except OSError as exc:
+        raise ReportInputError(f"{run_dir}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callable[[str], None]]) -> ReportResult:
     from engine.analysis.charts import make_charts
     from engine.analysis.facts import RunDataError, build_facts, facts_json
     from engine.analysis.offline import charts_section, offline_body, results_table
@@ -181,7 +190,6 @@ def generate_report(run_dir: Path, settings: ReportSettings,
     from engine.store import write_text_atomic
 
     t0 = time.monotonic()
-    run_dir = Path(run_dir)
     emit = on_text or (lambda _s: None)
     try:
         fs = build_facts(run_dir)
@@ -254,6 +262,8 @@ def generate_report(run_dir: Path, settings: ReportSettings,
         emit(rest.lstrip("\n") if prompt_path else markdown)
     path = run_dir / REPORT
     write_text_atomic(path, markdown)
+    if prompt_path is None:
+        (run_dir / PROMPT).unlink(missing_ok=True)  # a prompt from an earlier LLM report would mislead
     return ReportResult(
         path=path, used_llm=used_llm, fallback_reason=None if used_llm else reason, n_numbers_checked=n_checked,
         mismatches=[m.as_dict() for m in mismatches], unknown_placeholders=unknown, n_placeholders_filled=n_filled,

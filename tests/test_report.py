@@ -210,3 +210,11 @@ def test_png_code_path_with_a_stand_in_matplotlib(tmp_path, monkeypatch):
     assert (run / "charts" / "test_acc.png").read_bytes().startswith(b"\x89PNG")
     assert (run / "charts" / "loss.png").exists()
     assert "![charts/test_acc.png](charts/test_acc.png)" in md and "use:Agg" in calls and "plot" in calls
+
+
+def test_unwritable_report_is_a_one_line_error(tmp_path, capsys):
+    run = make_run(tmp_path / "r", paper_config())
+    (run / "report.md").mkdir()  # nothing can be written there (chmod does not stop root)
+    assert report_command(run, parse("--offline")) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the report" in err and "Traceback" not in err and err.count("\n") == 1
