@@ -128,7 +128,7 @@ def test_params_form_validates_as_you_type(runs):
     async def go():
         app = make_app(runs_dir)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.current_mode == "params")
+            await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
             scr = app.screen
             # type into the lr field as a user would
             scr.query_one("#f-lr").focus()
@@ -166,7 +166,7 @@ def test_params_save_and_load_back_equal(runs, tmp_path):
     async def go():
         app = make_app(runs_dir)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.current_mode == "params")
+            await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
             scr = app.screen
             scr.set_field("name", "mysweep")
             scr.set_field("lr", "0.05, 0.005")
@@ -212,7 +212,7 @@ def test_large_sweep_asks_first(runs, monkeypatch):
         app = make_app(runs_dir)
         monkeypatch.setattr(app, "start_sweep", lambda raw: started.append(raw))
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.current_mode == "params")
+            await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
             scr = app.screen
             assert scr.load(Path("configs/paper_3_1.json"))
             await pilot.press("ctrl+r")
@@ -245,7 +245,7 @@ def test_start_follow_and_stop_a_sweep(runs, monkeypatch):
     async def go():
         app = make_app(runs_dir)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.current_mode == "params")
+            await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
             scr = app.screen
             scr.set_field("name", "live")
             scr.set_field("lr", "0.1, 0.01")
@@ -296,7 +296,7 @@ def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
     async def go():
         app = make_app(runs_dir)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.current_mode == "params")
+            await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
             scr = app.screen
             scr.set_field("lr", "0.1, 0.01")
             scr.set_field("n_epochs", "200")

@@ -22,8 +22,11 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 class Tmux:
+    _n = 0
+
     def __init__(self, cwd: Path, size=(100, 30)):
-        self.sock = f"sweepdeck-e2e-{os.getpid()}"
+        Tmux._n += 1  # a fresh socket each time: reusing one right after kill-server races
+        self.sock = f"sweepdeck-e2e-{os.getpid()}-{Tmux._n}"
         self.cwd = cwd
         self.size = size
 

@@ -114,6 +114,7 @@ class SweepdeckApp(App[int]):
         self.run_dir: Optional[Path] = None
         self.launched: dict[Path, "Launch"] = {}
         self.first_paint: Optional[float] = None
+        self._after_paint: list[Any] = []
 
     # --- start ----------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -129,10 +130,26 @@ class SweepdeckApp(App[int]):
             self.notify(f"Re-attached to the running sweep {running[0].name}{more}. F2 starts a new one.")
         else:
             self.switch_mode("params")
-        self.call_after_refresh(self._painted)
+        self.set_timer(1.0, self._painted)  # in case no frame is ever written
+
+    # --- start-up: heavy work waits until the first frame is on the terminal ---------------
+    def after_first_paint(self, callback: Any) -> None:
+        if self.first_paint is not None:
+            self.call_later(callback)
+        else:
+            self._after_paint.append(callback)
 
     def _painted(self) -> None:
-        self.first_paint = time.perf_counter()
+        if self.first_paint is None:
+            self.first_paint = time.perf_counter()
+        callbacks, self._after_paint = self._after_paint, []
+        for cb in callbacks:
+            self.call_later(cb)
+
+    def _display(self, screen: Screen, renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if self.first_paint is None and renderable is not None and not self._batch_count:
+            self._painted()
 
     # --- sections ---------------------------------------------------------------------
     def action_section(self, name: str) -> None:

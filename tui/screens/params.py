@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
@@ -67,13 +68,9 @@ class ParamsScreen(Screen):
             form = VerticalScroll(id="form")
             form.can_focus = False  # Tab and up/down go field to field
             with form:
-                for title, fields in F.SECTIONS:
-                    yield Static(title, classes="form-section")
-                    for f in fields:
-                        with Horizontal(classes="field-row"):
-                            yield Label(f.label, classes="field-label")
-                            yield self._widget(f)
-                        yield Static("", id=f.widget_id + "-err", classes="field-error")
+                # Only the first section before the first paint (it fills an
+                # 80x24 screen); the rest is mounted right after (start-up time).
+                yield from self._rows(F.SECTIONS[:1])
             with Vertical(id="preview"):
                 yield Static("", id="preview-count")
                 yield Static("", id="preview-estimate")
@@ -82,6 +79,15 @@ class ParamsScreen(Screen):
                 yield preview
                 yield Static("", id="field-help")
         yield Footer()
+
+    def _rows(self, sections) -> list[Widget]:
+        out: list[Widget] = []
+        for title, fields in sections:
+            out.append(Static(title, classes="form-section"))
+            for f in fields:
+                out.append(Horizontal(Label(f.label, classes="field-label"), self._widget(f), classes="field-row"))
+                out.append(Static("", id=f.widget_id + "-err", classes="field-error"))
+        return out
 
     def _widget(self, f: F.Field) -> Widget:
         if f.kind == "switch":
@@ -94,16 +100,23 @@ class ParamsScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one("#preview-trials", DataTable)
         table.add_columns("trial", "type", "label")
+        self.ready = False
+        self.app.after_first_paint(self._fill_form)  # type: ignore[attr-defined]
+
+    async def _fill_form(self) -> None:
+        try:
+            await self.query_one("#form").mount_all(self._rows(F.SECTIONS[1:]))
+        except NoMatches:
+            return  # the app quit before the form was filled
         if not getattr(self.app, "cursor_blink", True):
             for inp in self.query(Input):
                 inp.cursor_blink = False
-        self.ready = False
-        self.call_after_refresh(self._fill_form)
-
-    def _fill_form(self) -> None:
         start = F.defaults()
         start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
-        self.set_raw(start)
+        try:
+            self.set_raw(start)
+        except NoMatches:
+            return  # the app quit before the form was filled
         self.ready = True
         self.load_timings()
 
