@@ -108,12 +108,12 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--offline", action="store_true", default=None,
                    help="write the report from the facts by code, without an LLM (no network)")
     g.add_argument("--model", default=None, help="LLM model name (else llm.model, $SWEEPDECK_LLM_MODEL)")
-    g.add_argument("--base-url", dest="base_url", default=None,
+    g.add_argument("--base-url", dest="base_url", default=None, metavar="URL",
                    help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 for Ollama (else llm.base_url, $OPENAI_BASE_URL)")
-    g.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0.2)")
+    g.add_argument("--temperature", type=float, default=None, metavar="T", help="sampling temperature (default 0.2)")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="give up on a silent LLM server after this many seconds per try (default 60)")
-    g.add_argument("--api-key-file", dest="api_key_file", default=None,
+    g.add_argument("--api-key-file", dest="api_key_file", default=None, metavar="PATH",
                    help="file holding the API key (else $OPENAI_API_KEY); the key is never written anywhere")
 
 
