@@ -401,14 +401,14 @@ def test_imagefolder_holdout_round_robin_and_binary(tmp_path):
     # normalised per channel on the training split
     assert torch.allclose(b.x_train.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)
     # the held-out images are the last by file name: c4.png and grey.png
-    mean, std = _stats_of(tmp_path, n_train=None)
+    mean, std = _stats_of(tmp_path)
     red = b.x_test[0, 0, 0, 0].item() * std[0] + mean[0]
     assert red * 255 == pytest.approx(40, abs=0.5)
     green = b.x_test[1, 1, 0, 0].item() * std[1] + mean[1]
     assert green * 255 == pytest.approx(90, abs=0.5)
 
 
-def _stats_of(root: Path, n_train):
+def _stats_of(root: Path):
     """Per-channel mean/std of the raw training pixels, computed independently."""
     from PIL import Image
 
