@@ -206,6 +206,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
     used_llm = False
     model = settings.model
     prompt_path = None
+    dropped: list[str] = []
     filler = StreamFiller(fs)
     if reason is None:
         from engine import llm
@@ -230,7 +231,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
             tail = filler.finish()
             if tail:
                 emit(tail)
-            body = _strip_fences(raw)
+            body, dropped = _drop_sections(_strip_fences(raw), ("fact check", "charts", "results of all trials"))
             used_llm = True
             if model != settings.model:  # picked from the server's list: say which
                 write_text_atomic(prompt_path, prompt_file_text(system, user, model, sources))
@@ -247,6 +248,9 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
         header = title + f" · text by the LLM `{model}`; every number filled in or checked by sweepdeck (see Fact check)\n"
         table = results_table(fs)
         fact = _fact_check_llm(n_filled, n_checked, mismatches, unknown)
+        if dropped:
+            fact += ("\n\nThe model's own " + ", ".join(f"“{d}”" for d in dropped)
+                     + " section" + ("s were" if len(dropped) > 1 else " was") + " replaced by sweepdeck's.")
         tail = "\n\n" + charts_section(charts) + "\n\n" + fact + "\n"
         # the table of all trials goes where the offline report has it: after the overview
         markdown = header + "\n" + _after_overview(text_body.strip(), table) + tail
@@ -282,6 +286,22 @@ def _after_overview(text: str, block: str) -> str:
                 return "\n".join(lines[:i]).rstrip() + "\n\n" + block + "\n\n" + "\n".join(lines[i:])
             seen = "overview" in line.lower()
     return text + "\n\n" + block
+
+
+def _drop_sections(text: str, titles: tuple[str, ...]) -> tuple[str, list[str]]:
+    """`text` without the sections whose heading is one of `titles` (sweepdeck writes those)."""
+    out, dropped, skipping = [], [], False
+    for line in text.split("\n"):
+        m = re.match(r"(#{1,3})\s+(.*?)\s*#*\s*$", line)
+        if m:
+            name = m.group(2).strip().strip("*").strip()
+            skipping = name.lower() in titles
+            if skipping:
+                dropped.append(name)
+                continue
+        if not skipping:
+            out.append(line)
+    return "\n".join(out), dropped
 
 
 def _strip_fences(text: str) -> str:

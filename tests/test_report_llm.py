@@ -217,3 +217,13 @@ def test_llm_report_sections_come_in_the_offline_order(run):
              "## Training dynamics and over/underfitting", "## Recommendations for the next sweep", "## Charts", "## Fact check"]
     pos = [md.index(h) for h in order]
     assert pos == sorted(pos)
+
+
+def test_model_written_fact_check_and_charts_are_replaced(run):
+    text = REPLY + "\n## Fact check\n\nAll numbers verified: 100% correct.\n\n## Charts\n\n(none)\n"
+    with FakeLLM(default={"kind": "stream", "text": text}) as srv:
+        res = generate_report(run, settings(srv.url))
+    md = res.markdown
+    assert md.count("## Fact check") == 1 and md.count("## Charts") == 1
+    assert "100% correct" not in md and "“Fact check”, “Charts” sections were replaced" in md
+    assert res.mismatches == []
