@@ -94,6 +94,7 @@ class ReportResult(BaseModel):
     model: Optional[str] = None
     prompt_path: Optional[Path] = None
     markdown: str = ""                         # the final report text (what report.md holds)
+    prompt_chars: int = 0                      # size of the messages sent (tokens ≈ chars / 4)
     seconds: float = 0.0
 
 
@@ -140,6 +141,9 @@ def report_command(run_dir: Path, args: argparse.Namespace) -> int:
         print(f"LLM report by {result.model}: {result.n_numbers_checked} numbers checked, "
               f"{n} mismatch{'es' if n != 1 else ''}" + (f", {len(result.unknown_placeholders)} unknown placeholders"
                                                        if result.unknown_placeholders else ""), file=sys.stderr)
+    if result.prompt_chars > 8000 and ":11434" in (settings.base_url or ""):
+        print(f"note: the prompt is about {result.prompt_chars // 4} tokens; Ollama silently truncates prompts longer "
+              "than its context (2k-4k tokens by default): start it with OLLAMA_CONTEXT_LENGTH=16384", file=sys.stderr)
     print(result.path)
     return 0
 
@@ -206,6 +210,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
     used_llm = False
     model = settings.model
     prompt_path = None
+    prompt_chars = 0
     dropped: list[str] = []
     filler = StreamFiller(fs)
     if reason is None:
@@ -213,6 +218,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
         from engine.analysis.prompt import build_prompt, prompt_file_text
 
         system, user, sources = build_prompt(fs)
+        prompt_chars = len(system) + len(user)
         prompt_path = run_dir / PROMPT
         write_text_atomic(prompt_path, prompt_file_text(system, user, settings.model, sources))
         head = title + f" · LLM: {settings.model or 'server default'} at {llm.safe_url(settings.base_url)}\n\n"
@@ -271,7 +277,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
     return ReportResult(
         path=path, used_llm=used_llm, fallback_reason=None if used_llm else reason, n_numbers_checked=n_checked,
         mismatches=[m.as_dict() for m in mismatches], unknown_placeholders=unknown, n_placeholders_filled=n_filled,
-        model=model if used_llm else None, prompt_path=prompt_path, markdown=markdown,
+        model=model if used_llm else None, prompt_path=prompt_path, markdown=markdown, prompt_chars=prompt_chars,
         seconds=round(time.monotonic() - t0, 3),
     )
 
