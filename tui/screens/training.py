@@ -29,6 +29,8 @@ REDRAW_S = 0.5  # at most two redraws a second, whatever the event rate
 POLL_LIVE_S = 0.25
 POLL_IDLE_S = 1.0
 LOG_TAIL_BYTES = 64 * 1024
+# Short enough for an 80-column table; the run's own status line uses the full words.
+STATUS_SHOWN = {"completed": "done", "interrupted": "stopped"}
 
 
 class TrainingScreen(Screen):
@@ -71,7 +73,7 @@ class TrainingScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#trials", DataTable)
-        for label, key in (("trial", "trial"), ("status", "status"), ("ep", "ep"), ("best test", "best"), ("label", "label")):
+        for label, key in (("trial", "trial"), ("status", "status"), ("ep", "ep"), ("best", "best"), ("label", "label")):
             table.add_column(label, key=key)
         self.set_interval(REDRAW_S, self.redraw)
         self._show_empty()
@@ -184,8 +186,7 @@ class TrainingScreen(Screen):
         table = self.query_one("#trials", DataTable)
         for tid in sorted(self._dirty_trials, key=lambda k: self.state.trials[k].index):  # type: ignore[union-attr]
             t = self.state.trials[tid]
-            planned = t.n_epochs or self.state.default_epochs
-            cells = {"trial": tid, "status": t.status, "ep": f"{t.epochs_done}/{planned}" if planned else str(t.epochs_done),
+            cells = {"trial": tid, "status": STATUS_SHOWN.get(t.status, t.status), "ep": str(t.epochs_done),
                      "best": fmt_acc(t.best_test_acc), "label": t.label}
             if tid in table.rows:
                 for key, value in cells.items():

@@ -32,7 +32,7 @@ class TrialChart(PlotextPlot):
         if trial is None:
             plt.title("no trial selected")
         else:
-            plt.title(f"{trial.trial_id} {group}  {trial.label}"[: max(width - 2, 10)])
+            plt.title(f"{trial.trial_id} {group}  {trial.label}"[: max(width - 8, 10)])
             for metric in METRIC_GROUPS[group]:
                 xs, ys = downsample(trial.epochs, trial.series[metric], 2 * width)
                 if ys:
@@ -59,10 +59,10 @@ class AllTrialsChart(PlotextPlot):
         width = max(self.size.width, 40)
         trials = [t for t in state.ordered() if t.epochs] if state else []
         best = state.best() if state else None
-        title = f"{self.metric}, all trials"
+        title = "test acc, all trials"
         if best is not None:
             title += f"  best {best.trial_id} {fmt_acc(best.best_test_acc)}"
-        plt.title(title[: max(width - 2, 10)])
+        plt.title(title[: max(width - 8, 10)])
         if trials:
             per = max(20, min(2 * width, MAX_OVERLAY_POINTS // len(trials)))
             for t in trials:
