@@ -25,7 +25,8 @@ from tui.screens.modals import ConfirmScreen
 from tui.widgets.charts import AllTrialsChart, TrialChart
 from tui.widgets.section_bar import SectionBar
 
-REDRAW_S = 0.5  # at most two redraws a second, whatever the event rate
+REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the event rate
+CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
 POLL_LIVE_S = 0.25
 POLL_IDLE_S = 1.0
 LOG_TAIL_BYTES = 64 * 1024
@@ -58,6 +59,8 @@ class TrainingScreen(Screen):
         self._dirty_trials: set[str] = set()
         self._pending_log: list[str] = []
         self.redraws = 0
+        self._last_chart = 0.0
+        self._force_chart = False
 
     def compose(self) -> ComposeResult:
         yield SectionBar("training")
@@ -83,7 +86,7 @@ class TrainingScreen(Screen):
         if self.is_mounted:
             self.sync_run()
             self._dirty = True
-            self.redraw()
+            self.redraw(force_chart=True)
 
     def sync_run(self) -> None:
         run_dir = getattr(self.app, "run_dir", None)
@@ -155,10 +158,12 @@ class TrainingScreen(Screen):
         self._dirty = True
 
     # --- drawing --------------------------------------------------------------------
-    def redraw(self) -> None:
+    def redraw(self, force_chart: bool = False) -> None:
         if not self._dirty or not self.is_current or self.state is None:
             return
-        self._dirty = False
+        now = time.monotonic()
+        charts_due = force_chart or self._force_chart or now - self._last_chart >= CHART_S - 0.05
+        self._dirty = not charts_due  # come back for the charts on a later tick
         self.redraws += 1
         state = self.state
         status = state.status
@@ -173,8 +178,11 @@ class TrainingScreen(Screen):
             self._select(state.current)
         if self.selected is None and state.trials:
             self._select(state.ordered()[0].trial_id, move=True)
-        self.query_one("#chart-trial", TrialChart).show(state.trials.get(self.selected or ""), self.metric_group)
-        self.query_one("#chart-all", AllTrialsChart).show(state, self.selected)
+        if charts_due:
+            self._last_chart = now
+            self._force_chart = False
+            self.query_one("#chart-trial", TrialChart).show(state.trials.get(self.selected or ""), self.metric_group)
+            self.query_one("#chart-all", AllTrialsChart).show(state, self.selected)
         if self._pending_log:
             log = self.query_one("#log", RichLog)
             for line in self._pending_log[-500:]:
@@ -213,7 +221,7 @@ class TrainingScreen(Screen):
         if self.state is not None and tid != self.state.current:
             self.auto_follow = False
         self._dirty = True
-        self.redraw()
+        self.redraw(force_chart=True)
 
     # --- actions --------------------------------------------------------------------
     def action_metric(self) -> None:
@@ -221,7 +229,7 @@ class TrainingScreen(Screen):
         self.metric_group = groups[(groups.index(self.metric_group) + 1) % len(groups)]
         self.notify(f"Chart: {self.metric_group}", timeout=1.5)
         self._dirty = True
-        self.redraw()
+        self.redraw(force_chart=True)
 
     def _step(self, delta: int) -> None:
         if self.state is None or not self.state.trials:
@@ -231,7 +239,7 @@ class TrainingScreen(Screen):
         tid = order[(i + delta) % len(order)]
         self.auto_follow = tid == self.state.current
         self._select(tid)
-        self.redraw()
+        self.redraw(force_chart=True)
 
     def action_next_trial(self) -> None:
         self._step(1)
