@@ -88,10 +88,15 @@ class RunState:
         self.new_logs: list[str] = []  # drained by the UI
         self.n_events = 0
         self.default_epochs = 0
+        self._read_config()
+
+    def _read_config(self) -> None:
+        """Epochs per trial from config.json (pending trials count with it)."""
         cfg = read_json(self.run_dir / CONFIG)
         if cfg is not None:
+            n = cfg.get("n_epochs", 0)
             try:
-                self.default_epochs = int(cfg.get("n_epochs", 0) if not isinstance(cfg.get("n_epochs"), list) else cfg["n_epochs"][0])
+                self.default_epochs = int(n[0] if isinstance(n, list) else n)
             except (TypeError, ValueError, IndexError):
                 pass
 
@@ -122,6 +127,8 @@ class RunState:
                 self._log(f"{_clock(ev.time)} {ev.trial_id} {ev.status} after {ev.epochs_done} epochs"
                                  + (f": {ev.error}" if ev.error else ""))
             elif isinstance(ev, RunStarted):
+                if not self.default_epochs:  # a run that did not exist yet when we began following
+                    self._read_config()
                 self.name, self.n_trials, self.pid, self.device = ev.name, ev.n_trials, ev.pid, ev.device
                 if self.started is None:
                     self.started = ev.time
