@@ -37,6 +37,10 @@ def tmux(sock: str, *args: str) -> None:
     subprocess.run(["tmux", "-L", sock, *args], capture_output=True)
 
 
+def capture(sock: str) -> str:
+    return subprocess.run(["tmux", "-L", sock, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
+
+
 def one(work: Path, name: str, sets: list[str], with_tui: bool) -> float:
     run_dir = work / "runs" / name
     argv = [sys.executable, "-m", "engine.cli", "run", str(ROOT / "configs" / "quick.json"), "--no-report",
@@ -44,16 +48,21 @@ def one(work: Path, name: str, sets: list[str], with_tui: bool) -> float:
     for s in sets:
         argv += ["--set", s]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sock = f"tui-tp-{os.getpid()}-{name}"
+    proc = None
     try:
         if with_tui:
-            while not (run_dir / "events.jsonl").exists() and proc.poll() is None:
-                time.sleep(0.05)
+            # As in use: the TUI is up (here attached to the folder the run
+            # will use) before the sweep starts, then follows it to the end.
             cmd = (f"cd {shlex.quote(str(work))} && TERM=screen-256color PYTHONPATH={shlex.quote(str(ROOT))} "
                    f"exec {shlex.quote(sys.executable)} -c "
                    + shlex.quote(f"from pathlib import Path; from tui.app import run_app; run_app(attach=Path({str(run_dir)!r}))"))
             tmux(sock, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", cmd)
+            deadline = time.time() + 20
+            while "F3 Training" not in capture(sock) and time.time() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)  # let start-up work settle
+        proc = subprocess.Popen(argv, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if proc.wait() != 0:
             raise RuntimeError(f"the sweep failed: {' '.join(argv)}")
     finally:

@@ -511,7 +511,7 @@ def test_help_and_command_palette_list_every_action(runs):
             from tui.screens.modals import HelpScreen
             assert isinstance(app.screen, HelpScreen)
             text = str(app.screen.query_one("#help-text").render())
-            for word in ("Stop sweep", "Skip trial", "Regenerate", "Compare", "Delete", "Save JSON", "Run"):
+            for word in ("Stop", "Skip", "Regenerate", "Compare", "Delete", "Save JSON", "Run"):
                 assert word in text
             await pilot.press("escape")
             await pilot.pause()

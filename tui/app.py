@@ -95,13 +95,14 @@ class SweepdeckApp(App[int]):
     TITLE = "sweepdeck"
     MODES = {"params": _params, "training": _training, "runs": _runs, "report": _report}
     BINDINGS = [
-        Binding("f1", "help", "Keys", priority=True),
-        Binding("question_mark", "help", "Keys", show=False),
-        Binding("f2", "section('params')", "Params", priority=True),
-        Binding("f3", "section('training')", "Training", priority=True),
-        Binding("f4", "section('runs')", "Runs", priority=True),
-        Binding("f5", "section('report')", "Report", priority=True),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        # The section keys and F1 are shown in the bar on top of every screen.
+        Binding("f1", "help", "Keys", priority=True, show=False, tooltip="List every key"),
+        Binding("question_mark", "help", "Keys", show=False, tooltip="List every key"),
+        Binding("f2", "section('params')", "Params", priority=True, show=False, tooltip="The parameters form"),
+        Binding("f3", "section('training')", "Training", priority=True, show=False, tooltip="The live training screen"),
+        Binding("f4", "section('runs')", "Runs", priority=True, show=False, tooltip="Browse past runs"),
+        Binding("f5", "section('report')", "Report", priority=True, show=False, tooltip="The run's report"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (asks what to do with a running sweep)"),
     ]
 
     def __init__(self, runs_dir: str | Path = "runs", attach: Optional[Path] = None,
@@ -280,7 +281,8 @@ class SweepdeckApp(App[int]):
             for b in bindings:
                 if isinstance(b, Binding):
                     keys = "/".join(self._key_name(k) for k in b.key.split(","))
-                    out.append((keys, b.description or b.action))
+                    desc = b.description or b.action
+                    out.append((keys, f"{desc}: {b.tooltip}" if b.tooltip else desc))
             return out
 
         return [

@@ -43,10 +43,10 @@ SUGGEST = {
 class ParamsScreen(Screen):
     AUTO_FOCUS = "#f-name"
     BINDINGS = [
-        Binding("ctrl+r", "run", "Run"),
-        Binding("ctrl+s", "save", "Save JSON"),
-        Binding("ctrl+o", "load", "Load"),
-        Binding("ctrl+n", "reset", "Defaults"),
+        Binding("ctrl+r", "run", "Run", tooltip="Run the sweep (asks first when it is large)"),
+        Binding("ctrl+s", "save", "Save JSON", tooltip="Save the config as JSON"),
+        Binding("ctrl+o", "load", "Load", tooltip="Load a preset from configs/ or a past run's config"),
+        Binding("ctrl+n", "reset", "Defaults", tooltip="Reset the form to the defaults"),
         Binding("down", "app.focus_next", "Next field", show=False, priority=True),
         Binding("up", "app.focus_previous", "Prev field", show=False, priority=True),
     ]

@@ -99,11 +99,11 @@ def result_note(result) -> str:
 
 class ReportScreen(Screen):
     BINDINGS = [
-        Binding("g", "regenerate", "Regenerate"),
-        Binding("e", "edit", "Edit ($EDITOR)"),
-        Binding("v", "view", "View ($PAGER)"),
-        Binding("c", "toggle_facts", "Fact check"),
-        Binding("u", "reload", "Reload"),
+        Binding("g", "regenerate", "Regenerate", tooltip="Write the report again: LLM or offline"),
+        Binding("e", "edit", "Edit", tooltip="Open report.md in $VISUAL / $EDITOR"),
+        Binding("v", "view", "Pager", tooltip="Open report.md in $PAGER"),
+        Binding("c", "toggle_facts", "Facts", tooltip="Expand or shrink the fact-check panel"),
+        Binding("u", "reload", "Reload", tooltip="Read report.md again"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 

@@ -35,15 +35,15 @@ def fmt_date(t: float) -> str:
 
 class RunsScreen(Screen):
     BINDINGS = [
-        Binding("enter", "open", "Open"),
-        Binding("s", "sort", "Sort"),
-        Binding("S", "reverse", "Reverse", show=False),
-        Binding("space", "mark", "Mark"),
-        Binding("c", "compare", "Compare"),
-        Binding("d", "delete", "Delete"),
-        Binding("r", "report", "Report"),
-        Binding("R", "resume", "Resume"),
-        Binding("u", "refresh", "Refresh"),
+        Binding("enter", "open", "Open", tooltip="Open the run in the training screen"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
+        Binding("space", "mark", "Mark", tooltip="Mark a run to compare"),
+        Binding("c", "compare", "Compare", tooltip="Compare two runs trial by trial"),
+        Binding("d", "delete", "Delete", tooltip="Delete the run (asks first)"),
+        Binding("r", "report", "Report", tooltip="The run's report"),
+        Binding("R", "resume", "Resume", tooltip="Resume an interrupted run"),
+        Binding("u", "refresh", "Refresh", tooltip="Read the runs folder again"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 

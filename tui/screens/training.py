@@ -36,14 +36,14 @@ STATUS_SHOWN = {"completed": "done", "interrupted": "stopped"}
 
 class TrainingScreen(Screen):
     BINDINGS = [
-        Binding("m", "metric", "Metric"),
-        Binding("n", "next_trial", "Next trial"),
-        Binding("p", "prev_trial", "Prev trial"),
-        Binding("f", "follow_current", "Follow"),
-        Binding("s", "stop", "Stop sweep"),
-        Binding("x", "skip", "Skip trial"),
-        Binding("l", "toggle_log", "Log"),
-        Binding("r", "report", "Report"),
+        Binding("m", "metric", "Metric", tooltip="Show the next metric in the trial chart"),
+        Binding("n", "next_trial", "Next", tooltip="Select the next trial"),
+        Binding("p", "prev_trial", "Prev", tooltip="Select the previous trial"),
+        Binding("f", "follow_current", "Follow", tooltip="Follow the running trial"),
+        Binding("s", "stop", "Stop", tooltip="Stop the sweep (asks first)"),
+        Binding("x", "skip", "Skip", tooltip="Skip the current trial (asks first)"),
+        Binding("l", "toggle_log", "Log", tooltip="Show or hide the log pane"),
+        Binding("r", "report", "Report", tooltip="This run's report"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
