@@ -16,6 +16,13 @@ from tui.follow import METRIC_GROUPS, RunState, TrialState, downsample, fmt_acc
 MAX_OVERLAY_POINTS = 2000  # all trials together
 
 
+def epoch_ticks(last: int, n: int = 5) -> list[int]:
+    """Whole-number epoch ticks from 1 to `last`."""
+    if last <= 1:
+        return [1]
+    return sorted({1 + round(i * (last - 1) / (n - 1)) for i in range(n)})
+
+
 class TrialChart(PlotextPlot):
     """The selected trial's curves of one metric group (train vs test)."""
 
@@ -38,6 +45,8 @@ class TrialChart(PlotextPlot):
                 if ys:
                     self.plotted[metric] = (xs, ys)
                     plt.plot(xs, ys, label=metric, marker="braille")
+            if trial.epochs:
+                plt.xticks(epoch_ticks(trial.epochs[-1]))
             plt.xlabel("epoch")
         self.refresh()
 
@@ -71,5 +80,6 @@ class AllTrialsChart(PlotextPlot):
                     self.plotted[t.trial_id] = (xs, ys)
                     label = t.trial_id if len(trials) <= 6 or t.trial_id == selected else None
                     plt.plot(xs, ys, label=label, marker="braille")
+            plt.xticks(epoch_ticks(max(t.epochs[-1] for t in trials)))
             plt.xlabel("epoch")
         self.refresh()
