@@ -167,7 +167,17 @@ class ReportScreen(Screen):
         self.query_one("#report-title", Static).update(text)
 
     async def _flush(self) -> None:
-        if not self._dirty or not self.is_current:
+        if not self.is_current:
+            return
+        if not self._dirty and not self.streaming and self.run_dir is not None:
+            self._ticks = getattr(self, "_ticks", 0) + 1
+            if self._ticks % 4 == 0:  # about once a second: the runner may have (re)written report.md
+                path = self.run_dir / REPORT
+                mtime = path.stat().st_mtime if path.exists() else None
+                if mtime != self.mtime:
+                    self.load()
+            return
+        if not self._dirty:
             return
         self._dirty = False
         text = self.text
