@@ -492,6 +492,10 @@ def test_report_without_file_and_failing_generator(runs, monkeypatch):
             await pilot.press("g", "l")
             await wait_for(pilot, lambda: "report failed" in str(rep.query_one("#report-title").render()))
             assert not rep.streaming
+            # a report.md written meanwhile (by the runner) is picked up
+            (made["beta"] / "report.md").write_text("# Late report\n\n## Fact check\nChecked 0 numbers.\n")
+            await wait_for(pilot, lambda: "Late report" in rep.text, timeout=5)
+            await wait_for(pilot, lambda: "Checked 0 numbers" in str(rep.query_one("#factcheck").render()))
 
     run(go())
 
@@ -537,5 +541,34 @@ def test_report_regenerate_offline_with_the_real_engine(runs):
             await wait_for(pilot, lambda: (made["beta"] / "report.md").exists() and not rep.streaming, timeout=20)
             await wait_for(pilot, lambda: rep.shown_text == rep.text and "Fact check" in rep.text)
             assert "numbers" in str(rep.query_one("#factcheck").render())
+
+    run(go())
+
+
+def test_resume_an_interrupted_run_from_the_browser(runs, monkeypatch):
+    runs_dir, made = runs
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.02")
+
+    async def go():
+        app = make_app(runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f4")
+            rs = app.screen
+            await wait_for(pilot, lambda: rs.loaded)
+            table = rs.query_one("#runs")
+            table.move_cursor(row=table.get_row_index("20260102-120000-beta"))
+            await pilot.press("R")
+            await pilot.pause()
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.current_mode == "training" and app.run_dir == made["beta"])
+            launch = app.launched[made["beta"]]
+            try:
+                tr = app.screen
+                await wait_for(pilot, lambda: tr.state is not None and tr.state.status == "completed"
+                               and launch.proc.poll() is not None, timeout=20)
+                assert launch.argv[-2:] == ["resume", str(made["beta"])]
+                assert tr.state.trials["t003"].status == "completed"
+            finally:
+                kill_quietly(launch.proc.pid)
 
     run(go())
