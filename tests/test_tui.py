@@ -572,3 +572,14 @@ def test_resume_an_interrupted_run_from_the_browser(runs, monkeypatch):
                 kill_quietly(launch.proc.pid)
 
     run(go())
+
+
+def test_fact_check_section_and_result_note():
+    from tui.screens.report import fact_check_section, result_note
+
+    md = "# R\n\n## Results\nx\n\n## Fact check\nChecked 3 numbers.\n### Details\n1. bad\n\n## After\ny\n"
+    assert fact_check_section(md) == "Checked 3 numbers.\n### Details\n1. bad"
+    assert fact_check_section("# R\nno section") is None
+    res = types.SimpleNamespace(used_llm=False, fallback_reason="no LLM configured", n_numbers_checked=12,
+                                mismatches=[{}], model=None)
+    assert result_note(res) == "offline (no LLM configured); fact check: 12 numbers, 1 mismatch"

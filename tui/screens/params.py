@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # engine (pydantic) and tui.follow are imported after the first paint: start-up time.
 
 PREVIEW_ROWS = 8
-BUILD_LIMIT = 20_000  # above this many trials the preview table is skipped
+BUILD_LIMIT = 2_000  # above this many trials the preview table is skipped (it is rebuilt per keystroke)
 CONFIRM_TRIALS = 8  # a sweep this large (or longer than CONFIRM_SECONDS) asks first
 CONFIRM_SECONDS = 600
 
@@ -214,6 +214,8 @@ class ParamsScreen(Screen):
                 table.add_row(t.id, t.params.exp_type.replace("_Regularization", "-reg"), t.label)
             if self.n_trials > PREVIEW_ROWS:
                 table.add_row("...", "", f"{self.n_trials - PREVIEW_ROWS} more")
+        else:
+            table.add_row("...", "", f"{self.n_trials} trials: too many to list")
 
     def on_descendant_focus(self, event) -> None:
         wid = getattr(event.widget, "id", None) or ""
