@@ -240,7 +240,12 @@ class ParamsScreen(Screen):
     def _save_to(self, path: Optional[str]) -> None:
         if not path:
             return
-        self.save(Path(path))
+        target = Path(path)
+        if target.exists() and target != self.loaded_from:
+            self.app.push_screen(ConfirmScreen(f"Overwrite {target}?", "It exists and is not the file loaded into the form."),
+                                 lambda yes: self.save(target) if yes else None)
+            return
+        self.save(target)
 
     def save(self, path: Path) -> bool:
         raw = self.raw()

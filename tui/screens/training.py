@@ -120,6 +120,7 @@ class TrainingScreen(Screen):
         log_offset: Optional[int] = None
         log_pending = b""
         last_live: Optional[bool] = None
+        last_damage: Optional[str] = None
         started = time.monotonic()
         while not worker.is_cancelled:
             events = follower.poll()
@@ -138,6 +139,9 @@ class TrainingScreen(Screen):
                 lines = [p.decode("utf-8", "replace").rstrip("\r") for p in parts]
             except FileNotFoundError:
                 pass
+            if follower.damage and follower.damage != last_damage:
+                last_damage = follower.damage
+                lines.append(f"warning: {follower.damage}")
             live = run_is_live(run_dir)
             if events or lines or live != last_live:
                 self.post_message(RunUpdate(run_dir, events, lines, live))
