@@ -291,14 +291,25 @@ def launch_resume(run_dir: Path, runner_cmd: Optional[list[str]] = None) -> Laun
     return Launch(run_dir, run_dir / CONFIG, log_path, argv, _spawn(argv, log_path))
 
 
+def _child_env() -> dict[str, str]:
+    """The TUI's environment, plus the folder its `engine` package came from on
+    PYTHONPATH: the runner then uses the same engine, installed or not."""
+    import engine
+
+    root = str(Path(engine.__file__).resolve().parents[1])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in paths:
+        paths.insert(0, root)
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
     # Popen, not asyncio: an asyncio subprocess transport kills its child when
     # the loop closes, and the sweep must outlive the TUI.
     with log_path.open("ab") as log:
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True, close_fds=True, env=_child_env(),
         )
 
 
