@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
-from engine.store import CONFIG, EVENTS, LOCK, lock_is_live, read_json, read_lock
+from engine.store import CONFIG, LOCK, lock_is_live, read_json, read_lock
 
 # The metric groups the charts can show; `m` cycles through them.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
