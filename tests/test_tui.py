@@ -584,7 +584,7 @@ def test_fact_check_section_and_result_note():
     assert result_note(res) == "offline (no LLM configured); fact check: 12 numbers, 1 mismatch"
 
 
-def test_real_trainer_on_shapes_follow_and_stop(runs):
+def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
     """The same as above with the real runner (`python -m engine.cli run`)."""
     if not (ROOT / "engine" / "cli.py").exists():
         pytest.skip("the trainer CLI is not there yet")
@@ -595,12 +595,12 @@ def test_real_trainer_on_shapes_follow_and_stop(runs):
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
             scr = app.screen
-            for key, value in {"name": "real", "lr": "0.01", "n_epochs": "60", "dataset.name": "shapes",
+            for key, value in {"name": "real", "lr": "0.01, 0.02", "n_epochs": "60", "dataset.name": "shapes",
                                "dataset.n_train": "256", "dataset.n_test": "128", "model.name": "tiny",
                                "device": "cpu"}.items():
                 scr.set_field(key, value)
             await pilot.pause()
-            assert scr.n_trials == 1
+            assert scr.n_trials == 2
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: app.current_mode == "training")
             launch = app.launched[app.run_dir]
@@ -610,11 +610,16 @@ def test_real_trainer_on_shapes_follow_and_stop(runs):
                                and tr.state.trials["t000"].epochs_done >= 1, timeout=60)
                 await wait_for(pilot, lambda: len(tr.query_one("#chart-trial").plotted.get("test_acc", ([], []))[1]) >= 1,
                                timeout=5)
-                await pilot.press("s", "y")
+                await pilot.press("x", "y")  # skip t000 (SIGUSR1)
+                await wait_for(pilot, lambda: tr.state.trials["t000"].status == "skipped", timeout=30)
+                await wait_for(pilot, lambda: tr.state.trials.get("t001") is not None
+                               and tr.state.trials["t001"].epochs_done >= 1, timeout=30)
+                await pilot.press("s", "y")  # stop the sweep (SIGTERM)
                 await wait_for(pilot, lambda: launch.proc.poll() is not None, timeout=30)
                 assert launch.proc.returncode == 0
                 await wait_for(pilot, lambda: tr.state.status == "interrupted", timeout=5)
                 assert 1 <= tr.state.trials["t000"].epochs_done < 60
+                assert tr.state.trials["t001"].status == "interrupted"
             finally:
                 kill_quietly(launch.proc.pid)
 
