@@ -125,7 +125,10 @@ class ParamsScreen(Screen):
         from tui.follow import past_timings
 
         timings = past_timings(Path(self.app.runs_dir))  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._set_timings, timings)
+        try:
+            self.app.call_from_thread(self._set_timings, timings)
+        except RuntimeError:
+            pass  # the app is closing
 
     def _set_timings(self, timings: list["PastTiming"]) -> None:
         self.timings = timings

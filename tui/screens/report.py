@@ -114,6 +114,7 @@ class ReportScreen(Screen):
         self.mtime: Optional[float] = None
         self.streaming = False
         self._dirty = False
+        self._ticks = 0
         self.shown_text: Optional[str] = None  # what the Markdown widget has finished rendering
 
     def compose(self) -> ComposeResult:
@@ -170,7 +171,7 @@ class ReportScreen(Screen):
         if not self.is_current:
             return
         if not self._dirty and not self.streaming and self.run_dir is not None:
-            self._ticks = getattr(self, "_ticks", 0) + 1
+            self._ticks += 1
             if self._ticks % 4 == 0:  # about once a second: the runner may have (re)written report.md
                 path = self.run_dir / REPORT
                 mtime = path.stat().st_mtime if path.exists() else None

@@ -76,7 +76,10 @@ class RunsScreen(Screen):
     @work(thread=True, exclusive=True, group="runs")
     def refresh_runs(self) -> None:
         summaries = list_runs(Path(self.app.runs_dir))  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._set, summaries)
+        try:
+            self.app.call_from_thread(self._set, summaries)
+        except RuntimeError:
+            pass  # the app is closing
 
     def _set(self, summaries: list[RunSummary]) -> None:
         self.summaries = summaries
