@@ -202,7 +202,7 @@ class TrainingScreen(Screen):
                      "best": fmt_acc(t.best_test_acc), "label": t.label}
             if tid in table.rows:
                 for key, value in cells.items():
-                    table.update_cell(tid, key, value)
+                    table.update_cell(tid, key, value, update_width=True)
             else:
                 table.add_row(*cells.values(), key=tid)
         self._dirty_trials = set()
