@@ -624,3 +624,31 @@ def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
                 kill_quietly(launch.proc.pid)
 
     run(go())
+
+
+def test_choice_and_toggle_fields_by_keyboard(runs):
+    runs_dir, _ = runs
+
+    async def go():
+        app = make_app(runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
+            scr = app.screen
+            scr.query_one("#f-bias").focus()
+            await pilot.press("enter")
+            assert scr.values()["bias"] == "True"
+            await pilot.press("right")
+            assert scr.values()["bias"] == "False, True"
+            await pilot.pause()
+            assert scr.n_trials == 2 and scr.raw()["bias"] == [False, True]
+            await pilot.press("left", "left")
+            assert scr.values()["bias"] == "False"
+            scr.query_one("#f-eval-train-set").focus()
+            await pilot.press("space")
+            await pilot.pause()
+            assert scr.raw()["eval_train_set"] is False
+            # down moves to the next field, also from these widgets
+            await pilot.press("down")
+            assert app.focused.id == "f-runs-dir"
+
+    run(go())
