@@ -294,7 +294,7 @@ def train_trial(
         train_loss, penalty_sum, penalty_mul = (sums / n_batches).tolist()
         if not all(math.isfinite(v) for v in (train_loss, penalty_sum, penalty_mul)):
             return TrialOutcome(status="diverged", epochs_done=epoch - 1, error=f"loss became {train_loss} in epoch {epoch}")
-        test, _ = evaluate(model, data.x_test, data.y_test, data.binary, n_classes)
+        test, test_correct = evaluate(model, data.x_test, data.y_test, data.binary, n_classes)
         train = evaluate(model, data.x_train, y_train, data.binary, n_classes)[0] if cfg.eval_train_set else None
         if not math.isfinite(test.loss):
             return TrialOutcome(status="diverged", epochs_done=epoch - 1, error=f"test loss became {test.loss} in epoch {epoch}")
@@ -312,12 +312,13 @@ def train_trial(
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, epoch, model, opt, sched)
 
-    _, correct = evaluate(model, data.x_test, data.y_test, data.binary, n_classes)
+    if epoch < start_epoch:  # resumed after its last epoch: nothing evaluated in this process
+        _, test_correct = evaluate(model, data.x_test, data.y_test, data.binary, n_classes)
     return TrialOutcome(
         status="completed",
         epochs_done=epoch,
         margin=unit_norm_margin(model, data.x_train, y_train, data.binary),
         ranks=numerical_ranks(model),
-        test_misclassified=(~correct).nonzero().flatten().tolist(),
+        test_misclassified=(~test_correct).nonzero().flatten().tolist(),
         model=model,
     )
