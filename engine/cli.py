@@ -73,6 +73,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         for line in str(exc).splitlines() or ["error"]:
             print(f"sweepdeck: {line}", file=sys.stderr)
         return EXIT_USAGE
+    except PermissionError as exc:
+        print(f"sweepdeck: permission denied: {exc.filename or exc}: choose a folder you can write to", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("sweepdeck: interrupted", file=sys.stderr)
         return 130

@@ -364,21 +364,27 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return path, value
 
 
+def set_path(raw: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set `raw[a][b]... = value`, creating sections; a model given as a bare string
+    becomes {"name": ...} so `model.name` can be set on it."""
+    node = raw
+    for part in path[:-1]:
+        child = node.get(part)
+        if isinstance(child, str) and part == "model":
+            child = {"name": child}
+        if not isinstance(child, dict):
+            child = {}
+        node[part] = child
+        node = child
+    node[path[-1]] = value
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """A copy of `raw` with every `--set` applied (validation happens afterwards)."""
     out = json.loads(json.dumps(raw))
     for item in overrides:
         path, value = parse_override(item)
-        node = out
-        for part in path[:-1]:
-            child = node.get(part)
-            if isinstance(child, str) and part == "model":
-                child = {"name": child}
-            if not isinstance(child, dict):
-                child = {}
-            node[part] = child
-            node = child
-        node[path[-1]] = value
+        set_path(out, path, value)
     return out
 
 

@@ -209,20 +209,6 @@ def get_path(raw: dict[str, Any], key: str) -> Any:
     return node
 
 
-def set_path(raw: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
-    node = raw
-    for part in parts[:-1]:
-        child = node.get(part)
-        if isinstance(child, str) and part == "model":
-            child = {"name": child}
-        if not isinstance(child, dict):
-            child = {}
-        node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
 def defaults() -> dict[str, Any]:
     """A full config of defaults, as JSON (the starting form)."""
     from engine.config import SweepConfig
@@ -258,10 +244,12 @@ def extra_keys(raw: dict[str, Any]) -> dict[str, Any]:
 
 def to_raw(values: dict[str, Any], extra: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """A raw config dict (what "Save JSON" writes) from widget values."""
+    from engine.config import set_path  # engine (and pydantic) load after the first frame
+
     raw: dict[str, Any] = json.loads(json.dumps(extra or {}))
     for f in FIELDS:
         if f.key in values:
-            set_path(raw, f.key, from_text(f, values[f.key]))
+            set_path(raw, f.key.split("."), from_text(f, values[f.key]))
     return raw
 
 
