@@ -38,15 +38,6 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "engine.cli", *args]
 
 
-def metrics(run_dir: Path) -> list[dict]:
-    with (run_dir / "metrics.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    for r in rows:
-        for col in store.TIMING_COLUMNS:
-            r.pop(col)
-    return rows
-
-
 def damaged_files(run_dir: Path) -> list[str]:
     """Files that no longer parse (the log may end in one partial line: resume repairs it)."""
     bad = []
@@ -84,7 +75,7 @@ def main() -> None:
     ref = tmp / "reference"
     subprocess.run(cli("run", str(cfg), "--run-dir", str(ref), "--no-report"), env=ENV, check=True,
                    capture_output=True, stdin=subprocess.DEVNULL)
-    expected = metrics(ref)
+    expected = store.comparable_metrics(ref)
 
     run = tmp / "chaos"
     kills = survived = 0
@@ -116,7 +107,7 @@ def main() -> None:
             break
         command = cli("resume", str(run), "--no-report")
 
-    got = metrics(run)
+    got = store.comparable_metrics(run)
     mismatches = sum(1 for a, b in zip(got, expected) if a != b) + abs(len(got) - len(expected))
     statuses = {r["trial_id"]: r["status"] for r in csv.DictReader((run / store.TRIALS).open())}
     print(f"kills: {kills}  survived: {survived}  damaged files: {damaged or 'none'}")

@@ -261,6 +261,17 @@ def write_tables(run_dir: Path, log: Optional[EventLog] = None) -> None:
     write_csv_atomic(run_dir / TRIALS, TRIAL_COLUMNS, trial_rows(log, resolved))
 
 
+def comparable_metrics(run_dir: Path) -> list[dict[str, str]]:
+    """metrics.csv without its timing columns: what must be identical between two
+    CPU runs of one config, interrupted or not."""
+    with (run_dir / METRICS).open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for col in TIMING_COLUMNS:
+            row.pop(col, None)
+    return rows
+
+
 def read_json(path: Path) -> Optional[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

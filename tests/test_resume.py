@@ -1,6 +1,5 @@
 """Runs that survive: kill -9 and SIGTERM mid-sweep, resume, and get the same numbers."""
 
-import csv
 import json
 import os
 import random
@@ -30,15 +29,6 @@ def _write_config(tmp_path: Path) -> Path:
     return path
 
 
-def _metrics(run_dir: Path) -> list[dict]:
-    with (run_dir / "metrics.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    for r in rows:
-        for col in store.TIMING_COLUMNS:
-            r.pop(col)
-    return rows
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Path, list[dict]]:
     tmp = tmp_path_factory.mktemp("ref")
@@ -46,7 +36,7 @@ def reference(tmp_path_factory) -> tuple[Path, list[dict]]:
     run_dir = tmp / "run"
     subprocess.run(_cli("run", str(cfg), "--run-dir", str(run_dir), "--no-report"), env=ENV, check=True,
                    capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
-    return cfg, _metrics(run_dir)
+    return cfg, store.comparable_metrics(run_dir)
 
 
 def _start(cfg: Path, run_dir: Path) -> subprocess.Popen:
@@ -79,7 +69,7 @@ def test_kill_9_at_a_random_point_then_resume_gives_identical_metrics(tmp_path, 
     assert store.summarize_run(run_dir).status in ("crashed", "completed")
     done = _resume(run_dir)
     assert done.returncode == 0, done.stderr
-    assert _metrics(run_dir) == expected
+    assert store.comparable_metrics(run_dir) == expected
     assert store.summarize_run(run_dir).status == "completed"
 
 
@@ -107,7 +97,7 @@ def test_resume_after_a_kill_during_writes(tmp_path, reference):
     assert "repaired" in done.stdout
     assert (run_dir / "events.damaged-tail").read_bytes().startswith(b'{"type": "epoch"')
     assert not list(run_dir.rglob(".*.tmp*"))
-    assert _metrics(run_dir) == expected
+    assert store.comparable_metrics(run_dir) == expected
 
 
 def test_sigterm_stops_cleanly_and_resume_finishes(tmp_path, reference):
@@ -123,7 +113,7 @@ def test_sigterm_stops_cleanly_and_resume_finishes(tmp_path, reference):
     assert summary.status == "interrupted"
     assert not (run_dir / "runner.lock").exists()
     assert _resume(run_dir).returncode == 0
-    assert _metrics(run_dir) == expected
+    assert store.comparable_metrics(run_dir) == expected
 
 
 def test_resume_refuses_changed_config_unless_forced(tmp_path, reference):

@@ -113,19 +113,11 @@ def test_out_of_memory_names_the_batch_size(tmp_path, monkeypatch):
     assert _csv(run_dir / "trials.csv")[0]["error"] == "out of memory at batch size 64: try a smaller batchsize"
 
 
-def _without_timing(path: Path) -> list[dict]:
-    rows = _csv(path)
-    for r in rows:
-        for col in store.TIMING_COLUMNS:
-            r.pop(col)
-    return rows
-
-
 def test_same_config_gives_identical_metrics(tmp_path):
     overrides = dict(lr=[0.01, 0.003], wn=[0.9], l2_mul_lambda=[0.001], mislabel_percentage=0.1)
     a, _ = _run(tmp_path, "a", **overrides)
     b, _ = _run(tmp_path, "b", **overrides)
-    assert _without_timing(a / "metrics.csv") == _without_timing(b / "metrics.csv")
+    assert store.comparable_metrics(a) == store.comparable_metrics(b)
     assert len(_csv(a / "metrics.csv")) == 8  # 2 lr × (mul, no-reg) × 2 epochs
 
 
