@@ -110,7 +110,9 @@ def parse_event(line: str) -> Event:
     try:
         return _EVENT.validate_json(line)
     except ValidationError as exc:
-        raise ValueError(str(exc).splitlines()[0]) from None
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{where + ': ' if where else ''}{first['msg']}") from None
 
 
 def dump_event(event: _Event) -> str:

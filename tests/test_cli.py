@@ -83,6 +83,16 @@ def test_run_show_runs_end_to_end(tiny_config_file, tmp_path):
     listed = sweepdeck("runs", "--runs-dir", str(tmp_path / "runs"))
     assert run_dir.name in listed.stdout and "completed" in listed.stdout
 
+    # a damaged folder is read as far as it is valid
+    (run_dir / "trials.csv").unlink()
+    (run_dir / "metrics.csv").unlink()
+    with (run_dir / "events.jsonl").open("ab") as fh:
+        fh.write(b'{"type": "epoch", "trial_')
+    shown = sweepdeck("show", str(run_dir))
+    assert shown.returncode == 0, shown.stderr
+    assert "damaged: events.jsonl: the last line is damaged" in shown.stdout
+    assert "t001   completed" in shown.stdout
+
 
 def test_run_dir_must_be_new(tiny_config_file, tmp_path):
     taken = tmp_path / "taken"
