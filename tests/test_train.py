@@ -165,3 +165,15 @@ def test_disk_full_stops_with_a_clear_message_and_keeps_the_log(tmp_path, monkey
     assert len(read_events(run_dir / "events.jsonl").events) == 4  # nothing written is damaged
     assert read_events(run_dir / "events.jsonl").damage is None
     assert not (run_dir / "runner.lock").exists()
+
+
+def test_multiclass_mode_uses_cross_entropy_and_learns(tmp_path):
+    run_dir, result = _run(tmp_path, dataset={"name": "shapes", "classes": "all", "n_train": 512, "n_test": 256},
+                           model="underparameterized", bias=[True], batch_norm=[True], lr=[0.003], n_epochs=3,
+                           mislabel_percentage=0.1)
+    assert result.trial_status == {"t000": "completed"}
+    epochs = [e for e in read_events(run_dir / "events.jsonl").events if isinstance(e, EpochMetrics)]
+    assert len(epochs[-1].test_confusion) == 4
+    assert epochs[-1].test_acc > 0.4  # well above the 25% of chance for four classes
+    finished = next(e for e in read_events(run_dir / "events.jsonl").events if isinstance(e, TrialFinished))
+    assert finished.margin is not None
