@@ -303,10 +303,14 @@ def summarize_run(run_dir: Path, log: Optional[EventLog] = None) -> RunSummary:
     trials_done = {e.trial_id for e in log.events if isinstance(e, TrialFinished)}
     epochs = [e for e in log.events if isinstance(e, EpochMetrics)]
     best = max(epochs, key=lambda e: e.test_acc, default=None)
-    if finished and not lock_is_live(read_lock(run_dir)):
-        status = finished[-1].status
-    elif lock_is_live(read_lock(run_dir)):
+    # Only the latest runner session counts: a resumed run that was interrupted
+    # before and crashed now is crashed, not interrupted.
+    last_start = max((i for i, e in enumerate(log.events) if isinstance(e, RunStarted)), default=-1)
+    last_finish = max((i for i, e in enumerate(log.events) if isinstance(e, RunFinished)), default=-1)
+    if lock_is_live(read_lock(run_dir)):
         status = "running"
+    elif finished and last_finish > last_start:
+        status = finished[-1].status
     else:
         status = "crashed" if started else "empty"
     times = [e.time for e in log.events]

@@ -159,3 +159,19 @@ def test_resume_of_a_running_sweep_is_refused(tmp_path, reference):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_status_follows_the_latest_runner_session(tmp_path):
+    from engine.events import RunFinished, RunStarted, append_event
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    started = dict(run_id="run", name="x", n_trials=1, trial_ids=["t000"], device="cpu", pid=1, host="h")
+    with (run_dir / "events.jsonl").open("a") as fh:
+        append_event(fh, RunStarted(**started))
+        append_event(fh, RunFinished(status="interrupted"))
+        assert store.summarize_run(run_dir).status == "interrupted"
+        append_event(fh, RunStarted(**started, resumed=True))  # resumed, then killed
+        assert store.summarize_run(run_dir).status == "crashed"
+        append_event(fh, RunFinished(status="completed"))
+        assert store.summarize_run(run_dir).status == "completed"
