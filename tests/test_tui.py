@@ -155,6 +155,11 @@ def test_params_form_validates_as_you_type(runs):
             scr.set_field("dataset.name", "shapes")
             scr.set_field("model.name", "tiny")
             await wait_for(pilot, lambda: "past run" in str(scr.query_one("#preview-estimate").render()))
+            # a huge sweep is counted, not listed
+            scr.set_field("seed", ", ".join(str(i) for i in range(1100)))
+            await pilot.pause()
+            assert str(scr.query_one("#preview-count").render()).startswith("4400 trials")
+            assert scr.query_one("#preview-trials").row_count == 1
 
     run(go())
 

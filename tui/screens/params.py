@@ -99,7 +99,7 @@ class ParamsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#preview-trials", DataTable)
-        table.add_columns("trial", "type", "label")
+        table.add_columns("trial", "label")  # the label names the penalty type (sum=, mul=, no-reg)
         self.ready = False
         self.app.after_first_paint(self._fill_form)  # type: ignore[attr-defined]
 
@@ -214,11 +214,11 @@ class ParamsScreen(Screen):
             estimate.update(f"about {fmt_duration(est)} (from {n_runs} past run{'s' if n_runs != 1 else ''})")
         if self.n_trials <= BUILD_LIMIT:
             for t in build_trials(cfg)[:PREVIEW_ROWS]:
-                table.add_row(t.id, t.params.exp_type.replace("_Regularization", "-reg"), t.label)
+                table.add_row(t.id, t.label)
             if self.n_trials > PREVIEW_ROWS:
-                table.add_row("...", "", f"{self.n_trials - PREVIEW_ROWS} more")
+                table.add_row("...", f"{self.n_trials - PREVIEW_ROWS} more")
         else:
-            table.add_row("...", "", f"{self.n_trials} trials: too many to list")
+            table.add_row("...", f"{self.n_trials} trials: too many to list")
 
     def on_descendant_focus(self, event) -> None:
         wid = getattr(event.widget, "id", None) or ""
