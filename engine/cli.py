@@ -139,9 +139,7 @@ def train_and_report(args: argparse.Namespace, raw: dict, cfg, trials, run_dir: 
     from engine.models import ModelError
     from engine.progress import Progress
     from engine.runner import DiskFullError, preflight, run_sweep
-    from engine.train import pick_device
-
-    device = _device_or_fail(cfg.device, pick_device)
+    device = _available_device(cfg.device)
     try:
         data = load_dataset(cfg.dataset, device)
         preflight(cfg, trials, data)
@@ -169,10 +167,13 @@ def train_and_report(args: argparse.Namespace, raw: dict, cfg, trials, run_dir: 
     return 0
 
 
-def _device_or_fail(name: str, pick):
+def _available_device(name: str):
+    """The torch device for `name`, or a UsageError when this machine lacks it."""
     import torch
 
-    device = pick(name)
+    from engine.train import pick_device
+
+    device = pick_device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"device {name!r}: CUDA is not available here; use \"device\": \"auto\" or \"cpu\"")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
