@@ -67,21 +67,21 @@ def test_penalties_match_hand_computed_values():
             layer.weight.fill_(value)
     # ‖W‖² = value² × numel; numels: 4·3·9=108, 8·4·9=288, 16·8=128, 1·16=16
     sq = [1 * 108, 4 * 288, 0.25 * 128, 9 * 16]
-    assert [float(v) for v in squared_layer_norms(m)] == pytest.approx(sq)
+    assert [float(v.detach()) for v in squared_layer_norms(m)] == pytest.approx(sq)
     plain = layer_terms(m, None)
     assert float(additive_penalty(plain, False)) == pytest.approx(sum(sq))
     assert float(additive_penalty(plain, True)) == pytest.approx(sum(sq) / 4)
     assert float(multiplicative_penalty(plain, False)) == pytest.approx(math.prod(sq))
     assert float(multiplicative_penalty(plain, True)) == pytest.approx(math.prod(sq) ** 0.25)
     f_out = [s / n for s, n in zip(sq, [4, 8, 16, 1])]
-    assert [float(v) for v in layer_terms(m, "f_out")] == pytest.approx(f_out)
+    assert [float(v.detach()) for v in layer_terms(m, "f_out")] == pytest.approx(f_out)
     assert float(additive_penalty(layer_terms(m, "f_out"), False)) == pytest.approx(sum(f_out))
 
 
 def test_penalty_under_weight_norm_uses_the_gain():
     m = _model("tiny", wn=1.5)
     terms = layer_terms(m, None)
-    assert [float(t) for t in terms] == pytest.approx([2.25] * 4)
+    assert [float(t.detach()) for t in terms] == pytest.approx([2.25] * 4)
     p = multiplicative_penalty(terms, False)
     p.backward()
     assert all(layer_gain(l).grad is not None for l in weight_layers(m))
