@@ -60,6 +60,7 @@ def test_weight_norm_default_starts_at_initial_norm():
         torch.testing.assert_close(a.weight, b.weight)
 
 
+@torch.no_grad()
 def test_penalties_match_hand_computed_values():
     m = _model("tiny")
     with torch.no_grad():
