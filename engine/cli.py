@@ -238,15 +238,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"data: {resolved.get('dataset', '?')}; model: {resolved.get('model', '?')}")
     if summary.damage:
         print(f"damaged: {summary.damage}")
+    trials = store.trial_rows(log, resolved)
     rows = [("trial", "status", "epochs", "test acc final", "test acc best (epoch)", "train acc final", "label")]
-    for r in store.trial_rows(log, resolved):
+    for r in trials:
         best = f"{_fmt_acc(r.get('test_acc_best'))} ({r['test_acc_best_epoch']})" if r.get("test_acc_best") is not None else "-"
         rows.append((r["trial_id"], r.get("status", "?"), str(r.get("epochs_done", 0)), _fmt_acc(r.get("test_acc_final")),
                      best, _fmt_acc(r.get("train_acc_final")), r.get("label", "")))
     _print_table(rows)
     if summary.best_test_acc is not None:
         print(f"best test accuracy: {summary.best_test_acc:.2%} ({summary.best_trial})")
-    for r in store.trial_rows(log, resolved):
+    for r in trials:
         if r.get("error"):
             print(f"{r['trial_id']}: {r['error']}")
     return 0

@@ -9,7 +9,6 @@ No torch, no pandas here: the TUI imports this module.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
@@ -187,7 +186,3 @@ def append_event(fh: Any, event: _Event) -> None:
     """Write one event as one line and flush it, so followers see it at once."""
     fh.write(dump_event(event) + "\n")
     fh.flush()
-
-
-def to_json(event: _Event) -> dict[str, Any]:
-    return json.loads(dump_event(event))

@@ -180,7 +180,3 @@ def _adapt_first_conv(model: nn.Module, in_channels: int) -> None:
                     child.padding, bias=child.bias is not None,
                 ))
                 return
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

@@ -27,8 +27,7 @@ class Progress:
         self.n_epochs = n_epochs
         self.done = 0
         self.started = time.monotonic()
-        self.trial = ""
-        self.label = ""
+        self.index = 0
         self.best: float | None = None
         self._epochs_this_session = 0
 
@@ -36,7 +35,7 @@ class Progress:
         if isinstance(event, RunStarted):
             self._line(f"run {event.run_id}: {event.n_trials} trials on {event.device}" + (" (resumed)" if event.resumed else ""))
         elif isinstance(event, TrialStarted):
-            self.trial, self.label = event.trial_id, event.label
+            self.index = event.index
             self.done = max(self.done, event.index * self.n_epochs + event.start_epoch - 1)
             if not self.tty:
                 self._line(f"{event.trial_id} started: {event.label}" + (f" (from epoch {event.start_epoch})" if event.start_epoch > 1 else ""))
@@ -50,16 +49,13 @@ class Progress:
                 train = f" train_acc={event.train_acc:.4f}" if event.train_acc is not None else ""
                 self._line(f"{event.trial_id} epoch {event.epoch}/{self.n_epochs} loss={event.train_loss:.4f}{train} test_acc={event.test_acc:.4f} ({self._eta()} left)")
         elif isinstance(event, TrialFinished):
-            self.done = max(self.done, (self._index(event.trial_id) + 1) * self.n_epochs)
+            self.done = max(self.done, (self.index + 1) * self.n_epochs)  # a trial that ended early
             extra = f": {event.error}" if event.error else ""
             self._line(f"{event.trial_id} {event.status} after {event.epochs_done} epochs{extra}")
         elif isinstance(event, LogLine):
             self._line(f"{event.level}: {event.message}")
         elif isinstance(event, RunFinished):
             self._line(f"run {event.status} in {_duration(time.monotonic() - self.started)}" + (f": {event.message}" if event.message else ""))
-
-    def _index(self, trial_id: str) -> int:
-        return int(trial_id.lstrip("t")) if trial_id.lstrip("t").isdigit() else 0
 
     def _eta(self) -> str:
         if not self._epochs_this_session:

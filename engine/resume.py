@@ -30,8 +30,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     resolved = store.read_json(run_dir / store.RESOLVED)
     if raw is None or resolved is None:
         raise ResumeRefused([f"{run_dir}: config.json or resolved.json is missing or damaged; this run cannot be resumed (start it again with `sweepdeck run`)"])
-    if store.lock_is_live(store.read_lock(run_dir)):
-        owner = store.read_lock(run_dir)
+    owner = store.read_lock(run_dir)
+    if store.lock_is_live(owner):
         raise ResumeRefused([f"{run_dir} is still being written by pid {owner.pid} on {owner.host}; attach to it with `sweepdeck attach {run_dir}`"])
 
     if store.summarize_run(run_dir).status == "completed":

@@ -210,7 +210,6 @@ def run_sweep(
                     break
             record(RunFinished(status=status))
     except DiskFullError as exc:
-        status = "failed"
         try:
             record(RunFinished(status="failed", message=str(exc)))
         except DiskFullError:

@@ -309,7 +309,7 @@ def summarize_run(run_dir: Path, log: Optional[EventLog] = None) -> RunSummary:
     last_finish = max((i for i, e in enumerate(log.events) if isinstance(e, RunFinished)), default=-1)
     if lock_is_live(read_lock(run_dir)):
         status = "running"
-    elif finished and last_finish > last_start:
+    elif last_finish > last_start:
         status = finished[-1].status
     else:
         status = "crashed" if started else "empty"
