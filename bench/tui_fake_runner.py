@@ -76,6 +76,11 @@ class Flags:
     skip = False
 
 
+def resolved(cfg, trials) -> dict:
+    """resolved.json as the real runner writes it (the config with defaults applied)."""
+    return {"config": cfg.model_dump(mode="json"), "trials": [t.model_dump(mode="json") for t in trials]}
+
+
 def run(cfg_path: Path | None, run_dir: Path, report: bool, resume: bool = False) -> int:
     epoch_s = float(os.environ.get("FAKE_EPOCH_S", "0.05"))
     if resume:
@@ -87,7 +92,7 @@ def run(cfg_path: Path | None, run_dir: Path, report: bool, resume: bool = False
         run_dir.mkdir(parents=True, exist_ok=False)
         write_json_atomic(run_dir / CONFIG, raw)
     trials = build_trials(cfg)
-    write_json_atomic(run_dir / RESOLVED, {"trials": [t.model_dump() for t in trials]})
+    write_json_atomic(run_dir / RESOLVED, resolved(cfg, trials))
     acquire_lock(run_dir)
     flags = Flags()
     signal.signal(signal.SIGTERM, lambda *_: setattr(flags, "stop", True))
@@ -174,7 +179,7 @@ def write_finished_run(runs_dir: Path, run_id: str, name: str, n_trials: int, n_
     run_dir = runs_dir / run_id
     run_dir.mkdir(parents=True)
     write_json_atomic(run_dir / CONFIG, raw)
-    write_json_atomic(run_dir / RESOLVED, {"trials": [t.model_dump() for t in trials]})
+    write_json_atomic(run_dir / RESOLVED, resolved(cfg, trials))
     t = t0
     lines = [RunStarted(run_id=run_id, name=name, n_trials=len(trials), trial_ids=[x.id for x in trials],
                         device="cpu", pid=1, host="fixture", time=t)]

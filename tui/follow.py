@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
-from engine.store import CONFIG, LOCK, lock_is_live, read_json, read_lock
+from engine.store import CONFIG, LOCK, RESOLVED, lock_is_live, read_json, read_lock
 
 # The metric groups the charts can show; `m` cycles through them.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
@@ -377,8 +377,9 @@ def past_timings(runs_dir: Path, limit: int = 50) -> list[PastTiming]:
         return out
     dirs = sorted((p for p in runs_dir.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)[:limit]
     for p in dirs:
-        cfg = read_json(p / CONFIG)
-        if cfg is None:
+        # resolved.json holds the config with every default applied
+        cfg = (read_json(p / RESOLVED) or {}).get("config")
+        if not isinstance(cfg, dict):
             continue
         times: list[float] = []
         try:
@@ -392,12 +393,8 @@ def past_timings(runs_dir: Path, limit: int = 50) -> list[PastTiming]:
             continue
         if not times:
             continue
-        ds = cfg.get("dataset") if isinstance(cfg.get("dataset"), dict) else {}
-        model = cfg.get("model")
-        model_name = model.get("name") if isinstance(model, dict) else model
         out.append(PastTiming(
-            dataset=str(ds.get("name", "cifar10")), model=str(model_name or "underparameterized"),
-            n_train=ds.get("n_train", 10_000) if isinstance(ds.get("n_train", 10_000), int) else None,
+            dataset=str(cfg["dataset"]["name"]), model=str(cfg["model"]["name"]), n_train=cfg["dataset"]["n_train"],
             epoch_time_s=sum(times) / len(times),
         ))
     return out
