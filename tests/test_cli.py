@@ -102,9 +102,16 @@ def test_run_dir_must_be_new(tiny_config_file, tmp_path):
     assert (taken / "x").read_text() == "keep me"
 
 
-@pytest.mark.parametrize("arg, fragment", [("../../etc", "not a sweepdeck run folder"), ("no-such-run", "no such run folder")])
-def test_bad_run_ids_exit_2(arg, fragment):
-    _assert_clean_error(sweepdeck("show", arg), fragment)
+@pytest.mark.parametrize("arg, fragment", [
+    ("../plain", "not a sweepdeck run folder"),
+    ("no-such-run", "no such run folder"),
+    ("../../no-such-run", "no such run folder"),
+])
+def test_bad_run_ids_exit_2(tmp_path, arg, fragment):
+    # Relative to a folder the test owns: the checkout's own parents differ between machines.
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "cwd").mkdir()
+    _assert_clean_error(sweepdeck("show", arg, cwd=tmp_path / "cwd"), fragment)
 
 
 def test_schema_is_json():

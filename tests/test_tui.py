@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_helpers import FAKE_RUNNER, ROOT, kill_quietly, make_runs, wait_for
+from tui_helpers import FAKE_RUNNER, ROOT, kill_quietly, make_runs, press_and_confirm, wait_for
 
 from engine.config import SweepConfig, read_config_file, validate_config
 from engine.events import EpochMetrics
@@ -311,7 +311,7 @@ def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
             try:
                 tr = app.screen
                 await wait_for(pilot, lambda: tr.live and tr.state.current == "t000", timeout=15)
-                await pilot.press("x", "y")
+                await press_and_confirm(pilot, "x")
                 await wait_for(pilot, lambda: tr.state.trials["t000"].status == "skipped", timeout=10)
                 await wait_for(pilot, lambda: tr.state.current == "t001", timeout=10)
                 await pilot.press("ctrl+q")
@@ -407,7 +407,7 @@ def test_runs_open_finished_run_compare_delete(runs):
             await pilot.pause()
             await pilot.press("n")
             assert made["beta"].exists()
-            await pilot.press("d", "y")
+            await press_and_confirm(pilot, "d")
             await wait_for(pilot, lambda: rs.query_one("#runs").row_count == 1)
             assert not made["beta"].exists()
 
@@ -595,18 +595,24 @@ def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
         pytest.skip("the trainer CLI is not there yet")
     runs_dir, _ = runs
 
+    # Far more epochs than the test lasts: a trial that finished before the skip
+    # arrived (a tiny epoch takes ~50 ms) would make the skip land on the next one.
+    n_epochs = 100_000
+
     async def go():
         app = SweepdeckApp(runs_dir=runs_dir, cursor_blink=False)  # the default runner: python -m engine.cli
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
             scr = app.screen
-            for key, value in {"name": "real", "lr": "0.01, 0.02", "n_epochs": "60", "dataset.name": "shapes",
+            for key, value in {"name": "real", "lr": "0.01, 0.02", "n_epochs": str(n_epochs), "dataset.name": "shapes",
                                "dataset.n_train": "256", "dataset.n_test": "128", "model.name": "tiny",
                                "device": "cpu"}.items():
                 scr.set_field(key, value)
             await pilot.pause()
             assert scr.n_trials == 2
-            await pilot.press("ctrl+r")
+            # The past shapes/tiny runs make this sweep look long, so it asks first.
+            await wait_for(pilot, lambda: scr.estimate_s is not None and scr.estimate_s > 600)
+            await press_and_confirm(pilot, "ctrl+r")
             await wait_for(pilot, lambda: app.current_mode == "training")
             launch = app.launched[app.run_dir]
             try:
@@ -615,15 +621,15 @@ def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
                                and tr.state.trials["t000"].epochs_done >= 1, timeout=60)
                 await wait_for(pilot, lambda: len(tr.query_one("#chart-trial").plotted.get("test_acc", ([], []))[1]) >= 1,
                                timeout=5)
-                await pilot.press("x", "y")  # skip t000 (SIGUSR1)
+                await press_and_confirm(pilot, "x")  # skip t000 (SIGUSR1)
                 await wait_for(pilot, lambda: tr.state.trials["t000"].status == "skipped", timeout=30)
                 await wait_for(pilot, lambda: tr.state.trials.get("t001") is not None
                                and tr.state.trials["t001"].epochs_done >= 1, timeout=30)
-                await pilot.press("s", "y")  # stop the sweep (SIGTERM)
+                await press_and_confirm(pilot, "s")  # stop the sweep (SIGTERM)
                 await wait_for(pilot, lambda: launch.proc.poll() is not None, timeout=30)
                 assert launch.proc.returncode == 0
                 await wait_for(pilot, lambda: tr.state.status == "interrupted", timeout=5)
-                assert 1 <= tr.state.trials["t000"].epochs_done < 60
+                assert 1 <= tr.state.trials["t000"].epochs_done < n_epochs
                 assert tr.state.trials["t001"].status == "interrupted"
             finally:
                 kill_quietly(launch.proc.pid)

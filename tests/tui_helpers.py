@@ -37,6 +37,18 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, 
         await pilot.pause(step)
 
 
+async def press_and_confirm(pilot, key: str) -> None:
+    """Press `key`, wait until its yes/no question is on screen, answer yes.
+
+    Pressing "y" straight after would race the modal's mount on a loaded machine
+    and land on the screen underneath instead."""
+    from tui.screens.modals import ConfirmScreen
+
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    await pilot.press("y")
+
+
 def kill_quietly(pid: int) -> None:
     import os
     import signal
@@ -47,4 +59,4 @@ def kill_quietly(pid: int) -> None:
         pass
 
 
-__all__ = ["ROOT", "BENCH", "FAKE_RUNNER", "make_runs", "wait_for", "kill_quietly", "asyncio"]
+__all__ = ["ROOT", "BENCH", "FAKE_RUNNER", "make_runs", "wait_for", "press_and_confirm", "kill_quietly", "asyncio"]
