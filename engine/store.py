@@ -29,6 +29,7 @@ from typing import Any, Iterable, Optional
 from pydantic import BaseModel
 
 from engine.events import EpochMetrics, EventLog, RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
+from engine.liveness import boot_id, owner_is_live
 
 CONFIG = "config.json"
 RESOLVED = "resolved.json"
@@ -142,20 +143,11 @@ class LockInfo(BaseModel):
     pid: int
     host: str
     started: float
+    boot_id: Optional[str] = None  # absent in locks written before it was recorded
 
 
 class RunLockedError(RuntimeError):
     pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_lock(run_dir: Path) -> Optional[LockInfo]:
@@ -166,19 +158,14 @@ def read_lock(run_dir: Path) -> Optional[LockInfo]:
 
 
 def lock_is_live(info: Optional[LockInfo]) -> bool:
-    """True when the lock's owner may still be running. A lock from another host
-    cannot be checked, so it counts as live."""
-    if info is None:
-        return False
-    if info.host != socket.gethostname():
-        return True
-    return _pid_alive(info.pid)
+    """True when the lock's owner may still be running (see engine.liveness)."""
+    return info is not None and owner_is_live(info.pid, info.host, info.started, info.boot_id)
 
 
 def acquire_lock(run_dir: Path) -> LockInfo:
     """Become the run folder's only writer; a dead owner's lock is taken over."""
     path = run_dir / LOCK
-    mine = LockInfo(pid=os.getpid(), host=socket.gethostname(), started=time.time())
+    mine = LockInfo(pid=os.getpid(), host=socket.gethostname(), started=time.time(), boot_id=boot_id())
     for _ in range(2):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

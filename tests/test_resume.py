@@ -148,6 +148,31 @@ def test_live_lock_is_refused_and_dead_lock_taken_over(tmp_path):
     assert not (run_dir / "runner.lock").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times come from Linux's /proc")
+def test_a_lock_whose_pid_was_reused_or_from_before_a_reboot_is_taken_over(tmp_path):
+    from engine import liveness
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    started = liveness.process_start_time(os.getpid())
+    assert started is not None and started <= time.time()
+    here = store.acquire_lock(run_dir)
+    assert store.lock_is_live(here)
+    store.release_lock(run_dir)
+    # Our pid, alive, but recorded by a runner that started an hour before this
+    # process did: the pid has been given to someone else since.
+    reused = store.LockInfo(pid=os.getpid(), host=here.host, started=started - 3600)
+    assert not store.lock_is_live(reused)
+    # Alive and started before the lock was written, but in an earlier boot.
+    if liveness.boot_id() is not None:
+        assert not store.lock_is_live(here.model_copy(update={"boot_id": "an-earlier-boot"}))
+    # Locks written before boot ids were recorded still work.
+    assert store.lock_is_live(here.model_copy(update={"boot_id": None}))
+    (run_dir / "runner.lock").write_text(reused.model_dump_json())
+    assert store.acquire_lock(run_dir).started > reused.started
+    store.release_lock(run_dir)
+
+
 def test_resume_of_a_running_sweep_is_refused(tmp_path, reference):
     cfg, _ = reference
     run_dir = tmp_path / "run"

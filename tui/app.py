@@ -33,33 +33,25 @@ if TYPE_CHECKING:
 
 
 def _running_runs(runs_dir: Path) -> list[Path]:
-    """Run folders whose runner is alive, newest first, without pydantic (it
-    mirrors engine.store.lock_is_live: another host's lock counts as live)."""
+    """Run folders whose runner is alive, newest first. Reads the locks as plain
+    JSON: pydantic (engine.store) would cost start-up time here."""
     import json
-    import socket
+
+    from engine.liveness import owner_is_live
 
     out = []
     try:
         entries = list(runs_dir.iterdir())
     except OSError:
         return out
-    host = socket.gethostname()
     for p in entries:
         try:
             info = json.loads((p / "runner.lock").read_text())
-            pid, lock_host = int(info["pid"]), str(info["host"])
-        except (OSError, ValueError, KeyError, TypeError):
+            owner = (int(info["pid"]), str(info["host"]), float(info["started"]), info.get("boot_id"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-        if lock_host != host:
+        if owner_is_live(*owner):
             out.append(p)
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            continue
-        except PermissionError:
-            pass
-        out.append(p)
     return sorted(out, key=lambda p: p.name, reverse=True)
 
 
