@@ -2,9 +2,9 @@
 the TUI asks this before its first paint.
 
 A pid alone is not enough: after a reboot, or on a busy machine, the pid of a dead
-runner is soon given to some other process. So the lock also records when its
-owner started and which boot it belongs to, and both are checked where Linux's
-/proc can tell.
+runner is soon given to some other process. So the lock also records which boot
+it belongs to and when (in ticks since boot) its owner started, and both are
+checked where Linux's /proc can tell.
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Optional
 
 PROC = Path("/proc")
-# /proc reports start times in whole clock ticks and the boot time in whole
-# seconds, so an owner's start can look up to about a second late.
-START_SLACK_S = 2.0
 
 
 def boot_id() -> Optional[str]:
@@ -28,16 +25,16 @@ def boot_id() -> Optional[str]:
         return None
 
 
-def process_start_time(pid: int) -> Optional[float]:
-    """When `pid` started, in seconds since the epoch (Linux), else None."""
+def process_start_ticks(pid: int) -> Optional[int]:
+    """When `pid` started, in clock ticks since boot (Linux), else None.
+
+    Ticks since boot rather than wall time: a clock stepped by NTP after the
+    runner started must not make a live runner look like a different process."""
     try:
         # The command name (field 2) may hold spaces and parentheses: split after it.
         fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[19])  # field 22 of stat(5): start time in ticks since boot
-        btime = next(int(line.split()[1]) for line in (PROC / "stat").read_text().splitlines()
-                     if line.startswith("btime "))
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        return int(fields[19])  # field 22 of proc_pid_stat(5)
+    except (OSError, ValueError, IndexError):
         return None
 
 
@@ -51,18 +48,22 @@ def pid_exists(pid: int) -> bool:
     return True
 
 
-def owner_is_live(pid: int, host: str, started: float, owner_boot_id: Optional[str] = None) -> bool:
+def owner_is_live(pid: int, host: str, owner_boot_id: Optional[str] = None,
+                  owner_start_ticks: Optional[int] = None) -> bool:
     """True when the lock's owner may still be running.
 
     A lock from another host cannot be checked, so it counts as live. On this
     host the owner is gone when the machine has rebooted since, when its pid is
-    free, or when the pid now belongs to a process that started after the lock
-    was written (the pid was reused)."""
+    free, or when the pid now belongs to a process that started at another time
+    (the pid was reused). Locks without boot id or start ticks (older ones, or
+    written outside Linux) are judged by the pid alone."""
     if host != socket.gethostname():
         return True
     if owner_boot_id is not None and boot_id() not in (None, owner_boot_id):
         return False
     if not pid_exists(pid):
         return False
-    current_start = process_start_time(pid)
-    return current_start is None or current_start <= started + START_SLACK_S
+    if owner_start_ticks is None:
+        return True
+    current = process_start_ticks(pid)
+    return current is None or current == owner_start_ticks

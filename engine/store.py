@@ -29,7 +29,7 @@ from typing import Any, Iterable, Optional
 from pydantic import BaseModel
 
 from engine.events import EpochMetrics, EventLog, RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
-from engine.liveness import boot_id, owner_is_live
+from engine.liveness import boot_id, owner_is_live, process_start_ticks
 
 CONFIG = "config.json"
 RESOLVED = "resolved.json"
@@ -143,7 +143,9 @@ class LockInfo(BaseModel):
     pid: int
     host: str
     started: float
-    boot_id: Optional[str] = None  # absent in locks written before it was recorded
+    # Both absent in locks written before they were recorded, and outside Linux.
+    boot_id: Optional[str] = None
+    start_ticks: Optional[int] = None  # the owner's start, in clock ticks since boot
 
 
 class RunLockedError(RuntimeError):
@@ -159,13 +161,15 @@ def read_lock(run_dir: Path) -> Optional[LockInfo]:
 
 def lock_is_live(info: Optional[LockInfo]) -> bool:
     """True when the lock's owner may still be running (see engine.liveness)."""
-    return info is not None and owner_is_live(info.pid, info.host, info.started, info.boot_id)
+    return info is not None and owner_is_live(info.pid, info.host, info.boot_id, info.start_ticks)
 
 
 def acquire_lock(run_dir: Path) -> LockInfo:
     """Become the run folder's only writer; a dead owner's lock is taken over."""
     path = run_dir / LOCK
-    mine = LockInfo(pid=os.getpid(), host=socket.gethostname(), started=time.time(), boot_id=boot_id())
+    pid = os.getpid()
+    mine = LockInfo(pid=pid, host=socket.gethostname(), started=time.time(),
+                    boot_id=boot_id(), start_ticks=process_start_ticks(pid))
     for _ in range(2):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

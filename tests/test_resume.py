@@ -150,26 +150,22 @@ def test_live_lock_is_refused_and_dead_lock_taken_over(tmp_path):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times come from Linux's /proc")
 def test_a_lock_whose_pid_was_reused_or_from_before_a_reboot_is_taken_over(tmp_path):
-    from engine import liveness
-
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    started = liveness.process_start_time(os.getpid())
-    assert started is not None and started <= time.time()
     here = store.acquire_lock(run_dir)
-    assert store.lock_is_live(here)
+    assert here.start_ticks is not None and store.lock_is_live(here)
     store.release_lock(run_dir)
-    # Our pid, alive, but recorded by a runner that started an hour before this
-    # process did: the pid has been given to someone else since.
-    reused = store.LockInfo(pid=os.getpid(), host=here.host, started=started - 3600)
+    # Our pid, alive, but recorded by a process that started at another time:
+    # the pid has been given to someone else since.
+    reused = here.model_copy(update={"start_ticks": here.start_ticks - 100})
     assert not store.lock_is_live(reused)
-    # Alive and started before the lock was written, but in an earlier boot.
-    if liveness.boot_id() is not None:
+    # The same process, but the lock says another boot: the machine rebooted since.
+    if here.boot_id is not None:
         assert not store.lock_is_live(here.model_copy(update={"boot_id": "an-earlier-boot"}))
-    # Locks written before boot ids were recorded still work.
-    assert store.lock_is_live(here.model_copy(update={"boot_id": None}))
+    # Locks written before these were recorded are judged by the pid alone.
+    assert store.lock_is_live(here.model_copy(update={"boot_id": None, "start_ticks": None}))
     (run_dir / "runner.lock").write_text(reused.model_dump_json())
-    assert store.acquire_lock(run_dir).started > reused.started
+    assert store.acquire_lock(run_dir).start_ticks == here.start_ticks
     store.release_lock(run_dir)
 
 

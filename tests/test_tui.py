@@ -18,8 +18,8 @@ from tui_helpers import FAKE_RUNNER, ROOT, kill_quietly, make_runs, press_and_co
 from engine.config import SweepConfig, read_config_file, validate_config
 from engine.events import EpochMetrics
 from tui import form as F
-from tui.app import SweepdeckApp
-from tui.follow import RunState, downsample, estimate_seconds, past_timings, running_runs
+from tui.app import SweepdeckApp, running_runs
+from tui.follow import RunState, downsample, estimate_seconds, past_timings
 
 
 def run(coro):

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # engine.* and tui.follow (pydantic) load after the first paint: start-up time.
 
 
-def _running_runs(runs_dir: Path) -> list[Path]:
+def running_runs(runs_dir: Path) -> list[Path]:
     """Run folders whose runner is alive, newest first. Reads the locks as plain
     JSON: pydantic (engine.store) would cost start-up time here."""
     import json
@@ -47,7 +47,7 @@ def _running_runs(runs_dir: Path) -> list[Path]:
     for p in entries:
         try:
             info = json.loads((p / "runner.lock").read_text())
-            owner = (int(info["pid"]), str(info["host"]), float(info["started"]), info.get("boot_id"))
+            owner = (int(info["pid"]), str(info["host"]), info.get("boot_id"), info.get("start_ticks"))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if owner_is_live(*owner):
@@ -115,7 +115,7 @@ class SweepdeckApp(App[int]):
             self.run_dir = self.attach
             self.switch_mode("training")
             return
-        running = _running_runs(self.runs_dir)
+        running = running_runs(self.runs_dir)
         if running:
             self.run_dir = running[0]
             self.switch_mode("training")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
-from engine.store import CONFIG, LOCK, RESOLVED, lock_is_live, read_json, read_lock
+from engine.store import CONFIG, RESOLVED, lock_is_live, read_json, read_lock
 
 # The metric groups the charts can show; `m` cycles through them.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
@@ -343,18 +343,6 @@ def stop_run(run_dir: Path) -> str:
 
 def skip_trial(run_dir: Path) -> str:
     return signal_runner(run_dir, signal.SIGUSR1)
-
-
-def running_runs(runs_dir: Path) -> list[Path]:
-    """Run folders whose runner is alive, newest first. Reads only lock files."""
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        return []
-    out = []
-    for p in runs_dir.iterdir():
-        if p.is_dir() and (p / LOCK).exists() and lock_is_live(read_lock(p)):
-            out.append(p)
-    return sorted(out, key=lambda p: p.name, reverse=True)
 
 
 # --- duration estimates from past runs -------------------------------------------------
