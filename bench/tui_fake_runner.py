@@ -27,7 +27,7 @@ from engine.config import load_config  # noqa: E402
 from engine.events import (  # noqa: E402
     EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted, append_event, dump_event,
 )
-from engine.store import CONFIG, EVENTS, RESOLVED, acquire_lock, release_lock, write_json_atomic, write_tables  # noqa: E402
+from engine.store import CONFIG, EVENTS, RESOLVED, acquire_lock, write_json_atomic, write_tables  # noqa: E402
 from engine.trials import build_trials  # noqa: E402
 
 
@@ -93,7 +93,7 @@ def run(cfg_path: Path | None, run_dir: Path, report: bool, resume: bool = False
         write_json_atomic(run_dir / CONFIG, raw)
     trials = build_trials(cfg)
     write_json_atomic(run_dir / RESOLVED, resolved(cfg, trials))
-    acquire_lock(run_dir)
+    lock = acquire_lock(run_dir)
     flags = Flags()
     signal.signal(signal.SIGTERM, lambda *_: setattr(flags, "stop", True))
     signal.signal(signal.SIGUSR1, lambda *_: setattr(flags, "skip", True))
@@ -144,7 +144,7 @@ def run(cfg_path: Path | None, run_dir: Path, report: bool, resume: bool = False
     write_tables(run_dir)
     if report and status == "completed":
         write_report(run_dir, cfg.name, best)
-    release_lock(run_dir)
+    lock.release()
     print(f"fake runner: {status}", flush=True)
     return 0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from engine.config import ConfigError, config_schema, load_config
-from engine.store import RunLockedError, RunPathError
+from engine.store import RunLockedError, RunPathError, StorageError
 
 EXIT_USAGE = 2
 
@@ -73,6 +73,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         for line in str(exc).splitlines() or ["error"]:
             print(f"sweepdeck: {line}", file=sys.stderr)
         return EXIT_USAGE
+    except StorageError as exc:  # a run folder that could not even be created
+        print(f"sweepdeck: {exc}", file=sys.stderr)
+        return 1
     except PermissionError as exc:
         print(f"sweepdeck: permission denied: {exc.filename or exc}: choose a folder you can write to", file=sys.stderr)
         return EXIT_USAGE
@@ -138,7 +141,7 @@ def train_and_report(args: argparse.Namespace, raw: dict, cfg, trials, run_dir: 
     from engine.data import DataError, load_dataset
     from engine.models import ModelError
     from engine.progress import Progress
-    from engine.runner import DiskFullError, preflight, run_sweep
+    from engine.runner import preflight, run_sweep
     device = _available_device(cfg.device)
     try:
         data = load_dataset(cfg.dataset, device)
@@ -150,8 +153,8 @@ def train_and_report(args: argparse.Namespace, raw: dict, cfg, trials, run_dir: 
     print(f"run folder: {run_dir}", flush=True)
     try:
         result = run_sweep(cfg, raw, trials, run_dir, listeners=[Progress(len(trials), cfg.n_epochs)], data=data, resume=resume)
-    except DiskFullError as exc:
-        print(f"sweepdeck: {exc}", file=sys.stderr)
+    except store.StorageError as exc:
+        print(f"sweepdeck: {exc}; {_after_storage_failure(run_dir)}", file=sys.stderr)
         return 1
     summary = store.summarize_run(run_dir)
     if summary.best_test_acc is not None:
@@ -165,6 +168,19 @@ def train_and_report(args: argparse.Namespace, raw: dict, cfg, trials, run_dir: 
         report_command(run_dir, args)
     print(f"results: {run_dir}")
     return 0
+
+
+def _after_storage_failure(run_dir: Path) -> str:
+    """What to do after the run folder could not be written (disk full, read-only)."""
+    from engine import store
+
+    if not (run_dir / store.CONFIG).exists():  # still the empty placeholder: nothing was recorded
+        try:
+            run_dir.rmdir()
+        except OSError:
+            pass
+        return "nothing was recorded: free space (or make the folder writable) and run again"
+    return f"what was recorded is intact: free space (or make the folder writable), then `sweepdeck resume {run_dir}`"
 
 
 def _available_device(name: str):
@@ -190,7 +206,10 @@ def _new_run_dir(args: argparse.Namespace, cfg) -> Path:
         path = Path(args.run_dir)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise UsageError(f"--run-dir {path}: exists and is not an empty folder; choose a new path")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(path, exc) from None
         return path
     return store.new_run_dir(cfg.runs_dir, cfg.name)
 
@@ -232,7 +251,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     run_dir = store.resolve_run(args.run)
     log = read_events(run_dir / store.EVENTS)
     summary = store.summarize_run(run_dir, log)
-    resolved = store.read_json(run_dir / store.RESOLVED)
+    resolved = store.read_resolved(run_dir)
     print(f"run {summary.run_id}: {summary.status}, {summary.n_finished}/{summary.n_trials} trials finished, duration {_fmt_duration(summary.duration_s)}")
     if resolved:
         print(f"data: {resolved.get('dataset', '?')}; model: {resolved.get('model', '?')}")

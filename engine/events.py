@@ -2,18 +2,23 @@
 
 One JSON object per line, each with a `type`. The runner writes them; `sweepdeck
 show`, the report, resume and the TUI only ever read them. A line that does not
-parse (the last one, after a crash mid-write) ends the valid part of the log.
+parse (the last one after a crash mid-write, or bytes a disk fault left) is
+skipped and reported; the events after it still count.
 
 No torch, no pandas here: the TUI imports this module.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from engine.safe_files import describe_unreadable, read_regular_file
 
 TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]
 RunStatus = Literal["completed", "interrupted", "failed"]
@@ -126,16 +131,22 @@ class EventLog(BaseModel):
 
 
 def read_events(path: str | Path) -> EventLog:
-    """Every valid event of a log, stopping at the first line that does not parse."""
+    """Every valid event of a log. A damaged line (a partial write cut by a crash,
+    bytes a disk fault left) is skipped and reported in `damage`; the events after
+    it still count."""
     path = Path(path)
     log = EventLog()
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except FileNotFoundError:
         log.damage = f"{path.name} is missing"
         return log
+    except OSError as exc:
+        log.damage = describe_unreadable(path, exc)
+        return log
     lines = data.split(b"\n")
     last_lineno = max((i for i, raw in enumerate(lines, start=1) if raw.strip()), default=0)
+    damaged: list[str] = []
     for lineno, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -143,8 +154,10 @@ def read_events(path: str | Path) -> EventLog:
             log.events.append(parse_event(raw.decode("utf-8")))
         except (ValueError, UnicodeDecodeError) as exc:
             where = "the last line" if lineno == last_lineno else f"line {lineno}"
-            log.damage = f"{path.name}: {where} is damaged ({exc}); read the {len(log.events)} events before it"
-            break
+            damaged.append(f"{where} ({exc})")
+    if damaged:
+        more = f" and {len(damaged) - 1} more" if len(damaged) > 1 else ""
+        log.damage = f"{path.name}: skipped a damaged line: {damaged[0]}{more}"
     return log
 
 
@@ -162,11 +175,18 @@ class EventFollower:
 
     def poll(self) -> list[Event]:
         try:
-            with self.path.open("rb") as fh:
-                fh.seek(self._offset)
-                chunk = fh.read()
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return []
+        except OSError as exc:
+            self.damage = describe_unreadable(self.path, exc)
+            return []
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                self.damage = f"{self.path.name} is not a regular file"
+                return []
+            fh.seek(self._offset)
+            chunk = fh.read()
         self._offset += len(chunk)
         data = self._pending + chunk
         lines = data.split(b"\n")

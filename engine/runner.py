@@ -34,15 +34,12 @@ from engine.events import (
     EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted,
     append_event, read_events,
 )
-from engine.train import StopFlags, TrialOutcome, load_checkpoint, pick_device, train_trial
+from engine.checkpoint import FILE as CHECKPOINT, CheckpointError, load_checkpoint, reject
+from engine.train import StopFlags, TrialOutcome, pick_device, train_trial
 from engine.trials import Trial
 
 Listener = Callable[[object], None]
 DONE_STATUSES = {"completed", "diverged", "failed", "skipped"}
-
-
-class DiskFullError(RuntimeError):
-    pass
 
 
 # The modules whose change would change a trial's numbers.
@@ -134,32 +131,40 @@ class Recorder:
     def __init__(self, run_dir: Path, listeners: list[Listener]):
         self.run_dir = run_dir
         self.listeners = listeners
-        self._fh = (run_dir / store.EVENTS).open("a", encoding="utf-8")
+        self._fh = store.open_log_for_append(run_dir)
 
     def __call__(self, event) -> None:
         try:
             append_event(self._fh, event)
         except OSError as exc:
-            if is_disk_full(exc):
-                raise DiskFullError(f"disk full while writing {self.run_dir / store.EVENTS}: free space, then `sweepdeck resume {self.run_dir}`") from None
-            raise
+            raise store.StorageError(self.run_dir / store.EVENTS, exc) from None
         for listen in self.listeners:
             listen(event)
 
     def close(self) -> None:
-        self._fh.close()
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # the failed write was reported already; what reached the disk is intact
 
 
 def write_run_files(run_dir: Path, raw: dict, cfg: SweepConfig, trials: list[Trial], data: DataBundle, device: torch.device) -> None:
-    store.write_json_atomic(run_dir / store.CONFIG, raw)
-    store.write_json_atomic(run_dir / store.RESOLVED, {
+    """A new run's config.json, resolved.json, env.json and empty log, all at once."""
+    store.create_run_files(run_dir, {
+        store.CONFIG: raw,
+        store.RESOLVED: resolved_run(run_dir, cfg, trials, data),
+        store.ENV: environment(device, raw),
+    })
+
+
+def resolved_run(run_dir: Path, cfg: SweepConfig, trials: list[Trial], data: DataBundle) -> dict:
+    return {
         "run_id": run_dir.name,
         "config": cfg.model_dump(mode="json"),
         "trials": [t.model_dump(mode="json") for t in trials],
         "dataset": data.description,
         "model": cfg.model.name,
-    })
-    store.write_json_atomic(run_dir / store.ENV, environment(device, raw))
+    }
 
 
 def run_sweep(
@@ -176,16 +181,20 @@ def run_sweep(
     # A dying network's activations go denormal, which slows CPU kernels by 10x or more.
     torch.set_flush_denormal(True)
     data = data or load_dataset(cfg.dataset, device)
-    store.acquire_lock(run_dir)
+    if not resume:
+        write_run_files(run_dir, raw, cfg, trials, data, device)
+    lock = store.acquire_lock(run_dir)
+    try:
+        record = Recorder(run_dir, listeners or [])
+    except BaseException:
+        lock.release()
+        raise
     flags = StopFlags()
-    record = Recorder(run_dir, listeners or [])
     done: dict[str, str] = {}
     if resume:
         for ev in read_events(run_dir / store.EVENTS).events:
             if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES:
                 done[ev.trial_id] = ev.status
-    else:
-        write_run_files(run_dir, raw, cfg, trials, data, device)
     status = "completed"
     try:
         with signal_flags(flags):
@@ -199,20 +208,15 @@ def run_sweep(
                 if trial.id in done:
                     continue
                 done[trial.id] = run_one(trial, cfg, data, device, run_dir, record, flags)
-                try:
-                    store.write_tables(run_dir)
-                except OSError as exc:
-                    if is_disk_full(exc):
-                        raise DiskFullError(f"disk full while writing the tables of {run_dir}: free space, then `sweepdeck resume {run_dir}`") from None
-                    raise
+                store.write_tables(run_dir)
                 if flags.stop:
                     status = "interrupted"
                     break
             record(RunFinished(status=status))
-    except DiskFullError as exc:
+    except store.StorageError as exc:
         try:
             record(RunFinished(status="failed", message=str(exc)))
-        except DiskFullError:
+        except store.StorageError:
             pass
         raise
     finally:
@@ -221,7 +225,7 @@ def run_sweep(
             store.write_tables(run_dir)
         except OSError:
             pass  # a full disk: the log itself is intact, tables are rebuilt on resume
-        store.release_lock(run_dir)
+        lock.release()
     return SweepResult(run_dir=run_dir, status=status, trial_status=done)
 
 
@@ -229,9 +233,14 @@ def run_one(trial: Trial, cfg: SweepConfig, data: DataBundle, device: torch.devi
             run_dir: Path, record: Recorder, flags: StopFlags) -> str:
     """One trial with its faults contained; returns its status."""
     tdir = store.trial_dir(run_dir, trial.id)
-    ckpt_path = tdir / "checkpoint.pt"
-    checkpoint = load_checkpoint(ckpt_path)
-    start_epoch = checkpoint["epoch"] + 1 if checkpoint else 1
+    ckpt_path = tdir / CHECKPOINT
+    try:
+        checkpoint = load_checkpoint(ckpt_path, trial.key)
+    except CheckpointError as exc:
+        reject(ckpt_path)
+        record(LogLine(level="warning", message=f"{exc}: moved aside, trial {trial.id} reruns from epoch 1"))
+        checkpoint = None
+    start_epoch = checkpoint.epoch + 1 if checkpoint else 1
     record(TrialStarted(
         trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
         params=trial.params.model_dump(mode="json"), n_epochs=cfg.n_epochs, start_epoch=start_epoch,
@@ -240,8 +249,8 @@ def run_one(trial: Trial, cfg: SweepConfig, data: DataBundle, device: torch.devi
     flags.skip = False
     try:
         outcome = train_trial(trial, cfg, data, device, record, flags, ckpt_path, checkpoint)
-    except DiskFullError:
-        raise
+    except store.StorageError:
+        raise  # the run folder cannot be written: no use going on with other trials
     except Exception as exc:  # contained: the sweep goes on
         outcome = _failure(exc, trial, tdir)
     if outcome.model is not None:
@@ -265,9 +274,9 @@ def _state_bytes(model: torch.nn.Module) -> bytes:
 
 
 def _failure(exc: BaseException, trial: Trial, tdir: Path) -> TrialOutcome:
-    (tdir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
-    if is_disk_full(exc):
-        raise DiskFullError(f"disk full during trial {trial.id}: free space, then resume the run") from None
+    if is_disk_full(exc):  # torch's own writers (a user's model saving files) report it oddly
+        raise store.StorageError(tdir, OSError(errno.ENOSPC, "No space left on device")) from None
+    store.write_text_atomic(tdir / "error.txt", traceback.format_exc())
     if _is_oom(exc):
         message = f"out of memory at batch size {trial.params.batchsize}: try a smaller batchsize"
     else:
@@ -276,7 +285,7 @@ def _failure(exc: BaseException, trial: Trial, tdir: Path) -> TrialOutcome:
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    # torch.save reports a full disk as a RuntimeError from its stream writer.
+    # torch.save to a file reports a full disk as a RuntimeError from its stream writer.
     return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
 
 

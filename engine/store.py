@@ -16,19 +16,24 @@ No torch, no pandas here: the TUI imports this module.
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
 import io
 import json
 import os
 import re
+import shutil
 import socket
+import stat
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import IO, Any, Iterable, Optional
 
 from pydantic import BaseModel
 
 from engine.events import EpochMetrics, EventLog, RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
+from engine.safe_files import read_regular_file
 from engine.liveness import boot_id, owner_is_live, process_start_ticks
 
 CONFIG = "config.json"
@@ -63,16 +68,47 @@ class RunPathError(ValueError):
     """A run id or path that does not name a run folder."""
 
 
+class StorageError(OSError):
+    """Writing the run folder failed (disk full, read-only filesystem, I/O error).
+    What was written before is intact, so the run can be resumed once it is fixed."""
+
+    def __init__(self, path: Path, exc: OSError):
+        super().__init__(exc.errno, exc.strerror or str(exc), str(path))
+        if exc.errno == errno.ENOSPC:
+            self.message = f"disk full while writing {path}"
+        elif exc.errno == errno.EROFS:
+            self.message = f"cannot write {path}: the filesystem is read-only"
+        else:
+            self.message = f"cannot write {path}: {exc.strerror or exc}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 # --- atomic writes ----------------------------------------------------------------------
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file and rename, so readers see the old file or the new one."""
+    """Write via a temp file and rename, so readers see the old file or the new one.
+    Raises StorageError when the write fails; no temp file is left behind."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    tmp.unlink(missing_ok=True)
+    try:
+        # O_EXCL | O_NOFOLLOW: a planted symlink at the temp name is never written through.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        # A full disk must not leave temp files behind; the old file stays intact.
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+            raise StorageError(path, exc) from None
+        raise
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -107,17 +143,42 @@ def new_run_dir(runs_dir: str | Path, name: str) -> Path:
     runs_dir = Path(runs_dir)
     if runs_dir.exists() and not runs_dir.is_dir():
         raise RunPathError(f"runs_dir {runs_dir} is a file: set runs_dir to a folder")
-    runs_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     base = f"{stamp}-{name}"
-    for n in range(1000):
-        path = runs_dir / (base if n == 0 else f"{base}-{n}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        for n in range(1000):
+            path = runs_dir / (base if n == 0 else f"{base}-{n}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise StorageError(runs_dir, exc) from None
     raise RunPathError(f"could not create a run folder under {runs_dir}")
+
+
+def create_run_files(run_dir: Path, files: dict[str, Any]) -> None:
+    """Give the new, empty folder `run_dir` its first files (name → JSON) and an
+    empty log, all at once.
+
+    They are written into a hidden staging folder beside it, which then replaces
+    the empty folder in one rename. A kill or a full disk at any moment leaves an
+    empty folder, which every command ignores, or a complete one that `resume` can
+    continue: never a config.json without its resolved.json."""
+    staging = run_dir.with_name(f".{run_dir.name}.staging{os.getpid()}")
+    try:
+        staging.mkdir()
+        for name, obj in files.items():
+            write_json_atomic(staging / name, obj)
+        (staging / EVENTS).touch()
+        os.rename(staging, run_dir)  # replaces the empty folder atomically
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+            raise StorageError(run_dir, exc) from None
+        raise
 
 
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -154,7 +215,7 @@ class RunLockedError(RuntimeError):
 
 def read_lock(run_dir: Path) -> Optional[LockInfo]:
     try:
-        return LockInfo.model_validate_json((run_dir / LOCK).read_text())
+        return LockInfo.model_validate_json(read_regular_file(run_dir / LOCK, 4096))
     except (OSError, ValueError):
         return None
 
@@ -164,36 +225,78 @@ def lock_is_live(info: Optional[LockInfo]) -> bool:
     return info is not None and owner_is_live(info.pid, info.host, info.boot_id, info.start_ticks)
 
 
-def acquire_lock(run_dir: Path) -> LockInfo:
-    """Become the run folder's only writer; a dead owner's lock is taken over."""
-    path = run_dir / LOCK
-    pid = os.getpid()
-    mine = LockInfo(pid=pid, host=socket.gethostname(), started=time.time(),
-                    boot_id=boot_id(), start_ticks=process_start_ticks(pid))
-    for _ in range(2):
+class RunLock:
+    """The runner's hold on a run folder, kept for the runner's whole life.
+
+    Taking it is one atomic step: an exclusive `flock` on the folder itself, which
+    the kernel grants to exactly one process and drops when that process dies,
+    however it dies. `runner.lock` then says who holds it (pid, host, start) for
+    those who only read: the TUI, `show`, `resume`'s message. A `runner.lock` whose
+    writer is dead is simply overwritten. Where the filesystem has no flock (some
+    network filesystems), the liveness of `runner.lock`'s owner is all there is.
+    """
+
+    def __init__(self, run_dir: Path, fd: Optional[int], info: LockInfo):
+        self.run_dir = run_dir
+        self.info = info
+        self._fd = fd
+        self._released = False
+
+    @classmethod
+    def acquire(cls, run_dir: Path) -> "RunLock":
+        fd = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            owner = read_lock(run_dir)
-            if lock_is_live(owner):
-                assert owner is not None
-                raise RunLockedError(
-                    f"{run_dir} is being written by pid {owner.pid} on {owner.host} "
-                    f"(since {datetime.fromtimestamp(owner.started):%Y-%m-%d %H:%M}); "
-                    "stop that runner first, or attach to it with `sweepdeck attach`"
-                ) from None
-            path.unlink(missing_ok=True)  # stale: its owner is gone
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(mine.model_dump_json())
-        return mine
-    raise RunLockedError(f"{run_dir}: could not take the lock {path}")
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RunLockedError(_locked_message(run_dir, read_lock(run_dir))) from None
+        except OSError:  # no flock here: fall back to the lock file's liveness alone
+            os.close(fd)
+            fd = None
+        owner = read_lock(run_dir)
+        if lock_is_live(owner) and not _is_this_process(owner):
+            # A runner of an older version, or on another host: it holds no flock we can see.
+            if fd is not None:
+                os.close(fd)
+            raise RunLockedError(_locked_message(run_dir, owner))
+        pid = os.getpid()
+        info = LockInfo(pid=pid, host=socket.gethostname(), started=time.time(),
+                        boot_id=boot_id(), start_ticks=process_start_ticks(pid))
+        try:
+            write_text_atomic(run_dir / LOCK, info.model_dump_json())
+        except BaseException:
+            if fd is not None:
+                os.close(fd)
+            raise
+        return cls(run_dir, fd, info)
+
+    def release(self) -> None:
+        """Remove `runner.lock` (if still ours), then let go of the folder."""
+        if self._released:
+            return
+        self._released = True
+        if read_lock(self.run_dir) == self.info:
+            (self.run_dir / LOCK).unlink(missing_ok=True)
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
 
 
-def release_lock(run_dir: Path) -> None:
-    owner = read_lock(run_dir)
-    if owner is not None and owner.pid == os.getpid() and owner.host == socket.gethostname():
-        (run_dir / LOCK).unlink(missing_ok=True)
+def acquire_lock(run_dir: Path) -> RunLock:
+    """Become the run folder's only writer (RunLockedError when another is)."""
+    return RunLock.acquire(Path(run_dir))
+
+
+def _is_this_process(owner: Optional[LockInfo]) -> bool:
+    return owner is not None and owner.pid == os.getpid() and owner.host == socket.gethostname()
+
+
+def _locked_message(run_dir: Path, owner: Optional[LockInfo]) -> str:
+    if owner is None:
+        return f"{run_dir} is being written by another runner; stop it first, or attach to it with `sweepdeck attach`"
+    return (f"{run_dir} is being written by pid {owner.pid} on {owner.host} "
+            f"(since {datetime.fromtimestamp(owner.started):%Y-%m-%d %H:%M}); "
+            "stop that runner first, or attach to it with `sweepdeck attach`")
 
 
 # --- derived tables -------------------------------------------------------------------
@@ -246,7 +349,7 @@ def trial_rows(log: EventLog, resolved: Optional[dict[str, Any]] = None) -> list
 def write_tables(run_dir: Path, log: Optional[EventLog] = None) -> None:
     """Rewrite metrics.csv and trials.csv from the event log."""
     log = log or read_events(run_dir / EVENTS)
-    resolved = read_json(run_dir / RESOLVED)
+    resolved = read_resolved(run_dir)
     rows = metric_rows(log)
     write_csv_atomic(run_dir / METRICS, metric_columns(rows), rows)
     write_csv_atomic(run_dir / TRIALS, TRIAL_COLUMNS, trial_rows(log, resolved))
@@ -263,12 +366,53 @@ def comparable_metrics(run_dir: Path) -> list[dict[str, str]]:
     return rows
 
 
+def open_log_for_append(run_dir: Path) -> IO[str]:
+    """The event log, opened for appending; never through a symbolic link."""
+    path = run_dir / EVENTS
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RunPathError(f"{path} is a symbolic link: sweepdeck does not write through links in a run folder") from None
+        raise StorageError(path, exc) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RunPathError(f"{path} is not a regular file")
+    return os.fdopen(fd, "a", encoding="utf-8")
+
+
+JSON_LIMIT = 64 * 2**20  # config, resolved and env files are kilobytes; more is not ours
+
+
 def read_json(path: Path) -> Optional[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_file(path, JSON_LIMIT))
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+class _ResolvedTrial(BaseModel):
+    id: str
+    index: int
+    label: str
+    params: dict[str, Any]
+
+
+class _Resolved(BaseModel):
+    config: dict[str, Any] = {}
+    trials: list[_ResolvedTrial]
+
+
+def read_resolved(run_dir: Path) -> Optional[dict[str, Any]]:
+    """resolved.json when it has the shape the runner writes, else None (missing or
+    damaged), so no reader trips over `"trials": 5`."""
+    data = read_json(Path(run_dir) / RESOLVED)
+    try:
+        _Resolved.model_validate(data)
+    except ValueError:
+        return None
+    return data
 
 
 # --- summaries for `sweepdeck runs` / `show` and the TUI ------------------------------------
@@ -325,7 +469,8 @@ def list_runs(runs_dir: str | Path) -> list[RunSummary]:
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
-    out = [summarize_run(p) for p in runs_dir.iterdir() if p.is_dir() and ((p / EVENTS).exists() or (p / CONFIG).exists())]
+    out = [summarize_run(p) for p in runs_dir.iterdir()
+           if p.is_dir() and not p.name.startswith(".") and ((p / EVENTS).exists() or (p / CONFIG).exists())]
     return sorted(out, key=lambda s: s.created, reverse=True)
 
 
@@ -358,6 +503,13 @@ def remove_stale_temp_files(run_dir: Path) -> int:
 
 
 def trial_dir(run_dir: Path, trial_id: str) -> Path:
+    """trials/<id>/, created; never a symbolic link (writes would land elsewhere)."""
     path = run_dir / TRIALS_DIR / trial_id
-    path.mkdir(parents=True, exist_ok=True)
+    for part in (path.parent, path):
+        if part.is_symlink():
+            raise RunPathError(f"{part} is a symbolic link: sweepdeck does not write through links in a run folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(path, exc) from None
     return path

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.checkpoint import Checkpoint, restore_rng, save_checkpoint
 from engine.config import SweepConfig
 from engine.data import DataBundle
 from engine.events import EpochMetrics
@@ -180,45 +180,6 @@ def numerical_ranks(model: nn.Module, rel_tol: float = 0.01) -> list[int]:
     return ranks
 
 
-# --- checkpoints -------------------------------------------------------------------------
-
-def save_checkpoint(path: Path, epoch: int, model: nn.Module, opt: torch.optim.Optimizer, sched) -> None:
-    """Atomically replace the trial's one checkpoint (temp file + rename)."""
-    state = {
-        "epoch": epoch,
-        "model": model.state_dict(),
-        "optimizer": opt.state_dict(),
-        "scheduler": sched.state_dict(),
-        "rng": {
-            "python": random.getstate(),
-            "numpy": np.random.get_state(),
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-        },
-    }
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path) -> Optional[dict]:
-    """The checkpoint, or None when absent or unreadable (a half-written one counts as absent)."""
-    if not path.exists():
-        return None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # truncated or corrupt: restart the trial from scratch
-        return None
-
-
-def _restore_rng(rng: dict) -> None:
-    random.setstate(rng["python"])
-    np.random.set_state(rng["numpy"])
-    torch.set_rng_state(rng["torch"])
-    if rng.get("cuda") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-
-
 # --- the loop ----------------------------------------------------------------------------
 
 def build_trial_model(cfg: SweepConfig, trial: Trial, data: DataBundle) -> nn.Module:
@@ -237,7 +198,7 @@ def train_trial(
     emit: Callable[[EpochMetrics], None],
     flags: StopFlags,
     checkpoint_path: Optional[Path] = None,
-    resume_from: Optional[dict] = None,
+    resume_from: Optional[Checkpoint] = None,
 ) -> TrialOutcome:
     """Train one trial to the end (or until stopped), emitting one event per epoch.
 
@@ -253,11 +214,11 @@ def train_trial(
     start_epoch = 1
     ckpt = resume_from
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        _restore_rng(ckpt["rng"])
-        start_epoch = ckpt["epoch"] + 1
+        model.load_state_dict(ckpt.model)
+        opt.load_state_dict(ckpt.optimizer)
+        sched.load_state_dict(ckpt.scheduler)
+        restore_rng(ckpt.rng)
+        start_epoch = ckpt.epoch + 1
 
     penalised = p.l2_sum_lambda > 0 or p.l2_mul_lambda > 0
     n, bs = len(data.x_train), p.batchsize
@@ -310,7 +271,7 @@ def train_trial(
             lr=lr_used, epoch_time_s=time.perf_counter() - t0, rho=rho, layer_norms=norms,
         ))
         if checkpoint_path is not None:
-            save_checkpoint(checkpoint_path, epoch, model, opt, sched)
+            save_checkpoint(checkpoint_path, epoch, trial.key, model, opt, sched)
 
     if epoch < start_epoch:  # resumed after its last epoch: nothing evaluated in this process
         _, test_correct = evaluate(model, data.x_test, data.y_test, data.binary, n_classes)

@@ -137,14 +137,16 @@ def test_live_lock_is_refused_and_dead_lock_taken_over(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     owner = store.acquire_lock(run_dir)
-    assert owner.pid == os.getpid()
+    assert owner.info.pid == os.getpid()
     with pytest.raises(store.RunLockedError, match=f"pid {os.getpid()}"):
         store.acquire_lock(run_dir)
+    owner.release()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (run_dir / "runner.lock").write_text(store.LockInfo(pid=dead.pid, host=owner.host, started=0).model_dump_json())
-    assert store.acquire_lock(run_dir).pid == os.getpid()
-    store.release_lock(run_dir)
+    (run_dir / "runner.lock").write_text(store.LockInfo(pid=dead.pid, host=owner.info.host, started=0).model_dump_json())
+    taken = store.acquire_lock(run_dir)
+    assert taken.info.pid == os.getpid()
+    taken.release()
     assert not (run_dir / "runner.lock").exists()
 
 
@@ -152,9 +154,10 @@ def test_live_lock_is_refused_and_dead_lock_taken_over(tmp_path):
 def test_a_lock_whose_pid_was_reused_or_from_before_a_reboot_is_taken_over(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    here = store.acquire_lock(run_dir)
+    lock = store.acquire_lock(run_dir)
+    here = lock.info
     assert here.start_ticks is not None and store.lock_is_live(here)
-    store.release_lock(run_dir)
+    lock.release()
     # Our pid, alive, but recorded by a process that started at another time:
     # the pid has been given to someone else since.
     reused = here.model_copy(update={"start_ticks": here.start_ticks - 100})
@@ -165,8 +168,9 @@ def test_a_lock_whose_pid_was_reused_or_from_before_a_reboot_is_taken_over(tmp_p
     # Locks written before these were recorded are judged by the pid alone.
     assert store.lock_is_live(here.model_copy(update={"boot_id": None, "start_ticks": None}))
     (run_dir / "runner.lock").write_text(reused.model_dump_json())
-    assert store.acquire_lock(run_dir).start_ticks == here.start_ticks
-    store.release_lock(run_dir)
+    lock = store.acquire_lock(run_dir)
+    assert lock.info.start_ticks == here.start_ticks
+    lock.release()
 
 
 def test_resume_of_a_running_sweep_is_refused(tmp_path, reference):

@@ -227,7 +227,7 @@ def load_run(run_dir: Path) -> RunData:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunDataError(f"{run_dir}: no such run folder")
-    resolved = store.read_json(run_dir / store.RESOLVED)
+    resolved = store.read_resolved(run_dir)
     if resolved is None or not isinstance(resolved.get("trials"), list):
         raise RunDataError(f"{run_dir}: no readable {store.RESOLVED} (is this a sweepdeck run folder?)")
     env = store.read_json(run_dir / store.ENV) or {}

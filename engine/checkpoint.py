@@ -1,0 +1,130 @@
+"""A trial's checkpoint: everything `resume` needs to continue it bit-identically.
+
+Run folders are shared between people, so a checkpoint is untrusted input. It is
+read with `torch.load(weights_only=True)`, which rebuilds only tensors and plain
+containers and never runs code; that is why the RNG states are stored as tensors
+and ints rather than as numpy objects. A file that does not have exactly the
+structure written here is refused with one line (CheckpointError), and the caller
+reruns that trial from its first epoch.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.store import write_bytes_atomic
+
+FILE = "checkpoint.pt"
+REJECTED = "checkpoint.rejected"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message is one line for the user."""
+
+
+@dataclass
+class Checkpoint:
+    epoch: int  # the last finished epoch
+    trial_key: str  # Trial.key: a checkpoint never continues another trial
+    model: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    scheduler: dict[str, Any]
+    rng: dict[str, Any]
+
+
+def capture_rng() -> dict[str, Any]:
+    version, state, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "python": [version, list(state), gauss],
+        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
+
+
+def restore_rng(rng: dict[str, Any]) -> None:
+    version, state, gauss = rng["python"]
+    random.setstate((version, tuple(state), gauss))
+    n = rng["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    torch.set_rng_state(rng["torch"])
+    if rng.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def save_checkpoint(path: Path, epoch: int, trial_key: str, model: nn.Module,
+                    opt: torch.optim.Optimizer, sched: Any) -> None:
+    """Atomically replace the trial's one checkpoint.
+
+    Serialised in memory first: torch.save reports a full disk as an opaque stream
+    error, while a plain file write raises OSError(ENOSPC) that the runner names."""
+    buf = io.BytesIO()
+    torch.save({
+        "epoch": epoch, "trial_key": trial_key, "model": model.state_dict(),
+        "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": capture_rng(),
+    }, buf)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def load_checkpoint(path: Path, trial_key: str) -> Optional[Checkpoint]:
+    """The checkpoint at `path`, or None when there is none; CheckpointError when
+    something is there that is not this trial's checkpoint."""
+    if not path.exists() and not path.is_symlink():
+        return None
+    if path.is_symlink() or not path.is_file():
+        raise CheckpointError(f"{path} is not a regular file")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated, corrupt, or holding objects that are not plain data
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f"{path} cannot be read as a checkpoint ({first[:160]})") from None
+    ckpt = _validated(raw, path)
+    if ckpt.trial_key != trial_key:
+        raise CheckpointError(f"{path} belongs to another trial (parameters differ)")
+    return ckpt
+
+
+def reject(path: Path) -> Path:
+    """Move an unusable checkpoint aside (kept for inspection, never loaded again)."""
+    aside = path.with_name(REJECTED)
+    path.replace(aside)
+    return aside
+
+
+def _validated(raw: Any, path: Path) -> Checkpoint:
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise CheckpointError(f"{path} is not a sweepdeck checkpoint: {what}")
+
+    need(isinstance(raw, dict), "not a dictionary")
+    need(isinstance(raw.get("epoch"), int) and raw["epoch"] >= 1, "no valid epoch")
+    need(isinstance(raw.get("trial_key"), str), "no trial key (written by an older version)")
+    model = raw.get("model")
+    need(isinstance(model, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in model.items()),
+         "the model state is not a dictionary of tensors")
+    opt = raw.get("optimizer")
+    need(isinstance(opt, dict) and isinstance(opt.get("state"), dict) and isinstance(opt.get("param_groups"), list),
+         "no optimizer state")
+    need(isinstance(raw.get("scheduler"), dict), "no scheduler state")
+    rng = raw.get("rng")
+    need(isinstance(rng, dict), "no RNG state")
+    py = rng.get("python")
+    need(isinstance(py, (list, tuple)) and len(py) == 3 and isinstance(py[1], (list, tuple))
+         and all(isinstance(v, int) for v in py[1]), "bad Python RNG state")
+    n = rng.get("numpy")
+    need(isinstance(n, dict) and isinstance(n.get("keys"), torch.Tensor) and n["keys"].numel() == 624
+         and isinstance(n.get("pos"), int), "bad numpy RNG state")
+    t = rng.get("torch")
+    need(isinstance(t, torch.Tensor) and t.dtype == torch.uint8, "bad torch RNG state")
+    return Checkpoint(epoch=raw["epoch"], trial_key=raw["trial_key"], model=model, optimizer=opt,
+                      scheduler=raw["scheduler"], rng=rng)
