@@ -91,8 +91,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write via a temp file and rename, so readers see the old file or the new one.
     Raises StorageError when the write fails; no temp file is left behind."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.unlink(missing_ok=True)
     try:
+        tmp.unlink(missing_ok=True)
         # O_EXCL | O_NOFOLLOW: a planted symlink at the temp name is never written through.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "wb") as fh:
@@ -176,7 +176,7 @@ def create_run_files(run_dir: Path, files: dict[str, Any]) -> None:
         os.rename(staging, run_dir)  # replaces the empty folder atomically
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, OSError) and not isinstance(exc, StorageError):
+        if isinstance(exc, OSError):  # named by the run folder: the staging folder is gone
             raise StorageError(run_dir, exc) from None
         raise
 

@@ -41,3 +41,41 @@ def tiny_config_file(tmp_path: Path):
         return path
 
     return make
+
+
+# A sweep of 4 short trials that learns a little: the numbers every interrupted,
+# damaged or resumed copy of it must reproduce exactly.
+FOUR_TRIALS = tiny_raw(n_epochs=3, lr=[0.01, 0.02], l2_mul_lambda=[0.001], bias=[True], batch_norm=[True])
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory) -> Path:
+    from engine.config import validate_config
+    from engine.runner import run_sweep
+    from engine.trials import build_trials
+
+    run_dir = tmp_path_factory.mktemp("finished") / "run"
+    run_dir.mkdir()
+    cfg = validate_config(FOUR_TRIALS)
+    run_sweep(cfg, FOUR_TRIALS, build_trials(cfg), run_dir)
+    return run_dir
+
+
+def interrupted_copy(finished: Path, dest: Path, n_epoch_events: int = 1) -> Path:
+    """A copy of a finished run as a kill would have left it: the log cut after
+    `n_epoch_events` epochs of its first trial, which was still running."""
+    import shutil
+
+    run_dir = dest / "run"
+    shutil.copytree(finished, run_dir)
+    kept, epochs = [], 0
+    for line in (finished / "events.jsonl").read_bytes().splitlines(keepends=True):
+        kept.append(line)
+        if b'"type":"epoch"' in line:
+            epochs += 1
+            if epochs == n_epoch_events:
+                break
+    (run_dir / "events.jsonl").write_bytes(b"".join(kept))
+    for name in ("metrics.csv", "trials.csv"):
+        (run_dir / name).unlink()
+    return run_dir

@@ -3,7 +3,6 @@ code, write outside itself, or lose what was recorded (issue 8, items 1 and 6-10
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import tiny_raw
+from conftest import FOUR_TRIALS, interrupted_copy, tiny_raw
 from engine import store
 from engine.cli import main
 from engine.config import validate_config
@@ -21,35 +20,12 @@ from engine.runner import run_sweep
 from engine.trials import build_trials
 
 ROOT = Path(__file__).resolve().parents[1]
-RAW = tiny_raw(n_epochs=3, lr=[0.01, 0.02], l2_mul_lambda=[0.001], bias=[True], batch_norm=[True])
+RAW = FOUR_TRIALS
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> Path:
-    """One complete 4-trial run: the numbers every resumed copy must reproduce."""
-    run_dir = tmp_path_factory.mktemp("ref") / "run"
-    run_dir.mkdir()
-    cfg = validate_config(RAW)
-    run_sweep(cfg, RAW, build_trials(cfg), run_dir)
-    return run_dir
-
-
-def interrupted_copy(finished: Path, dest: Path, n_epoch_events: int = 1) -> Path:
-    """A copy of the finished run as a kill would have left it: the log cut after
-    `n_epoch_events` epochs of t000, which was still running."""
-    run_dir = dest / "run"
-    shutil.copytree(finished, run_dir)
-    kept, epochs = [], 0
-    for line in (finished / store.EVENTS).read_bytes().splitlines(keepends=True):
-        kept.append(line)
-        if b'"type":"epoch"' in line:
-            epochs += 1
-            if epochs == n_epoch_events:
-                break
-    (run_dir / store.EVENTS).write_bytes(b"".join(kept))
-    for name in (store.METRICS, store.TRIALS):
-        (run_dir / name).unlink()
-    return run_dir
+@pytest.fixture
+def finished(finished_run) -> Path:
+    return finished_run
 
 
 def resume(run_dir: Path, *extra: str) -> int:
