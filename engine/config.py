@@ -25,6 +25,12 @@ from pydantic import (
 )
 
 
+# The most trials one sweep may have: a grid is built in full (and every trial
+# gets a row in the TUI, the CSVs and the report), so a few KB of lists must not
+# describe billions of them. Random search samples larger grids without building them.
+MAX_TRIALS = 100_000
+
+
 class ConfigError(ValueError):
     """A config that cannot be used; `problems` holds one line per problem."""
 
@@ -165,7 +171,7 @@ class SearchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["grid", "random"] = "grid"
-    n_trials: Union[PositiveInt, None] = None
+    n_trials: Union[Annotated[int, Field(ge=1, le=MAX_TRIALS)], None] = None
     seed: int = 0
 
     @model_validator(mode="after")
@@ -305,9 +311,15 @@ def validate_config(data: Any) -> SweepConfig:
     if not isinstance(data, dict):
         raise ConfigError([f"config: must be a JSON object {{...}}, got {type(data).__name__}"])
     try:
-        return SweepConfig.model_validate(data)
+        cfg = SweepConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_errors(err)) from None
+    # The trial count is part of validity (the TUI marks it as you type); counting
+    # is trial formation, whose module imports this one, hence the late import.
+    from engine.trials import check_size
+
+    check_size(cfg)
+    return cfg
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

@@ -118,3 +118,22 @@ def test_schema_is_json():
     proc = sweepdeck("schema")
     assert proc.returncode == 0
     assert "lr" in json.loads(proc.stdout)["properties"]
+
+
+def test_random_search_over_a_huge_grid_dry_runs(tmp_path):
+    raw = {"lr": [0.001 * (i + 1) for i in range(300)], "batchsize": list(range(1, 301)), "seed": list(range(300)),
+           "search": {"method": "random", "n_trials": 12, "seed": 3}}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(raw))
+    proc = sweepdeck("run", str(path), "--dry-run", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("12 trials")
+
+
+def test_a_two_million_value_grid_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"lr": [1 + i for i in range(2_000_000)], "runs_dir": str(tmp_path / "runs")}))
+    proc = sweepdeck("run", str(path), "--dry-run", timeout=60)
+    _assert_clean_error(proc, "2,000,000 trials", "100,000")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
