@@ -186,13 +186,18 @@ def _available_device(name: str):
 def _new_run_dir(args: argparse.Namespace, cfg) -> Path:
     from engine import store
 
-    if args.run_dir:
-        path = Path(args.run_dir)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise UsageError(f"--run-dir {path}: exists and is not an empty folder; choose a new path")
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    return store.new_run_dir(cfg.runs_dir, cfg.name)
+    where = f"--run-dir {args.run_dir}" if args.run_dir else f"runs_dir {cfg.runs_dir}"
+    try:
+        if args.run_dir:
+            path = Path(args.run_dir)
+            if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                raise UsageError(f"--run-dir {path}: exists and is not an empty folder; choose a new path")
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        return store.new_run_dir(cfg.runs_dir, cfg.name)
+    except (OSError, ValueError) as exc:  # /proc, a read-only mount, a name the file system refuses, a NUL
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"{where}: cannot create the run folder there ({reason}): choose a folder you can write to") from None
 
 
 # --- runs / show ---------------------------------------------------------------------------

@@ -137,3 +137,41 @@ def test_a_two_million_value_grid_is_one_line_and_exit_2(tmp_path):
     _assert_clean_error(proc, "2,000,000 trials", "100,000")
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+def _tiny_text(tmp_path: Path, **overrides) -> str:
+    from conftest import tiny_raw
+
+    return json.dumps(tiny_raw(**{"runs_dir": str(tmp_path / "runs"), **overrides}))
+
+
+@pytest.mark.parametrize("case, fragments", [
+    ("deep", ["nested too deeply"]),
+    ("nul_runs_dir", ["runs_dir:", "NUL"]),
+    ("long_runs_dir", ["runs_dir:", "300 bytes", "255"]),
+    ("proc_runs_dir", ["runs_dir", "/proc/sweepdeck-cannot-be-here"]),
+    ("huge_n_train", ["dataset.n_train: 1000000000", "at most 1,000,000"]),
+    ("infinite_lr", ["lr[0]: Infinity", "finite"]),
+    ("nan_lr", ["lr[0]: NaN", "finite"]),
+    ("overflowing_lr", ["lr[0]: Infinity", "finite"]),
+    ("infinite_timeout", ["llm.timeout_s: Infinity", "finite"]),
+])
+def test_hostile_configs_are_one_line_exit_2_and_leave_no_run_folder(tmp_path, case, fragments):
+    runs = tmp_path / "runs"
+    text = {
+        "deep": lambda: '{"lr": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "nul_runs_dir": lambda: _tiny_text(tmp_path, runs_dir=str(runs / "a\0b")),
+        "long_runs_dir": lambda: _tiny_text(tmp_path, runs_dir=str(runs / ("x" * 300))),
+        "proc_runs_dir": lambda: _tiny_text(tmp_path, runs_dir="/proc/sweepdeck-cannot-be-here"),
+        "huge_n_train": lambda: _tiny_text(tmp_path, dataset={"name": "shapes", "n_train": 10**9, "n_test": 100}),
+        "infinite_lr": lambda: _tiny_text(tmp_path).replace('"lr": [0.01]', '"lr": Infinity'),
+        "nan_lr": lambda: _tiny_text(tmp_path).replace('"lr": [0.01]', '"lr": [NaN]'),
+        "overflowing_lr": lambda: _tiny_text(tmp_path).replace('"lr": [0.01]', '"lr": 1e999'),
+        "infinite_timeout": lambda: _tiny_text(tmp_path)[:-1] + ', "llm": {"timeout_s": Infinity}}',
+    }[case]()
+    path = tmp_path / "hostile.json"
+    path.write_text(text)
+    proc = sweepdeck("run", str(path), timeout=90)
+    _assert_clean_error(proc, *fragments)
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not runs.exists()

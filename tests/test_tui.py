@@ -72,6 +72,26 @@ def test_problems_land_on_their_field():
     assert errors["lr"][0].startswith("lr[1]: -1 is invalid")
 
 
+@pytest.mark.parametrize("field, text, fragment", [
+    ("lr", "Infinity", "finite"),
+    ("lr", "0.1, NaN", "finite"),
+    ("lr", "1e999", "finite"),
+    ("llm.timeout_s", "Infinity", "finite"),
+    ("lr", "[" * 100_000, "lr[0]"),
+    ("runs_dir", "runs/" + "x" * 300, "255"),
+    ("runs_dir", "ru\0ns", "NUL"),
+    ("dataset.n_train", "1000000000", "1,000,000"),
+    ("seed", ", ".join(str(i) for i in range(100_001)), "100,000"),
+])
+def test_hostile_values_are_marked_on_their_field(field, text, fragment):
+    values = F.form_values({})
+    values[field] = text
+    cfg, errors = F.check(F.to_raw(values))
+    assert cfg is None
+    where = "search.n_trials" if field == "seed" else field  # the trial count is the search section's
+    assert list(errors) == [where] and fragment in errors[where][0], errors
+
+
 def test_run_state_progress_eta_and_resumed_epochs(tmp_path):
     st = RunState(tmp_path)
 
