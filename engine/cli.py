@@ -115,9 +115,17 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.trials import build_trials
+    from engine.usercode import find_model_code
 
     raw, cfg = load_config(args.config, args.overrides)
     trials = build_trials(cfg)
+    # Custom model code runs once the sweep starts: name its file first, and
+    # refuse one that is not there before loading any data.
+    code = find_model_code(cfg.model.name)
+    if code is not None and code.problem:
+        raise UsageError(f"model.name {cfg.model.name!r}: {code.problem}")
+    if code is not None:
+        print(code.line(), flush=True)
     if args.dry_run:
         print_trials(trials)
         return 0
@@ -265,4 +273,7 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 if __name__ == "__main__":
+    from engine.usercode import drop_implicit_cwd
+
+    drop_implicit_cwd()
     sys.exit(main())

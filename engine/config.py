@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from engine.usercode import stdlib_problem
+
 
 # The most trials one sweep may have: a grid is built in full (and every trial
 # gets a row in the TUI, the CSVs and the report), so a few KB of lists must not
@@ -202,6 +204,9 @@ class ModelConfig(BaseModel):
                 "must be underparameterized, overparameterized, tiny, a torchvision model "
                 "name (e.g. resnet18) or an import path 'package.module:factory'"
             )
+        problem = stdlib_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
 
