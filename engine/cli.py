@@ -8,6 +8,7 @@ Heavy modules (torch, pandas) are imported only by the commands that need them.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -118,9 +119,17 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.trials import build_trials
+    from engine.usercode import find_model_code
 
     raw, cfg = load_config(args.config, args.overrides)
     trials = build_trials(cfg)
+    # Custom model code runs once the sweep starts: name its file first, and
+    # refuse one that is not there before loading any data.
+    code = find_model_code(cfg.model.name)
+    if code is not None and code.problem:
+        raise UsageError(f"model.name {cfg.model.name!r}: {code.problem}")
+    if code is not None:
+        print(code.line(), flush=True)
     if args.dry_run:
         print_trials(trials)
         return 0
@@ -202,16 +211,20 @@ def _available_device(name: str):
 def _new_run_dir(args: argparse.Namespace, cfg) -> Path:
     from engine import store
 
-    if args.run_dir:
-        path = Path(args.run_dir)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise UsageError(f"--run-dir {path}: exists and is not an empty folder; choose a new path")
-        try:
+    where = f"--run-dir {args.run_dir}" if args.run_dir else f"runs_dir {cfg.runs_dir}"
+    try:
+        if args.run_dir:
+            path = Path(args.run_dir)
+            if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                raise UsageError(f"--run-dir {path}: exists and is not an empty folder; choose a new path")
             path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(path, exc) from None
-        return path
-    return store.new_run_dir(cfg.runs_dir, cfg.name)
+            return path
+        return store.new_run_dir(cfg.runs_dir, cfg.name)
+    except (OSError, ValueError) as exc:  # /proc, a read-only mount, a name the file system refuses, a NUL
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise StorageError(Path(args.run_dir or cfg.runs_dir), exc) from None  # the place is fine, the disk is not
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"{where}: cannot create the run folder there ({reason}): choose a folder you can write to") from None
 
 
 # --- runs / show ---------------------------------------------------------------------------
@@ -279,4 +292,7 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 if __name__ == "__main__":
+    from engine.usercode import drop_implicit_cwd
+
+    drop_implicit_cwd()
     sys.exit(main())

@@ -10,11 +10,13 @@ This module must stay light (no torch, no pandas): the TUI validates as you type
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +25,20 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from engine.usercode import stdlib_problem
+
+
+# The most trials one sweep may have: a grid is built in full (and every trial
+# gets a row in the TUI, the CSVs and the report), so a few KB of lists must not
+# describe billions of them. Random search samples larger grids without building them.
+MAX_TRIALS = 100_000
+# dataset.n_train / n_test: every image is held in memory as float32 (12 KB at
+# 3x32x32), so a million is already 12 GB; CIFAR-10 and MNIST have far fewer.
+MAX_IMAGES = 1_000_000
+# Real configs nest three levels (config → dataset → classes); deeper is hostile
+# and would recurse through pydantic and json.dumps.
+MAX_DEPTH = 32
 
 
 class ConfigError(ValueError):
@@ -73,16 +89,48 @@ FeaturesNorm = Annotated[Union[Literal["f_out"], None], BeforeValidator(_as_none
 
 def _as_wn(value: Any) -> Any:
     value = _as_none(value)
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
     if isinstance(value, str):
         if value.strip().lower() == "default":
             return "default"
         try:
-            return float(value)
+            value = float(value)
         except ValueError:
             pass
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(_NOT_FINITE)
+        return value
     raise ValueError(f"{value!r} is not a weight-norm setting: use a float gain (e.g. 0.9), \"default\" or \"None\"")
+
+
+def _path_text(value: str) -> str:
+    """A path the file system can hold, refused here rather than as an OSError
+    (or a ValueError for NUL) from deep inside a run."""
+    if "\0" in value:
+        raise ValueError("contains a NUL character, which no path can hold: remove it")
+    for part in re.split(r"[/\\]", value):
+        size = len(part.encode("utf-8", "surrogatepass"))
+        if size > 255:
+            raise ValueError(f"the folder name {part[:12]!r}... is {size} bytes long, more than the 255 a file system allows: shorten it")
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size >= 4096:
+        raise ValueError(f"is {size} bytes long, more than the 4096 a path may have: choose a shorter path")
+    return value
+
+
+PathText = Annotated[str, AfterValidator(_path_text)]
+def _image_count(value: int) -> int:
+    if value > MAX_IMAGES:
+        raise ValueError(f"at most {MAX_IMAGES:,}: every image is held in memory at once "
+                         "(a million 32x32 colour images are 12 GB); ask for fewer")
+    return value
+
+
+ImageCount = Annotated[int, Field(ge=1, json_schema_extra={"maximum": MAX_IMAGES}), AfterValidator(_image_count)]
+_NOT_FINITE = "must be a finite number (not Infinity or NaN, and within ±1.8e308)"
+# Every section: unknown keys are typos, and Infinity/NaN (which Python's json
+# accepts) would train nonsense and be written out as non-standard JSON.
+_SECTION = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 WeightNorm = Annotated[Union[float, Literal["default"], None], BeforeValidator(_as_wn)]
@@ -101,16 +149,16 @@ DatasetName = Literal["shapes", "cifar10", "mnist", "fashion_mnist", "imagefolde
 class DatasetConfig(BaseModel):
     """Which data the sweep trains on (SPEC §3 for the defaults)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _SECTION
 
     name: DatasetName = "cifar10"
-    root: str = "data"
+    root: PathText = "data"
     # Two classes give the paper's ±1 / MSE task (first → −1, second → +1); more,
     # or "all", give a multi-class task with cross-entropy. Unset: the dataset's
     # default pair (SPEC §3's cat/deer for CIFAR-10), every class for imagefolder.
     classes: Union[list[int], Literal["all"], None] = None
-    n_train: Union[PositiveInt, None] = 10_000
-    n_test: Union[PositiveInt, None] = 2_000
+    n_train: Union[ImageCount, None] = 10_000
+    n_test: Union[ImageCount, None] = 2_000
     download: Bool = False
     seed: int = 0  # generated data (shapes) and the label-noise draw
 
@@ -144,7 +192,7 @@ DEFAULT_CLASSES: dict[str, list[int]] = {"cifar10": [3, 4], "shapes": [0, 1], "m
 class ModelConfig(BaseModel):
     """`underparameterized` | `overparameterized` | `tiny` | a torchvision name | `pkg.module:factory`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _SECTION
 
     name: str = "underparameterized"
 
@@ -156,16 +204,19 @@ class ModelConfig(BaseModel):
                 "must be underparameterized, overparameterized, tiny, a torchvision model "
                 "name (e.g. resnet18) or an import path 'package.module:factory'"
             )
+        problem = stdlib_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
 
 class SearchConfig(BaseModel):
     """Grid (the paper's) or random sampling of the grid."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _SECTION
 
     method: Literal["grid", "random"] = "grid"
-    n_trials: Union[PositiveInt, None] = None
+    n_trials: Union[Annotated[int, Field(ge=1, le=MAX_TRIALS)], None] = None
     seed: int = 0
 
     @model_validator(mode="after")
@@ -179,14 +230,14 @@ class LLMConfig(BaseModel):
     """Where reports are written. The API key is never part of a config: it is
     read from OPENAI_API_KEY (or `api_key_file`), so no saved file carries it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _SECTION
 
     model: Union[str, None] = None
     base_url: Union[str, None] = None
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.2
     timeout_s: Annotated[float, Field(gt=0)] = 60.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
-    api_key_file: Union[str, None] = None
+    api_key_file: Union[PathText, None] = None
 
 
 # --- the whole config ------------------------------------------------------------
@@ -198,7 +249,7 @@ _RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 class SweepConfig(BaseModel):
     """One JSON file that drives a whole sweep (SPEC §1 plus sweepdeck's sections)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _SECTION
 
     name: str = "sweep"
     # --- the paper's keys (SPEC §1) ---
@@ -219,7 +270,7 @@ class SweepConfig(BaseModel):
     # --- sweepdeck's own ---
     lr_min: NonNegFloat = 0.003
     eval_train_set: Bool = True
-    runs_dir: str = "runs"
+    runs_dir: PathText = "runs"
     dataset: DatasetConfig = DatasetConfig()
     model: ModelConfig = ModelConfig()
     search: SearchConfig = SearchConfig()
@@ -280,7 +331,7 @@ def format_errors(err: ValidationError) -> list[str]:
         if e["type"] == "extra_forbidden":
             line = f"{key}: unknown key (check the spelling; `sweepdeck schema` lists every key)"
         else:
-            msg = e["msg"].removeprefix("Value error, ")
+            msg = _NOT_FINITE if e["type"] == "finite_number" else e["msg"].removeprefix("Value error, ")
             given = e.get("input")
             shown = json.dumps(given) if _jsonable(given) else repr(given)
             if len(shown) > 60:
@@ -300,14 +351,39 @@ def _jsonable(value: Any) -> bool:
         return False
 
 
+def _check_depth(data: Any) -> None:
+    """ConfigError when containers nest deeper than MAX_DEPTH. Iterative: the check
+    itself must not be what overflows the stack."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.items()
+        elif isinstance(value, (list, tuple)):
+            children = enumerate(value)
+        else:
+            continue
+        if len(loc) >= MAX_DEPTH:
+            raise ConfigError([f"{_format_loc(loc[:3])}: nested too deeply (more than {MAX_DEPTH} levels of lists or "
+                               "objects): a config holds numbers, strings, lists of them and sections of those"])
+        stack.extend(((*loc, k), v) for k, v in children if isinstance(v, (dict, list, tuple)))
+
+
 def validate_config(data: Any) -> SweepConfig:
     """Validate a decoded JSON value; raises ConfigError with one line per problem."""
     if not isinstance(data, dict):
         raise ConfigError([f"config: must be a JSON object {{...}}, got {type(data).__name__}"])
+    _check_depth(data)
     try:
-        return SweepConfig.model_validate(data)
+        cfg = SweepConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_errors(err)) from None
+    # The trial count is part of validity (the TUI marks it as you type); counting
+    # is trial formation, whose module imports this one, hence the late import.
+    from engine.trials import check_size
+
+    check_size(cfg)
+    return cfg
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -325,8 +401,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError([f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: nested too deeply to read (lists or objects hundreds of levels inside each other): "
+                           "a config is at most three levels deep"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: must hold a JSON object {{...}}"])
+    _check_depth(data)  # before --set copies it through json.dumps
     return data
 
 

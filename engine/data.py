@@ -104,7 +104,35 @@ def load_dataset(cfg: "DatasetConfig", device: torch.device | str = "cpu") -> Da
         loader = loaders[cfg.name]
     except KeyError:
         raise DataError(f"dataset.name: unknown dataset {cfg.name!r}: use one of {', '.join(loaders)}") from None
-    return loader(cfg, device)
+    try:
+        return loader(cfg, device)
+    except (MemoryError, RuntimeError) as exc:
+        # Every image is held in memory at once, so asking for too many ends in
+        # an allocation failure: the user's to fix by asking for fewer.
+        if not isinstance(exc, MemoryError) and not _is_allocation_failure(exc):
+            raise
+        raise DataError(
+            f"dataset.n_train/n_test: not enough memory for {_asked(cfg)} {_TITLES[cfg.name]} images on {device} "
+            f"({_one_line(exc) if str(exc) else type(exc).__name__}): lower dataset.n_train and dataset.n_test"
+        ) from None
+
+
+def _is_allocation_failure(exc: RuntimeError) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, getattr(torch, "OutOfMemoryError", ())) or any(
+        s in text for s in ("can't allocate memory", "out of memory", "not enough memory"))
+
+
+def _asked(cfg: "DatasetConfig") -> str:
+    return f"{cfg.n_train if cfg.n_train is not None else 'all'} train + {cfg.n_test if cfg.n_test is not None else 'all'} test"
+
+
+def _physical_memory() -> int | None:
+    """Bytes of RAM on this machine, None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 # --- shared helpers ----------------------------------------------------------------
@@ -314,6 +342,14 @@ def _load_shapes(cfg: "DatasetConfig", device: torch.device) -> DataBundle:
     binary = len(classes) == 2
     n_train = cfg.n_train if cfg.n_train is not None else SHAPES_PER_CLASS["train"] * len(classes)
     n_test = cfg.n_test if cfg.n_test is not None else SHAPES_PER_CLASS["test"] * len(classes)
+    # shapes makes as many images as asked: refuse up front what cannot fit,
+    # since under overcommit the OOM killer, not an exception, would end the run.
+    need, total = (n_train + n_test) * 3 * SHAPES_SIZE * SHAPES_SIZE * 4, _physical_memory()
+    if total is not None and need > total * 3 // 4:
+        raise DataError(
+            f"dataset.n_train/n_test: {n_train} + {n_test} shapes images need about {need / 2**30:.1f} GiB of memory, "
+            f"more than this machine's {total / 2**30:.1f} GiB allows: lower dataset.n_train and dataset.n_test"
+        )
     x_tr, l_tr = make_shapes(n_train, classes, cfg.seed, "train")
     x_te, l_te = make_shapes(n_test, classes, cfg.seed, "test")
     mean, std = _channel_stats(x_tr)

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from engine.usercode import NOT_ON_PATH, stdlib_problem
+
 
 class ModelError(ValueError):
     """A model name or import path that cannot be built; one-line message."""
@@ -132,19 +134,53 @@ def build_model(
 
 
 def _user_model(path: str, **kwargs: int) -> nn.Module:
+    """Import and call the factory a config names. It is the user's code: whatever
+    it does wrong, including exiting, becomes one ModelError line, so a preflight
+    refuses the sweep and a trial fails alone instead of the runner ending."""
+    problem = stdlib_problem(path)
+    if problem:
+        raise ModelError(f"model {path!r}: {problem}")
     module_name, _, attr = path.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # any import-time error of user code is the user's to fix
-        raise ModelError(f"model {path!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc}); check the module is on PYTHONPATH") from None
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ModelError(f"model {path!r}: cannot import {module_name!r}: not found on the import path: {NOT_ON_PATH}") from None
+        raise ModelError(f"model {path!r}: cannot import {module_name!r} ({_one_line(exc)})") from exc
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # import-time code is the user's too
+        raise ModelError(f"model {path!r}: cannot import {module_name!r} ({_one_line(exc)})") from exc
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise ModelError(f"model {path!r}: {module_name} has no callable {attr!r}")
+    _check_factory(path, module_name, attr, factory)
     accepted = _accepted_kwargs(factory, kwargs)
-    model = factory(**accepted)
+    try:
+        model = factory(**accepted)
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:
+        raise ModelError(f"model {path!r}: the factory raised {_one_line(exc)}") from exc
     if not isinstance(model, nn.Module):
         raise ModelError(f"model {path!r}: the factory returned {type(model).__name__}, expected a torch.nn.Module")
     return model
+
+
+def _check_factory(path: str, module_name: str, attr: str, factory: Callable) -> None:
+    """Only a Python function or class of the named package: the file the dry run
+    and the TUI showed is then the code that runs, and a C function re-exported
+    under a harmless name (os.abort, which no exception handler can stop) is refused."""
+    if not (inspect.isfunction(factory) or inspect.isclass(factory)):
+        raise ModelError(f"model {path!r}: {attr} is a {type(factory).__name__}, not a Python function or class: "
+                         f"define a function or torch.nn.Module class in {module_name}")
+    home = getattr(factory, "__module__", None) or "?"
+    if home.split(".")[0] != module_name.split(".")[0]:
+        where = f"{home}:{getattr(factory, '__qualname__', attr)}"
+        raise ModelError(f"model {path!r}: {attr} is {where!r}, defined outside the {module_name.split('.')[0]} package: "
+                         f"name it where it is defined, or define a factory in {module_name}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _accepted_kwargs(fn: Callable, kwargs: dict) -> dict:

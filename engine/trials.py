@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import random
+import sys
 from typing import Literal, Union
 
 from pydantic import BaseModel
 
-from engine.config import SweepConfig
+from engine.config import MAX_TRIALS, ConfigError, SweepConfig
 
 ExpType = Literal["Summation", "Multiplication", "No_Regularization"]
 
@@ -90,34 +92,72 @@ def penalty_settings(cfg: SweepConfig) -> list[tuple[ExpType, float, float]]:
 
 
 def _unique(values: list) -> list:
-    seen: list = []
-    for v in values:
-        if v not in seen:
-            seen.append(v)
-    return seen
+    # A dict keeps first occurrences in order and compares like `in` on a list
+    # (1 == 1.0 == True), in linear time: a 2M-value list must not take minutes.
+    return list(dict.fromkeys(values))
 
 
-def _grid(cfg: SweepConfig) -> list[TrialParams]:
-    axes = {k: _unique(getattr(cfg, k)) for k in SWEPT_KEYS if k != "penalty"}
-    axes["penalty"] = penalty_settings(cfg)
-    combos = itertools.product(*(axes[k] for k in SWEPT_KEYS))
-    params = []
-    for combo in combos:
-        values = dict(zip(SWEPT_KEYS, combo))
-        exp_type, s, m = values.pop("penalty")
-        params.append(TrialParams(exp_type=exp_type, l2_sum_lambda=s, l2_mul_lambda=m, **values))
-    return params
+def _axes(cfg: SweepConfig) -> list[list]:
+    """The values of each key of SWEPT_KEYS, in that order, duplicates dropped."""
+    return [penalty_settings(cfg) if k == "penalty" else _unique(getattr(cfg, k)) for k in SWEPT_KEYS]
+
+
+def _params(combo: tuple) -> TrialParams:
+    values = dict(zip(SWEPT_KEYS, combo))
+    exp_type, s, m = values.pop("penalty")
+    return TrialParams(exp_type=exp_type, l2_sum_lambda=s, l2_mul_lambda=m, **values)
+
+
+def _combo_at(axes: list[list], index: int) -> tuple:
+    """The `index`-th combination of itertools.product(*axes), without building the
+    product: `index` read as a mixed-radix number whose last digit varies fastest."""
+    digits = []
+    for axis in reversed(axes):
+        index, d = divmod(index, len(axis))
+        digits.append(axis[d])
+    return tuple(reversed(digits))
+
+
+def grid_size(cfg: SweepConfig) -> int:
+    """Trials of the full grid (before any random sampling); never builds them."""
+    return math.prod(len(axis) for axis in _axes(cfg))
 
 
 def count_trials(cfg: SweepConfig) -> int:
     """Number of trials without building them (the TUI's live preview)."""
-    n = len(penalty_settings(cfg))
-    for k in SWEPT_KEYS:
-        if k != "penalty":
-            n *= len(_unique(getattr(cfg, k)))
+    n = grid_size(cfg)
     if cfg.search.method == "random":
         n = min(n, cfg.search.n_trials or n)
     return n
+
+
+def check_size(cfg: SweepConfig, n: int | None = None) -> None:
+    """Refuse a grid too large to build (ConfigError naming the count and the fix);
+    `n` is grid_size(cfg) when the caller has it. Random search may sample from a
+    larger grid: it never builds it, and search.n_trials has the same limit."""
+    n = grid_size(cfg) if n is None else n
+    if cfg.search.method == "grid" and n > MAX_TRIALS:
+        keys = [k for k in SWEPT_KEYS if k != "penalty"] + ["l2_sum_lambda", "l2_mul_lambda"]
+        longest = max(keys, key=lambda k: len(getattr(cfg, k)))
+        raise ConfigError([
+            f"search: the grid has {n:,} trials, more than the {MAX_TRIALS:,} a sweep may have: shorten the lists "
+            f"(the longest is {longest}, {len(getattr(cfg, longest)):,} values) or sample it with "
+            f'"search": {{"method": "random", "n_trials": N}}'
+        ])
+
+
+def _sample_indices(rng: random.Random, n_all: int, k: int) -> list[int]:
+    """`k` distinct indices below `n_all`. Below a machine word this is exactly the
+    sample random search has always drawn (`rng.sample(range(n))`, which never
+    materialises the range), so existing configs keep their trials; above it,
+    where range() has no len(), rejection sampling (k is at most MAX_TRIALS, tiny
+    next to such an n_all, so repeats are rare)."""
+    if n_all <= sys.maxsize:
+        return rng.sample(range(n_all), k)
+    picked: dict[int, None] = {}
+    while len(picked) < k:
+        picked[rng.randrange(n_all)] = None
+    return list(picked)
 
 
 def varied_keys(params: list[TrialParams]) -> list[str]:
@@ -151,12 +191,15 @@ def make_label(p: TrialParams, varied: list[str]) -> str:
 
 def build_trials(cfg: SweepConfig) -> list[Trial]:
     """The sweep's trials in a stable order; ids are `t000`, `t001`, ..."""
-    params = _grid(cfg)
+    axes = _axes(cfg)
+    n_all = math.prod(len(axis) for axis in axes)
+    check_size(cfg, n_all)
     if cfg.search.method == "random":
-        rng = random.Random(cfg.search.seed)
-        n = min(cfg.search.n_trials or len(params), len(params))
-        picked = sorted(rng.sample(range(len(params)), n))
-        params = [params[i] for i in picked]
+        k = min(cfg.search.n_trials or n_all, n_all)
+        picked = sorted(_sample_indices(random.Random(cfg.search.seed), n_all, k))
+        params = [_params(_combo_at(axes, i)) for i in picked]
+    else:
+        params = [_params(combo) for combo in itertools.product(*axes)]
     varied = varied_keys(params)
     return [
         Trial(index=i, id=f"t{i:03d}", label=make_label(p, varied), params=p)

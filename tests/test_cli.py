@@ -1,6 +1,7 @@
 """The `sweepdeck` command as a user runs it: exit codes, one-line errors, output."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def sweepdeck(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def sweepdeck(*args: str, cwd: Path | None = None, timeout: float = 120,
+              pythonpath: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
+    path = os.pathsep.join(str(p) for p in (ROOT, *pythonpath))
     return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=timeout, stdin=subprocess.DEVNULL,
-                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": ""})
+                          env={**os.environ, "PYTHONPATH": path, "OPENAI_API_KEY": ""})
 
 
 def _assert_clean_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -118,3 +121,105 @@ def test_schema_is_json():
     proc = sweepdeck("schema")
     assert proc.returncode == 0
     assert "lr" in json.loads(proc.stdout)["properties"]
+
+
+def test_random_search_over_a_huge_grid_dry_runs(tmp_path):
+    raw = {"lr": [0.001 * (i + 1) for i in range(300)], "batchsize": list(range(1, 301)), "seed": list(range(300)),
+           "search": {"method": "random", "n_trials": 12, "seed": 3}}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(raw))
+    proc = sweepdeck("run", str(path), "--dry-run", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("12 trials")
+
+
+def test_a_two_million_value_grid_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"lr": [1 + i for i in range(2_000_000)], "runs_dir": str(tmp_path / "runs")}))
+    proc = sweepdeck("run", str(path), "--dry-run", timeout=60)
+    _assert_clean_error(proc, "2,000,000 trials", "100,000")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def _tiny_text(tmp_path: Path, **overrides) -> str:
+    from conftest import tiny_raw
+
+    return json.dumps(tiny_raw(**{"runs_dir": str(tmp_path / "runs"), **overrides}))
+
+
+@pytest.mark.parametrize("case, fragments", [
+    ("deep", ["nested too deeply"]),
+    ("nul_runs_dir", ["runs_dir:", "NUL"]),
+    ("long_runs_dir", ["runs_dir:", "300 bytes", "255"]),
+    ("proc_runs_dir", ["runs_dir", "/proc/sweepdeck-cannot-be-here"]),
+    ("huge_n_train", ["dataset.n_train: 1000000000", "at most 1,000,000"]),
+    ("infinite_lr", ["lr[0]: Infinity", "finite"]),
+    ("nan_lr", ["lr[0]: NaN", "finite"]),
+    ("overflowing_lr", ["lr[0]: Infinity", "finite"]),
+    ("infinite_timeout", ["llm.timeout_s: Infinity", "finite"]),
+])
+def test_hostile_configs_are_one_line_exit_2_and_leave_no_run_folder(tmp_path, case, fragments):
+    runs = tmp_path / "runs"
+    text = {
+        "deep": lambda: '{"lr": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "nul_runs_dir": lambda: _tiny_text(tmp_path, runs_dir=str(runs / "a\0b")),
+        "long_runs_dir": lambda: _tiny_text(tmp_path, runs_dir=str(runs / ("x" * 300))),
+        "proc_runs_dir": lambda: _tiny_text(tmp_path, runs_dir="/proc/sweepdeck-cannot-be-here"),
+        "huge_n_train": lambda: _tiny_text(tmp_path, dataset={"name": "shapes", "n_train": 10**9, "n_test": 100}),
+        "infinite_lr": lambda: _tiny_text(tmp_path).replace('"lr": [0.01]', '"lr": Infinity'),
+        "nan_lr": lambda: _tiny_text(tmp_path).replace('"lr": [0.01]', '"lr": [NaN]'),
+        "overflowing_lr": lambda: _tiny_text(tmp_path).replace('"lr": [0.01]', '"lr": 1e999'),
+        "infinite_timeout": lambda: _tiny_text(tmp_path)[:-1] + ', "llm": {"timeout_s": Infinity}}',
+    }[case]()
+    path = tmp_path / "hostile.json"
+    path.write_text(text)
+    proc = sweepdeck("run", str(path), timeout=90)
+    _assert_clean_error(proc, *fragments)
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not runs.exists()
+
+
+EVIL = "from pathlib import Path\nPath({marker!r}).write_text('ran')\ndef make(**kw):\n    raise SystemExit('evil')\n"
+
+
+def test_model_code_in_the_current_folder_is_not_imported(tmp_path):
+    marker = tmp_path / "imported"
+    (tmp_path / "evil.py").write_text(EVIL.format(marker=str(marker)))
+    (tmp_path / "c.json").write_text(_tiny_text(tmp_path, model="evil:make"))
+    proc = sweepdeck("run", "c.json", cwd=tmp_path)
+    _assert_clean_error(proc, "evil", "not found", "PYTHONPATH")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not marker.exists() and not (tmp_path / "runs").exists()
+
+
+def test_dry_run_shows_the_model_file_without_running_it(tmp_path):
+    lib = tmp_path / "lib" / "mypkg"
+    lib.mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (lib / "__init__.py").write_text(f"from pathlib import Path\nPath({str(marker)!r}).write_text('ran')\n")
+    (lib / "nets.py").write_text(EVIL.format(marker=str(marker)))
+    (tmp_path / "c.json").write_text(_tiny_text(tmp_path, model="mypkg.nets:make"))
+    proc = sweepdeck("run", "c.json", "--dry-run", cwd=tmp_path, pythonpath=(tmp_path / "lib",))
+    assert proc.returncode == 0, proc.stderr
+    assert f"model code: mypkg.nets:make in {lib / 'nets.py'} (runs when the sweep starts)" in proc.stdout
+    assert not marker.exists()  # not even the package's __init__ ran
+
+
+def test_a_factory_that_exits_fails_cleanly_before_the_run_folder(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "quitter.py").write_text("def make(**kw):\n    raise SystemExit('no model today')\n")
+    (tmp_path / "c.json").write_text(_tiny_text(tmp_path, model="quitter:make"))
+    proc = sweepdeck("run", "c.json", cwd=tmp_path, pythonpath=(lib,))
+    _assert_clean_error(proc, "quitter:make", "SystemExit")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("model", ["os:abort", "sys:exit", "builtins:exit"])
+def test_process_ending_factories_are_refused_as_config_errors(tiny_config_file, tmp_path, model):
+    proc = sweepdeck("run", str(tiny_config_file(model=model)))
+    _assert_clean_error(proc, f"model.name: \"{model}\"", "standard library")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()

@@ -105,3 +105,51 @@ def test_schema_lists_paper_keys():
                 "features_normalization", "batch_norm", "bias", "device", "opt_name", "mislabel_percentage", "dataset", "search"]:
         assert key in schema["properties"]
     json.dumps(schema)
+
+
+@pytest.mark.parametrize("raw, key", [
+    ({"lr": float("inf")}, "lr[0]"),
+    ({"lr": [0.1, float("nan")]}, "lr[1]"),
+    ({"wn": [float("-inf")]}, "wn[0]"),
+    ({"wn": ["inf"]}, "wn[0]"),
+    ({"l2_sum_lambda": [float("inf")]}, "l2_sum_lambda[0]"),
+    ({"lr_min": float("inf")}, "lr_min"),
+    ({"llm": {"timeout_s": float("inf")}}, "llm.timeout_s"),
+])
+def test_non_finite_numbers_are_refused_everywhere(raw, key):
+    problems = _problems(raw)
+    assert len(problems) == 1
+    assert problems[0].startswith(key + ":") and "finite" in problems[0]
+
+
+def test_deeply_nested_configs_are_one_line(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"dataset": {"classes": ' + "[" * 100_000 + "]" * 100_000 + "}}")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert len(info.value.problems) == 1 and "nested too deeply" in info.value.problems[0]
+    deep: list = []
+    for _ in range(5000):  # built in Python (the TUI, a script): no JSON parser stops it
+        deep = [deep]
+    problems = _problems({"dataset": {"classes": deep}})
+    assert len(problems) == 1 and problems[0].startswith("dataset.classes") and "nested too deeply" in problems[0]
+
+
+@pytest.mark.parametrize("raw, key, hint", [
+    ({"runs_dir": "runs/a\0b"}, "runs_dir", "NUL"),
+    ({"runs_dir": "runs/" + "x" * 300}, "runs_dir", "300 bytes"),
+    ({"dataset": {"root": "d" * 256}}, "dataset.root", "256 bytes"),
+    ({"llm": {"api_key_file": "key\0"}}, "llm.api_key_file", "NUL"),
+    ({"runs_dir": "/".join(["a" * 200] * 30)}, "runs_dir", "4096"),
+])
+def test_paths_a_file_system_cannot_hold_are_refused(raw, key, hint):
+    problems = _problems(raw)
+    assert len(problems) == 1
+    assert problems[0].startswith(key + ":") and hint in problems[0]
+
+
+def test_dataset_sizes_have_a_documented_ceiling():
+    assert validate_config({"dataset": {"n_train": 1_000_000, "n_test": 1_000_000}}).dataset.n_train == 1_000_000
+    for key in ("n_train", "n_test"):
+        problems = _problems({"dataset": {key: 10**9}})
+        assert problems[0].startswith(f"dataset.{key}: 1000000000 is invalid") and "at most 1,000,000" in problems[0]

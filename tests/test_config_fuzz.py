@@ -22,7 +22,9 @@ def _check(raw) -> None:
     except ConfigError as exc:
         assert exc.problems and all(isinstance(p, str) and "\n" not in p and p for p in exc.problems)
         return
-    json.dumps(cfg.model_dump(mode="json"))  # a valid config always serialises
+    # A valid config always serialises as standard JSON (no Infinity/NaN), so no
+    # run folder file written from it can hold them.
+    json.dumps(cfg.model_dump(mode="python"), allow_nan=False)
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,3 +60,21 @@ def test_any_file_bytes_are_valid_or_a_clean_error(tmp_path_factory, data):
         _check(read_config_file(path))
     except ConfigError as exc:
         assert exc.problems
+
+
+FLOAT_KEYS = ["lr", "l2_sum_lambda", "l2_mul_lambda", "wn", "mislabel_percentage", "lr_min",
+              "llm.temperature", "llm.timeout_s", "dataset.n_train", "search.n_trials"]
+any_float = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(FLOAT_KEYS), st.one_of(any_float, st.lists(any_float, max_size=3)), max_size=3))
+def test_numbers_anywhere_are_finite_or_a_clean_error(pairs):
+    raw: dict = {}
+    for key, value in pairs.items():
+        node = raw
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    _check(raw)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+import engine.data as data_mod
 from engine.config import DatasetConfig
 from engine.data import (
     CIFAR10_MEAN,
@@ -493,3 +494,26 @@ def test_everything_on_cuda():
 def test_unknown_dataset_name_is_a_data_error():
     config = DatasetConfig.model_construct(name="svhn", root="data", classes=None, n_train=10, n_test=10, download=False, seed=0)
     assert "svhn" in data_error(config)
+
+
+@pytest.mark.parametrize("error", [
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                 "you tried to allocate 12288000000000 bytes. Error code 12 (Cannot allocate memory)"),
+    MemoryError(),
+])
+def test_running_out_of_memory_while_loading_is_one_data_error_line(monkeypatch, error):
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(data_mod, "make_shapes", fail)
+    with pytest.raises(DataError) as info:
+        load_dataset(DatasetConfig(name="shapes", n_train=900_000, n_test=1000))
+    message = str(info.value)
+    assert "\n" not in message and "dataset.n_train" in message and "memory" in message
+
+
+def test_shapes_larger_than_this_machines_memory_are_refused_before_allocating(monkeypatch):
+    monkeypatch.setattr(data_mod, "_physical_memory", lambda: 2**20)
+    monkeypatch.setattr(data_mod, "make_shapes", lambda *a, **k: pytest.fail("allocated anyway"))
+    with pytest.raises(DataError, match=r"dataset.n_train.*memory"):
+        load_dataset(DatasetConfig(name="shapes", n_train=256, n_test=64))

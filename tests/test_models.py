@@ -105,7 +105,59 @@ def test_user_model_by_import_path(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name, fragment", [("no_such_module_xyz:make", "cannot import"), ("resnet999", "unknown"),
-                                            ("json:nothing_here", "no callable")])
+                                            ("torchvision.models:nothing_here", "no callable")])
 def test_bad_models_are_model_errors(name, fragment):
     with pytest.raises(ModelError, match=fragment):
         _model(name)
+
+
+@pytest.mark.parametrize("name", ["sys:exit", "builtins:exit", "subprocess:run", "os:getcwd", "shutil:rmtree"])
+def test_standard_library_callables_are_not_model_factories(name):
+    with pytest.raises(ModelError, match="standard library"):
+        _model(name)
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """Writes `<name>.py` with `source` into a folder on sys.path."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def make(name: str, source: str) -> str:
+        (tmp_path / f"{name}.py").write_text(source)
+        return name
+
+    return make
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ("def make():\n    raise SystemExit(3)\n", "raised SystemExit"),
+    ("def make():\n    raise KeyboardInterrupt\n", "raised KeyboardInterrupt"),
+    ("def make(in_channels, width):\n    pass\n", "raised TypeError"),
+    ("import sys\nsys.exit('bye')\n", "SystemExit"),
+])
+def test_a_factory_that_exits_or_raises_is_a_one_line_model_error(user_module, body, fragment):
+    name = user_module(f"exiting_{abs(hash(body))}", body)
+    with pytest.raises(ModelError, match=fragment) as info:
+        _model(f"{name}:make")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ("from os import getcwd as make\n", "not a Python function or class"),
+    ("from json import dumps as make\n", "'json:dumps'"),
+    ("import functools\nfrom torch import nn\nmake = functools.partial(nn.Linear, 3)\n", "not a Python function or class"),
+])
+def test_a_factory_must_be_defined_in_the_named_package(user_module, body, fragment):
+    name = user_module(f"borrowed_{abs(hash(body))}", body)
+    with pytest.raises(ModelError, match=fragment):
+        _model(f"{name}:make")
+
+
+def test_a_factory_re_exported_within_its_own_package_is_fine(tmp_path, monkeypatch):
+    pkg = tmp_path / "mynets"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from .conv import Net\n")
+    (pkg / "conv.py").write_text("from torch import nn\nclass Net(nn.Sequential):\n"
+                                 "    def __init__(self, n_outputs):\n        super().__init__(nn.Flatten(), nn.LazyLinear(n_outputs))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert isinstance(_model("mynets:Net", n_outputs=3), nn.Module)

@@ -95,8 +95,8 @@ def test_a_read_only_filesystem_ends_with_one_line_and_changes_nothing(small_fs,
 
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({**FOUR_TRIALS, "runs_dir": str(small_fs / "runs")}))
-    fresh = _cli("run", str(cfg), "--no-report")
-    assert fresh.returncode == 1 and "read-only" in _the_one_error_line(fresh)
+    fresh = _cli("run", str(cfg), "--no-report")  # a runs_dir that cannot be written is bad input
+    assert fresh.returncode == 2 and "Read-only file system" in _the_one_error_line(fresh)
 
     assert _mount("-o", "remount,rw", str(small_fs))
     assert _cli("resume", str(run_dir), "--no-report").returncode == 0

@@ -72,6 +72,77 @@ def test_problems_land_on_their_field():
     assert errors["lr"][0].startswith("lr[1]: -1 is invalid")
 
 
+@pytest.mark.parametrize("field, text, fragment", [
+    ("lr", "Infinity", "finite"),
+    ("lr", "0.1, NaN", "finite"),
+    ("lr", "1e999", "finite"),
+    ("llm.timeout_s", "Infinity", "finite"),
+    ("lr", "[" * 100_000, "lr[0]"),
+    ("runs_dir", "runs/" + "x" * 300, "255"),
+    ("runs_dir", "ru\0ns", "NUL"),
+    ("dataset.n_train", "1000000000", "1,000,000"),
+    ("seed", ", ".join(str(i) for i in range(100_001)), "100,000"),
+])
+def test_hostile_values_are_marked_on_their_field(field, text, fragment):
+    values = F.form_values({})
+    values[field] = text
+    cfg, errors = F.check(F.to_raw(values))
+    assert cfg is None
+    where = "search.n_trials" if field == "seed" else field  # the trial count is the search section's
+    assert list(errors) == [where] and fragment in errors[where][0], errors
+
+
+def test_the_runner_the_tui_starts_never_imports_from_the_current_folder(tmp_path, monkeypatch):
+    """`python -m` puts the current folder first on the import path: a module next
+    to a downloaded config, or one shadowing the standard library, would run."""
+    from tui.follow import launch_run
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("evil", "json", "argparse"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(tmp_path / ('ran-' + name))!r}, 'w').close()\n"
+                                             "def make(**kw):\n    raise SystemExit('evil')\n")
+    raw = {"name": "t", "model": "evil:make", "device": "cpu", "n_epochs": 1,
+           "dataset": {"name": "shapes", "n_train": 64, "n_test": 32}}
+    launch = launch_run(raw, tmp_path / "runs", "t")
+    assert launch.proc.wait(timeout=120) == 2
+    assert not list(tmp_path.glob("ran-*"))
+    assert "evil" in launch.log_path.read_text() and "not found" in launch.log_path.read_text()
+    assert not launch.run_dir.exists()
+
+
+def test_params_preview_shows_custom_model_code_and_survives_hostile_values(runs, monkeypatch, tmp_path):
+    runs_dir, _ = runs
+    lib = tmp_path / "lib"
+    (lib / "mypkg").mkdir(parents=True)
+    (lib / "mypkg" / "__init__.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\n")
+    (lib / "mypkg" / "nets.py").write_text("def make():\n    pass\n")
+    monkeypatch.syspath_prepend(str(lib))
+
+    async def go():
+        app = make_app(runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
+            scr = app.screen
+            shown = scr.query_one("#preview-model")
+            assert not shown.display  # a built-in model is no code of the user's
+            scr.set_field("model.name", "mypkg.nets:make")
+            await pilot.pause()
+            assert shown.display and str(lib / "mypkg" / "nets.py") in str(shown.render())
+            assert "runs when the sweep starts" in str(shown.render())
+            scr.set_field("model.name", "nowhere_xyz:make")
+            await pilot.pause()
+            assert "not found" in str(shown.render())
+            for key, value in {"lr": "Infinity", "runs_dir": "a\0b", "dataset.n_train": "1000000000",
+                               "seed": "[" * 50_000}.items():
+                scr.set_field(key, value)
+            await pilot.pause()
+            assert set(scr.errors) == {"lr", "runs_dir", "dataset.n_train", "seed"}
+            assert "4 problems" in str(scr.query_one("#preview-count").render())
+            assert not (tmp_path / "ran").exists()  # looking the file up ran nothing
+
+    run(go())
+
+
 def test_run_state_progress_eta_and_resumed_epochs(tmp_path):
     st = RunState(tmp_path)
 

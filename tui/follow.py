@@ -243,6 +243,13 @@ def downsample(xs: Sequence[float], ys: Sequence[Optional[float]], max_points: i
 # --- the runner process ------------------------------------------------------------
 
 def default_runner_cmd() -> list[str]:
+    # -P: `python -m` would put the TUI's current folder first on the runner's
+    # import path, so a module next to a downloaded config (a model factory, or a
+    # json.py shadowing the standard library) would run. _child_env puts the
+    # engine's own folder on PYTHONPATH instead. Python 3.10 lacks -P; there the
+    # CLI drops the folder itself before any model is imported.
+    if sys.version_info >= (3, 11):
+        return [sys.executable, "-P", "-m", "engine.cli"]
     return [sys.executable, "-m", "engine.cli"]
 
 

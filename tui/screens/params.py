@@ -74,6 +74,9 @@ class ParamsScreen(Screen):
             with Vertical(id="preview"):
                 yield Static("", id="preview-count")
                 yield Static("", id="preview-estimate")
+                model_code = Static("", id="preview-model")
+                model_code.display = False
+                yield model_code
                 preview = DataTable(id="preview-trials", cursor_type="none", show_cursor=False, zebra_stripes=False)
                 preview.can_focus = False
                 yield preview
@@ -186,6 +189,7 @@ class ParamsScreen(Screen):
         raw = self.raw()
         cfg, errors = F.check(raw)
         self.config, self.errors = cfg, errors
+        self._show_model_code(raw, errors)
         for f in F.FIELDS:
             lines = errors.get(f.key, [])
             err = self.query_one("#" + f.widget_id + "-err", Static)
@@ -219,6 +223,19 @@ class ParamsScreen(Screen):
                 table.add_row("...", f"{self.n_trials - PREVIEW_ROWS} more")
         else:
             table.add_row("...", f"{self.n_trials} trials: too many to list")
+
+    def _show_model_code(self, raw: dict[str, Any], errors: dict[str, list[str]]) -> None:
+        """Name the file a custom model's code would come from, before it runs.
+        Looked up without importing: the TUI never runs a config's code."""
+        from engine.usercode import find_model_code
+
+        name = raw.get("model", {}).get("name") if isinstance(raw.get("model"), dict) else None
+        code = find_model_code(name) if isinstance(name, str) and "model.name" not in errors else None
+        shown = self.query_one("#preview-model", Static)
+        shown.display = code is not None
+        if code is not None:
+            shown.update(code.line())
+            shown.set_class(bool(code.problem), "-problem")
 
     def on_descendant_focus(self, event) -> None:
         wid = getattr(event.widget, "id", None) or ""
