@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from engine.safe_files import describe_unreadable, read_regular_file
 
 TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]
+# A trial that ended with one of these is finished for good; `interrupted` resumes.
+DONE_STATUSES: frozenset[str] = frozenset({"completed", "diverged", "failed", "skipped"})
 RunStatus = Literal["completed", "interrupted", "failed"]
 
 

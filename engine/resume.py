@@ -14,7 +14,7 @@ import argparse
 
 from engine import store
 from engine.config import ConfigError, validate_config
-from engine.events import read_events
+from engine.events import DONE_STATUSES, TrialFinished, read_events
 from engine.trials import Trial, build_trials
 
 
@@ -24,7 +24,6 @@ class ResumeRefused(ConfigError):
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from engine.cli import train_and_report
-    from engine.runner import code_version, config_hash
 
     run_dir = store.resolve_run(args.run)
     raw = store.read_json(run_dir / store.CONFIG)
@@ -46,10 +45,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if env is None or "config_hash" not in env or "code_version" not in env:
         problems.append(f"{run_dir / store.ENV} is missing or damaged, so a change of config or training code cannot be ruled out")
     else:
-        if env["config_hash"] != config_hash(raw):
+        if env["config_hash"] != store.config_hash(raw):
             problems.append(f"{run_dir / store.CONFIG} changed since the run started")
-        if env["code_version"] != code_version():
-            problems.append(f"the training code changed since the run started (code version {env['code_version']}, now {code_version()})")
+        if env["code_version"] != store.code_version():
+            problems.append(f"the training code changed since the run started (code version {env['code_version']}, now {store.code_version()})")
     trials, changes = match_trials(recorded, current)
     if changes:
         problems.append("the trials built from config.json differ from resolved.json")
@@ -107,8 +106,6 @@ def match_trials(recorded: list[Trial], current: list[Trial]) -> tuple[list[Tria
 def _drop_spare_checkpoints(run_dir) -> None:
     """A trial that finished but was killed before deleting its checkpoint."""
     from engine.checkpoint import FILE
-    from engine.events import TrialFinished
-    from engine.runner import DONE_STATUSES
 
     for ev in read_events(run_dir / store.EVENTS).events:
         if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES:

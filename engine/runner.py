@@ -9,9 +9,7 @@ the current batch (resumable); SIGUSR1 skips the current trial.
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
-import json
 import os
 import platform
 import signal
@@ -31,7 +29,7 @@ from engine import store
 from engine.config import SweepConfig
 from engine.data import DataBundle, load_dataset
 from engine.events import (
-    EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted,
+    DONE_STATUSES, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted,
     append_event, read_events,
 )
 from engine.checkpoint import FILE as CHECKPOINT, CheckpointError, load_checkpoint, reject
@@ -39,24 +37,6 @@ from engine.train import StopFlags, TrialOutcome, pick_device, train_trial
 from engine.trials import Trial
 
 Listener = Callable[[object], None]
-DONE_STATUSES = {"completed", "diverged", "failed", "skipped"}
-
-
-# The modules whose change would change a trial's numbers.
-TRAINING_MODULES = ("config.py", "trials.py", "data.py", "models.py", "penalties.py", "train.py")
-
-
-def code_version() -> str:
-    """A hash of the training code: resume refuses when it changed mid-sweep."""
-    h = hashlib.sha1()
-    for name in TRAINING_MODULES:
-        h.update(name.encode())
-        h.update((Path(__file__).parent / name).read_bytes())
-    return h.hexdigest()[:12]
-
-
-def config_hash(raw: dict) -> str:
-    return hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def environment(device: torch.device, raw: dict) -> dict:
@@ -71,8 +51,8 @@ def environment(device: torch.device, raw: dict) -> dict:
         "platform": platform.platform(),
         "command": sys.argv,
         "cwd": os.getcwd(),
-        "code_version": code_version(),
-        "config_hash": config_hash(raw),
+        "code_version": store.code_version(),
+        "config_hash": store.config_hash(raw),
         "torch_threads": torch.get_num_threads(),
     }
     env.update(_git_state())

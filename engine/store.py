@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import errno
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -62,6 +63,24 @@ TRIAL_COLUMNS = [
     "test_acc_final", "test_acc_best", "test_acc_best_epoch", "train_acc_final",
     "test_loss_final", "train_loss_final", "margin", "duration_s", "error",
 ]
+
+
+# The modules whose change would change a trial's numbers (env.json's code_version).
+TRAINING_MODULES = ("config.py", "trials.py", "data.py", "models.py", "penalties.py", "train.py")
+
+
+def code_version() -> str:
+    """A hash of the training code: resume refuses when it changed mid-sweep."""
+    h = hashlib.sha1()
+    for name in TRAINING_MODULES:
+        h.update(name.encode())
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def config_hash(raw: dict[str, Any]) -> str:
+    """env.json's hash of config.json: resume refuses when the config changed."""
+    return hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:12]
 
 
 class RunPathError(ValueError):

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
+from engine.events import DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
 from engine.store import CONFIG, RESOLVED, lock_is_live, read_json, read_lock
 
 # The metric groups the charts can show; `m` cycles through them.
@@ -167,7 +167,7 @@ class RunState:
         done = total = 0
         for t in self.trials.values():
             planned = t.n_epochs or self.default_epochs
-            if t.status in ("completed", "diverged", "failed", "skipped"):
+            if t.status in DONE_STATUSES:
                 done += planned
                 total += planned
             else:
