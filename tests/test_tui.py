@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -661,5 +662,60 @@ def test_choice_and_toggle_fields_by_keyboard(runs):
             # down moves to the next field, also from these widgets
             await pilot.press("down")
             assert app.focused.id == "f-runs-dir"
+
+    run(go())
+
+
+def test_report_section_shows_no_escape_sequences_and_opens_only_web_links(runs, monkeypatch):
+    """report.md comes from a shared run folder and the streamed text from an LLM."""
+    runs_dir, made = runs
+    payload = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\x1b[?1049h"
+    (made["alpha"] / "report.md").write_text(f"# Report {payload}\n\n## Fact check\nChecked {payload} 2 numbers.\n")
+
+    def control(text):
+        return [c for c in str(text) if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
+
+    class ReportSettings:
+        def __init__(self, **kw):
+            pass
+
+    proceed = threading.Event()
+
+    def generate_report(run_dir, settings, on_text=None):
+        text = f"# Streamed {payload} text\n"
+        for i in range(0, len(text), 3):  # every sequence split across messages
+            on_text(text[i:i + 3])
+        proceed.wait(10)  # until the test has seen the streamed text: failing reloads report.md
+        raise RuntimeError(f"server said {payload}")
+
+    fake = types.ModuleType("engine.report")
+    fake.ReportSettings, fake.generate_report = ReportSettings, generate_report
+    monkeypatch.setitem(sys.modules, "engine.report", fake)
+
+    async def go():
+        app = make_app(runs_dir, attach=made["alpha"])
+        opened, notes = [], []
+        monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+        monkeypatch.setattr(app, "notify", lambda message, **kw: notes.append(message))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.current_mode == "report")
+            rep = app.screen
+            await wait_for(pilot, lambda: rep.shown_text is not None and "Report" in rep.shown_text)
+            assert rep.shown_text.startswith("# Report link") and not control(rep.shown_text)
+            assert not control(rep.query_one("#factcheck").render())
+            await pilot.press("g", "l")
+            await wait_for(pilot, lambda: rep.shown_text is not None and "Streamed" in rep.shown_text)
+            assert not control(rep.shown_text) and "Streamed link text" in rep.shown_text
+            proceed.set()
+            await wait_for(pilot, lambda: any("Report failed" in n for n in notes))
+            assert "server said link" in notes[-1] and not control(notes[-1])
+            md = rep.query_one("#report-md")
+            for href in ("javascript:alert(1)", "file:///etc/passwd", "https://example.com/x"):
+                rep.post_message(md.LinkClicked(md, href))
+            await pilot.pause()
+            await wait_for(pilot, lambda: opened)
+            assert opened == ["https://example.com/x"]
 
     run(go())
