@@ -217,6 +217,8 @@ def describe_error(exc: BaseException, base_url: Optional[str], api_key: Optiona
         cause = exc.__cause__ or exc.__context__
         detail = one_line(redact(str(cause or exc), api_key), 120)
         return f"cannot connect to {where}{tries}: {detail}"
+    if isinstance(exc, openai.AuthenticationError) and not api_key:
+        return f"HTTP 401 from {where}: the server wants an API key, and none was sent"
     if isinstance(exc, openai.AuthenticationError):
         return f"HTTP 401 from {where}: the API key was rejected (check OPENAI_API_KEY or llm.api_key_file)"
     if isinstance(exc, openai.RateLimitError):

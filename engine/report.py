@@ -161,7 +161,8 @@ def report_command(run_dir: Path, args: argparse.Namespace) -> int:
         print(f"sweepdeck report: {strip_control(str(exc))}", file=sys.stderr)
         return 2
     for note in result.notes:
-        print(f"note: {strip_control(note)}", file=sys.stderr)
+        if note not in (result.fallback_reason or ""):
+            print(f"note: {strip_control(note)}", file=sys.stderr)
     if not result.used_llm and result.fallback_reason and not settings.offline:
         print(f"offline report: {strip_control(result.fallback_reason)}", file=sys.stderr)
     elif result.used_llm:

@@ -375,3 +375,12 @@ def test_a_stream_cut_midway_says_it_broke_off(run, chunked):
         res = generate_report(run, settings(srv.url))
     assert not res.used_llm
     assert "broke off after 60 characters" in res.fallback_reason and "cannot connect" not in res.fallback_reason
+
+
+def test_a_401_from_an_endpoint_the_key_was_withheld_from_says_how_to_send_it(run, capsys):
+    with FakeLLM(default={"kind": "status", "status": 401, "message": "a key, please"}) as srv:
+        share(run, base_url=srv.url)
+        assert report_command(run, parse()) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "HTTP 401" in err and "none was sent" in err and "rejected" not in err
+    assert f"pass --base-url {srv.url}" in err
