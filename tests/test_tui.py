@@ -719,3 +719,45 @@ def test_report_section_shows_no_escape_sequences_and_opens_only_web_links(runs,
             assert opened == ["https://example.com/x"]
 
     run(go())
+
+
+def test_runs_and_training_show_no_escape_sequences_from_a_shared_run_folder(runs):
+    runs_dir, made = runs
+    payload = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\x1b[?1049h"
+    path = made["alpha"] / "events.jsonl"
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    for e in events:
+        if e["type"] == "run_started":
+            e["name"] = f"alpha {payload}"
+        if e["type"] == "trial_started":
+            e["label"] = f"label {payload}"
+        if e["type"] == "trial_finished" and e["trial_id"] == "t000":
+            e.update(status="failed", error=f"boom {payload}")
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+
+    def control(text):
+        return [c for c in str(text) if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
+
+    async def go():
+        app = make_app(runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f4")
+            rs = app.screen
+            await wait_for(pilot, lambda: rs.loaded)
+            table = rs.query_one("#runs")
+            cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
+            assert "alpha link" in cells and not control(" ".join(cells))
+            table.move_cursor(row=table.get_row_index("20260101-120000-alpha"))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            tr = app.screen
+            await wait_for(pilot, lambda: tr.state is not None and tr.state.trials.get("t000") is not None
+                           and tr.state.trials["t000"].status == "failed")
+            await pilot.pause(0.5)
+            trials = tr.query_one("#trials")
+            cells = [str(c) for row in range(trials.row_count) for c in trials.get_row_at(row)]
+            logs = "\n".join(tr.state.logs)
+            assert "label link" in cells and "boom link" in logs
+            assert not control(" ".join(cells)) and not control(logs)
+
+    run(go())
