@@ -15,6 +15,7 @@ import pytest
 
 from engine.report import ReportSettings, add_report_options, generate_report, report_command
 from fake_llm_server import FakeLLM, refused_url
+from test_safe_text import PAYLOAD, control_chars
 from test_facts import hand_built
 
 SECRET = "sk-test-SECRET0123456789abcdefXYZ"
@@ -232,13 +233,6 @@ def test_model_written_fact_check_and_charts_are_replaced(run):
 
 
 # --- hardening: untrusted configs, answers and servers (issue 8) ------------------------------------
-
-PAYLOAD = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\x1b[?1049h"
-
-
-def control_chars(text: str) -> list[str]:
-    return [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
-
 
 def share(run: Path, **llm) -> None:
     """The run folder as someone else shared it: its config's llm section says `llm`."""

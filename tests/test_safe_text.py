@@ -12,8 +12,13 @@ CONTROL = [chr(c) for c in range(0x20) if c not in (9, 10)] + [chr(c) for c in r
     + ["\u202a", "\u202e", "\u2066", "\u2069"]
 
 
+def control_chars(text: object) -> list[str]:
+    """The control characters in `text`: shared by the tests of everything that shows untrusted text."""
+    return [c for c in str(text) if c in CONTROL]
+
+
 def assert_clean(text: str) -> None:
-    bad = [c for c in CONTROL if c in text]
+    bad = control_chars(text)
     assert not bad, f"control characters left: {bad!r} in {text!r}"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from test_safe_text import PAYLOAD, control_chars
 from tui_helpers import FAKE_RUNNER, ROOT, kill_quietly, make_runs, press_and_confirm, wait_for
 
 from engine.config import SweepConfig, read_config_file, validate_config
@@ -40,6 +41,14 @@ def runs(tmp_path, monkeypatch):
 
 def make_app(runs_dir, **kw):
     return SweepdeckApp(runs_dir=runs_dir, runner_cmd=FAKE_RUNNER, cursor_blink=False, **kw)
+
+
+async def runs_table(pilot, app):
+    """The Runs section's table, once it has loaded."""
+    await pilot.press("f4")
+    rs = app.screen
+    await wait_for(pilot, lambda: rs.loaded)
+    return rs.query_one("#runs")
 
 
 # --- non-UI helpers ---------------------------------------------------------------------
@@ -669,11 +678,8 @@ def test_choice_and_toggle_fields_by_keyboard(runs):
 def test_report_section_shows_no_escape_sequences_and_opens_only_web_links(runs, monkeypatch):
     """report.md comes from a shared run folder and the streamed text from an LLM."""
     runs_dir, made = runs
-    payload = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\x1b[?1049h"
+    payload = PAYLOAD
     (made["alpha"] / "report.md").write_text(f"# Report {payload}\n\n## Fact check\nChecked {payload} 2 numbers.\n")
-
-    def control(text):
-        return [c for c in str(text) if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
 
     class ReportSettings:
         def __init__(self, **kw):
@@ -703,14 +709,14 @@ def test_report_section_shows_no_escape_sequences_and_opens_only_web_links(runs,
             await wait_for(pilot, lambda: app.current_mode == "report")
             rep = app.screen
             await wait_for(pilot, lambda: rep.shown_text is not None and "Report" in rep.shown_text)
-            assert rep.shown_text.startswith("# Report link") and not control(rep.shown_text)
-            assert not control(rep.query_one("#factcheck").render())
+            assert rep.shown_text.startswith("# Report link") and not control_chars(rep.shown_text)
+            assert not control_chars(rep.query_one("#factcheck").render())
             await pilot.press("g", "l")
             await wait_for(pilot, lambda: rep.shown_text is not None and "Streamed" in rep.shown_text)
-            assert not control(rep.shown_text) and "Streamed link text" in rep.shown_text
+            assert not control_chars(rep.shown_text) and "Streamed link text" in rep.shown_text
             proceed.set()
             await wait_for(pilot, lambda: any("Report failed" in n for n in notes))
-            assert "server said link" in notes[-1] and not control(notes[-1])
+            assert "server said link" in notes[-1] and not control_chars(notes[-1])
             md = rep.query_one("#report-md")
             for href in ("javascript:alert(1)", "file:///etc/passwd", "https://example.com/x"):
                 rep.post_message(md.LinkClicked(md, href))
@@ -723,7 +729,7 @@ def test_report_section_shows_no_escape_sequences_and_opens_only_web_links(runs,
 
 def test_runs_and_training_show_no_escape_sequences_from_a_shared_run_folder(runs):
     runs_dir, made = runs
-    payload = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\x1b[?1049h"
+    payload = PAYLOAD
     path = made["alpha"] / "events.jsonl"
     events = [json.loads(line) for line in path.read_text().splitlines()]
     for e in events:
@@ -735,18 +741,12 @@ def test_runs_and_training_show_no_escape_sequences_from_a_shared_run_folder(run
             e.update(status="failed", error=f"boom {payload}")
     path.write_text("".join(json.dumps(e) + "\n" for e in events))
 
-    def control(text):
-        return [c for c in str(text) if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
-
     async def go():
         app = make_app(runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("f4")
-            rs = app.screen
-            await wait_for(pilot, lambda: rs.loaded)
-            table = rs.query_one("#runs")
+            table = await runs_table(pilot, app)
             cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
-            assert "alpha link" in cells and not control(" ".join(cells))
+            assert "alpha link" in cells and not control_chars(" ".join(cells))
             table.move_cursor(row=table.get_row_index("20260101-120000-alpha"))
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.current_mode == "training")
@@ -758,6 +758,6 @@ def test_runs_and_training_show_no_escape_sequences_from_a_shared_run_folder(run
             cells = [str(c) for row in range(trials.row_count) for c in trials.get_row_at(row)]
             logs = "\n".join(tr.state.logs)
             assert "label link" in cells and "boom link" in logs
-            assert not control(" ".join(cells)) and not control(logs)
+            assert not control_chars(" ".join(cells)) and not control_chars(logs)
 
     run(go())
