@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from engine.config import ConfigError, config_schema, load_config
+from engine.safe_text import strip_control
 from engine.store import RunLockedError, RunPathError, StorageError
 
 EXIT_USAGE = 2
@@ -72,7 +73,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return _dispatch(args)
     except (ConfigError, UsageError, RunPathError, RunLockedError) as exc:
         for line in str(exc).splitlines() or ["error"]:
-            print(f"sweepdeck: {line}", file=sys.stderr)
+            print(f"sweepdeck: {strip_control(line)}", file=sys.stderr)
         return EXIT_USAGE
     except StorageError as exc:  # a run folder that could not even be created
         print(f"sweepdeck: {exc}", file=sys.stderr)
@@ -228,6 +229,12 @@ def _new_run_dir(args: argparse.Namespace, cfg) -> Path:
 
 
 # --- runs / show ---------------------------------------------------------------------------
+# Everything printed here comes from run folders, which people share: it is printed
+# through `_say`, which drops terminal escape sequences.
+
+def _say(text: str) -> None:
+    print(strip_control(text))
+
 
 def _fmt_acc(value: Optional[float]) -> str:
     return f"{value:.2%}" if value is not None else "-"
@@ -265,11 +272,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     log = read_events(run_dir / store.EVENTS)
     summary = store.summarize_run(run_dir, log)
     resolved = store.read_resolved(run_dir)
-    print(f"run {summary.run_id}: {summary.status}, {summary.n_finished}/{summary.n_trials} trials finished, duration {_fmt_duration(summary.duration_s)}")
+    _say(f"run {summary.run_id}: {summary.status}, {summary.n_finished}/{summary.n_trials} trials finished, duration {_fmt_duration(summary.duration_s)}")
     if resolved:
-        print(f"data: {resolved.get('dataset', '?')}; model: {resolved.get('model', '?')}")
+        _say(f"data: {resolved.get('dataset', '?')}; model: {resolved.get('model', '?')}")
     if summary.damage:
-        print(f"damaged: {summary.damage}")
+        _say(f"damaged: {summary.damage}")
     trials = store.trial_rows(log, resolved)
     rows = [("trial", "status", "epochs", "test acc final", "test acc best (epoch)", "train acc final", "label")]
     for r in trials:
@@ -278,14 +285,15 @@ def cmd_show(args: argparse.Namespace) -> int:
                      best, _fmt_acc(r.get("train_acc_final")), r.get("label", "")))
     _print_table(rows)
     if summary.best_test_acc is not None:
-        print(f"best test accuracy: {summary.best_test_acc:.2%} ({summary.best_trial})")
+        _say(f"best test accuracy: {summary.best_test_acc:.2%} ({summary.best_trial})")
     for r in trials:
         if r.get("error"):
-            print(f"{r['trial_id']}: {r['error']}")
+            _say(f"{r['trial_id']}: {r['error']}")
     return 0
 
 
 def _print_table(rows: list[tuple[str, ...]]) -> None:
+    rows = [tuple(strip_control(str(cell)) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

@@ -237,6 +237,7 @@ class LLMConfig(BaseModel):
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.2
     timeout_s: Annotated[float, Field(gt=0)] = 60.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    max_tokens: Annotated[int, Field(gt=0)] = 4096  # the answer's length; a report needs about 2-4k
     api_key_file: Union[PathText, None] = None
 
 

@@ -8,7 +8,10 @@ by code from the same facts) is saved instead, with a visible line saying why.
 
 Files written in the run folder: report.md, report_prompt.md (exact messages sent,
 LLM reports only), facts.json, charts/*.png (when matplotlib is installed).
-The API key is never written anywhere.
+The API key is never written anywhere, and goes only to an endpoint the user named
+(flag or environment) or to OpenAI's own: a config is shared, so an endpoint it alone
+names gets no key (see `llm_plan`). Everything shown or written is stripped of
+terminal escape sequences and of the key; report.md also of active HTML.
 
 Module-level imports stay light (no pandas, openai or plotext): the CLI and the
 TUI import this module at startup.
@@ -23,19 +26,27 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, NamedTuple, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+
+from engine.safe_text import strip_control
 
 REPORT = "report.md"
 PROMPT = "report_prompt.md"
 FACTS = "facts.json"
+MAX_LISTED = 100  # mismatches listed in the Fact check: an answer full of wrong numbers must not make it huge
+
+
+Origin = Literal["flag", "config", "env", "default"]
 
 
 class ReportSettings(BaseModel):
     """Where and how the report is written. Merged: CLI flags > the config's `llm`
     section > environment (OPENAI_BASE_URL, SWEEPDECK_LLM_MODEL) > defaults. The key
-    is not a setting: it comes from OPENAI_API_KEY or `api_key_file` when needed."""
+    is not a setting: it comes from OPENAI_API_KEY or `api_key_file` when needed.
+    `origins` says where each merged setting came from; a setting missing there was
+    given by the calling code, which counts as the user's choice."""
 
     offline: bool = False
     model: Optional[str] = None
@@ -43,8 +54,10 @@ class ReportSettings(BaseModel):
     temperature: float = Field(0.2, ge=0, le=2)
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
+    max_tokens: int = Field(4096, gt=0)
     api_key_file: Optional[str] = None
     stream: bool = True
+    origins: dict[str, Origin] = {}
 
     @classmethod
     def resolve(cls, args: Optional[argparse.Namespace] = None, llm_config: Optional[dict[str, Any]] = None,
@@ -52,25 +65,31 @@ class ReportSettings(BaseModel):
         env = os.environ if env is None else env
         cfg = dict(llm_config or {})
         a = vars(args) if args is not None else {}
+        origins: dict[str, Origin] = {}
 
-        def pick(flag: str, key: str, env_name: Optional[str] = None, default: Any = None) -> Any:
-            if a.get(flag) is not None:
-                return a[flag]
-            if cfg.get(key) is not None:
-                return cfg[key]
-            if env_name and env.get(env_name):
-                return env[env_name]
+        def pick(name: str, flag: str, key: str, env_name: Optional[str] = None, default: Any = None) -> Any:
+            for origin, source, k in (("flag", a, flag), ("config", cfg, key), ("env", env, env_name)):
+                if k and source.get(k) not in (None, ""):
+                    origins[name] = origin
+                    return source[k]
+            origins[name] = "default"
             return default
 
         return cls(
             offline=bool(a.get("offline") or False),
-            model=pick("model", "model", "SWEEPDECK_LLM_MODEL"),
-            base_url=pick("base_url", "base_url", "OPENAI_BASE_URL"),
-            temperature=pick("temperature", "temperature", None, 0.2),
-            timeout_s=pick("timeout", "timeout_s", None, 60.0),
-            max_retries=pick("max_retries", "max_retries", None, 2),
-            api_key_file=pick("api_key_file", "api_key_file"),
+            model=pick("model", "model", "model", "SWEEPDECK_LLM_MODEL"),
+            base_url=pick("base_url", "base_url", "base_url", "OPENAI_BASE_URL"),
+            temperature=pick("temperature", "temperature", "temperature", None, 0.2),
+            timeout_s=pick("timeout_s", "timeout", "timeout_s", None, 60.0),
+            max_retries=pick("max_retries", "max_retries", "max_retries", None, 2),
+            max_tokens=pick("max_tokens", "max_tokens", "max_tokens", None, 4096),
+            api_key_file=pick("api_key_file", "api_key_file", "api_key_file"),
+            origins=origins,
         )
+
+    def from_config(self, name: str) -> bool:
+        """Whether `name` was set by the config alone (a file that may come from anyone)."""
+        return self.origins.get(name) == "config"
 
     @classmethod
     def for_run(cls, run_dir: Path, args: Optional[argparse.Namespace] = None,
@@ -96,6 +115,7 @@ class ReportResult(BaseModel):
     markdown: str = ""                         # the final report text (what report.md holds)
     prompt_chars: int = 0                      # size of the messages sent (tokens ≈ chars / 4)
     seconds: float = 0.0
+    notes: list[str] = []                      # for the user: a key withheld, a key file others can read, a cut answer
 
 
 class ReportInputError(ValueError):
@@ -114,6 +134,8 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--temperature", type=float, default=None, metavar="T", help="sampling temperature (default 0.2)")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="give up on a silent LLM server after this many seconds per try (default 60)")
+    g.add_argument("--max-tokens", dest="max_tokens", type=int, default=None, metavar="N",
+                   help="the most tokens the model may write (default 4096, else llm.max_tokens)")
     g.add_argument("--api-key-file", dest="api_key_file", default=None, metavar="PATH",
                    help="file holding the API key (else $OPENAI_API_KEY); the key is never written anywhere")
 
@@ -126,19 +148,26 @@ def report_command(run_dir: Path, args: argparse.Namespace) -> int:
             raise ReportInputError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
         if getattr(args, "temperature", None) is not None and not 0 <= args.temperature <= 2:
             raise ReportInputError(f"--temperature must be between 0 and 2, got {args.temperature:g}")
+        if getattr(args, "max_tokens", None) is not None and args.max_tokens <= 0:
+            raise ReportInputError(f"--max-tokens must be a positive number of tokens, got {args.max_tokens}")
         try:
             settings = ReportSettings.for_run(run_dir, args)
-        except ValueError as exc:  # pydantic: a bad value in the config's llm section
-            raise ReportInputError(f"invalid report settings: {str(exc).splitlines()[0]}") from None
+        except ValidationError as exc:  # a bad value in the config's llm section
+            err = exc.errors()[0]
+            where = ".".join(str(x) for x in err["loc"])
+            raise ReportInputError(f"invalid report setting llm.{where}: {strip_control(err['msg'])}") from None
         result = generate_report(run_dir, settings)
     except ReportInputError as exc:
-        print(f"sweepdeck report: {exc}", file=sys.stderr)
+        print(f"sweepdeck report: {strip_control(str(exc))}", file=sys.stderr)
         return 2
+    for note in result.notes:
+        if note not in (result.fallback_reason or ""):
+            print(f"note: {strip_control(note)}", file=sys.stderr)
     if not result.used_llm and result.fallback_reason and not settings.offline:
-        print(f"offline report: {result.fallback_reason}", file=sys.stderr)
+        print(f"offline report: {strip_control(result.fallback_reason)}", file=sys.stderr)
     elif result.used_llm:
         n = len(result.mismatches)
-        print(f"LLM report by {result.model}: {result.n_numbers_checked} numbers checked, "
+        print(f"LLM report by {strip_control(result.model or '')}: {result.n_numbers_checked} numbers checked, "
               f"{n} mismatch{'es' if n != 1 else ''}" + (f", {len(result.unknown_placeholders)} unknown placeholders"
                                                        if result.unknown_placeholders else ""), file=sys.stderr)
     if result.prompt_chars > 8000 and ":11434" in (settings.base_url or ""):
@@ -150,24 +179,58 @@ def report_command(run_dir: Path, args: argparse.Namespace) -> int:
 
 # --- when is the LLM used ----------------------------------------------------------------------------
 
-def llm_plan(settings: ReportSettings, env: Optional[dict[str, str]] = None) -> tuple[Optional[str], Optional[str]]:
-    """(reason not to use the LLM or None, API key or None)."""
-    from engine.llm import is_openai_url, read_api_key
+class LLMPlan(NamedTuple):
+    reason: Optional[str]    # why the LLM is not used, or None
+    key: Optional[str]       # the key to send, or None
+    notes: list[str]         # for the user: a key withheld, a key file others can read
+    ambient: bool = True     # whether the client may add what it reads from the environment itself
 
+
+def llm_plan(settings: ReportSettings, env: Optional[dict[str, str]] = None) -> LLMPlan:
+    """Whether to use the LLM, and with which key.
+
+    The key (OPENAI_API_KEY or a key file) goes only to OpenAI's own endpoint or to one
+    the user named: with --base-url, with OPENAI_BASE_URL, or in code. An endpoint named
+    by a config alone still gets the prompt, but no key: a shared config must not be a
+    way to collect keys. A key file named only in a config must pass `read_key_file`'s
+    checks as well (the user's own file, shaped like a key)."""
+    from engine.llm import is_openai_url, read_key_file, safe_url
+
+    env = os.environ if env is None else env
     if settings.offline:
-        return "--offline was given", None
+        return LLMPlan("--offline was given", None, [])
     if not settings.model and not settings.base_url:
-        return ("no LLM configured: give --model (or llm.model in the config, or $SWEEPDECK_LLM_MODEL), "
-                "or --base-url for a local server such as Ollama"), None
-    key, problem = read_api_key(settings.api_key_file, env)
-    if problem:
-        return problem, None
+        return LLMPlan("no LLM configured: give --model (or llm.model in the config, or $SWEEPDECK_LLM_MODEL), "
+                       "or --base-url for a local server such as Ollama", None, [])
+    trusted = _endpoint_chosen_by_user(settings, env)
+    notes: list[str] = []
+    key = None
+    if not trusted:
+        if settings.api_key_file or env.get("OPENAI_API_KEY"):
+            url = safe_url(settings.base_url)
+            notes.append(f"the API key was not sent to {url}: only the run's config names that endpoint; "
+                         f"to send it there, pass --base-url {url} (or set OPENAI_BASE_URL={url})")
+    elif settings.api_key_file:
+        found = read_key_file(settings.api_key_file, named_in_config=settings.from_config("api_key_file"))
+        if found.problem:
+            return LLMPlan(found.problem, None, [])
+        key, notes = found.key, found.warnings
+    else:
+        key = (env.get("OPENAI_API_KEY") or "").strip() or None
     if is_openai_url(settings.base_url) and not settings.model:
-        return "no model given for https://api.openai.com: give --model (e.g. gpt-4o-mini) or llm.model", None
+        return LLMPlan("no model given for https://api.openai.com: give --model (e.g. gpt-4o-mini) or llm.model", None, [])
     if is_openai_url(settings.base_url) and not key:
-        return ("no API key for https://api.openai.com: set OPENAI_API_KEY or llm.api_key_file, "
-                "or use --base-url for a local server"), None
-    return None, key
+        return LLMPlan("no API key for https://api.openai.com: set OPENAI_API_KEY or llm.api_key_file, "
+                       "or use --base-url for a local server", None, [])
+    return LLMPlan(None, key, notes, ambient=trusted)
+
+
+def _endpoint_chosen_by_user(settings: ReportSettings, env: dict[str, str]) -> bool:
+    from engine.llm import is_openai_url, same_host
+
+    if is_openai_url(settings.base_url) or not settings.from_config("base_url"):
+        return True
+    return same_host(settings.base_url, env.get("OPENAI_BASE_URL"))
 
 
 # --- the report --------------------------------------------------------------------------------------
@@ -187,71 +250,50 @@ def generate_report(run_dir: Path, settings: ReportSettings,
 
 
 def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callable[[str], None]]) -> ReportResult:
+    from engine import llm
     from engine.analysis.charts import make_charts
     from engine.analysis.facts import RunDataError, build_facts, facts_json
     from engine.analysis.offline import charts_section, offline_body, results_table
-    from engine.analysis.verify import StreamFiller, fill_placeholders, verify
+    from engine.analysis.verify import fill_placeholders, verify
+    from engine.safe_text import safe_markdown
     from engine.store import write_text_atomic
 
     t0 = time.monotonic()
-    emit = on_text or (lambda _s: None)
+    show = _shower(on_text)
     try:
         fs = build_facts(run_dir)
     except RunDataError as exc:
         raise ReportInputError(str(exc)) from None
-    reason, key = llm_plan(settings)
+    plan = llm_plan(settings)
+    reason, notes = plan.reason, list(plan.notes)
     if reason is None and fs.ranked.empty:
         reason = "no trial has results yet, so there is nothing for the LLM to interpret"
     write_text_atomic(run_dir / FACTS, facts_json(fs) + "\n")
     charts = make_charts(fs, run_dir)
 
     title = f"# Sweep report: {fs.name}\n\nRun `{fs.run_id}` · report of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
-    body = ""
-    used_llm = False
-    model = settings.model
+    answer = None
     prompt_path = None
     prompt_chars = 0
-    dropped: list[str] = []
-    filler = StreamFiller(fs)
     if reason is None:
-        from engine import llm
-        from engine.analysis.prompt import build_prompt, prompt_file_text
-
-        system, user, sources = build_prompt(fs)
-        prompt_chars = len(system) + len(user)
         prompt_path = run_dir / PROMPT
-        write_text_atomic(prompt_path, prompt_file_text(system, user, settings.model, sources))
-        head = title + f" · LLM: {settings.model or 'server default'} at {llm.safe_url(settings.base_url)}\n\n"
-        emit(head)
-
-        def chunk(piece: str) -> None:
-            out = filler.feed(piece)
-            if out:
-                emit(out)
         try:
-            raw, model = llm.chat(
-                [{"role": "system", "content": system}, {"role": "user", "content": user}],
-                model=settings.model, base_url=settings.base_url, api_key=key,
-                temperature=settings.temperature, timeout_s=settings.timeout_s,
-                max_retries=settings.max_retries, stream=settings.stream, on_chunk=chunk)
-            tail = filler.finish()
-            if tail:
-                emit(tail)
-            body, dropped = _drop_sections(_strip_fences(raw), ("fact check", "charts", "results of all trials"))
-            used_llm = True
-            if model != settings.model:  # picked from the server's list: say which
-                write_text_atomic(prompt_path, prompt_file_text(system, user, model, sources))
+            answer, prompt_chars = _ask_llm(fs, settings, plan, title, prompt_path, show)
         except llm.LLMError as exc:
-            reason = f"the LLM request failed: {exc.reason}"
-            emit(f"\n\n> **The LLM failed** ({reason}); the offline report follows.\n\n")
+            reason = f"the LLM request failed: {exc.reason}" + (f" ({notes[0]})" if notes and not plan.ambient else "")
+            show(f"\n\n> **The LLM failed** ({reason}); the offline report follows.\n\n")
     n_filled, unknown, mismatches, n_checked = 0, [], [], 0
-    if used_llm:
+    if answer is not None:
+        body, dropped = _drop_sections(_strip_fences(answer.text), ("fact check", "charts", "results of all trials"))
         filled = fill_placeholders(body, fs)
         n_filled, unknown = filled.n_filled, filled.unknown
         vr = verify(filled.text, fs)
         n_checked, mismatches = vr.n_checked, vr.mismatches
         text_body = _mark(filled.text, mismatches)
-        header = title + f" · text by the LLM `{model}`; every number filled in or checked by sweepdeck (see Fact check)\n"
+        header = title + f" · text by the LLM `{answer.model}`; every number filled in or checked by sweepdeck (see Fact check)\n"
+        cut = f"\n> **The model's answer was cut**: {answer.cut}. Its text below ends there.\n" if answer.cut else ""
+        if answer.cut:
+            notes.append(f"the model's answer was cut: {answer.cut}")
         table = results_table(fs)
         fact = _fact_check_llm(n_filled, n_checked, mismatches, unknown)
         if dropped:
@@ -259,27 +301,74 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
                      + " section" + ("s were" if len(dropped) > 1 else " was") + " replaced by sweepdeck's.")
         tail = "\n\n" + charts_section(charts) + "\n\n" + fact + "\n"
         # the table of all trials goes where the offline report has it: after the overview
-        markdown = header + "\n" + _after_overview(text_body.strip(), table) + tail
-        emit("\n\n" + table + tail)
+        markdown = safe_markdown(header + cut + "\n" + _after_overview(text_body.strip(), table) + tail)
+        show("\n" + cut + "\n" + table + tail)
     else:
         body = offline_body(fs)
         vr = verify(body, fs)
         n_checked, mismatches = vr.n_checked, vr.mismatches
         why = f"\n\n> **Offline report** (written by code from the facts, no LLM): {reason}.\n"
         fact = _fact_check_offline(n_checked, mismatches)
-        rest = why + "\n" + body + "\n\n" + charts_section(charts) + "\n\n" + fact + "\n"
-        markdown = title + rest
-        emit(rest.lstrip("\n") if prompt_path else markdown)
+        rest = safe_markdown(why + "\n" + body + "\n\n" + charts_section(charts) + "\n\n" + fact + "\n")
+        markdown = safe_markdown(title) + rest
+        show(rest.lstrip("\n") if prompt_path else markdown)
     path = run_dir / REPORT
     write_text_atomic(path, markdown)
     if prompt_path is None:
         (run_dir / PROMPT).unlink(missing_ok=True)  # a prompt from an earlier LLM report would mislead
     return ReportResult(
-        path=path, used_llm=used_llm, fallback_reason=None if used_llm else reason, n_numbers_checked=n_checked,
+        path=path, used_llm=answer is not None, fallback_reason=None if answer else reason, n_numbers_checked=n_checked,
         mismatches=[m.as_dict() for m in mismatches], unknown_placeholders=unknown, n_placeholders_filled=n_filled,
-        model=model if used_llm else None, prompt_path=prompt_path, markdown=markdown, prompt_chars=prompt_chars,
-        seconds=round(time.monotonic() - t0, 3),
+        model=answer.model if answer else None, prompt_path=prompt_path, markdown=markdown, prompt_chars=prompt_chars,
+        seconds=round(time.monotonic() - t0, 3), notes=notes,
     )
+
+
+def _shower(on_text: Optional[Callable[[str], None]]) -> Callable[[str], None]:
+    """`on_text` for text bound for a screen: never an escape sequence (run names come from shared folders)."""
+    from engine.safe_text import strip_control
+
+    def show(text: str) -> None:
+        if text and on_text is not None:
+            on_text(strip_control(text))
+    return show
+
+
+def _ask_llm(fs: Any, settings: ReportSettings, plan: LLMPlan, title: str, prompt_path: Path,
+             show: Callable[[str], None]) -> tuple[Any, int]:
+    """(the LLM's answer, prompt size). Writes report_prompt.md and streams the answer to
+    `show` as it comes: escape sequences and the key removed, placeholders filled.
+    Raises LLMError."""
+    from engine import llm
+    from engine.analysis.prompt import build_prompt, prompt_file_text
+    from engine.analysis.verify import StreamFiller
+    from engine.safe_text import CleanStream, strip_control
+    from engine.store import write_text_atomic
+
+    system, user, sources = build_prompt(fs)
+    system, user = strip_control(system), strip_control(user)  # run names and labels come from the run folder
+
+    def save_prompt(model: Optional[str]) -> None:
+        write_text_atomic(prompt_path, llm.redact_key(prompt_file_text(system, user, model, sources), plan.key))
+
+    save_prompt(settings.model)
+    show(title + f" · LLM: {settings.model or 'server default'} at {llm.safe_url(settings.base_url)}\n\n")
+    filler = StreamFiller(fs)
+    # holding back len(key) - 1 characters lets a key split across chunks be seen whole
+    clean = CleanStream(lambda s: llm.redact_key(s, plan.key), hold=len(plan.key or "") - 1)
+    try:
+        answer = llm.chat(
+            [{"role": "system", "content": system}, {"role": "user", "content": user}],
+            model=settings.model, base_url=settings.base_url, api_key=plan.key, ambient=plan.ambient,
+            temperature=settings.temperature, timeout_s=settings.timeout_s, max_retries=settings.max_retries,
+            max_tokens=settings.max_tokens, stream=settings.stream,
+            on_chunk=lambda piece: show(filler.feed(clean.feed(piece))))
+    finally:  # what was held back is shown even when the answer broke off
+        show(filler.feed(clean.finish()) + filler.finish())
+    answer.text = llm.redact_key(strip_control(answer.text), plan.key)
+    if answer.model != settings.model:  # picked from the server's list: say which
+        save_prompt(answer.model)
+    return answer, len(system) + len(user)
 
 
 def _after_overview(text: str, block: str) -> str:
@@ -341,8 +430,10 @@ def _fact_check_llm(n_filled: int, n_checked: int, mismatches: list[Any], unknow
                     f"**{len(mismatches)} did not match** (marked ⚠ in the text):"))
     if mismatches:
         lines.append("")
-    for i, m in enumerate(mismatches, start=1):
+    for i, m in enumerate(mismatches[:MAX_LISTED], start=1):
         lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says or 'no matching fact'}.")
+    if len(mismatches) > MAX_LISTED:
+        lines.append(f"\n…and {len(mismatches) - MAX_LISTED} more (marked ⚠ in the text).")
     if unknown:
         lines += ["", f"**{len(unknown)} unknown placeholder{'s' if len(unknown) != 1 else ''}** "
                       "(shown as [unknown fact: …]; no such fact exists): "

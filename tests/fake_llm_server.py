@@ -3,6 +3,9 @@
 Each request to /v1/chat/completions takes the next action from `script` (then
 `default`): a streamed reply (SSE), a plain JSON reply, an HTTP error status, a
 hang, a malformed body, or a stream that breaks off. Every request is recorded.
+"$AUTH" in a reply or error message becomes the bearer token the request carried
+(a server that echoes the key). `chunked` streams with Transfer-Encoding: chunked,
+as real servers do, so `break_after` drops the connection in the middle of a chunk.
 
     with FakeLLM([{"kind": "status", "status": 429}, {"kind": "stream", "text": "..."}]) as srv:
         ... base_url=srv.url ...
@@ -50,11 +53,13 @@ class FakeLLM:
                 srv._record(self, payload)
                 action = srv._next()
                 kind = action["kind"]
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                 if kind == "hang":
                     srv.stop_event.wait(action.get("seconds", 20))
                     return
                 if kind == "status":
-                    body = json.dumps({"error": {"message": action.get("message", "boom"), "type": "server_error"}}).encode()
+                    message = action.get("message", "boom").replace("$AUTH", token)
+                    body = json.dumps({"error": {"message": message, "type": "server_error"}}).encode()
                     headers = {"retry-after-ms": "10"}
                     headers.update(action.get("headers", {}))
                     self._send(action["status"], body, "application/json", headers)
@@ -62,12 +67,13 @@ class FakeLLM:
                 if kind == "malformed":
                     self._send(200, action.get("body", b"this is not json {"), action.get("content_type", "application/json"))
                     return
-                text = action.get("text", "")
+                text = action.get("text", "").replace("$AUTH", token)
                 model = payload.get("model", "fake-model")
+                finish = action.get("finish", "stop")
                 if kind == "json" or (kind == "stream" and not payload.get("stream")):
                     body = json.dumps({
                         "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": model,
-                        "choices": [{"index": 0, "finish_reason": "stop",
+                        "choices": [{"index": 0, "finish_reason": finish,
                                      "message": {"role": "assistant", "content": text}}],
                         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                     }).encode()
@@ -76,13 +82,19 @@ class FakeLLM:
                 # streamed reply, optionally breaking off after `break_after` chunks
                 size = action.get("chunk", 7)
                 pieces = [text[i:i + size] for i in range(0, len(text), size)]
+                self.chunked = bool(action.get("chunked"))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
+                if self.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 try:
                     for i, piece in enumerate(pieces):
                         if action.get("break_after") is not None and i >= action["break_after"]:
+                            if self.chunked:  # a chunk's size, then less than that
+                                self.wfile.write(b"400\r\ndata: {\"id\"")
                             self.wfile.flush()
                             self.connection.shutdown(socket.SHUT_RDWR)
                             self.close_connection = True
@@ -93,15 +105,22 @@ class FakeLLM:
                             if srv.stop_event.wait(action["delay"]):
                                 return
                     self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model,
-                                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-                    self.wfile.write(b"data: [DONE]\n\n")
+                                 "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+                    self._write(b"data: [DONE]\n\n")
+                    if self.chunked:
+                        self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                 except OSError:
                     pass
                 self.close_connection = True
 
+            def _write(self, data: bytes) -> None:
+                if self.chunked:
+                    data = b"%x\r\n" % len(data) + data + b"\r\n"
+                self.wfile.write(data)
+
             def _event(self, obj: Any) -> None:
-                self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
+                self._write(b"data: " + json.dumps(obj).encode() + b"\n\n")
                 self.wfile.flush()
 
             def _send(self, status: int, body: bytes, ctype: str, headers: Optional[dict[str, str]] = None) -> None:

@@ -223,3 +223,30 @@ def test_process_ending_factories_are_refused_as_config_errors(tiny_config_file,
     _assert_clean_error(proc, f"model.name: \"{model}\"", "standard library")
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_show_and_runs_print_no_escape_sequences_from_a_shared_run_folder(tmp_path):
+    """Run names, labels, errors and damage notes come from events.jsonl, which anyone can write."""
+    from test_facts import hand_built
+    from test_safe_text import PAYLOAD as payload, control_chars
+    run_dir = hand_built(tmp_path / "runs" / "20260101-120000-x\x1b[2Jy")
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    for e in events:
+        if e["type"] == "run_started":
+            e["name"] = f"name {payload}"
+        if e.get("trial_id") == "t000" and e["type"] == "trial_started":
+            e["label"] = f"label {payload}"
+        if e.get("trial_id") == "t001" and e["type"] == "trial_finished":
+            e.update(status="failed", error=f"boom {payload}\u202egnp.exe")
+    lines = [json.dumps(e) for e in events]
+    lines.append(json.dumps({"type": "trial_started", "trial_id": f"t9{payload}"})[:-1])  # a damaged last line
+    (run_dir / "events.jsonl").write_text("\n".join(lines) + "\n")
+
+    shown = sweepdeck("show", str(run_dir))
+    listed = sweepdeck("runs", "--runs-dir", str(tmp_path / "runs"))
+    for proc in (shown, listed):
+        assert proc.returncode == 0, proc.stderr
+        out = proc.stdout + proc.stderr
+        assert not control_chars(out), repr(out)
+    assert "t001: boom link" in shown.stdout and "label link" in shown.stdout
+    assert "20260101-120000-xy" in listed.stdout

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -108,11 +110,107 @@ def test_settings_from_a_run_folders_config(tmp_path):
 def test_llm_plan():
     assert "no LLM configured" in llm_plan(ReportSettings(), {})[0]
     assert "OPENAI_API_KEY" in llm_plan(ReportSettings(model="gpt-4o-mini"), {})[0]  # OpenAI's URL needs a key
-    assert llm_plan(ReportSettings(model="gpt-4o-mini"), {"OPENAI_API_KEY": "sk-x"}) == (None, "sk-x")
-    assert llm_plan(ReportSettings(base_url="http://localhost:11434/v1"), {}) == (None, None)  # Ollama: no key
+    assert llm_plan(ReportSettings(model="gpt-4o-mini"), {"OPENAI_API_KEY": "sk-x"})[:2] == (None, "sk-x")
+    assert llm_plan(ReportSettings(base_url="http://localhost:11434/v1"), {})[:2] == (None, None)  # Ollama: no key
     assert "no model given" in llm_plan(ReportSettings(base_url="https://api.openai.com/v1"), {"OPENAI_API_KEY": "k"})[0]
     assert llm_plan(ReportSettings(model="m", offline=True), {"OPENAI_API_KEY": "k"})[0] == "--offline was given"
     assert "cannot read api_key_file" in llm_plan(ReportSettings(model="m", api_key_file="/nonexistent/key"), {})[0]
+
+
+def test_settings_remember_where_each_came_from():
+    env = {"OPENAI_BASE_URL": "http://env/v1"}
+    s = ReportSettings.resolve(parse("--model", "m"), {"api_key_file": "~/k", "timeout_s": 5}, env)
+    assert s.origins == {"model": "flag", "base_url": "env", "temperature": "default", "timeout_s": "config",
+                         "max_retries": "default", "max_tokens": "default", "api_key_file": "config"}
+    assert s.from_config("api_key_file") and not s.from_config("base_url")
+    assert ReportSettings.resolve(parse("--max-tokens", "100"), {"max_tokens": 50}, {}).max_tokens == 100
+    assert ReportSettings.resolve(parse(), {"max_tokens": 50}, {}).max_tokens == 50
+
+
+@pytest.mark.parametrize("argv, cfg_url, env_url, sent", [
+    ((), "http://collector.example:8000/v1", None, False),              # a config alone names the host
+    ((), "http://api.openai.com/v1", None, False),                      # OpenAI's host, but in clear text
+    ((), "https://api.openai.com.evil.example/v1", None, False),
+    ((), "https://api.openai.com@evil.example/v1", None, False),
+    ((), "https://api.openai.com/v1", None, True),                      # OpenAI's own endpoint
+    ((), None, None, True),                                             # the default: OpenAI's
+    (("--base-url", "http://gpu-box:8000/v1"), "http://collector.example/v1", None, True),  # the user's flag wins
+    ((), "http://gpu-box:8000/v2", "http://gpu-box:8000/v1", True),     # the user named that host in the environment
+    ((), "http://gpu-box:9000/v1", "http://gpu-box:8000/v1", False),    # another port is another server
+    ((), None, "http://gpu-box:8000/v1", True),
+])
+def test_the_env_key_goes_only_to_endpoints_the_user_chose(argv, cfg_url, env_url, sent):
+    env = {"OPENAI_API_KEY": "sk-env-key-123456"} | ({"OPENAI_BASE_URL": env_url} if env_url else {})
+    plan = llm_plan(ReportSettings.resolve(parse(*argv), {"model": "m", "base_url": cfg_url}, env), env)
+    assert plan.reason is None
+    assert plan.key == ("sk-env-key-123456" if sent else None) and plan.ambient == sent
+    if not sent:
+        assert "not sent" in plan.notes[0] and "--base-url" in plan.notes[0] and "sk-env" not in plan.notes[0]
+
+
+def key_file(tmp_path, content, mode=0o600):
+    path = tmp_path / "key"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    path.chmod(mode)
+    return str(path)
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("sk-good-key_0123456789\n\n", None),
+    ("eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl==\n", None),                      # a JWT: dots, base64url, padding
+    ("", "is empty"),
+    ("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin\n", "does not look like an API key"),
+    ("machine host login me password hunter2\n", "does not look like an API key"),
+    ("https://me:ghp_token@github.com\n", "does not look like an API key"),
+    (b"\xff\xfe\x00binary", "does not look like an API key"),
+    ("k" * 5000, "is 5000 bytes"),
+])
+def test_key_files_must_look_like_a_key_and_are_never_echoed(tmp_path, content, problem):
+    from engine.llm import read_key_file
+
+    for named_in_config in (False, True):
+        found = read_key_file(key_file(tmp_path, content), named_in_config=named_in_config)
+        if problem is None:
+            assert found.key == content.strip() and found.problem is None and found.warnings == []
+        else:
+            assert found.key is None and problem in found.problem
+            for secret in ("x:0:0", "hunter2", "ghp_token", "kkkkkkkk", "binary"):
+                assert secret not in found.problem
+            assert found.problem.startswith("llm.api_key_file" if named_in_config else "api_key_file")
+
+
+def test_a_key_file_of_another_user_only_from_the_command_line(tmp_path, monkeypatch):
+    from engine import llm
+
+    path = key_file(tmp_path, "sk-good-key_0123456789")
+    monkeypatch.setattr(llm.os, "getuid", lambda: os.stat(path).st_uid + 1)
+    assert "belongs to another user" in llm.read_key_file(path, named_in_config=True).problem
+    assert llm.read_key_file(path, named_in_config=False).key == "sk-good-key_0123456789"
+
+
+def test_a_key_file_others_can_read_gives_a_warning(tmp_path):
+    from engine.llm import read_key_file
+
+    found = read_key_file(key_file(tmp_path, "sk-good-key_0123456789", 0o644), named_in_config=False)
+    assert found.key == "sk-good-key_0123456789"
+    assert "can be read by other users (mode 644)" in found.warnings[0] and "chmod 600" in found.warnings[0]
+    plan = llm_plan(ReportSettings(model="m", api_key_file=str(tmp_path / "key")), {})
+    assert plan.key == "sk-good-key_0123456789" and "chmod 600" in plan.notes[0]
+
+
+def test_a_fifo_or_folder_as_key_file_is_refused_without_hanging(tmp_path):
+    from engine.llm import read_key_file
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert "not a regular file" in read_key_file(str(fifo), named_in_config=True).problem
+    assert "not a regular file" in read_key_file(str(tmp_path), named_in_config=False).problem
+
+
+def test_a_key_file_named_in_a_config_is_not_read_for_an_endpoint_it_names(tmp_path):
+    cfg = {"model": "m", "base_url": "http://collector.example/v1", "api_key_file": str(tmp_path / "missing")}
+    plan = llm_plan(ReportSettings.resolve(parse(), cfg, {}), {})
+    assert plan.reason is None and plan.key is None and "not sent" in plan.notes[0]
 
 
 def test_no_key_gives_the_offline_report_with_the_reason(tmp_path):
@@ -140,6 +238,14 @@ def test_report_command_bad_input(tmp_path, capsys):
     run = hand_built(tmp_path / "run")
     assert report_command(run, parse("--timeout", "0")) == 2
     assert "--timeout" in capsys.readouterr().err
+    assert report_command(run, parse("--max-tokens", "0")) == 2
+    assert "--max-tokens must be a positive number" in capsys.readouterr().err
+    resolved = json.loads((run / "resolved.json").read_text())
+    resolved["config"]["llm"]["max_tokens"] = -3  # a shared run folder's config
+    (run / "resolved.json").write_text(json.dumps(resolved))
+    assert report_command(run, parse()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid report setting llm.max_tokens: Input should be greater than 0" in err
 
 
 def test_importing_the_report_module_stays_light():

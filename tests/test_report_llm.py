@@ -6,13 +6,16 @@ so retries do not sleep for the client's default backoff.
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
 from pathlib import Path
 
 import pytest
 
-from engine.report import ReportSettings, generate_report
+from engine.report import ReportSettings, add_report_options, generate_report, report_command
 from fake_llm_server import FakeLLM, refused_url
+from test_safe_text import PAYLOAD, control_chars
 from test_facts import hand_built
 
 SECRET = "sk-test-SECRET0123456789abcdefXYZ"
@@ -227,3 +230,151 @@ def test_model_written_fact_check_and_charts_are_replaced(run):
     assert md.count("## Fact check") == 1 and md.count("## Charts") == 1
     assert "100% correct" not in md and "“Fact check”, “Charts” sections were replaced" in md
     assert res.mismatches == []
+
+
+# --- hardening: untrusted configs, answers and servers (issue 8) ------------------------------------
+
+def share(run: Path, **llm) -> None:
+    """The run folder as someone else shared it: its config's llm section says `llm`."""
+    resolved = json.loads((run / "resolved.json").read_text())
+    resolved["config"]["llm"] = {"model": "fake-model", "timeout_s": 2.0, "max_retries": 0, **llm}
+    (run / "resolved.json").write_text(json.dumps(resolved))
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    add_report_options(p)
+    return p.parse_args(list(argv))
+
+
+def test_an_endpoint_named_only_by_a_config_gets_no_key_and_no_ambient_headers(run, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-ambient-1234")
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "X-Proxy-Auth: proxy-secret-5678")
+    with FakeLLM(default={"kind": "stream", "text": REPLY}) as srv:
+        share(run, base_url=srv.url)
+        assert report_command(run, parse()) == 0
+        sent = json.dumps(srv.chat_requests[0]["headers"])
+    for secret in (SECRET, SECRET[-12:], "org-ambient-1234", "proxy-secret-5678"):
+        assert secret not in sent
+    err = capsys.readouterr().err
+    assert "LLM report by fake-model" in err  # a config's endpoint still works, without the key
+    assert "not sent" in err and f"--base-url {srv.url}" in err and "OPENAI_BASE_URL" in err
+    assert not control_chars(err) and err.count("\n") == 2
+
+
+def test_the_key_goes_to_an_endpoint_the_user_named(run, monkeypatch):
+    with FakeLLM(default={"kind": "stream", "text": REPLY}) as srv:
+        share(run, base_url=srv.url)
+        assert report_command(run, parse("--base-url", srv.url)) == 0
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.url.replace("/v1", "/other"))  # the same host and port
+        assert report_command(run, parse()) == 0
+        assert [r["headers"]["authorization"] for r in srv.chat_requests] == [f"Bearer {SECRET}"] * 2
+
+
+def test_a_key_file_named_in_a_config(run, monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(SECRET + "\n")
+    key_file.chmod(0o600)
+    with FakeLLM(default={"kind": "stream", "text": REPLY}) as srv:
+        # the config names the endpoint and the key file: the key stays here
+        share(run, base_url=srv.url, api_key_file=str(key_file))
+        assert report_command(run, parse()) == 0
+        # the user named the endpoint: the config's key file, having passed the checks, is used
+        assert report_command(run, parse("--base-url", srv.url)) == 0
+        assert [r["headers"].get("authorization") for r in srv.chat_requests] == [None, f"Bearer {SECRET}"]
+        # a config cannot make any other file the key: nothing is sent, and nothing of it is shown
+        share(run, base_url=srv.url, api_key_file="/etc/passwd")
+        assert report_command(run, parse("--base-url", srv.url)) == 0
+        assert len(srv.chat_requests) == 2
+    err = capsys.readouterr().err
+    assert "llm.api_key_file /etc/passwd" in err and "offline report" in err
+    passwd_line = Path("/etc/passwd").read_text().splitlines()[0]
+    assert passwd_line not in err and passwd_line not in (run / "report.md").read_text()
+
+
+def test_escape_sequences_from_the_model_reach_neither_the_terminal_nor_the_file(run):
+    text = REPLY.replace("## Parameter impact\n", f"## Parameter impact {PAYLOAD}\n\n<script>alert(1)</script>\n"
+                                                  "[more](javascript:alert(1))\n")
+    chunks = []
+    with FakeLLM(default={"kind": "stream", "text": text, "chunk": 3}) as srv:  # sequences split across chunks
+        res = generate_report(run, settings(srv.url), on_text=chunks.append)
+    md = (run / "report.md").read_text()
+    assert res.used_llm and "## Parameter impact link" in md
+    for shown in ("".join(chunks), md):
+        assert not control_chars(shown)
+    assert "<script" not in md and "javascript:" not in md and "&lt;script>alert(1)&lt;/script>" in md
+
+
+def test_escape_sequences_in_a_server_error_are_not_printed(run, capsys):
+    with FakeLLM(default={"kind": "status", "status": 500, "message": f"bad {PAYLOAD} gateway"}) as srv:
+        share(run, base_url=srv.url)
+        assert report_command(run, parse("--base-url", srv.url)) == 0
+    err = capsys.readouterr().err
+    assert "HTTP 500" in err and "bad link gateway" in err
+    assert not control_chars(err) and not control_chars((run / "report.md").read_text())
+
+
+def test_a_key_echoed_in_the_answer_is_redacted_from_everything_shown_or_written(run, capsys):
+    text = REPLY + "\nFor the record, your key is $AUTH (keep it safe).\n"
+    chunks = []
+    with FakeLLM(default={"kind": "stream", "text": text, "chunk": 4}) as srv:  # the key arrives in pieces
+        res = generate_report(run, settings(srv.url), on_text=chunks.append)
+        assert srv.chat_requests[0]["headers"]["authorization"] == f"Bearer {SECRET}"
+    assert res.used_llm and "your key is [key]" in res.markdown
+    assert_no_key_anywhere(run, "".join(chunks), res.markdown)
+    with FakeLLM(default={"kind": "json", "text": text}) as srv:  # the CLI, not streamed
+        share(run, base_url=srv.url)
+        assert report_command(run, parse("--base-url", srv.url)) == 0
+    out = capsys.readouterr()
+    assert_no_key_anywhere(run, out.out, out.err)
+
+
+def test_a_partial_answer_echoing_the_key_is_redacted(run):
+    text = "## Overview\n\nYour key: $AUTH. " + REPLY
+    chunks = []
+    with FakeLLM(default={"kind": "stream", "text": text, "chunk": 5, "break_after": 12}) as srv:
+        res = generate_report(run, settings(srv.url), on_text=chunks.append)
+    assert not res.used_llm and "Your key: [key]" in "".join(chunks)
+    assert_no_key_anywhere(run, "".join(chunks), res.markdown, res.fallback_reason)
+
+
+def test_a_huge_answer_is_cut_and_the_report_says_so(run):
+    huge = REPLY + "More text, and t001 reached 86.00% once more. " * 110_000  # about 5 MB
+    chunks = []
+    with FakeLLM(default={"kind": "stream", "text": huge, "chunk": 4096}) as srv:
+        res = generate_report(run, settings(srv.url), on_text=chunks.append)
+        assert srv.chat_requests[0]["json"]["max_tokens"] == 4096
+    assert res.used_llm and res.mismatches == []
+    assert (run / "report.md").stat().st_size < 200_000 and len("".join(chunks)) < 200_000
+    assert "was cut" in res.markdown and "65536 characters" in res.markdown
+    with FakeLLM(default={"kind": "json", "text": huge}) as srv:  # not streamed: read whole, then cut
+        res = generate_report(run, settings(srv.url, stream=False))
+    assert res.used_llm and len(res.markdown) < 200_000 and "was cut" in res.markdown
+
+
+def test_max_tokens_comes_from_the_config_and_a_stop_at_the_limit_is_reported(run, capsys):
+    with FakeLLM(default={"kind": "stream", "text": REPLY, "finish": "length"}) as srv:
+        share(run, base_url=srv.url, max_tokens=1000)
+        assert report_command(run, parse("--base-url", srv.url)) == 0
+        assert srv.chat_requests[0]["json"]["max_tokens"] == 1000
+    md = (run / "report.md").read_text()
+    assert "was cut" in md and "limit of 1000 tokens" in md
+    assert "limit of 1000 tokens" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_stream_cut_midway_says_it_broke_off(run, chunked):
+    with FakeLLM(default={"kind": "stream", "text": REPLY, "chunk": 20, "break_after": 3, "chunked": chunked}) as srv:
+        res = generate_report(run, settings(srv.url))
+    assert not res.used_llm
+    assert "broke off after 60 characters" in res.fallback_reason and "cannot connect" not in res.fallback_reason
+
+
+def test_a_401_from_an_endpoint_the_key_was_withheld_from_says_how_to_send_it(run, capsys):
+    with FakeLLM(default={"kind": "status", "status": 401, "message": "a key, please"}) as srv:
+        share(run, base_url=srv.url)
+        assert report_command(run, parse()) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "HTTP 401" in err and "none was sent" in err and "rejected" not in err
+    assert f"pass --base-url {srv.url}" in err

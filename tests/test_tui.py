@@ -7,12 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import types
 from pathlib import Path
 
 import pytest
 
+from test_safe_text import PAYLOAD, control_chars
 from tui_helpers import FAKE_RUNNER, ROOT, kill_quietly, make_runs, press_and_confirm, wait_for
 
 from engine.config import SweepConfig, read_config_file, validate_config
@@ -39,6 +41,14 @@ def runs(tmp_path, monkeypatch):
 
 def make_app(runs_dir, **kw):
     return SweepdeckApp(runs_dir=runs_dir, runner_cmd=FAKE_RUNNER, cursor_blink=False, **kw)
+
+
+async def runs_table(pilot, app):
+    """The Runs section's table, once it has loaded."""
+    await pilot.press("f4")
+    rs = app.screen
+    await wait_for(pilot, lambda: rs.loaded)
+    return rs.query_one("#runs")
 
 
 # --- non-UI helpers ---------------------------------------------------------------------
@@ -732,5 +742,93 @@ def test_choice_and_toggle_fields_by_keyboard(runs):
             # down moves to the next field, also from these widgets
             await pilot.press("down")
             assert app.focused.id == "f-runs-dir"
+
+    run(go())
+
+
+def test_report_section_shows_no_escape_sequences_and_opens_only_web_links(runs, monkeypatch):
+    """report.md comes from a shared run folder and the streamed text from an LLM."""
+    runs_dir, made = runs
+    payload = PAYLOAD
+    (made["alpha"] / "report.md").write_text(f"# Report {payload}\n\n## Fact check\nChecked {payload} 2 numbers.\n")
+
+    class ReportSettings:
+        def __init__(self, **kw):
+            pass
+
+    proceed = threading.Event()
+
+    def generate_report(run_dir, settings, on_text=None):
+        text = f"# Streamed {payload} text\n"
+        for i in range(0, len(text), 3):  # every sequence split across messages
+            on_text(text[i:i + 3])
+        proceed.wait(10)  # until the test has seen the streamed text: failing reloads report.md
+        raise RuntimeError(f"server said {payload}")
+
+    fake = types.ModuleType("engine.report")
+    fake.ReportSettings, fake.generate_report = ReportSettings, generate_report
+    monkeypatch.setitem(sys.modules, "engine.report", fake)
+
+    async def go():
+        app = make_app(runs_dir, attach=made["alpha"])
+        opened, notes = [], []
+        monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+        monkeypatch.setattr(app, "notify", lambda message, **kw: notes.append(message))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            await pilot.press("f5")
+            await wait_for(pilot, lambda: app.current_mode == "report")
+            rep = app.screen
+            await wait_for(pilot, lambda: rep.shown_text is not None and "Report" in rep.shown_text)
+            assert rep.shown_text.startswith("# Report link") and not control_chars(rep.shown_text)
+            assert not control_chars(rep.query_one("#factcheck").render())
+            await pilot.press("g", "l")
+            await wait_for(pilot, lambda: rep.shown_text is not None and "Streamed" in rep.shown_text)
+            assert not control_chars(rep.shown_text) and "Streamed link text" in rep.shown_text
+            proceed.set()
+            await wait_for(pilot, lambda: any("Report failed" in n for n in notes))
+            assert "server said link" in notes[-1] and not control_chars(notes[-1])
+            md = rep.query_one("#report-md")
+            for href in ("javascript:alert(1)", "file:///etc/passwd", "https://example.com/x"):
+                rep.post_message(md.LinkClicked(md, href))
+            await pilot.pause()
+            await wait_for(pilot, lambda: opened)
+            assert opened == ["https://example.com/x"]
+
+    run(go())
+
+
+def test_runs_and_training_show_no_escape_sequences_from_a_shared_run_folder(runs):
+    runs_dir, made = runs
+    payload = PAYLOAD
+    path = made["alpha"] / "events.jsonl"
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    for e in events:
+        if e["type"] == "run_started":
+            e["name"] = f"alpha {payload}"
+        if e["type"] == "trial_started":
+            e["label"] = f"label {payload}"
+        if e["type"] == "trial_finished" and e["trial_id"] == "t000":
+            e.update(status="failed", error=f"boom {payload}")
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+
+    async def go():
+        app = make_app(runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = await runs_table(pilot, app)
+            cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
+            assert "alpha link" in cells and not control_chars(" ".join(cells))
+            table.move_cursor(row=table.get_row_index("20260101-120000-alpha"))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            tr = app.screen
+            await wait_for(pilot, lambda: tr.state is not None and tr.state.trials.get("t000") is not None
+                           and tr.state.trials["t000"].status == "failed")
+            await pilot.pause(0.5)
+            trials = tr.query_one("#trials")
+            cells = [str(c) for row in range(trials.row_count) for c in trials.get_row_at(row)]
+            logs = "\n".join(tr.state.logs)
+            assert "label link" in cells and "boom link" in logs
+            assert not control_chars(" ".join(cells)) and not control_chars(logs)
 
     run(go())

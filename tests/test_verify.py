@@ -323,3 +323,36 @@ def test_model_style_report_36_trials_planted_errors(fs_36, true, wrong):
 ])
 def test_epochs_and_ranks_in_prose(fs, text, bad):
     assert bool(flagged(text, fs)) == bad
+
+
+# --- an answer of one endless line ------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", ["prose", "table cell", "table row"])
+def test_context_is_sought_in_bounded_spans_so_checking_stays_linear(fs, monkeypatch, shape):
+    """A 5 MB answer once took 496 s to check: every number's context was sought in its
+    whole "sentence", here the whole line. The span each number is read in is now bounded."""
+    from engine.analysis import verify as V
+
+    seen = []
+    context, check = V.Verifier._context, V.Verifier._check
+
+    def spy_context(self, sent, *a):
+        seen.append(len(sent))
+        return context(self, sent, *a)
+
+    def spy_check(self, m, ctx, quote, *a, **kw):
+        seen.append(len(quote))  # searched again for every number
+        return check(self, m, ctx, quote, *a, **kw)
+
+    monkeypatch.setattr(V.Verifier, "_context", spy_context)
+    monkeypatch.setattr(V.Verifier, "_check", spy_check)
+    filler = "t001 reached a best test accuracy of 86.00% " * 300
+    planted = "t002 reached a best test accuracy of 99.00% "
+    line = filler + planted + filler
+    text = {"prose": line,
+            "table cell": "| note | x |\n| --- | --- |\n| " + line + " | 1 |",
+            "table row": "| " + " | ".join(["t001 best test accuracy 86.00%"] * 300 + [planted] + ["a"] * 300) + " |"}[shape]
+    res = verify(text, fs)
+    assert max(seen) <= 400 + 4
+    assert len(res.mismatches) == 1 and res.mismatches[0].number == "99.00%"
+    assert len(res.mismatches[0].quote) <= 220

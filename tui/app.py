@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from engine.safe_text import strip_control  # standard library only: no start-up cost
 from tui.messages import RunnerExited
 
 if TYPE_CHECKING:
@@ -208,8 +209,8 @@ class SweepdeckApp(App[int]):
         if msg.returncode == 0:
             self.notify(f"{msg.run_dir.name}: runner finished")
         else:
-            last = [line for line in msg.log_tail.splitlines() if line.strip()][-3:]
-            self.notify(f"{msg.run_dir.name}: runner exited with code {msg.returncode}\n" + "\n".join(last),
+            last = [strip_control(line) for line in msg.log_tail.splitlines() if line.strip()][-3:]
+            self.notify(f"{strip_control(msg.run_dir.name)}: runner exited with code {msg.returncode}\n" + "\n".join(last),
                         severity="error", timeout=15)
 
     def live_runs(self) -> list[Path]:

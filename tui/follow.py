@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from engine.events import DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
+from engine.safe_text import strip_control
 from engine.store import CONFIG, RESOLVED, lock_is_live, read_json, read_lock
 
 # The metric groups the charts can show; `m` cycles through them.
@@ -114,13 +115,14 @@ class RunState:
                 changed.add(ev.trial_id)
             elif isinstance(ev, TrialStarted):
                 t = self._trial(ev.trial_id)
-                t.index, t.label, t.exp_type, t.n_epochs = ev.index, ev.label, ev.exp_type, ev.n_epochs
+                # labels, errors and names are shown: events.jsonl may come from anyone
+                t.index, t.label, t.exp_type, t.n_epochs = ev.index, strip_control(ev.label), ev.exp_type, ev.n_epochs
                 t.status = "running"
                 self.current = ev.trial_id
                 changed.add(ev.trial_id)
             elif isinstance(ev, TrialFinished):
                 t = self._trial(ev.trial_id)
-                t.status, t.error = ev.status, ev.error
+                t.status, t.error = ev.status, strip_control(ev.error) if ev.error else ev.error
                 if self.current == ev.trial_id:
                     self.current = None
                 changed.add(ev.trial_id)
@@ -129,7 +131,7 @@ class RunState:
             elif isinstance(ev, RunStarted):
                 if not self.default_epochs:  # a run that did not exist yet when we began following
                     self._read_config()
-                self.name, self.n_trials, self.pid, self.device = ev.name, ev.n_trials, ev.pid, ev.device
+                self.name, self.n_trials, self.pid, self.device = strip_control(ev.name), ev.n_trials, ev.pid, strip_control(ev.device)
                 if self.started is None:
                     self.started = ev.time
                 for i, tid in enumerate(ev.trial_ids):
@@ -148,6 +150,7 @@ class RunState:
         return changed
 
     def _log(self, line: str) -> None:
+        line = strip_control(line)
         self.logs.append(line)
         self.new_logs.append(line)
 

@@ -94,6 +94,7 @@ SECTIONS: list[tuple[str, list[Field]]] = [
         Field("llm.temperature", "temperature", "scalar", placeholder="0.2"),
         Field("llm.timeout_s", "timeout_s", "scalar", placeholder="60"),
         Field("llm.max_retries", "max_retries", "scalar", placeholder="2"),
+        Field("llm.max_tokens", "max_tokens", "scalar", placeholder="4096"),
         Field("llm.api_key_file", "api_key_file", "opttext", "the key is never saved in a config", placeholder="(none)"),
     ]),
 ]

@@ -387,6 +387,8 @@ class Verifier:
         row_text = " | ".join(cells)
         row_trials = self._trials_in(row_text)
         row_param_trials, row_params = self._trials_from_params(row_text)
+        row_types = {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
+        quote = f"| {row_text} |"
         for ci, cell in enumerate(cells):
             head = header[ci] if ci < len(header) else ""
             if re.fullmatch(r"(rank|#|pos(ition)?|place)\.?", head.strip(), re.I):
@@ -398,30 +400,31 @@ class Verifier:
             head_param = _param_name(head + " =")
             hctx = self._context(head, head, "", None, None)
             prev: Optional[Ctx] = None
-            prev_end = 0
-            for m in _numbers(cell):
-                left = cell[prev_end:m.start()]
-                right = cell[m.end():]
-                ctx = self._context(cell, left, right, prev, m)
-                prev, prev_end = ctx, m.end()
-                if head_param and not ctx.metric:
-                    ctx.param = ctx.param or head_param
-                if ctx.kind is None and re.search(r"\(\s*$", left) and re.search(r"\(epoch|epoch\)", head, re.I):
-                    ctx.kind = "epoch"
-                for attr in ("metric", "split", "stat"):
-                    if getattr(ctx, attr) is None:
-                        setattr(ctx, attr, getattr(hctx, attr))
-                if not ctx.superlative and hctx.superlative:
-                    ctx.superlative = True
-                if not ctx.explicit_trial:
-                    if row_trials:
-                        ctx.trials, ctx.explicit_trial = set(row_trials), True
-                    elif row_param_trials is not None:
-                        ctx.trials = row_param_trials
-                        ctx.explicit_trial = len(row_param_trials) == 1
-                        ctx.params = row_params
-                ctx.types |= {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
-                self._check(m, ctx, f"| {row_text} |", lineno, recommend, res, table_head=head)
+            for piece in _bounded(cell):
+                prev_end = 0
+                for m in _numbers(piece):
+                    left = piece[prev_end:m.start()]
+                    right = piece[m.end():]
+                    ctx = self._context(piece, left, right, prev, m)
+                    prev, prev_end = ctx, m.end()
+                    if head_param and not ctx.metric:
+                        ctx.param = ctx.param or head_param
+                    if ctx.kind is None and re.search(r"\(\s*$", left) and re.search(r"\(epoch|epoch\)", head, re.I):
+                        ctx.kind = "epoch"
+                    for attr in ("metric", "split", "stat"):
+                        if getattr(ctx, attr) is None:
+                            setattr(ctx, attr, getattr(hctx, attr))
+                    if not ctx.superlative and hctx.superlative:
+                        ctx.superlative = True
+                    if not ctx.explicit_trial:
+                        if row_trials:
+                            ctx.trials, ctx.explicit_trial = set(row_trials), True
+                        elif row_param_trials is not None:
+                            ctx.trials = row_param_trials
+                            ctx.explicit_trial = len(row_param_trials) == 1
+                            ctx.params = row_params
+                    ctx.types |= row_types
+                    self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res, table_head=head)
 
     # -- context --------------------------------------------------------------------------------------
     def _context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
@@ -947,9 +950,25 @@ def _prose_text(line: str) -> str:
     return line
 
 
+MAX_SPAN = 400  # characters: every number's context is sought within its span, so a bound keeps checking linear
+
+
 def _sentences(text: str) -> list[str]:
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*])|;\s+|\s+[—–]\s+", text)
-    return [p for p in parts if p.strip()]
+    return [q for p in parts if p.strip() for q in _bounded(p)]
+
+
+def _bounded(text: str, limit: int = MAX_SPAN) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut at spaces where there are some.
+    No real sentence or table cell is that long; an LLM answer of one endless line is."""
+    out = []
+    while len(text) > limit:
+        cut = text.rfind(" ", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        out.append(text[:cut])
+        text = text[cut:]
+    out.append(text)
+    return out
 
 
 def _numbers(text: str) -> Iterable[re.Match[str]]:

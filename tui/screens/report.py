@@ -1,4 +1,9 @@
-"""Section 4: the run's report.md, its fact check, regeneration (streamed live)."""
+"""Section 4: the run's report.md, its fact check, regeneration (streamed live).
+
+report.md and the streamed text come from a run folder or an LLM, both untrusted:
+what reaches the screen goes through `strip_control` (no escape sequences), and
+links in the report open only when they are web links.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import re
 import shlex
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,6 +21,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from engine.safe_text import strip_control
 from engine.store import CONFIG, read_json
 from tui.messages import ReportChunk, ReportDone
 from tui.screens.modals import ChoiceScreen
@@ -52,7 +59,8 @@ def report_settings_kwargs(run_dir: Path, offline: bool) -> dict:
 
         llm = validate_config(raw).llm
         kw.update(model=llm.model, base_url=llm.base_url, temperature=llm.temperature,
-                  timeout_s=llm.timeout_s, max_retries=llm.max_retries, api_key_file=llm.api_key_file)
+                  timeout_s=llm.timeout_s, max_retries=llm.max_retries, api_key_file=llm.api_key_file,
+                  origins={"base_url": "config", "api_key_file": "config"})  # so no key goes where a config alone says
     except Exception:
         pass
     return kw
@@ -81,6 +89,13 @@ def _settings(cls, run_dir: Path, offline: bool):
         return cls(offline=offline)
 
 
+def _web_link(href: str) -> bool:
+    try:
+        return urlsplit(href).scheme in ("http", "https")
+    except ValueError:
+        return False
+
+
 def result_note(result) -> str:
     """One line about a ReportResult: LLM or offline (and why), fact-check counts."""
     parts = []
@@ -94,6 +109,7 @@ def result_note(result) -> str:
     if n is not None:
         bad = len(getattr(result, "mismatches", []) or [])
         parts.append(f"fact check: {n} numbers, {bad} mismatch{'es' if bad != 1 else ''}")
+    parts += getattr(result, "notes", None) or []  # e.g. the key was not sent, and how to send it
     return "; ".join(parts)
 
 
@@ -121,7 +137,7 @@ class ReportScreen(Screen):
         yield SectionBar("report")
         yield Static("", id="report-title")
         with VerticalScroll(id="report-scroll"):
-            yield Markdown("", id="report-md")
+            yield Markdown("", id="report-md", open_links=False)
         yield Static("", id="factcheck")
         yield Footer()
 
@@ -165,7 +181,7 @@ class ReportScreen(Screen):
         self.call_after_refresh(self._flush)
 
     def _title(self, text: str) -> None:
-        self.query_one("#report-title", Static).update(text)
+        self.query_one("#report-title", Static).update(strip_control(text))
 
     async def _flush(self) -> None:
         if not self.is_current:
@@ -181,10 +197,10 @@ class ReportScreen(Screen):
         if not self._dirty:
             return
         self._dirty = False
-        text = self.text
+        text = strip_control(self.text)  # the whole text: a sequence split across chunks is whole here
         await self.query_one("#report-md", Markdown).update(text)
         self.shown_text = text
-        facts = fact_check_section(self.text)
+        facts = fact_check_section(text)
         panel = self.query_one("#factcheck", Static)
         if self.streaming:
             panel.update("Fact check: runs when the report is complete.")
@@ -249,13 +265,20 @@ class ReportScreen(Screen):
             return
         self.streaming = False
         if msg.ok:
-            self.notify("Report written" + (f": {msg.message}" if msg.message else ""))
+            self.notify("Report written" + (f": {strip_control(msg.message)}" if msg.message else ""))
             self.load()
         else:
-            self.notify(f"Report failed: {msg.message}", severity="error", timeout=10)
+            self.notify(f"Report failed: {strip_control(msg.message)}", severity="error", timeout=10)
             self._title(f"{self.run_dir.name if self.run_dir else ''}: report failed: {msg.message}")
             if self.run_dir is not None and (self.run_dir / REPORT).exists():
                 self.load()
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        # a model's answer may link anywhere: javascript:, file:, a custom scheme handler
+        if _web_link(event.href):
+            self.app.open_url(event.href)
+        else:
+            self.notify(f"Not opened (not a web link): {strip_control(event.href)[:80]}", severity="warning")
 
     def action_edit(self) -> None:
         self._external(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")

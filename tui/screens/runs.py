@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from engine.events import read_events
+from engine.safe_text import strip_control
 from engine.store import EVENTS, RunSummary, list_runs
 from tui.follow import TUI_DIR, RunState, fmt_acc, fmt_duration, run_is_live
 from tui.screens.modals import ConfirmScreen
@@ -95,8 +96,9 @@ class RunsScreen(Screen):
         table.clear()
         for s in rows:
             trials = f"{s.n_finished}/{s.n_trials}"
-            table.add_row("*" if s.run_id in self.marked else " ", fmt_date(s.created), s.name, trials, s.status,
-                          fmt_acc(s.best_test_acc), fmt_duration(s.duration_s), s.run_id, key=s.run_id)
+            shown = [strip_control(x) for x in (s.name, s.status, s.run_id)]  # from run folders, which are shared
+            table.add_row("*" if s.run_id in self.marked else " ", fmt_date(s.created), shown[0], trials, shown[1],
+                          fmt_acc(s.best_test_acc), fmt_duration(s.duration_s), shown[2], key=s.run_id)
         if keep and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         arrow = "down" if self.descending else "up"

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import get_current_worker
 
 from engine.events import EventFollower
+from engine.safe_text import strip_control
 from engine.store import EVENTS
 from tui.follow import METRIC_GROUPS, RunState, fmt_acc, log_path_for, run_is_live, skip_trial, stop_run
 from tui.messages import RunUpdate
@@ -157,7 +158,7 @@ class TrainingScreen(Screen):
         self._dirty_trials |= self.state.apply(msg.events)
         self._pending_log += self.state.new_logs
         self.state.new_logs = []
-        self._pending_log += msg.log_lines
+        self._pending_log += [strip_control(line) for line in msg.log_lines]  # the runner prints labels and errors
         self.live = msg.live
         self._dirty = True
 
@@ -198,7 +199,7 @@ class TrainingScreen(Screen):
         table = self.query_one("#trials", DataTable)
         for tid in sorted(self._dirty_trials, key=lambda k: self.state.trials[k].index):  # type: ignore[union-attr]
             t = self.state.trials[tid]
-            cells = {"trial": tid, "status": STATUS_SHOWN.get(t.status, t.status), "ep": str(t.epochs_done),
+            cells = {"trial": strip_control(tid), "status": STATUS_SHOWN.get(t.status, t.status), "ep": str(t.epochs_done),
                      "best": fmt_acc(t.best_test_acc), "label": t.label}
             if tid in table.rows:
                 for key, value in cells.items():
