@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
 from engine.safe_files import describe_unreadable, read_regular_file
+from engine.safe_text import strip_control
 
 TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]
 # A trial that ended with one of these is finished for good; `interrupted` resumes.
@@ -32,6 +33,23 @@ def now() -> float:
 
 class _Event(BaseModel):
     time: float = Field(default_factory=now)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_sequences(cls, data: Any) -> Any:
+        # Logs come from shared run folders: no text in an event (a label, an error,
+        # a run name) may drive the terminal that shows it.
+        return _without_control(data)
+
+
+def _without_control(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_control(value)
+    if isinstance(value, dict):
+        return {_without_control(k): _without_control(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_control(v) for v in value]
+    return value
 
 
 class RunStarted(_Event):

@@ -259,3 +259,12 @@ def test_resolved_json_of_the_wrong_shape_is_one_line(finished, tmp_path, capsys
     capsys.readouterr()
     assert resume(run_dir) == 2
     assert "resolved.json" in one_clean_line(capsys.readouterr().err)
+
+
+def test_no_text_read_from_a_log_can_drive_the_terminal():
+    from engine.events import parse_event
+
+    line = json.dumps({"type": "trial_finished", "trial_id": "t000\x1b[2J", "status": "failed", "epochs_done": 0,
+                       "duration_s": 1.0, "error": "boom \x1b]0;pwned\x07\x1b[?1049h", "time": 1.0})
+    event = parse_event(line)
+    assert event.trial_id == "t000" and event.error == "boom "
