@@ -20,13 +20,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.errors import SweepdeckError
 from engine.store import write_bytes_atomic
 
 FILE = "checkpoint.pt"
 REJECTED = "checkpoint.rejected"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(SweepdeckError, ValueError):
     """A checkpoint that cannot be used; the message is one line for the user."""
 
 

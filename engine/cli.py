@@ -14,15 +14,13 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from engine.config import ConfigError, config_schema, load_config
+from engine.config import config_schema, load_config
+from engine.errors import SweepdeckError
 from engine.safe_text import strip_control
-from engine.store import RunLockedError, RunPathError, StorageError
+from engine.store import StorageError
 
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
+class UsageError(SweepdeckError):
+    """Bad input that only the command line can tell (a device this machine lacks, a taken --run-dir)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,16 +69,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (ConfigError, UsageError, RunPathError, RunLockedError) as exc:
+    except SweepdeckError as exc:
         for line in str(exc).splitlines() or ["error"]:
             print(f"sweepdeck: {strip_control(line)}", file=sys.stderr)
-        return EXIT_USAGE
-    except StorageError as exc:  # a run folder that could not even be created
-        print(f"sweepdeck: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except PermissionError as exc:
         print(f"sweepdeck: permission denied: {exc.filename or exc}: choose a folder you can write to", file=sys.stderr)
-        return EXIT_USAGE
+        return 2
     except KeyboardInterrupt:
         print("sweepdeck: interrupted", file=sys.stderr)
         return 130
@@ -148,24 +143,24 @@ def print_trials(trials) -> None:
 def train_and_report(args: argparse.Namespace, raw: dict, cfg, trials, run_dir: Optional[Path], resume: bool = False) -> int:
     """Shared by run and resume: load data, train into the run folder, write the report."""
     from engine import store
-    from engine.data import DataError, load_dataset
-    from engine.models import ModelError
+    from engine.data import load_dataset
     from engine.progress import Progress
+    from engine.report import check_report_options
     from engine.runner import preflight, run_sweep
+
+    if not args.no_report:
+        check_report_options(args)
     device = _available_device(cfg.device)
-    try:
-        data = load_dataset(cfg.dataset, device)
-        preflight(cfg, trials, data)
-    except (DataError, ModelError) as exc:
-        raise UsageError(str(exc)) from None
+    data = load_dataset(cfg.dataset, device)
+    preflight(cfg, trials, data)
     if run_dir is None:
         run_dir = _new_run_dir(args, cfg)
     print(f"run folder: {run_dir}", flush=True)
     try:
         result = run_sweep(cfg, raw, trials, run_dir, listeners=[Progress(len(trials), cfg.n_epochs)], data=data, resume=resume)
     except store.StorageError as exc:
-        print(f"sweepdeck: {exc}; {_after_storage_failure(run_dir)}", file=sys.stderr)
-        return 1
+        exc.message = f"{exc.message}; {_after_storage_failure(run_dir)}"
+        raise
     summary = store.summarize_run(run_dir)
     if summary.best_test_acc is not None:
         print(f"best test accuracy: {summary.best_test_acc:.2%} ({summary.best_trial})")

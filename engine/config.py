@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.errors import SweepdeckError
 from engine.usercode import stdlib_problem
 
 
@@ -41,7 +42,7 @@ MAX_IMAGES = 1_000_000
 MAX_DEPTH = 32
 
 
-class ConfigError(ValueError):
+class ConfigError(SweepdeckError, ValueError):
     """A config that cannot be used; `problems` holds one line per problem."""
 
     def __init__(self, problems: list[str]):

@@ -36,11 +36,13 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from engine.errors import SweepdeckError
+
 if TYPE_CHECKING:  # engine.config is light; only the type is needed here
     from engine.config import DatasetConfig
 
 
-class DataError(Exception):
+class DataError(SweepdeckError):
     """A dataset that cannot be loaded; the message is one line saying what is
     wrong, where it looked and how to fix it."""
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
+from engine.errors import SweepdeckError
 from engine.safe_text import strip_control
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -33,7 +34,7 @@ KEY_FILE_MAX_BYTES = 4096
 _BEARER = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
-class LLMError(RuntimeError):
+class LLMError(SweepdeckError, RuntimeError):
     """The LLM could not produce the report; `reason` is one line for the user."""
 
     def __init__(self, reason: str, partial: str = ""):

@@ -15,10 +15,11 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from engine.errors import SweepdeckError
 from engine.usercode import NOT_ON_PATH, stdlib_problem
 
 
-class ModelError(ValueError):
+class ModelError(SweepdeckError, ValueError):
     """A model name or import path that cannot be built; one-line message."""
 
 

@@ -30,6 +30,7 @@ from typing import Any, Callable, Literal, NamedTuple, Optional
 
 from pydantic import BaseModel, Field, ValidationError
 
+from engine.errors import SweepdeckError
 from engine.safe_text import strip_control
 
 REPORT = "report.md"
@@ -118,7 +119,7 @@ class ReportResult(BaseModel):
     notes: list[str] = []                      # for the user: a key withheld, a key file others can read, a cut answer
 
 
-class ReportInputError(ValueError):
+class ReportInputError(SweepdeckError, ValueError):
     """The run folder cannot be reported on (one line for the user)."""
 
 
@@ -140,26 +141,29 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
                    help="file holding the API key (else $OPENAI_API_KEY); the key is never written anywhere")
 
 
+def check_report_options(args: argparse.Namespace) -> None:
+    """The report flags' values (ReportInputError), checked before a sweep starts
+    so that a typo does not surface only after hours of training."""
+    if getattr(args, "timeout", None) is not None and args.timeout <= 0:
+        raise ReportInputError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
+    if getattr(args, "temperature", None) is not None and not 0 <= args.temperature <= 2:
+        raise ReportInputError(f"--temperature must be between 0 and 2, got {args.temperature:g}")
+    if getattr(args, "max_tokens", None) is not None and args.max_tokens <= 0:
+        raise ReportInputError(f"--max-tokens must be a positive number of tokens, got {args.max_tokens}")
+
+
 def report_command(run_dir: Path, args: argparse.Namespace) -> int:
-    """`sweepdeck report RUN`: write the report, print its path; 0 ok, 2 bad input."""
+    """`sweepdeck report RUN`: write the report, print its path and return 0;
+    ReportInputError (one line, exit code 2) for bad input."""
     run_dir = Path(run_dir)
+    check_report_options(args)
     try:
-        if getattr(args, "timeout", None) is not None and args.timeout <= 0:
-            raise ReportInputError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
-        if getattr(args, "temperature", None) is not None and not 0 <= args.temperature <= 2:
-            raise ReportInputError(f"--temperature must be between 0 and 2, got {args.temperature:g}")
-        if getattr(args, "max_tokens", None) is not None and args.max_tokens <= 0:
-            raise ReportInputError(f"--max-tokens must be a positive number of tokens, got {args.max_tokens}")
-        try:
-            settings = ReportSettings.for_run(run_dir, args)
-        except ValidationError as exc:  # a bad value in the config's llm section
-            err = exc.errors()[0]
-            where = ".".join(str(x) for x in err["loc"])
-            raise ReportInputError(f"invalid report setting llm.{where}: {strip_control(err['msg'])}") from None
-        result = generate_report(run_dir, settings)
-    except ReportInputError as exc:
-        print(f"sweepdeck report: {strip_control(str(exc))}", file=sys.stderr)
-        return 2
+        settings = ReportSettings.for_run(run_dir, args)
+    except ValidationError as exc:  # a bad value in the config's llm section
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ReportInputError(f"invalid report setting llm.{where}: {strip_control(err['msg'])}") from None
+    result = generate_report(run_dir, settings)
     for note in result.notes:
         if note not in (result.fallback_reason or ""):
             print(f"note: {strip_control(note)}", file=sys.stderr)

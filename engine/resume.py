@@ -13,13 +13,17 @@ from __future__ import annotations
 import argparse
 
 from engine import store
-from engine.config import ConfigError, validate_config
+from engine.config import validate_config
+from engine.errors import SweepdeckError
 from engine.events import DONE_STATUSES, TrialFinished, read_events
 from engine.trials import Trial, build_trials
 
 
-class ResumeRefused(ConfigError):
-    pass
+class ResumeRefused(SweepdeckError):
+    """This run cannot be resumed as asked (one line per reason)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

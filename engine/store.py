@@ -33,6 +33,7 @@ from typing import IO, Any, Iterable, Optional
 
 from pydantic import BaseModel
 
+from engine.errors import SweepdeckError
 from engine.events import EpochMetrics, EventLog, RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
 from engine.safe_files import read_regular_file
 from engine.liveness import boot_id, owner_is_live, process_start_ticks
@@ -83,13 +84,15 @@ def config_hash(raw: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:12]
 
 
-class RunPathError(ValueError):
+class RunPathError(SweepdeckError, ValueError):
     """A run id or path that does not name a run folder."""
 
 
-class StorageError(OSError):
+class StorageError(SweepdeckError, OSError):
     """Writing the run folder failed (disk full, read-only filesystem, I/O error).
     What was written before is intact, so the run can be resumed once it is fixed."""
+
+    exit_code = 1  # the input was fine; the machine was not
 
     def __init__(self, path: Path, exc: OSError):
         super().__init__(exc.errno, exc.strerror or str(exc), str(path))
@@ -228,7 +231,7 @@ class LockInfo(BaseModel):
     start_ticks: Optional[int] = None  # the owner's start, in clock ticks since boot
 
 
-class RunLockedError(RuntimeError):
+class RunLockedError(SweepdeckError, RuntimeError):
     pass
 
 

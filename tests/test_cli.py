@@ -250,3 +250,24 @@ def test_show_and_runs_print_no_escape_sequences_from_a_shared_run_folder(tmp_pa
         assert not control_chars(out), repr(out)
     assert "t001: boom link" in shown.stdout and "label link" in shown.stdout
     assert "20260101-120000-xy" in listed.stdout
+
+
+def test_bad_report_options_are_refused_before_training(tiny_config_file, tmp_path):
+    proc = sweepdeck("run", str(tiny_config_file()), "--timeout", "0")
+    _assert_clean_error(proc, "--timeout must be > 0")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_every_error_a_user_can_cause_shares_one_base():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import engine
+    from engine.errors import SweepdeckError
+
+    modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(engine.__path__, prefix="engine.")]
+    errors = {cls for mod in modules for _, cls in inspect.getmembers(mod, inspect.isclass)
+              if issubclass(cls, Exception) and cls.__module__.startswith("engine.")}
+    assert len(errors) >= 10
+    assert [cls.__name__ for cls in errors if not issubclass(cls, SweepdeckError)] == []

@@ -231,19 +231,29 @@ def test_report_command(tmp_path, capsys):
     assert "offline report: no LLM configured" in capsys.readouterr().err
 
 
+def report_exit(run, *flags: str) -> int:
+    """`sweepdeck report RUN FLAGS` as the CLI runs it: errors become one line and an exit code."""
+    from engine.cli import main
+
+    return main(["report", str(run), *flags])
+
+
 def test_report_command_bad_input(tmp_path, capsys):
-    assert report_command(tmp_path, parse("--offline")) == 2
+    no_facts = tmp_path / "no-facts"
+    no_facts.mkdir()
+    (no_facts / "config.json").write_text("{}")
+    assert report_exit(no_facts, "--offline") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "resolved.json" in err
     run = hand_built(tmp_path / "run")
-    assert report_command(run, parse("--timeout", "0")) == 2
+    assert report_exit(run, "--timeout", "0") == 2
     assert "--timeout" in capsys.readouterr().err
-    assert report_command(run, parse("--max-tokens", "0")) == 2
+    assert report_exit(run, "--max-tokens", "0") == 2
     assert "--max-tokens must be a positive number" in capsys.readouterr().err
     resolved = json.loads((run / "resolved.json").read_text())
     resolved["config"]["llm"]["max_tokens"] = -3  # a shared run folder's config
     (run / "resolved.json").write_text(json.dumps(resolved))
-    assert report_command(run, parse()) == 2
+    assert report_exit(run) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "invalid report setting llm.max_tokens: Input should be greater than 0" in err
 
@@ -321,6 +331,6 @@ def test_png_code_path_with_a_stand_in_matplotlib(tmp_path, monkeypatch):
 def test_unwritable_report_is_a_one_line_error(tmp_path, capsys):
     run = make_run(tmp_path / "r", paper_config())
     (run / "report.md").mkdir()  # nothing can be written there (chmod does not stop root)
-    assert report_command(run, parse("--offline")) == 2
+    assert report_exit(run, "--offline") == 2
     err = capsys.readouterr().err
     assert "cannot write the report" in err and "Traceback" not in err and err.count("\n") == 1

@@ -29,6 +29,7 @@ from typing import Any, Optional
 import pandas as pd
 
 from engine import store
+from engine.errors import SweepdeckError
 from engine.events import RunFinished, RunStarted, TrialFinished, read_events
 
 # --- the rules behind the flags (shown in reports next to every flag) -------------------
@@ -45,7 +46,7 @@ PARAM_KEYS = [c for c in store.PARAM_COLUMNS if c != "exp_type"]
 EXP_TYPES = ["Summation", "Multiplication", "No_Regularization"]
 
 
-class RunDataError(ValueError):
+class RunDataError(SweepdeckError, ValueError):
     """A run folder that cannot be analysed (one line for the user)."""
 
 

@@ -1,0 +1,17 @@
+"""The one base of every error a user can cause or fix.
+
+The CLI catches `SweepdeckError` in one place and prints each line of it as
+`sweepdeck: …`, never a traceback, and exits with its `exit_code`: 2 for bad input
+(a config, a path, a run id, a refused resume), 1 when the input was fine but the
+machine was not (a full disk). Errors that are handled where they arise (an LLM
+that failed, a checkpoint set aside) derive from it too, so that one that escapes
+still reads as one line.
+
+Standard library only: the TUI imports the config, which raises these.
+"""
+
+from __future__ import annotations
+
+
+class SweepdeckError(Exception):
+    exit_code = 2
