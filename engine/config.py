@@ -26,14 +26,11 @@ from pydantic import (
     model_validator,
 )
 
-from engine.errors import SweepdeckError
+from engine.errors import ConfigError
+from engine.space import MAX_TRIALS, check_size
 from engine.usercode import stdlib_problem
 
 
-# The most trials one sweep may have: a grid is built in full (and every trial
-# gets a row in the TUI, the CSVs and the report), so a few KB of lists must not
-# describe billions of them. Random search samples larger grids without building them.
-MAX_TRIALS = 100_000
 # dataset.n_train / n_test: every image is held in memory as float32 (12 KB at
 # 3x32x32), so a million is already 12 GB; CIFAR-10 and MNIST have far fewer.
 MAX_IMAGES = 1_000_000
@@ -42,12 +39,6 @@ MAX_IMAGES = 1_000_000
 MAX_DEPTH = 32
 
 
-class ConfigError(SweepdeckError, ValueError):
-    """A config that cannot be used; `problems` holds one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 # --- lenient scalars, as the paper's GUI wrote them ---------------------------
@@ -380,11 +371,7 @@ def validate_config(data: Any) -> SweepConfig:
         cfg = SweepConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_errors(err)) from None
-    # The trial count is part of validity (the TUI marks it as you type); counting
-    # is trial formation, whose module imports this one, hence the late import.
-    from engine.trials import check_size
-
-    check_size(cfg)
+    check_size(cfg)  # the trial count is part of validity: the TUI marks it as you type
     return cfg
 
 

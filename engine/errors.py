@@ -15,3 +15,15 @@ from __future__ import annotations
 
 class SweepdeckError(Exception):
     exit_code = 2
+
+
+class ConfigError(SweepdeckError, ValueError):
+    """A config that cannot be used; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class UsageError(SweepdeckError):
+    """Bad input that only the command line can tell (a device this machine lacks, a taken --run-dir)."""

@@ -16,6 +16,7 @@ from engine import store
 from engine.config import validate_config
 from engine.errors import SweepdeckError
 from engine.events import DONE_STATUSES, TrialFinished, read_events
+from engine.session import train_and_report
 from engine.trials import Trial, build_trials
 
 
@@ -27,7 +28,6 @@ class ResumeRefused(SweepdeckError):
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from engine.cli import train_and_report
 
     run_dir = store.resolve_run(args.run)
     raw = store.read_json(run_dir / store.CONFIG)

@@ -17,23 +17,8 @@ from typing import Literal, Union
 
 from pydantic import BaseModel
 
-from engine.config import MAX_TRIALS, ConfigError, SweepConfig
-
-ExpType = Literal["Summation", "Multiplication", "No_Regularization"]
-
-# Keys that vary per trial, in the order they nest (last varies fastest).
-SWEPT_KEYS = (
-    "lr",
-    "batchsize",
-    "opt_name",
-    "penalty",
-    "wn",
-    "seed",
-    "depth_normalization",
-    "features_normalization",
-    "batch_norm",
-    "bias",
-)
+from engine.config import SweepConfig
+from engine.space import SWEPT_KEYS, ExpType, axes, check_size
 
 _SHORT = {
     "lr": "lr",
@@ -80,28 +65,6 @@ class Trial(BaseModel):
         return hashlib.sha1(blob.encode()).hexdigest()[:8]
 
 
-def penalty_settings(cfg: SweepConfig) -> list[tuple[ExpType, float, float]]:
-    """(type, sum weight, mul weight) per penalty setting, SPEC §2's rule."""
-    out: list[tuple[ExpType, float, float]] = []
-    out += [("Summation", v, 0.0) for v in _unique(cfg.l2_sum_lambda) if v != 0]
-    out += [("Multiplication", 0.0, v) for v in _unique(cfg.l2_mul_lambda) if v != 0]
-    wants_none = 0 in cfg.l2_sum_lambda or 0 in cfg.l2_mul_lambda or not out
-    if wants_none:
-        out.append(("No_Regularization", 0.0, 0.0))
-    return out
-
-
-def _unique(values: list) -> list:
-    # A dict keeps first occurrences in order and compares like `in` on a list
-    # (1 == 1.0 == True), in linear time: a 2M-value list must not take minutes.
-    return list(dict.fromkeys(values))
-
-
-def _axes(cfg: SweepConfig) -> list[list]:
-    """The values of each key of SWEPT_KEYS, in that order, duplicates dropped."""
-    return [penalty_settings(cfg) if k == "penalty" else _unique(getattr(cfg, k)) for k in SWEPT_KEYS]
-
-
 def _params(combo: tuple) -> TrialParams:
     values = dict(zip(SWEPT_KEYS, combo))
     exp_type, s, m = values.pop("penalty")
@@ -116,34 +79,6 @@ def _combo_at(axes: list[list], index: int) -> tuple:
         index, d = divmod(index, len(axis))
         digits.append(axis[d])
     return tuple(reversed(digits))
-
-
-def grid_size(cfg: SweepConfig) -> int:
-    """Trials of the full grid (before any random sampling); never builds them."""
-    return math.prod(len(axis) for axis in _axes(cfg))
-
-
-def count_trials(cfg: SweepConfig) -> int:
-    """Number of trials without building them (the TUI's live preview)."""
-    n = grid_size(cfg)
-    if cfg.search.method == "random":
-        n = min(n, cfg.search.n_trials or n)
-    return n
-
-
-def check_size(cfg: SweepConfig, n: int | None = None) -> None:
-    """Refuse a grid too large to build (ConfigError naming the count and the fix);
-    `n` is grid_size(cfg) when the caller has it. Random search may sample from a
-    larger grid: it never builds it, and search.n_trials has the same limit."""
-    n = grid_size(cfg) if n is None else n
-    if cfg.search.method == "grid" and n > MAX_TRIALS:
-        keys = [k for k in SWEPT_KEYS if k != "penalty"] + ["l2_sum_lambda", "l2_mul_lambda"]
-        longest = max(keys, key=lambda k: len(getattr(cfg, k)))
-        raise ConfigError([
-            f"search: the grid has {n:,} trials, more than the {MAX_TRIALS:,} a sweep may have: shorten the lists "
-            f"(the longest is {longest}, {len(getattr(cfg, longest)):,} values) or sample it with "
-            f'"search": {{"method": "random", "n_trials": N}}'
-        ])
 
 
 def _sample_indices(rng: random.Random, n_all: int, k: int) -> list[int]:
@@ -191,15 +126,15 @@ def make_label(p: TrialParams, varied: list[str]) -> str:
 
 def build_trials(cfg: SweepConfig) -> list[Trial]:
     """The sweep's trials in a stable order; ids are `t000`, `t001`, ..."""
-    axes = _axes(cfg)
-    n_all = math.prod(len(axis) for axis in axes)
+    grid = axes(cfg)
+    n_all = math.prod(len(axis) for axis in grid)
     check_size(cfg, n_all)
     if cfg.search.method == "random":
         k = min(cfg.search.n_trials or n_all, n_all)
         picked = sorted(_sample_indices(random.Random(cfg.search.seed), n_all, k))
-        params = [_params(_combo_at(axes, i)) for i in picked]
+        params = [_params(_combo_at(grid, i)) for i in picked]
     else:
-        params = [_params(combo) for combo in itertools.product(*axes)]
+        params = [_params(combo) for combo in itertools.product(*grid)]
     varied = varied_keys(params)
     return [
         Trial(index=i, id=f"t{i:03d}", label=make_label(p, varied), params=p)

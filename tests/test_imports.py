@@ -1,4 +1,5 @@
-"""The TUI imports these modules at start-up: they must not drag in torch or pandas."""
+"""How the modules import each other: what the TUI imports at start-up must not drag in
+torch or pandas, and no two modules import each other."""
 
 import subprocess
 import sys
@@ -20,3 +21,46 @@ def test_light_engine_modules_import_neither_torch_nor_pandas():
 
 def test_tui_does_not_import_torch():
     assert "torch" not in _loaded_after("import tui.app")
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Every engine/tui module `path` imports, at module level or inside functions
+    (both run), but not under `if TYPE_CHECKING:` (never run)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+               and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING"
+               for n in ast.walk(node)}
+    names = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return names
+
+
+def test_no_import_cycles():
+    """A cycle means two rooms that cannot be understood (or tested) one without the other."""
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+               for pkg in ("engine", "tui") for p in (ROOT / pkg).rglob("*.py")}
+    graph = {name: {m for m in _module_imports(p) if m in modules and m != name} for name, p in modules.items()}
+    cycles, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for dep in sorted(graph[node]):
+            if state.get(dep) == "open":
+                cycles.append(" -> ".join(path[path.index(dep):] + [node, dep]) if dep in path else f"{node} -> {dep}")
+            elif dep not in state:
+                visit(dep, path + [node])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [])
+    assert cycles == []

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, load_config, validate_config
-from engine.trials import build_trials, count_trials, penalty_settings
+from engine.space import count_trials, penalty_settings
+from engine.trials import build_trials
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -62,7 +63,8 @@ def _old_random_pick(cfg) -> list:
     import itertools
     import random
 
-    from engine.trials import SWEPT_KEYS, TrialParams
+    from engine.space import SWEPT_KEYS
+    from engine.trials import TrialParams
 
     def uniq(values):
         seen = []

@@ -183,7 +183,8 @@ class ParamsScreen(Screen):
         self.revalidate()
 
     def revalidate(self) -> None:
-        from engine.trials import build_trials, count_trials
+        from engine.space import count_trials
+        from engine.trials import build_trials
         from tui.follow import estimate_seconds, fmt_duration
 
         raw = self.raw()

@@ -1,0 +1,97 @@
+"""One training session, shared by `run` and `resume`: pick the device, load the
+data, check the model, make the run folder, train into it, write the report.
+
+The CLI parses arguments and prints errors; this module does the work between.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+from pathlib import Path
+from typing import Any, Optional
+
+from engine import store
+from engine.config import SweepConfig
+from engine.errors import UsageError
+from engine.store import StorageError
+from engine.trials import Trial
+
+
+def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepConfig, trials: list[Trial],
+                     run_dir: Optional[Path], resume: bool = False) -> int:
+    """Load data, train into the run folder (a new one when `run_dir` is None), write the report."""
+    from engine.data import load_dataset
+    from engine.progress import Progress
+    from engine.report import check_report_options
+    from engine.runner import preflight, run_sweep
+
+    if not args.no_report:
+        check_report_options(args)
+    device = _available_device(cfg.device)
+    data = load_dataset(cfg.dataset, device)
+    preflight(cfg, trials, data)
+    if run_dir is None:
+        run_dir = _new_run_dir(args, cfg)
+    print(f"run folder: {run_dir}", flush=True)
+    try:
+        result = run_sweep(cfg, raw, trials, run_dir, listeners=[Progress(len(trials), cfg.n_epochs)], data=data, resume=resume)
+    except store.StorageError as exc:
+        exc.message = f"{exc.message}; {_after_storage_failure(run_dir)}"
+        raise
+    summary = store.summarize_run(run_dir)
+    if summary.best_test_acc is not None:
+        print(f"best test accuracy: {summary.best_test_acc:.2%} ({summary.best_trial})")
+    if result.status == "interrupted":
+        print(f"interrupted: continue with `sweepdeck resume {run_dir}`")
+        return 0
+    if not args.no_report:
+        from engine.report import report_command
+
+        report_command(run_dir, args)
+    print(f"results: {run_dir}")
+    return 0
+
+
+def _after_storage_failure(run_dir: Path) -> str:
+    """What to do after the run folder could not be written (disk full, read-only)."""
+    if not (run_dir / store.CONFIG).exists():  # still the empty placeholder: nothing was recorded
+        try:
+            run_dir.rmdir()
+        except OSError:
+            pass
+        return "nothing was recorded: free space (or make the folder writable) and run again"
+    return f"what was recorded is intact: free space (or make the folder writable), then `sweepdeck resume {run_dir}`"
+
+
+def _available_device(name: str):
+    """The torch device for `name`, or a UsageError when this machine lacks it."""
+    import torch
+
+    from engine.train import pick_device
+
+    device = pick_device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"device {name!r}: CUDA is not available here; use \"device\": \"auto\" or \"cpu\"")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise UsageError(f"device {name!r}: only {torch.cuda.device_count()} CUDA device(s) here")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise UsageError(f"device {name!r}: MPS is not available here; use \"device\": \"auto\" or \"cpu\"")
+    return device
+
+
+def _new_run_dir(args: argparse.Namespace, cfg: SweepConfig) -> Path:
+    where = f"--run-dir {args.run_dir}" if args.run_dir else f"runs_dir {cfg.runs_dir}"
+    try:
+        if args.run_dir:
+            path = Path(args.run_dir)
+            if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                raise UsageError(f"--run-dir {path}: exists and is not an empty folder; choose a new path")
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        return store.new_run_dir(cfg.runs_dir, cfg.name)
+    except (OSError, ValueError) as exc:  # /proc, a read-only mount, a name the file system refuses, a NUL
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise StorageError(Path(args.run_dir or cfg.runs_dir), exc) from None  # the place is fine, the disk is not
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"{where}: cannot create the run folder there ({reason}): choose a folder you can write to") from None
