@@ -13,7 +13,7 @@ import pytest
 
 from engine.analysis.facts import build_facts
 from engine.analysis.prompt import DEFAULT_SYSTEM, DEFAULT_USER, build_prompt
-from engine.analysis.synthetic import make_run, paper_config
+from tests.support.synthetic import make_run, paper_config
 from engine.report import ReportSettings, add_report_options, generate_report, llm_plan, report_command
 from test_facts import hand_built
 

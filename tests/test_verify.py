@@ -144,7 +144,7 @@ def test_placeholder_slips_are_forgiven(fs):
 
 def test_a_paper_style_report_only_its_planted_error_is_flagged(tmp_path):
     """The shape of the paper's §S1.2 report, with true numbers except the famous one."""
-    from engine.analysis.synthetic import make_run, paper_config
+    from tests.support.synthetic import make_run, paper_config
 
     fs = build_facts(make_run(tmp_path / "r", paper_config()))
     t = fs.trials
@@ -231,7 +231,7 @@ PLANTED = [
 
 @pytest.fixture(scope="module")
 def fs_model_style(tmp_path_factory):
-    from engine.analysis.synthetic import make_run
+    from tests.support.synthetic import make_run
 
     run = make_run(tmp_path_factory.mktemp("m") / "r", diverge={"t003": 10}, statuses={"t005": "failed"})
     fs = build_facts(run)
@@ -293,7 +293,7 @@ PLANTED_36 = [
 @pytest.fixture(scope="module")
 def fs_36(tmp_path_factory):
     """36 trials: 3 learning rates × 6 penalties × 2 seeds, one diverged."""
-    from engine.analysis.synthetic import make_run, paper_config
+    from tests.support.synthetic import make_run, paper_config
 
     fs = build_facts(make_run(tmp_path_factory.mktemp("m36") / "r", paper_config(n_lr=3, n_seeds=2), seed=1,
                               diverge={"t010": 5}))
