@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from engine.analysis.facts import FactSheet, format_param, params_text
+from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
 
 SECTION_TITLES = {
     "overview": "Overview",
@@ -72,7 +72,7 @@ def overview(fs: FactSheet) -> str:
     if varied:
         parts = []
         for k in varied:
-            vals = sorted({format_param(_nn(v)) for v in t[k]}, key=_sort_key)
+            vals = sorted({format_param(v) for v in t[k]}, key=_sort_key)
             parts.append(f"{k} ∈ {{{', '.join(vals)}}}")
         lines.append(f"- **Varied:** {'; '.join(parts)}")
     else:
@@ -122,7 +122,7 @@ def results_table(fs: FactSheet) -> str:
             best = f"{best} ({g('test_acc_best_epoch')})"
         rank = g("rank_test_acc_best")
         row = [tid, rank] + ([str(r["exp_type"])] if show_type else []) + \
-              [format_param(_nn(r[k])) if not _is_penalty_na(r, k) else "–" for k in shown] + \
+              [format_param(r[k]) if not _is_penalty_na(r, k) else "–" for k in shown] + \
               [str(r["status"]), best, g("test_acc_final"), g("train_acc_final"), g("train_test_gap_final")]
         lines.append("| " + " | ".join(row) + " |")
     if not fs.has_train_acc and not fs.ranked.empty:
@@ -434,18 +434,10 @@ def recommendations(fs: FactSheet) -> str:
             b = fs.trials.loc[fs.top[0]]
             for k in ("lr", "batchsize", "opt_name", "wn"):
                 if k not in changes and k in fs.varied:
-                    base[k] = [_json_value(b[k])]
+                    base[k] = [plain_value(b[k])]
         lines += ["", "A starting point for the next config (the changed keys; everything else as in this sweep's `config.json`):",
                   "", "```json", "{\n" + ",\n".join(f'  "{k}": {json.dumps(v, default=str)}' for k, v in base.items()) + "\n}", "```"]
     return "\n".join(lines)
-
-
-def _json_value(v: Any) -> Any:
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
 
 
 def charts_section(charts: Any) -> str:
@@ -463,10 +455,6 @@ def charts_section(charts: Any) -> str:
     if charts.png_note:
         lines += ["", f"_{charts.png_note}_"]
     return "\n".join(lines)
-
-
-def _nn(v: Any) -> Any:
-    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _sort_key(v: Any) -> tuple:

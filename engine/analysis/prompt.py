@@ -11,13 +11,12 @@ its size grows with the number of trials, never with epochs or batches.
 
 from __future__ import annotations
 
-import math
 import os
 import string
 from pathlib import Path
 from typing import Optional
 
-from engine.analysis.facts import FactSheet, format_param, params_text
+from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
 from engine.analysis.offline import SECTION_TITLES
 
 SYSTEM_FILE = "report_system.md"
@@ -47,11 +46,11 @@ def load_template(name: str) -> tuple[str, str]:
 
 
 def _pct(v: float) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.2f}"
+    return "" if plain_value(v) is None else f"{v * 100:.2f}"
 
 
 def _num(v: float, fmt: str) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+    return "" if plain_value(v) is None else format(v, fmt)
 
 
 def fact_sheet_text(fs: FactSheet) -> str:
@@ -71,7 +70,7 @@ def fact_sheet_text(fs: FactSheet) -> str:
     lines.append("")
     lines.append("## What varied and what did not")
     for k in fs.varied:
-        vals = sorted({format_param(_nn(v)) for v in t[k]}, key=str)
+        vals = sorted({format_param(v) for v in t[k]}, key=str)
         lines.append(f"varied: {k} ∈ {{{', '.join(vals)}}}")
     fixed = ", ".join(f"{k}={format_param(v)}" for k, v in fs.not_varied.items() if k not in ("dataset", "model"))
     lines.append(f"not varied (no conclusion possible): {fixed}")
@@ -87,12 +86,12 @@ def fact_sheet_text(fs: FactSheet) -> str:
     order = list(fs.ranked.index) + [i for i in t.index if i not in set(fs.ranked.index)]
     for tid in order:
         r = t.loc[tid]
-        rank = "" if math.isnan(r["rank_test_acc_best"]) else str(int(r["rank_test_acc_best"]))
-        row = [tid, rank, str(r["exp_type"]), *[format_param(_nn(r[k])) for k in shown], str(r["status"]),
+        rank = _num(r["rank_test_acc_best"], ".0f")
+        row = [tid, rank, str(r["exp_type"]), *[format_param(r[k]) for k in shown], str(r["status"]),
                _pct(r["test_acc_best"]), _num(r["test_acc_best_epoch"], ".0f"), _pct(r["test_acc_final"]),
                _pct(r["train_acc_final"]), _pct(r["train_test_gap_final"]),
-               _num(r["train_loss_change_last"] * 100 if not math.isnan(r["train_loss_change_last"]) else float("nan"), "+.1f"),
-               _num(r["test_loss_change_last"] * 100 if not math.isnan(r["test_loss_change_last"]) else float("nan"), "+.1f"),
+               _num(r["train_loss_change_last"] * 100, "+.1f"),
+               _num(r["test_loss_change_last"] * 100, "+.1f"),
                _num(r["margin"], ".3f"), ",".join(flags.get(tid, []))]
         lines.append("|".join(row))
     lines.append("")
@@ -129,10 +128,6 @@ def fact_sheet_text(fs: FactSheet) -> str:
     for w in fs.warnings:
         lines.append(f"warning: {w}")
     return "\n".join(lines)
-
-
-def _nn(v):
-    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def build_prompt(fs: FactSheet) -> tuple[str, str, list[str]]:

@@ -25,7 +25,6 @@ checked. Numbers written by parameter names elsewhere must be values the sweep u
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
@@ -284,7 +283,7 @@ class Verifier:
         self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
         self.param_values: dict[str, set[str]] = {}
         for key in ["lr", "batchsize", "l2_sum_lambda", "l2_mul_lambda", "wn", "seed"]:
-            self.param_values[key] = {format_param(_nn(v)) for v in fs.trials[key].tolist()}
+            self.param_values[key] = {format_param(v) for v in fs.trials[key].tolist()}
         self.param_values["lambda"] = self.param_values["l2_sum_lambda"] | self.param_values["l2_mul_lambda"]
         self.param_values["n_epochs"] = {str(fs.n_epochs)}
         self.param_values["lr_min"] = {format_param(fs.config.get("lr_min", 0.003))}
@@ -540,7 +539,7 @@ class Verifier:
         df = self.fs.trials
         mask = [True] * len(df)
         for key, val in named.items():
-            col = df[key].map(lambda v: format_param(_nn(v)).lower())
+            col = df[key].map(lambda v: format_param(v).lower())
             want = format_param(_num_or(val)).lower()
             mask = [a and b for a, b in zip(mask, (col == want).tolist())]
         if len(types) == 1:
@@ -884,10 +883,6 @@ def _short(f: Fact) -> str:
 
 def raw_value(x: float, pct: bool) -> str:
     return f"{x:g}%" if pct else f"{x:g}"
-
-
-def _nn(v: Any) -> Any:
-    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _is_num(v: Any) -> bool:
