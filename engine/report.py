@@ -36,7 +36,6 @@ from engine.safe_text import strip_control
 REPORT = "report.md"
 PROMPT = "report_prompt.md"
 FACTS = "facts.json"
-MAX_LISTED = 100  # mismatches listed in the Fact check: an answer full of wrong numbers must not make it huge
 
 
 Origin = Literal["flag", "config", "env", "default"]
@@ -257,7 +256,9 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
     from engine import llm
     from engine.analysis.charts import make_charts
     from engine.analysis.facts import RunDataError, build_facts, facts_json
-    from engine.analysis.offline import charts_section, offline_body, results_table
+    from engine.analysis.offline import offline_body
+    from engine.analysis.sections import (SECTION_TITLES, WRITTEN_BY_SWEEPDECK, charts_section, fact_check_llm,
+                                          fact_check_offline, results_table)
     from engine.analysis.verify import fill_placeholders, verify
     from engine.safe_text import safe_markdown
     from engine.store import write_text_atomic
@@ -288,7 +289,8 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
             show(f"\n\n> **The LLM failed** ({reason}); the offline report follows.\n\n")
     n_filled, unknown, mismatches, n_checked = 0, [], [], 0
     if answer is not None:
-        body, dropped = _drop_sections(_strip_fences(answer.text), ("fact check", "charts", "results of all trials"))
+        ours = tuple(SECTION_TITLES[k].lower() for k in WRITTEN_BY_SWEEPDECK)
+        body, dropped = _drop_sections(_strip_fences(answer.text), ours)
         filled = fill_placeholders(body, fs)
         n_filled, unknown = filled.n_filled, filled.unknown
         vr = verify(filled.text, fs)
@@ -299,7 +301,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
         if answer.cut:
             notes.append(f"the model's answer was cut: {answer.cut}")
         table = results_table(fs)
-        fact = _fact_check_llm(n_filled, n_checked, mismatches, unknown)
+        fact = fact_check_llm(n_filled, n_checked, mismatches, unknown)
         if dropped:
             fact += ("\n\nThe model's own " + ", ".join(f"“{d}”" for d in dropped)
                      + " section" + ("s were" if len(dropped) > 1 else " was") + " replaced by sweepdeck's.")
@@ -312,7 +314,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
         vr = verify(body, fs)
         n_checked, mismatches = vr.n_checked, vr.mismatches
         why = f"\n\n> **Offline report** (written by code from the facts, no LLM): {reason}.\n"
-        fact = _fact_check_offline(n_checked, mismatches)
+        fact = fact_check_offline(n_checked, mismatches)
         rest = safe_markdown(why + "\n" + body + "\n\n" + charts_section(charts) + "\n\n" + fact + "\n")
         markdown = safe_markdown(title) + rest
         show(rest.lstrip("\n") if prompt_path else markdown)
@@ -423,34 +425,4 @@ def _mark(text: str, mismatches: list[Any]) -> str:
             if j >= 0:
                 end = j + len(m.number)
                 lines[k] = line[:end] + f" ⚠[{i}]" + line[end:]
-    return "\n".join(lines)
-
-
-def _fact_check_llm(n_filled: int, n_checked: int, mismatches: list[Any], unknown: list[str]) -> str:
-    lines = ["## Fact check", ""]
-    lines.append(f"sweepdeck filled in {n_filled} placeholder{'s' if n_filled != 1 else ''} from the fact sheet "
-                 f"(`facts.json`) and checked {n_checked} number{'s' if n_checked != 1 else ''} in the text against it: "
-                 + ("all match." if not mismatches else
-                    f"**{len(mismatches)} did not match** (marked ⚠ in the text):"))
-    if mismatches:
-        lines.append("")
-    for i, m in enumerate(mismatches[:MAX_LISTED], start=1):
-        lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says or 'no matching fact'}.")
-    if len(mismatches) > MAX_LISTED:
-        lines.append(f"\n…and {len(mismatches) - MAX_LISTED} more (marked ⚠ in the text).")
-    if unknown:
-        lines += ["", f"**{len(unknown)} unknown placeholder{'s' if len(unknown) != 1 else ''}** "
-                      "(shown as [unknown fact: …]; no such fact exists): "
-                      + ", ".join(f"`{u[:80]}`" for u in unknown[:20]) + ("…" if len(unknown) > 20 else "")]
-    return "\n".join(lines)
-
-
-def _fact_check_offline(n_checked: int, mismatches: list[Any]) -> str:
-    lines = ["## Fact check", "",
-             f"This report was written by code from the fact sheet (`facts.json`); the checker read {n_checked} "
-             f"number{'s' if n_checked != 1 else ''} in it: " + ("all match." if not mismatches else f"{len(mismatches)} did not match:")]
-    if mismatches:
-        lines.append("")
-    for i, m in enumerate(mismatches, start=1):
-        lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says}.")
     return "\n".join(lines)

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Optional
 
 from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
-from engine.analysis.offline import SECTION_TITLES
+from engine.analysis.sections import LLM_SECTIONS, SECTION_TITLES
 
 SYSTEM_FILE = "report_system.md"
 USER_FILE = "report_user.md"
-LLM_SECTIONS = ["overview", "top", "impact", "dynamics", "recommendations"]
 
 
 def prompts_dirs() -> list[Path]:
