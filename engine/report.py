@@ -26,10 +26,11 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Literal, NamedTuple, Optional
+from typing import Any, Callable, Literal, Mapping, NamedTuple, Optional
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from engine.config import LLMConfig
 from engine.errors import SweepdeckError
 from engine.safe_text import strip_control
 
@@ -41,65 +42,59 @@ FACTS = "facts.json"
 Origin = Literal["flag", "config", "env", "default"]
 
 
-class ReportSettings(BaseModel):
-    """Where and how the report is written. Merged: CLI flags > the config's `llm`
-    section > environment (OPENAI_BASE_URL, SWEEPDECK_LLM_MODEL) > defaults. The key
-    is not a setting: it comes from OPENAI_API_KEY or `api_key_file` when needed.
-    `origins` says where each merged setting came from; a setting missing there was
-    given by the calling code, which counts as the user's choice."""
+# the settings the environment may give, when neither a flag nor the config does
+ENV_SETTINGS = {"model": "SWEEPDECK_LLM_MODEL", "base_url": "OPENAI_BASE_URL"}
+
+
+class ReportSettings(LLMConfig):
+    """Where and how the report is written: a config's `llm` settings (with their
+    limits and defaults), merged: CLI flags > the config's `llm` section >
+    environment (ENV_SETTINGS) > defaults; plus what only a command line or the
+    calling code decides. The key is not a setting: it comes from OPENAI_API_KEY or
+    `api_key_file` when needed. `origins` says where each merged setting came from;
+    a setting missing there was given by the calling code, which counts as the
+    user's choice."""
+
+    # `--timeout inf` (wait for ever) has always been accepted; only a config file
+    # must hold finite numbers
+    model_config = ConfigDict(allow_inf_nan=True)
 
     offline: bool = False
-    model: Optional[str] = None
-    base_url: Optional[str] = None
-    temperature: float = Field(0.2, ge=0, le=2)
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(2, ge=0, le=10)
-    max_tokens: int = Field(4096, gt=0)
-    api_key_file: Optional[str] = None
     stream: bool = True
     origins: dict[str, Origin] = {}
 
     @classmethod
-    def resolve(cls, args: Optional[argparse.Namespace] = None, llm_config: Optional[dict[str, Any]] = None,
-                env: Optional[dict[str, str]] = None) -> "ReportSettings":
+    def resolve(cls, flags: Optional[Mapping[str, Any]] = None, llm_config: Optional[Mapping[str, Any]] = None,
+                env: Optional[Mapping[str, str]] = None) -> "ReportSettings":
+        """Settings from `flags` (the values given on a command line, by setting name:
+        `model`, `timeout_s`, `offline`...; None or "" for one not given), a config's
+        `llm` section and the environment."""
         env = os.environ if env is None else env
-        cfg = dict(llm_config or {})
-        a = vars(args) if args is not None else {}
+        flags, cfg = flags or {}, llm_config or {}
+        given: dict[str, Any] = {}
         origins: dict[str, Origin] = {}
-
-        def pick(name: str, flag: str, key: str, env_name: Optional[str] = None, default: Any = None) -> Any:
-            for origin, source, k in (("flag", a, flag), ("config", cfg, key), ("env", env, env_name)):
-                if k and source.get(k) not in (None, ""):
-                    origins[name] = origin
-                    return source[k]
-            origins[name] = "default"
-            return default
-
-        return cls(
-            offline=bool(a.get("offline") or False),
-            model=pick("model", "model", "model", "SWEEPDECK_LLM_MODEL"),
-            base_url=pick("base_url", "base_url", "base_url", "OPENAI_BASE_URL"),
-            temperature=pick("temperature", "temperature", "temperature", None, 0.2),
-            timeout_s=pick("timeout_s", "timeout", "timeout_s", None, 60.0),
-            max_retries=pick("max_retries", "max_retries", "max_retries", None, 2),
-            max_tokens=pick("max_tokens", "max_tokens", "max_tokens", None, 4096),
-            api_key_file=pick("api_key_file", "api_key_file", "api_key_file"),
-            origins=origins,
-        )
+        for name in LLMConfig.model_fields:
+            for origin, source, key in (("flag", flags, name), ("config", cfg, name), ("env", env, ENV_SETTINGS.get(name))):
+                if key and source.get(key) not in (None, ""):
+                    given[name], origins[name] = source[key], origin
+                    break
+            else:
+                origins[name] = "default"
+        return cls(offline=bool(flags.get("offline")), origins=origins, **given)
 
     def from_config(self, name: str) -> bool:
         """Whether `name` was set by the config alone (a file that may come from anyone)."""
         return self.origins.get(name) == "config"
 
     @classmethod
-    def for_run(cls, run_dir: Path, args: Optional[argparse.Namespace] = None,
-                env: Optional[dict[str, str]] = None) -> "ReportSettings":
+    def for_run(cls, run_dir: Path, flags: Optional[Mapping[str, Any]] = None,
+                env: Optional[Mapping[str, str]] = None) -> "ReportSettings":
         """Settings for a run folder: its resolved config's `llm` section under the flags."""
         from engine.store import RESOLVED, read_json
 
         resolved = read_json(Path(run_dir) / RESOLVED) or {}
         llm = (resolved.get("config") or {}).get("llm")
-        return cls.resolve(args, llm if isinstance(llm, dict) else None, env)
+        return cls.resolve(flags, llm if isinstance(llm, dict) else None, env)
 
 
 class ReportResult(BaseModel):
@@ -124,6 +119,10 @@ class ReportInputError(SweepdeckError, ValueError):
 
 # --- CLI -------------------------------------------------------------------------------------------
 
+# the dests of add_report_options' flags: each one is the setting it gives
+REPORT_FLAGS = ("offline", "model", "base_url", "temperature", "timeout_s", "max_tokens", "api_key_file")
+
+
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("report")
     g.add_argument("--offline", action="store_true", default=None,
@@ -132,7 +131,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--base-url", dest="base_url", default=None, metavar="URL",
                    help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 for Ollama (else llm.base_url, $OPENAI_BASE_URL)")
     g.add_argument("--temperature", type=float, default=None, metavar="T", help="sampling temperature (default 0.2)")
-    g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    g.add_argument("--timeout", dest="timeout_s", type=float, default=None, metavar="SECONDS",
                    help="give up on a silent LLM server after this many seconds per try (default 60)")
     g.add_argument("--max-tokens", dest="max_tokens", type=int, default=None, metavar="N",
                    help="the most tokens the model may write (default 4096, else llm.max_tokens)")
@@ -140,11 +139,17 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
                    help="file holding the API key (else $OPENAI_API_KEY); the key is never written anywhere")
 
 
+def report_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The report flags' values (None: not given) for ReportSettings.resolve,
+    without the command's other arguments."""
+    return {name: getattr(args, name, None) for name in REPORT_FLAGS}
+
+
 def check_report_options(args: argparse.Namespace) -> None:
     """The report flags' values (ReportInputError), checked before a sweep starts
     so that a typo does not surface only after hours of training."""
-    if getattr(args, "timeout", None) is not None and args.timeout <= 0:
-        raise ReportInputError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
+    if getattr(args, "timeout_s", None) is not None and args.timeout_s <= 0:
+        raise ReportInputError(f"--timeout must be > 0 seconds, got {args.timeout_s:g}")
     if getattr(args, "temperature", None) is not None and not 0 <= args.temperature <= 2:
         raise ReportInputError(f"--temperature must be between 0 and 2, got {args.temperature:g}")
     if getattr(args, "max_tokens", None) is not None and args.max_tokens <= 0:
@@ -157,7 +162,7 @@ def report_command(run_dir: Path, args: argparse.Namespace) -> int:
     run_dir = Path(run_dir)
     check_report_options(args)
     try:
-        settings = ReportSettings.for_run(run_dir, args)
+        settings = ReportSettings.for_run(run_dir, report_flags(args))
     except ValidationError as exc:  # a bad value in the config's llm section
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
