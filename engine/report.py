@@ -262,9 +262,10 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
     from engine.analysis.charts import make_charts
     from engine.analysis.facts import RunDataError, build_facts, facts_json
     from engine.analysis.offline import offline_body
+    from engine.analysis.placeholders import fill_placeholders
     from engine.analysis.sections import (SECTION_TITLES, WRITTEN_BY_SWEEPDECK, charts_section, fact_check_llm,
                                           fact_check_offline, results_table)
-    from engine.analysis.verify import fill_placeholders, verify
+    from engine.analysis.verify import verify
     from engine.safe_text import safe_markdown
     from engine.store import write_text_atomic
 
@@ -352,7 +353,7 @@ def _ask_llm(fs: Any, settings: ReportSettings, plan: LLMPlan, title: str, promp
     Raises LLMError."""
     from engine import llm
     from engine.analysis.prompt import build_prompt, prompt_file_text
-    from engine.analysis.verify import StreamFiller
+    from engine.analysis.placeholders import StreamFiller
     from engine.safe_text import CleanStream, strip_control
     from engine.store import write_text_atomic
 

@@ -11,7 +11,8 @@ import pytest
 
 from engine.analysis.facts import build_facts
 from engine.analysis.offline import offline_body
-from engine.analysis.verify import StreamFiller, fill_placeholders, verify
+from engine.analysis.placeholders import StreamFiller, fill_placeholders
+from engine.analysis.verify import verify
 from test_facts import hand_built
 
 
