@@ -151,7 +151,7 @@ class Verifier:
                 if header is None and re.fullmatch(r"\|?\s*:?-{2,}.*", nxt):
                     header = cells
                     continue
-                self._table_row(cells, header or [], line, lineno, recommend, res)
+                self._table_row(cells, header or [], lineno, recommend, res)
                 continue
             header = None
             if stripped.startswith(">") and "fact" in stripped.lower() and "check" in stripped.lower():
@@ -169,11 +169,11 @@ class Verifier:
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             elif stripped and not re.match(r"[-*+]\s", stripped):
                 intro = stripped
-            self._prose(_prose_text(line), line, lineno, recommend, res)
+            self._prose(_prose_text(line), lineno, recommend, res)
         return res
 
     # -- prose ---------------------------------------------------------------------------------------
-    def _prose(self, text: str, raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+    def _prose(self, text: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
         if not text.strip():
             self._last_trial = None
             return
@@ -211,7 +211,7 @@ class Verifier:
             if ids:
                 self._last_trial = ids[-1] if len(ids) == 1 else None
 
-    def _table_row(self, cells: list[str], header: list[str], raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+    def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult) -> None:
         row_text = " | ".join(cells)
         row_trials = self._trials_in(row_text)
         row_param_trials, row_params = self._trials_from_params(row_text)
@@ -252,7 +252,7 @@ class Verifier:
                             ctx.explicit_trial = len(row_param_trials) == 1
                             ctx.params = row_params
                     ctx.types |= row_types
-                    self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res, table_head=head)
+                    self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res)
 
     # -- context --------------------------------------------------------------------------------------
     def _context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
@@ -379,8 +379,7 @@ class Verifier:
         return ids, named
 
     # -- checks ---------------------------------------------------------------------------------------
-    def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool,
-               res: VerifyResult, table_head: str = "") -> None:
+    def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
         raw = m.group(0).strip()
         num = m.group("num").replace(",", "")
         unit = (m.group("unit") or "").strip().lower()
@@ -455,13 +454,13 @@ class Verifier:
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
-            self._nowhere(x, dec, tol, pct, raw, ctx, quote, lineno, res)
+            self._nowhere(x, tol, pct, raw, quote, lineno, res)
             return
         if ctx.metric == "acc" and pp:
             ctx.metric = "gap"
         self._metric_check(x, tol, pct, pp, unit, raw, ctx, quote, lineno, res)
         if ctx.rank is not None and ctx.explicit_trial and ctx.trials:
-            self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res, count=False)
+            self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res)
 
     def _check_epoch(self, x: float, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
         n = max(self.fs.n_epochs, 1)
@@ -481,7 +480,7 @@ class Verifier:
                 self._flag(res, raw, quote, lineno, f"{tid}'s best test accuracy placed at epoch {raw}",
                            f"{tid} reached its best test accuracy at epoch {f.display()}")
 
-    def _candidates(self, ctx: Ctx, strict_split: bool = True) -> list[Fact]:
+    def _candidates(self, ctx: Ctx) -> list[Fact]:
         if ctx.stat == "mean" and ctx.metric in ("acc", "eps", None):
             group = self._group_facts(ctx)
             if group:
@@ -606,8 +605,7 @@ class Verifier:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
         return any(_close(abs(a - b), x, tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
 
-    def _nowhere(self, x: float, dec: int, tol: float, pct: bool, raw: str, ctx: Ctx, quote: str,
-                 lineno: int, res: VerifyResult) -> None:
+    def _nowhere(self, x: float, tol: float, pct: bool, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
         for f in self.all_facts:
             if self._match(f, x, tol, pct, False, ""):
                 return
@@ -620,7 +618,7 @@ class Verifier:
         self._flag(res, raw, quote, lineno, f"{raw} appears nowhere in the recorded results",
                    "no fact, parameter or config value has this value")
 
-    def _check_rank(self, rank: int, tid: str, raw: str, quote: str, lineno: int, res: VerifyResult, count: bool = True) -> None:
+    def _check_rank(self, rank: int, tid: str, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
         if tid not in self.ranked:
             self._flag(res, raw, quote, lineno, f"rank {rank} given to {tid}, which has no results", "")
             return
@@ -797,7 +795,7 @@ def _bounded(text: str, limit: int = MAX_SPAN) -> list[str]:
 
 def _numbers(text: str) -> Iterable[re.Match[str]]:
     for m in NUMBER.finditer(text):
-        s, e = m.start(), m.end()
+        s = m.start()
         before = text[max(0, s - 1):s]
         after = text[m.end("num"):m.end("num") + 1] if not m.group("unit") else ""
         if before and (before.isalpha() or before in "_./\\" or (before == "-" and s >= 2 and text[s - 2].isalnum())):
