@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from engine.analysis.facts import Fact, FactSheet, format_param
+from engine.analysis.reading import MAX_SPAN, bounded, numbers, prose_text, sentences
 from engine.analysis.vocabulary import (BOUNDARY, COMPARE, DURATION_UNITS, GLOBAL_SUPERLATIVE, METRIC_WORDS,
-                                        NUMBER, ORDINALS, PARAM_ANY, PARAM_TAIL, PER_TRIAL_BEST, PRONOUN,
-                                        PROPOSAL, RANKING_INTRO, RANK_WORDS, RECOMMEND_HEADING, SPLIT_WORDS,
-                                        STAT_WORDS, SUPERLATIVE_CUT, TOP_N, TRIAL_ID, TRIAL_REF, TYPE_WORDS,
+                                        ORDINALS, PARAM_ANY, PARAM_TAIL, PER_TRIAL_BEST, PRONOUN, PROPOSAL,
+                                        RANKING_INTRO, RANK_WORDS, RECOMMEND_HEADING, SPLIT_WORDS, STAT_WORDS,
+                                        SUPERLATIVE_CUT, TOP_N, TRIAL_ID, TRIAL_REF, TYPE_WORDS,
                                         WEAK_SUPERLATIVE)
 
 # --- results ---------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class Verifier:
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             elif stripped and not re.match(r"[-*+]\s", stripped):
                 intro = stripped
-            self._prose(_prose_text(line), lineno, recommend, res)
+            self._prose(prose_text(line), lineno, recommend, res)
         return res
 
     # -- prose ---------------------------------------------------------------------------------------
@@ -177,8 +178,8 @@ class Verifier:
         if not text.strip():
             self._last_trial = None
             return
-        for sent in _sentences(text):
-            toks = list(_numbers(sent))
+        for sent in sentences(text):
+            toks = list(numbers(sent))
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
             # "It reached ...": the trial of the previous sentence
@@ -228,9 +229,9 @@ class Verifier:
             head_param = _param_name(head + " =")
             hctx = self._context(head, head, "", None, None)
             prev: Optional[Ctx] = None
-            for piece in _bounded(cell):
+            for piece in bounded(cell):
                 prev_end = 0
-                for m in _numbers(piece):
+                for m in numbers(piece):
                     left = piece[prev_end:m.start()]
                     right = piece[m.end():]
                     ctx = self._context(piece, left, right, prev, m)
@@ -594,7 +595,7 @@ class Verifier:
     def _is_difference(self, x: float, tol: float, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
         vals = []
-        for m in _numbers(quote):
+        for m in numbers(quote):
             if (m.group("unit") or "").strip() == "%":
                 try:
                     vals.append(float(m.group("num").replace(",", "")))
@@ -758,56 +759,3 @@ def _param_name(left: str) -> Optional[str]:
     if not m:
         return None
     return next((k for k, v in m.groupdict().items() if v), None)
-
-
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_CODE = re.compile(r"`([^`]*)`")
-
-
-def _prose_text(line: str) -> str:
-    line = _LINK.sub(r"\1", line)
-    line = _CODE.sub(r"\1", line)
-    line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", " ", line)      # list markers
-    line = re.sub(r"(?<!\w)[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?!\w)", "", line)  # emphasis (keeps snake_case)
-    return line
-
-
-MAX_SPAN = 400  # characters: every number's context is sought within its span, so a bound keeps checking linear
-
-
-def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*])|;\s+|\s+[—–]\s+", text)
-    return [q for p in parts if p.strip() for q in _bounded(p)]
-
-
-def _bounded(text: str, limit: int = MAX_SPAN) -> list[str]:
-    """`text` in pieces of at most `limit` characters, cut at spaces where there are some.
-    No real sentence or table cell is that long; an LLM answer of one endless line is."""
-    out = []
-    while len(text) > limit:
-        cut = text.rfind(" ", limit // 2, limit)
-        cut = cut if cut > 0 else limit
-        out.append(text[:cut])
-        text = text[cut:]
-    out.append(text)
-    return out
-
-
-def _numbers(text: str) -> Iterable[re.Match[str]]:
-    for m in NUMBER.finditer(text):
-        s = m.start()
-        before = text[max(0, s - 1):s]
-        after = text[m.end("num"):m.end("num") + 1] if not m.group("unit") else ""
-        if before and (before.isalpha() or before in "_./\\" or (before == "-" and s >= 2 and text[s - 2].isalnum())):
-            continue  # t007, CIFAR-10, v1.2, 3/4
-        if m.group("sign") and s >= 1 and (text[s - 1].isalnum()):
-            continue
-        if after and (after.isalpha() and not text[m.end("num"):].lower().startswith(("st ", "nd ", "rd ", "th ")) or after in "_"):
-            continue  # 3x3, 2nd handled as ranks
-        if after == "-" and text[m.end("num") + 1:m.end("num") + 2].isalnum():
-            continue  # 20260101-120000
-        if re.match(r"(st|nd|rd|th)\b", text[m.end("num"):]):
-            continue
-        if re.match(r"\s*[:/]\s*\d", text[m.end():]) or (s >= 1 and text[s - 1] == ":"):
-            continue  # times and ratios 12:30, 3/4
-        yield m

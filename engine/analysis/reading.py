@@ -1,0 +1,67 @@
+"""How the checker reads Markdown: prose without its markup, text cut into bounded
+spans, and the numbers in it that make a claim (not t007, CIFAR-10 or 12:30).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from engine.analysis.vocabulary import NUMBER
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_CODE = re.compile(r"`([^`]*)`")
+
+
+def prose_text(line: str) -> str:
+    """A Markdown line as the words a reader sees: link texts, code spans without
+    backticks, no list marker, no emphasis."""
+    line = _LINK.sub(r"\1", line)
+    line = _CODE.sub(r"\1", line)
+    line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", " ", line)      # list markers
+    line = re.sub(r"(?<!\w)[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?!\w)", "", line)  # emphasis (keeps snake_case)
+    return line
+
+
+MAX_SPAN = 400  # characters: every number's context is sought within its span, so a bound keeps checking linear
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut into sentences and clauses set off by ";" or a dash, each bounded."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*])|;\s+|\s+[—–]\s+", text)
+    return [q for p in parts if p.strip() for q in bounded(p)]
+
+
+def bounded(text: str, limit: int = MAX_SPAN) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut at spaces where there are some.
+    No real sentence or table cell is that long; an LLM answer of one endless line is."""
+    out = []
+    while len(text) > limit:
+        cut = text.rfind(" ", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        out.append(text[:cut])
+        text = text[cut:]
+    out.append(text)
+    return out
+
+
+def numbers(text: str) -> Iterable[re.Match[str]]:
+    """The numbers in `text` that may carry a claim (NUMBER matches), without those
+    inside names, dates, times and ratios."""
+    for m in NUMBER.finditer(text):
+        s = m.start()
+        before = text[max(0, s - 1):s]
+        after = text[m.end("num"):m.end("num") + 1] if not m.group("unit") else ""
+        if before and (before.isalpha() or before in "_./\\" or (before == "-" and s >= 2 and text[s - 2].isalnum())):
+            continue  # t007, CIFAR-10, v1.2, 3/4
+        if m.group("sign") and s >= 1 and (text[s - 1].isalnum()):
+            continue
+        if after and (after.isalpha() and not text[m.end("num"):].lower().startswith(("st ", "nd ", "rd ", "th ")) or after in "_"):
+            continue  # 3x3, 2nd handled as ranks
+        if after == "-" and text[m.end("num") + 1:m.end("num") + 2].isalnum():
+            continue  # 20260101-120000
+        if re.match(r"(st|nd|rd|th)\b", text[m.end("num"):]):
+            continue
+        if re.match(r"\s*[:/]\s*\d", text[m.end():]) or (s >= 1 and text[s - 1] == ":"):
+            continue  # times and ratios 12:30, 3/4
+        yield m
