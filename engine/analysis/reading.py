@@ -5,7 +5,8 @@ spans, and the numbers in it that make a claim (not t007, CIFAR-10 or 12:30).
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
 
 from engine.analysis.vocabulary import NUMBER
 
@@ -65,3 +66,39 @@ def numbers(text: str) -> Iterable[re.Match[str]]:
         if re.match(r"\s*[:/]\s*\d", text[m.end():]) or (s >= 1 and text[s - 1] == ":"):
             continue  # times and ratios 12:30, 3/4
         yield m
+
+
+@dataclass
+class Quoted:
+    """A number as a report wrote it, and how closely a fact must match it."""
+
+    raw: str    # as written, sign and unit included: "87.08%", "−3.1 pp"
+    x: float    # its value, signed
+    dec: int    # decimals written (0 in exponent form)
+    unit: str   # as written, lower case: "%", "pp", "percentage points", "min", "epochs/s"... or ""
+    tol: float = field(init=False)   # half a unit of the last decimal written: 87.1 stands for 87.05 to 87.15
+    pct: bool = field(init=False)
+    pp: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tol = 0.5 * 10 ** (-self.dec) * (1 + 1e-6) + 1e-12
+        self.pct = self.unit == "%"
+        self.pp = self.unit == "pp" or self.unit.startswith("percentage")
+
+    @classmethod
+    def read(cls, m: re.Match[str]) -> Optional["Quoted"]:
+        """The number a NUMBER match wrote (None if it does not read as one)."""
+        num = m.group("num").replace(",", "")
+        try:
+            x = float(num)
+        except ValueError:
+            return None
+        if m.group("sign") in ("-", "−"):
+            x = -x
+        dec = len(num.split(".")[1]) if "." in num and "e" not in num.lower() else 0
+        return cls(m.group(0).strip(), x, dec, (m.group("unit") or "").strip().lower())
+
+    @property
+    def shown(self) -> str:
+        """The value without the writer's formatting: 87.08%, 0.8708."""
+        return f"{self.x:g}%" if self.pct else f"{self.x:g}"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from engine.analysis.facts import Fact, FactSheet, format_param
-from engine.analysis.reading import MAX_SPAN, bounded, numbers, prose_text, sentences
+from engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences
 from engine.analysis.vocabulary import (BOUNDARY, COMPARE, DURATION_UNITS, GLOBAL_SUPERLATIVE, METRIC_WORDS,
                                         ORDINALS, PARAM_ANY, PARAM_TAIL, PER_TRIAL_BEST, PRONOUN, PROPOSAL,
                                         RANKING_INTRO, RANK_WORDS, RECOMMEND_HEADING, SPLIT_WORDS, STAT_WORDS,
@@ -381,29 +381,19 @@ class Verifier:
 
     # -- checks ---------------------------------------------------------------------------------------
     def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
-        raw = m.group(0).strip()
-        num = m.group("num").replace(",", "")
-        unit = (m.group("unit") or "").strip().lower()
-        try:
-            x = float(num)
-        except ValueError:
+        q = Quoted.read(m)
+        if q is None:
             res.n_skipped += 1
             return
-        sign = m.group("sign")
-        if sign in ("-", "−"):
-            x = -x
-        dec = len(num.split(".")[1]) if "." in num and "e" not in num.lower() else 0
-        tol = 0.5 * 10 ** (-dec) * (1 + 1e-6) + 1e-12
-        pct = unit == "%"
-        pp = unit == "pp" or unit.startswith("percentage")
+        raw, x, dec, unit, pct, pp = q.raw, q.x, q.dec, q.unit, q.pct, q.pp
         if ctx.param and not pct and not pp:
             if recommend or PROPOSAL.search(quote):
                 res.n_skipped += 1
                 return
             res.n_checked += 1
             values = self.param_values.get(ctx.param, set())
-            if not any(_close(x, _num_or(v), tol) for v in values if _is_num(v)) \
-                    and not any(_close(x, k, tol) for k in self.known_numbers):  # e.g. the dataset's own seed
+            if not any(_close(x, _num_or(v), q.tol) for v in values if _is_num(v)) \
+                    and not any(_close(x, k, q.tol) for k in self.known_numbers):  # e.g. the dataset's own seed
                 self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
             return
@@ -439,7 +429,7 @@ class Verifier:
             return
         if ctx.kind == "epoch" and not pct and not pp and ctx.metric != "eps":
             res.n_checked += 1
-            self._check_epoch(x, ctx, raw, quote, lineno, res)
+            self._check_epoch(q, ctx, quote, lineno, res)
             return
         # trial numbers, list markers, small counts and years carry no claim that can be checked
         if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
@@ -455,15 +445,16 @@ class Verifier:
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
-            self._nowhere(x, tol, pct, raw, quote, lineno, res)
+            self._nowhere(q, quote, lineno, res)
             return
         if ctx.metric == "acc" and pp:
             ctx.metric = "gap"
-        self._metric_check(x, tol, pct, pp, unit, raw, ctx, quote, lineno, res)
+        self._metric_check(q, ctx, quote, lineno, res)
         if ctx.rank is not None and ctx.explicit_trial and ctx.trials:
             self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res)
 
-    def _check_epoch(self, x: float, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
+    def _check_epoch(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+        x, raw = q.x, q.raw
         n = max(self.fs.n_epochs, 1)
         if x != int(x) or not 0 <= x <= n:
             self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
@@ -522,22 +513,21 @@ class Verifier:
             out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
         return out
 
-    def _metric_check(self, x: float, tol: float, pct: bool, pp: bool, unit: str, raw: str, ctx: Ctx,
-                      quote: str, lineno: int, res: VerifyResult) -> None:
+    def _metric_check(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
         if ctx.metric == "acc" and ctx.split is None:
             ctx.split = "test"  # an unqualified "accuracy" in a sweep report is a test accuracy
         cands = self._candidates(ctx)
         if ctx.metric == "epoch":
             if ctx.explicit_trial and ctx.stat == "best":
                 cands = [f for f in cands if f.name.endswith("test_acc_best_epoch")]
-            elif 1 <= x <= max(self.fs.n_epochs, 1) and x == int(x):
+            elif 1 <= q.x <= max(self.fs.n_epochs, 1) and q.x == int(q.x):
                 return
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial:
             cands = self._superlative_cands(ctx)
-        matched = [f for f in cands if self._match(f, x, tol, pct, pp, unit)]
+        matched = [f for f in cands if self._match(f, q)]
         if matched:
             if ctx.superlative and ctx.metric == "acc" and ctx.explicit_trial and ctx.trials:
-                self._check_top(next(iter(ctx.trials)), ctx, raw, quote, lineno, res)
+                self._check_top(next(iter(ctx.trials)), ctx, q.raw, quote, lineno, res)
             return
         if ctx.trials is not None and not ctx.explicit_trial:
             # the trials were inherited from an earlier clause or implied by several parameters:
@@ -548,11 +538,11 @@ class Verifier:
                 pool = [f for f in pool if f.trial is None]
                 if ctx.stat == "mean" and ctx.metric == "acc":
                     pool = []  # "the mean at lr=0.003 is X": only that value's mean will do
-            if any(self._match(f, x, tol, pct, pp, unit) for f in pool):
+            if any(self._match(f, q) for f in pool):
                 return
-        if ctx.metric == "gap" and self._is_difference(x, tol, quote):
+        if ctx.metric == "gap" and self._is_difference(q, quote):
             return
-        self._flag(res, raw, quote, lineno, self._what(ctx, raw), self._data_says(ctx, cands, x, tol, pct, pp, unit))
+        self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
 
     def _superlative_cands(self, ctx: Ctx) -> list[Fact]:
         facts = self.fs.facts
@@ -577,7 +567,8 @@ class Verifier:
             names += [n for n in facts if n.endswith("_mean") and "acc" in n]
         return [facts[n] for n in names if n in facts]
 
-    def _match(self, f: Fact, x: float, tol: float, pct: bool, pp: bool, unit: str) -> bool:
+    def _match(self, f: Fact, q: Quoted) -> bool:
+        x, tol, pct, pp = q.x, q.tol, q.pct, q.pp
         v = f.value
         if not isinstance(v, (int, float)):
             return False
@@ -588,11 +579,11 @@ class Verifier:
                 return _close(x, v, tol) or _close(x, v * 100, tol)
             return _close(x, v * 100, tol) or (f.metric == "change" and _close(abs(x), abs(v * 100), tol))
         if f.metric == "duration":
-            scale = DURATION_UNITS.get(unit, 1)
+            scale = DURATION_UNITS.get(q.unit, 1)
             return _close(x * scale, v, tol * scale) or any(_close(x * s, v, tol * s) for s in (1, 60, 3600))
         return _close(x, v, tol)
 
-    def _is_difference(self, x: float, tol: float, quote: str) -> bool:
+    def _is_difference(self, q: Quoted, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
         vals = []
         for m in numbers(quote):
@@ -604,19 +595,19 @@ class Verifier:
         trials = self._trials_in(quote) or set()
         for t in trials:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
-        return any(_close(abs(a - b), x, tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
+        return any(_close(abs(a - b), q.x, q.tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
 
-    def _nowhere(self, x: float, tol: float, pct: bool, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
-        for f in self.all_facts:
-            if self._match(f, x, tol, pct, False, ""):
-                return
-        if not pct:
+    def _nowhere(self, q: Quoted, quote: str, lineno: int, res: VerifyResult) -> None:
+        """A number with no recognisable context: it must still be some fact, parameter or config value."""
+        if any(self._match(f, q) for f in self.all_facts):
+            return
+        if not q.pct:
             for vals in self.param_values.values():
-                if any(_close(x, _num_or(v), tol) for v in vals if _is_num(v)):
+                if any(_close(q.x, _num_or(v), q.tol) for v in vals if _is_num(v)):
                     return
-            if any(_close(x, k, tol) for k in self.known_numbers):
+            if any(_close(q.x, k, q.tol) for k in self.known_numbers):
                 return
-        self._flag(res, raw, quote, lineno, f"{raw} appears nowhere in the recorded results",
+        self._flag(res, q.raw, quote, lineno, f"{q.raw} appears nowhere in the recorded results",
                    "no fact, parameter or config value has this value")
 
     def _check_rank(self, rank: int, tid: str, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
@@ -673,10 +664,10 @@ class Verifier:
             who = " for " + ", ".join(f"{k}={v}" for k, v in ctx.params.items())
         return f"{raw} quoted as {' '.join(parts)}{who}, which the data does not hold"
 
-    def _data_says(self, ctx: Ctx, cands: list[Fact], x: float, tol: float, pct: bool, pp: bool, unit: str) -> str:
+    def _data_says(self, ctx: Ctx, cands: list[Fact], q: Quoted) -> str:
         said = []
         # what the number really is, when it is some other fact (a train accuracy, another trial)
-        really = [f for f in self.all_facts if self._match(f, x, tol, pct, pp, unit) and not f.name.startswith(("best", "top.", "type.", "sens."))]
+        really = [f for f in self.all_facts if self._match(f, q) and not f.name.startswith(("best", "top.", "type.", "sens."))]
         expected = sorted(cands, key=lambda f: (f.trial or "", f.name))[:4]
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial and "best.test_acc_best" in self.fs.facts:
             expected = [self.fs.facts["best.test_acc_best"]]
@@ -684,7 +675,7 @@ class Verifier:
         elif expected:
             said.append("; ".join(f"{_short(f)} = {f.display()}" for f in expected))
         if really:
-            said.append(f"{raw_value(x, pct)} is " + ", ".join(f"{_short(f)}" for f in really[:3]))
+            said.append(f"{q.shown} is " + ", ".join(f"{_short(f)}" for f in really[:3]))
         return "; ".join(said) or "no matching fact"
 
     def _flag(self, res: VerifyResult, raw: str, quote: str, lineno: int, reason: str, data_says: str) -> None:
@@ -707,10 +698,6 @@ def _short(f: Fact) -> str:
         _, tid, fld = f.name.split(".", 2)
         return f"{fld} of {tid}"
     return f.name
-
-
-def raw_value(x: float, pct: bool) -> str:
-    return f"{x:g}%" if pct else f"{x:g}"
 
 
 def _is_num(v: Any) -> bool:
