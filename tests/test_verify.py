@@ -333,9 +333,10 @@ def test_context_is_sought_in_bounded_spans_so_checking_stays_linear(fs, monkeyp
     """A 5 MB answer once took 496 s to check: every number's context was sought in its
     whole "sentence", here the whole line. The span each number is read in is now bounded."""
     from engine.analysis import verify as V
+    from engine.analysis.context import ContextReader
 
     seen = []
-    context, check = V.Verifier._context, V.Verifier._check
+    context, check = ContextReader.context, V.Verifier._check
 
     def spy_context(self, sent, *a):
         seen.append(len(sent))
@@ -345,7 +346,7 @@ def test_context_is_sought_in_bounded_spans_so_checking_stays_linear(fs, monkeyp
         seen.append(len(quote))  # searched again for every number
         return check(self, m, ctx, quote, *a, **kw)
 
-    monkeypatch.setattr(V.Verifier, "_context", spy_context)
+    monkeypatch.setattr(ContextReader, "context", spy_context)
     monkeypatch.setattr(V.Verifier, "_check", spy_check)
     filler = "t001 reached a best test accuracy of 86.00% " * 300
     planted = "t002 reached a best test accuracy of 99.00% "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from engine.analysis.vocabulary import NUMBER
 
@@ -102,3 +102,13 @@ class Quoted:
     def shown(self) -> str:
         """The value without the writer's formatting: 87.08%, 0.8708."""
         return f"{self.x:g}%" if self.pct else f"{self.x:g}"
+
+
+def value_of(v: Any) -> Any:
+    """A value as written (0.001, True, f_out) as Python: a float, a bool, else as it was."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        if isinstance(v, str) and v.lower() in ("true", "false"):
+            return v.lower() == "true"
+        return v

@@ -2,11 +2,12 @@
 
 `verify` reads Markdown and checks every literal number against the fact sheet:
 
-- what the number is about comes from the words around it (same clause first, then
-  the rest of the sentence, then the column header for a table cell): the metric
-  (accuracy, loss, gap, margin, epochs/s, epoch, duration), the split (train/test),
-  the trial (`t007`, "trial 7", or parameters that single trials out, e.g.
-  "Summation with sum=0.001"), a superlative ("the best", "highest") or a rank;
+- what the number is about comes from the words around it (context.py: same
+  clause first, then the rest of the sentence, then the column header for a table
+  cell): the metric (accuracy, loss, gap, margin, epochs/s, epoch, duration), the
+  split (train/test), the trial (`t007`, "trial 7", or parameters that single
+  trials out, e.g. "Summation with sum=0.001"), a superlative ("the best",
+  "highest") or a rank;
 - it must equal one of the matching facts, within the rounding shown (87.1% matches
   0.87083), in % or fraction form (0.871 matches 87.08%);
 - the split and metric named next to it must be the fact's: a train accuracy quoted
@@ -17,6 +18,9 @@
 Numbers in code blocks, identifiers (t007, CIFAR-10), list markers, "top 3" and
 parameter values in the Recommendations section (which propose new values) are not
 checked. Numbers written by parameter names elsewhere must be values the sweep used.
+
+The words it knows are in vocabulary.py; how it cuts Markdown into spans and
+numbers is in reading.py.
 """
 
 from __future__ import annotations
@@ -25,13 +29,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from engine.analysis.context import ContextReader, Ctx, param_name
 from engine.analysis.facts import Fact, FactSheet, format_param
-from engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences
-from engine.analysis.vocabulary import (BOUNDARY, COMPARE, DURATION_UNITS, GLOBAL_SUPERLATIVE, METRIC_WORDS,
-                                        ORDINALS, PARAM_ANY, PARAM_TAIL, PER_TRIAL_BEST, PRONOUN, PROPOSAL,
-                                        RANKING_INTRO, RANK_WORDS, RECOMMEND_HEADING, SPLIT_WORDS, STAT_WORDS,
-                                        SUPERLATIVE_CUT, TOP_N, TRIAL_ID, TRIAL_REF, TYPE_WORDS,
-                                        WEAK_SUPERLATIVE)
+from engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
+from engine.analysis.vocabulary import (DURATION_UNITS, PRONOUN, PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, TOP_N,
+                                        TRIAL_ID, TYPE_WORDS)
 
 # --- results ---------------------------------------------------------------------------------------
 
@@ -58,49 +60,6 @@ class VerifyResult:
         return not self.mismatches
 
 
-# --- context of one number ------------------------------------------------------------------------
-
-@dataclass
-class Ctx:
-    metric: Optional[str] = None
-    split: Optional[str] = None
-    stat: Optional[str] = None
-    trials: Optional[set[str]] = None      # explicit or implied by named parameters
-    explicit_trial: bool = False
-    param: Optional[str] = None
-    superlative: bool = False
-    rank: Optional[int] = None
-    types: set[str] = field(default_factory=set)
-    params: dict[str, str] = field(default_factory=dict)
-    unit: str = ""          # "%", "pp" or "" as written
-    kind: Optional[str] = None   # "rank" | "epoch" | "count" from the words right at the number
-    own_split: Optional[str] = None  # the split named in this number's own words (not inherited)
-    prev: Optional["Ctx"] = field(default=None, repr=False)
-
-
-def _unit_of(m: re.Match[str]) -> str:
-    u = (m.group("unit") or "").strip().lower()
-    return "%" if u == "%" else "pp" if u == "pp" or u.startswith("percentage") else u
-
-
-def _last(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
-    best, where = None, -1
-    for key, pat in patterns:
-        for m in pat.finditer(text):
-            if m.start() >= where:
-                best, where = key, m.start()
-    return best
-
-
-def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
-    best, where = None, 10**9
-    for key, pat in patterns:
-        m = pat.search(text)
-        if m and m.start() < where:
-            best, where = key, m.start()
-    return best
-
-
 class Verifier:
     def __init__(self, fs: FactSheet):
         self.fs = fs
@@ -110,7 +69,7 @@ class Verifier:
                 self.by_trial.setdefault(f.trial or "", []).append(f)
         self.all_facts = [f for f in fs.facts.values() if f.metric != "text"]
         self.trial_ids = set(fs.trials.index)
-        self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
+        self.reader = ContextReader(fs)
         self.param_values: dict[str, set[str]] = {}
         for key in ["lr", "batchsize", "l2_sum_lambda", "l2_mul_lambda", "wn", "seed"]:
             self.param_values[key] = {format_param(v) for v in fs.trials[key].tolist()}
@@ -200,7 +159,7 @@ class Verifier:
                 nxt_start = toks[k + 1].start() if k + 1 < len(toks) else len(sent)
                 left = sent[prev_end:m.start()]
                 right = sent[m.end():nxt_start]
-                ctx = self._context(sent, left, right, prev, m)
+                ctx = self.reader.context(sent, left, right, prev, m)
                 if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})):
                     ctx.trials, ctx.explicit_trial = {pronoun}, True
                 if topn and ctx.metric is None and ctx.unit == "%":
@@ -214,8 +173,8 @@ class Verifier:
 
     def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult) -> None:
         row_text = " | ".join(cells)
-        row_trials = self._trials_in(row_text)
-        row_param_trials, row_params = self._trials_from_params(row_text)
+        row_trials = self.reader.trials_in(row_text)
+        row_param_trials, row_params = self.reader.trials_from_params(row_text)
         row_types = {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
         quote = f"| {row_text} |"
         for ci, cell in enumerate(cells):
@@ -226,15 +185,15 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(m.group(1)), next(iter(row_trials)), cell, row_text, lineno, res)
                 continue
-            head_param = _param_name(head + " =")
-            hctx = self._context(head, head, "", None, None)
+            head_param = param_name(head + " =")
+            hctx = self.reader.context(head, head, "", None, None)
             prev: Optional[Ctx] = None
             for piece in bounded(cell):
                 prev_end = 0
                 for m in numbers(piece):
                     left = piece[prev_end:m.start()]
                     right = piece[m.end():]
-                    ctx = self._context(piece, left, right, prev, m)
+                    ctx = self.reader.context(piece, left, right, prev, m)
                     prev, prev_end = ctx, m.end()
                     if head_param and not ctx.metric:
                         ctx.param = ctx.param or head_param
@@ -255,130 +214,6 @@ class Verifier:
                     ctx.types |= row_types
                     self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res)
 
-    # -- context --------------------------------------------------------------------------------------
-    def _context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
-        ctx = Ctx()
-        ctx.unit = _unit_of(m) if m is not None else ""
-        lb = [x.end() for x in BOUNDARY.finditer(left)]
-        left_clause = left[lb[-1]:] if lb else left
-        rb = BOUNDARY.search(right)
-        right_clause = (right[:rb.start()] if rb else right)[:60]
-        # what the words right at the number make it: a rank, an epoch, a count of trials
-        if re.search(r"(\brank(?:ed|s)?(?:\s+(?:at|as|in))?\s*#?|#)\s*$", left, re.I):
-            ctx.kind = "rank"
-            ctx.rank = int(float(m.group("num"))) if m is not None and "." not in m.group("num") else None
-        elif prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|/)\s*", left):
-            ctx.kind = "epoch_total"  # "at epoch 20 of 25"
-        elif m is not None and re.match(r"\s*epochs\b(?!\s*/)", m.string[m.end():], re.I):
-            ctx.kind = "epoch_count"  # "the first 5 epochs", "trained for 25 epochs": a number of epochs
-        elif re.search(r"\bepochs?\s*#?\s*$", left, re.I) or re.match(r"\s*(?:st|nd|rd|th)?\s*epoch\b(?!\s*/)", right, re.I) \
-                or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(to|and|or|-|–)\s*", left)):
-            ctx.kind = "epoch"
-        elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
-                or re.search(r"\b(top|first|last)[- ]$", left, re.I) \
-                or (prev is not None and prev.kind == "count" and re.fullmatch(r"\s*(?:out )?of\s*", left)):
-            ctx.kind = "count"
-        ptail = _param_name(left)
-        if ptail:
-            ctx.param = ptail
-        # the metric is inherited from the last number written in the same unit
-        same = prev
-        while same is not None and same.unit != ctx.unit:
-            same = same.prev
-        own_split = None
-        for attr, pats in (("split", SPLIT_WORDS), ("metric", METRIC_WORDS), ("stat", STAT_WORDS)):
-            v = _last(pats, left_clause) or _first(pats, right_clause) or _last(pats, left)
-            if attr == "split":
-                own_split = v
-            src = same if attr == "metric" else prev
-            if v is None and src is not None and not ptail:
-                v = getattr(src, attr)
-            setattr(ctx, attr, v)
-        ctx.own_split = own_split
-        ctx.prev = prev
-        if ctx.kind == "epoch" and m is not None:
-            ctx.stat = _last(STAT_WORDS, m.string[:m.start()])  # "(final: ...)" after an epoch is about the next number
-        if ctx.param and ptail:
-            ctx.metric = None
-        elif prev is not None and prev.param and (not left.strip(" ,/–-") or re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
-            ctx.param, ctx.metric = prev.param, None
-        # trials: explicit ids first
-        found = self._trials_in(left_clause) or self._trials_in(right_clause) or self._trials_in(left)
-        aggregate = re.search(r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I)
-        if found:
-            ctx.trials, ctx.explicit_trial = found, len(found) == 1
-        elif prev is not None and prev.trials is not None and prev.explicit_trial and not aggregate \
-                and not COMPARE.search(left):
-            # "t009 (Multiplication, mul=0.001) peaks at X": still about t009
-            ctx.trials, ctx.explicit_trial = prev.trials, True
-        else:
-            # parameters named next to the number ("85.8% at lr=0.003, 86.7% at lr=0.01") win over the sentence's
-            local = ""
-            if m is not None:
-                before = m.string[max(0, m.start() - 40):m.start()]
-                before = re.split(r"[,;)]|\s(?:vs\.?|versus|and|but|while|whereas|than)\s", before)[-1]
-                local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
-            pt, params = self._trials_from_params(local)
-            near = True
-            if pt is None and not params:
-                pt, params = self._trials_from_params(sent)
-                near = False  # named somewhere in the sentence: a hint, not a binding
-            if pt is not None:
-                ctx.trials, ctx.explicit_trial, ctx.params = pt, near and len(pt) == 1, params
-            elif prev is not None and prev.trials is not None and not aggregate:
-                ctx.trials, ctx.explicit_trial = prev.trials, False
-        ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
-        # a superlative claims the best of the sweep: it must be in the words leading to the number
-        cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)
-               if not (x.group(0) == ":" and len(left[:x.start()].split()) <= 5)]  # "Best Summation trial: t004"
-        scope = left[cut[-1]:] if cut else left
-        weak = WEAK_SUPERLATIVE.search(scope)
-        if weak and self._trials_in(scope[:weak.start()]):
-            weak = None  # "For t004, the best test accuracy was ...": that trial's own best
-        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause)
-        if ctx.superlative and ctx.split == "train" and not re.search(
-                r"\b(highest|best|top|max(?:imum)?)\W+(?:\w+\W+){0,2}train", scope, re.I):
-            ctx.superlative = False  # "the best trial ends with train accuracy X" is not a claim about train
-        if ctx.stat == "best" and re.search(r"\b(mean|average|avg)\b", left_clause + " " + right_clause, re.I):
-            ctx.stat = "mean"
-        if ctx.superlative and ctx.stat is None:
-            ctx.stat = "best"
-        if ctx.rank is None:
-            for r in RANK_WORDS.finditer(left_clause + " " + right_clause):
-                g = [x for x in r.groups() if x]
-                if g:
-                    ctx.rank = ORDINALS.get(g[0].lower()) or (int(g[0]) if g[0].isdigit() else None)
-        return ctx
-
-    def _trials_in(self, text: str) -> Optional[set[str]]:
-        ids = {f"t{int(m.group(1)):03d}" for m in TRIAL_ID.finditer(text)}
-        ids |= {self.index_to_id[int(m.group(1))] for m in TRIAL_REF.finditer(text) if int(m.group(1)) in self.index_to_id}
-        ids &= self.trial_ids
-        return ids or None
-
-    def _trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
-        named: dict[str, str] = {}
-        for m in PARAM_ANY.finditer(text):
-            key = next(k for k, v in m.groupdict().items() if v and k != "val")
-            if key in ("n_epochs", "lr_min"):
-                continue
-            named[key] = m.group("val")
-        types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
-        if not named:
-            return None, {}
-        df = self.fs.trials
-        mask = [True] * len(df)
-        for key, val in named.items():
-            col = df[key].map(lambda v: format_param(v).lower())
-            want = format_param(_num_or(val)).lower()
-            mask = [a and b for a, b in zip(mask, (col == want).tolist())]
-        if len(types) == 1:
-            mask = [a and b for a, b in zip(mask, (df["exp_type"] == next(iter(types))).tolist())]
-        ids = {tid for tid, ok in zip(df.index, mask) if ok}
-        if not ids or len(ids) == len(df):
-            return None, named
-        return ids, named
-
     # -- checks ---------------------------------------------------------------------------------------
     def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
         q = Quoted.read(m)
@@ -392,7 +227,7 @@ class Verifier:
                 return
             res.n_checked += 1
             values = self.param_values.get(ctx.param, set())
-            if not any(_close(x, _num_or(v), q.tol) for v in values if _is_num(v)) \
+            if not any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)) \
                     and not any(_close(x, k, q.tol) for k in self.known_numbers):  # e.g. the dataset's own seed
                 self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
@@ -507,7 +342,7 @@ class Verifier:
     def _group_facts(self, ctx: Ctx) -> list[Fact]:
         out = []
         for key, val in ctx.params.items():
-            want = format_param(_num_or(val))
+            want = format_param(value_of(val))
             out += [f for n, f in self.fs.facts.items() if n.startswith(f"sens.{key}.{want}.") and f.metric != "text"]
         for t in ctx.types:
             out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
@@ -554,7 +389,7 @@ class Verifier:
         for typ in (ctx.types if len(ctx.types) == 1 else []):
             names += [f"type.{typ}.{split}_acc_{s}" for s in stats]
         for key, val in ctx.params.items():
-            names.append(f"sens.{key}.{format_param(_num_or(val))}.test_acc_best_max")
+            names.append(f"sens.{key}.{format_param(value_of(val))}.test_acc_best_max")
         if not names or len(ctx.types) != 1:
             if split == "train":
                 names += [f"best_train.train_acc_{s}" for s in stats]
@@ -592,7 +427,7 @@ class Verifier:
                     vals.append(float(m.group("num").replace(",", "")))
                 except ValueError:
                     pass
-        trials = self._trials_in(quote) or set()
+        trials = self.reader.trials_in(quote) or set()
         for t in trials:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
         return any(_close(abs(a - b), q.x, q.tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
@@ -603,7 +438,7 @@ class Verifier:
             return
         if not q.pct:
             for vals in self.param_values.values():
-                if any(_close(q.x, _num_or(v), q.tol) for v in vals if _is_num(v)):
+                if any(_close(q.x, value_of(v), q.tol) for v in vals if _is_num(v)):
                     return
             if any(_close(q.x, k, q.tol) for k in self.known_numbers):
                 return
@@ -641,7 +476,7 @@ class Verifier:
             return
         if ctx.params:
             for key, val in ctx.params.items():
-                f = self.fs.facts.get(f"sens.{key}.{format_param(_num_or(val))}.best_trial")
+                f = self.fs.facts.get(f"sens.{key}.{format_param(value_of(val))}.best_trial")
                 if f is not None and f.value == tid:
                     return
         if self.ranked and self.ranked[0] != tid:
@@ -708,15 +543,6 @@ def _is_num(v: Any) -> bool:
         return False
 
 
-def _num_or(v: Any) -> Any:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        if isinstance(v, str) and v.lower() in ("true", "false"):
-            return v.lower() == "true"
-        return v
-
-
 def _close(a: float, b: Any, tol: float) -> bool:
     try:
         return abs(float(a) - float(b)) <= tol + 1e-9 * max(1.0, abs(float(b)))
@@ -739,10 +565,3 @@ def _numbers_in(obj: Any) -> set[float]:
     elif isinstance(obj, str):
         out |= {float(m.replace(",", "")) for m in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", obj)}
     return out
-
-
-def _param_name(left: str) -> Optional[str]:
-    m = PARAM_TAIL.search(left[-60:])
-    if not m:
-        return None
-    return next((k for k, v in m.groupdict().items() if v), None)
