@@ -55,9 +55,10 @@ class ReportSettings(LLMConfig):
     a setting missing there was given by the calling code, which counts as the
     user's choice."""
 
-    # `--timeout inf` (wait for ever) has always been accepted; only a config file
-    # must hold finite numbers
+    # What a command line gives was never held to a config file's rules: `--timeout inf`
+    # waits for ever, and a key file path is judged when it is read (read_key_file).
     model_config = ConfigDict(allow_inf_nan=True)
+    api_key_file: Optional[str] = None
 
     offline: bool = False
     stream: bool = True
