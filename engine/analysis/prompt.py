@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
-from engine.analysis.sections import LLM_SECTIONS, SECTION_TITLES
+from engine.analysis.sections import LLM_SECTIONS, heading
 
 SYSTEM_FILE = "report_system.md"
 USER_FILE = "report_user.md"
@@ -133,7 +133,7 @@ def build_prompt(fs: FactSheet) -> tuple[str, str, list[str]]:
     """(system message, user message, template sources)."""
     system_t, src1 = load_template(SYSTEM_FILE)
     user_t, src2 = load_template(USER_FILE)
-    sections = "\n".join(f"## {SECTION_TITLES[k]}" for k in LLM_SECTIONS)
+    sections = "\n".join(heading(k) for k in LLM_SECTIONS)
     values = {"sections": sections, "run_id": fs.run_id, "name": fs.name, "fact_sheet": fact_sheet_text(fs)}
     system = string.Template(system_t).safe_substitute(values)
     user = string.Template(user_t).safe_substitute(values)
