@@ -1,6 +1,6 @@
 """How well does the number checker catch planted errors, and how often does it cry wolf?
 
-Builds synthetic sweeps (engine/analysis/synthetic.py) of several shapes, writes
+Builds synthetic sweeps (tests/support/synthetic.py) of several shapes, writes
 reports about them from many phrasings (prose, lists, tables; percent and fraction
 forms; 0-3 decimals), and checks them with engine/analysis/verify.py:
 
@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: engine/ and tests/support/
 
 from engine.analysis.facts import FactSheet, build_facts  # noqa: E402
-from engine.analysis.synthetic import make_run, paper_config  # noqa: E402
 from engine.analysis.verify import Verifier  # noqa: E402
+from tests.support.synthetic import make_run, paper_config  # noqa: E402
 
 
 def configs() -> list[dict]:

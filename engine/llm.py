@@ -305,7 +305,7 @@ def chat(
     temperature: float,
     timeout_s: float,
     max_retries: int,
-    max_tokens: int = 4096,
+    max_tokens: int,
     max_chars: int = MAX_ANSWER_CHARS,
     stream: bool = True,
     on_chunk: Optional[Callable[[str], None]] = None,

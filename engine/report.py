@@ -26,81 +26,76 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Literal, NamedTuple, Optional
+from typing import Any, Callable, Literal, Mapping, NamedTuple, Optional
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from engine.config import LLMConfig
 from engine.errors import SweepdeckError
 from engine.safe_text import strip_control
 
 REPORT = "report.md"
 PROMPT = "report_prompt.md"
 FACTS = "facts.json"
-MAX_LISTED = 100  # mismatches listed in the Fact check: an answer full of wrong numbers must not make it huge
 
 
 Origin = Literal["flag", "config", "env", "default"]
 
 
-class ReportSettings(BaseModel):
-    """Where and how the report is written. Merged: CLI flags > the config's `llm`
-    section > environment (OPENAI_BASE_URL, SWEEPDECK_LLM_MODEL) > defaults. The key
-    is not a setting: it comes from OPENAI_API_KEY or `api_key_file` when needed.
-    `origins` says where each merged setting came from; a setting missing there was
-    given by the calling code, which counts as the user's choice."""
+# the settings the environment may give, when neither a flag nor the config does
+ENV_SETTINGS = {"model": "SWEEPDECK_LLM_MODEL", "base_url": "OPENAI_BASE_URL"}
+
+
+class ReportSettings(LLMConfig):
+    """Where and how the report is written: a config's `llm` settings (with their
+    limits and defaults), merged: CLI flags > the config's `llm` section >
+    environment (ENV_SETTINGS) > defaults; plus what only a command line or the
+    calling code decides. The key is not a setting: it comes from OPENAI_API_KEY or
+    `api_key_file` when needed. `origins` says where each merged setting came from;
+    a setting missing there was given by the calling code, which counts as the
+    user's choice."""
+
+    # What a command line gives was never held to a config file's rules: `--timeout inf`
+    # waits for ever, and a key file path is judged when it is read (read_key_file).
+    model_config = ConfigDict(allow_inf_nan=True)
+    api_key_file: Optional[str] = None
 
     offline: bool = False
-    model: Optional[str] = None
-    base_url: Optional[str] = None
-    temperature: float = Field(0.2, ge=0, le=2)
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(2, ge=0, le=10)
-    max_tokens: int = Field(4096, gt=0)
-    api_key_file: Optional[str] = None
     stream: bool = True
     origins: dict[str, Origin] = {}
 
     @classmethod
-    def resolve(cls, args: Optional[argparse.Namespace] = None, llm_config: Optional[dict[str, Any]] = None,
-                env: Optional[dict[str, str]] = None) -> "ReportSettings":
+    def resolve(cls, flags: Optional[Mapping[str, Any]] = None, llm_config: Optional[Mapping[str, Any]] = None,
+                env: Optional[Mapping[str, str]] = None) -> "ReportSettings":
+        """Settings from `flags` (the values given on a command line, by setting name:
+        `model`, `timeout_s`, `offline`...; None or "" for one not given), a config's
+        `llm` section and the environment."""
         env = os.environ if env is None else env
-        cfg = dict(llm_config or {})
-        a = vars(args) if args is not None else {}
+        flags, cfg = flags or {}, llm_config or {}
+        given: dict[str, Any] = {}
         origins: dict[str, Origin] = {}
-
-        def pick(name: str, flag: str, key: str, env_name: Optional[str] = None, default: Any = None) -> Any:
-            for origin, source, k in (("flag", a, flag), ("config", cfg, key), ("env", env, env_name)):
-                if k and source.get(k) not in (None, ""):
-                    origins[name] = origin
-                    return source[k]
-            origins[name] = "default"
-            return default
-
-        return cls(
-            offline=bool(a.get("offline") or False),
-            model=pick("model", "model", "model", "SWEEPDECK_LLM_MODEL"),
-            base_url=pick("base_url", "base_url", "base_url", "OPENAI_BASE_URL"),
-            temperature=pick("temperature", "temperature", "temperature", None, 0.2),
-            timeout_s=pick("timeout_s", "timeout", "timeout_s", None, 60.0),
-            max_retries=pick("max_retries", "max_retries", "max_retries", None, 2),
-            max_tokens=pick("max_tokens", "max_tokens", "max_tokens", None, 4096),
-            api_key_file=pick("api_key_file", "api_key_file", "api_key_file"),
-            origins=origins,
-        )
+        for name in LLMConfig.model_fields:
+            for origin, source, key in (("flag", flags, name), ("config", cfg, name), ("env", env, ENV_SETTINGS.get(name))):
+                if key and source.get(key) not in (None, ""):
+                    given[name], origins[name] = source[key], origin
+                    break
+            else:
+                origins[name] = "default"
+        return cls(offline=bool(flags.get("offline")), origins=origins, **given)
 
     def from_config(self, name: str) -> bool:
         """Whether `name` was set by the config alone (a file that may come from anyone)."""
         return self.origins.get(name) == "config"
 
     @classmethod
-    def for_run(cls, run_dir: Path, args: Optional[argparse.Namespace] = None,
-                env: Optional[dict[str, str]] = None) -> "ReportSettings":
+    def for_run(cls, run_dir: Path, flags: Optional[Mapping[str, Any]] = None,
+                env: Optional[Mapping[str, str]] = None) -> "ReportSettings":
         """Settings for a run folder: its resolved config's `llm` section under the flags."""
         from engine.store import RESOLVED, read_json
 
         resolved = read_json(Path(run_dir) / RESOLVED) or {}
         llm = (resolved.get("config") or {}).get("llm")
-        return cls.resolve(args, llm if isinstance(llm, dict) else None, env)
+        return cls.resolve(flags, llm if isinstance(llm, dict) else None, env)
 
 
 class ReportResult(BaseModel):
@@ -125,6 +120,10 @@ class ReportInputError(SweepdeckError, ValueError):
 
 # --- CLI -------------------------------------------------------------------------------------------
 
+# the dests of add_report_options' flags: each one is the setting it gives
+REPORT_FLAGS = ("offline", "model", "base_url", "temperature", "timeout_s", "max_tokens", "api_key_file")
+
+
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("report")
     g.add_argument("--offline", action="store_true", default=None,
@@ -133,7 +132,7 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--base-url", dest="base_url", default=None, metavar="URL",
                    help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 for Ollama (else llm.base_url, $OPENAI_BASE_URL)")
     g.add_argument("--temperature", type=float, default=None, metavar="T", help="sampling temperature (default 0.2)")
-    g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    g.add_argument("--timeout", dest="timeout_s", type=float, default=None, metavar="SECONDS",
                    help="give up on a silent LLM server after this many seconds per try (default 60)")
     g.add_argument("--max-tokens", dest="max_tokens", type=int, default=None, metavar="N",
                    help="the most tokens the model may write (default 4096, else llm.max_tokens)")
@@ -141,11 +140,17 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
                    help="file holding the API key (else $OPENAI_API_KEY); the key is never written anywhere")
 
 
+def report_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The report flags' values (None: not given) for ReportSettings.resolve,
+    without the command's other arguments."""
+    return {name: getattr(args, name, None) for name in REPORT_FLAGS}
+
+
 def check_report_options(args: argparse.Namespace) -> None:
     """The report flags' values (ReportInputError), checked before a sweep starts
     so that a typo does not surface only after hours of training."""
-    if getattr(args, "timeout", None) is not None and args.timeout <= 0:
-        raise ReportInputError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
+    if getattr(args, "timeout_s", None) is not None and args.timeout_s <= 0:
+        raise ReportInputError(f"--timeout must be > 0 seconds, got {args.timeout_s:g}")
     if getattr(args, "temperature", None) is not None and not 0 <= args.temperature <= 2:
         raise ReportInputError(f"--temperature must be between 0 and 2, got {args.temperature:g}")
     if getattr(args, "max_tokens", None) is not None and args.max_tokens <= 0:
@@ -158,7 +163,7 @@ def report_command(run_dir: Path, args: argparse.Namespace) -> int:
     run_dir = Path(run_dir)
     check_report_options(args)
     try:
-        settings = ReportSettings.for_run(run_dir, args)
+        settings = ReportSettings.for_run(run_dir, report_flags(args))
     except ValidationError as exc:  # a bad value in the config's llm section
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
@@ -257,8 +262,11 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
     from engine import llm
     from engine.analysis.charts import make_charts
     from engine.analysis.facts import RunDataError, build_facts, facts_json
-    from engine.analysis.offline import charts_section, offline_body, results_table
-    from engine.analysis.verify import fill_placeholders, verify
+    from engine.analysis.offline import offline_body
+    from engine.analysis.placeholders import fill_placeholders
+    from engine.analysis.sections import (SECTION_TITLES, WRITTEN_BY_SWEEPDECK, charts_section, fact_check_llm,
+                                          fact_check_offline, results_table)
+    from engine.analysis.verify import verify
     from engine.safe_text import safe_markdown
     from engine.store import write_text_atomic
 
@@ -288,7 +296,8 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
             show(f"\n\n> **The LLM failed** ({reason}); the offline report follows.\n\n")
     n_filled, unknown, mismatches, n_checked = 0, [], [], 0
     if answer is not None:
-        body, dropped = _drop_sections(_strip_fences(answer.text), ("fact check", "charts", "results of all trials"))
+        ours = tuple(SECTION_TITLES[k].lower() for k in WRITTEN_BY_SWEEPDECK)
+        body, dropped = _drop_sections(_strip_fences(answer.text), ours)
         filled = fill_placeholders(body, fs)
         n_filled, unknown = filled.n_filled, filled.unknown
         vr = verify(filled.text, fs)
@@ -299,7 +308,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
         if answer.cut:
             notes.append(f"the model's answer was cut: {answer.cut}")
         table = results_table(fs)
-        fact = _fact_check_llm(n_filled, n_checked, mismatches, unknown)
+        fact = fact_check_llm(n_filled, n_checked, mismatches, unknown)
         if dropped:
             fact += ("\n\nThe model's own " + ", ".join(f"“{d}”" for d in dropped)
                      + " section" + ("s were" if len(dropped) > 1 else " was") + " replaced by sweepdeck's.")
@@ -312,7 +321,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
         vr = verify(body, fs)
         n_checked, mismatches = vr.n_checked, vr.mismatches
         why = f"\n\n> **Offline report** (written by code from the facts, no LLM): {reason}.\n"
-        fact = _fact_check_offline(n_checked, mismatches)
+        fact = fact_check_offline(n_checked, mismatches)
         rest = safe_markdown(why + "\n" + body + "\n\n" + charts_section(charts) + "\n\n" + fact + "\n")
         markdown = safe_markdown(title) + rest
         show(rest.lstrip("\n") if prompt_path else markdown)
@@ -345,7 +354,7 @@ def _ask_llm(fs: Any, settings: ReportSettings, plan: LLMPlan, title: str, promp
     Raises LLMError."""
     from engine import llm
     from engine.analysis.prompt import build_prompt, prompt_file_text
-    from engine.analysis.verify import StreamFiller
+    from engine.analysis.placeholders import StreamFiller
     from engine.safe_text import CleanStream, strip_control
     from engine.store import write_text_atomic
 
@@ -423,34 +432,4 @@ def _mark(text: str, mismatches: list[Any]) -> str:
             if j >= 0:
                 end = j + len(m.number)
                 lines[k] = line[:end] + f" ⚠[{i}]" + line[end:]
-    return "\n".join(lines)
-
-
-def _fact_check_llm(n_filled: int, n_checked: int, mismatches: list[Any], unknown: list[str]) -> str:
-    lines = ["## Fact check", ""]
-    lines.append(f"sweepdeck filled in {n_filled} placeholder{'s' if n_filled != 1 else ''} from the fact sheet "
-                 f"(`facts.json`) and checked {n_checked} number{'s' if n_checked != 1 else ''} in the text against it: "
-                 + ("all match." if not mismatches else
-                    f"**{len(mismatches)} did not match** (marked ⚠ in the text):"))
-    if mismatches:
-        lines.append("")
-    for i, m in enumerate(mismatches[:MAX_LISTED], start=1):
-        lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says or 'no matching fact'}.")
-    if len(mismatches) > MAX_LISTED:
-        lines.append(f"\n…and {len(mismatches) - MAX_LISTED} more (marked ⚠ in the text).")
-    if unknown:
-        lines += ["", f"**{len(unknown)} unknown placeholder{'s' if len(unknown) != 1 else ''}** "
-                      "(shown as [unknown fact: …]; no such fact exists): "
-                      + ", ".join(f"`{u[:80]}`" for u in unknown[:20]) + ("…" if len(unknown) > 20 else "")]
-    return "\n".join(lines)
-
-
-def _fact_check_offline(n_checked: int, mismatches: list[Any]) -> str:
-    lines = ["## Fact check", "",
-             f"This report was written by code from the fact sheet (`facts.json`); the checker read {n_checked} "
-             f"number{'s' if n_checked != 1 else ''} in it: " + ("all match." if not mismatches else f"{len(mismatches)} did not match:")]
-    if mismatches:
-        lines.append("")
-    for i, m in enumerate(mismatches, start=1):
-        lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says}.")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ import pytest
 
 from engine import store
 from engine.analysis.facts import RunDataError, build_facts
-from engine.analysis.synthetic import make_run, paper_config
+from tests.support.synthetic import make_run, paper_config
 from engine.config import validate_config
 from engine.events import EpochMetrics, RunFinished, RunStarted, TrialFinished, TrialStarted, append_event
 from engine.trials import build_trials

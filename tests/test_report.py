@@ -13,8 +13,9 @@ import pytest
 
 from engine.analysis.facts import build_facts
 from engine.analysis.prompt import DEFAULT_SYSTEM, DEFAULT_USER, build_prompt
-from engine.analysis.synthetic import make_run, paper_config
-from engine.report import ReportSettings, add_report_options, generate_report, llm_plan, report_command
+from tests.support.synthetic import make_run, paper_config
+from engine.report import (ReportSettings, add_report_options, generate_report, llm_plan, report_command,
+                           report_flags)
 from test_facts import hand_built
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,10 @@ def parse(*argv):
     p = argparse.ArgumentParser()
     add_report_options(p)
     return p.parse_args(list(argv))
+
+
+def flags(*argv):
+    return report_flags(parse(*argv))
 
 
 # --- the offline report ---------------------------------------------------------------------------------
@@ -91,19 +96,19 @@ def test_png_charts_only_with_matplotlib(tmp_path):
 def test_settings_precedence_flags_over_config_over_env():
     env = {"SWEEPDECK_LLM_MODEL": "env-model", "OPENAI_BASE_URL": "http://env/v1"}
     cfg = {"model": "cfg-model", "base_url": None, "temperature": 0.5, "timeout_s": 30, "max_retries": 1}
-    s = ReportSettings.resolve(parse("--model", "flag-model", "--timeout", "5"), cfg, env)
+    s = ReportSettings.resolve(flags("--model", "flag-model", "--timeout", "5"), cfg, env)
     assert (s.model, s.base_url, s.timeout_s, s.temperature, s.max_retries) == ("flag-model", "http://env/v1", 5, 0.5, 1)
-    s = ReportSettings.resolve(parse(), cfg, env)
+    s = ReportSettings.resolve(flags(), cfg, env)
     assert s.model == "cfg-model" and s.timeout_s == 30
-    s = ReportSettings.resolve(parse(), None, env)
+    s = ReportSettings.resolve(flags(), None, env)
     assert s.model == "env-model" and s.timeout_s == 60 and s.max_retries == 2
-    assert ReportSettings.resolve(parse("--offline"), None, {}).offline
+    assert ReportSettings.resolve(flags("--offline"), None, {}).offline
 
 
 def test_settings_from_a_run_folders_config(tmp_path):
     run = make_run(tmp_path / "r", {**paper_config(), "llm": {"model": "qwen2.5:7b", "base_url": "http://localhost:11434/v1",
                                                                "timeout_s": 12}})
-    s = ReportSettings.for_run(run, parse("--temperature", "0"))
+    s = ReportSettings.for_run(run, flags("--temperature", "0"))
     assert (s.model, s.base_url, s.timeout_s, s.temperature) == ("qwen2.5:7b", "http://localhost:11434/v1", 12, 0)
 
 
@@ -119,12 +124,12 @@ def test_llm_plan():
 
 def test_settings_remember_where_each_came_from():
     env = {"OPENAI_BASE_URL": "http://env/v1"}
-    s = ReportSettings.resolve(parse("--model", "m"), {"api_key_file": "~/k", "timeout_s": 5}, env)
+    s = ReportSettings.resolve(flags("--model", "m"), {"api_key_file": "~/k", "timeout_s": 5}, env)
     assert s.origins == {"model": "flag", "base_url": "env", "temperature": "default", "timeout_s": "config",
                          "max_retries": "default", "max_tokens": "default", "api_key_file": "config"}
     assert s.from_config("api_key_file") and not s.from_config("base_url")
-    assert ReportSettings.resolve(parse("--max-tokens", "100"), {"max_tokens": 50}, {}).max_tokens == 100
-    assert ReportSettings.resolve(parse(), {"max_tokens": 50}, {}).max_tokens == 50
+    assert ReportSettings.resolve(flags("--max-tokens", "100"), {"max_tokens": 50}, {}).max_tokens == 100
+    assert ReportSettings.resolve(flags(), {"max_tokens": 50}, {}).max_tokens == 50
 
 
 @pytest.mark.parametrize("argv, cfg_url, env_url, sent", [
@@ -141,7 +146,7 @@ def test_settings_remember_where_each_came_from():
 ])
 def test_the_env_key_goes_only_to_endpoints_the_user_chose(argv, cfg_url, env_url, sent):
     env = {"OPENAI_API_KEY": "sk-env-key-123456"} | ({"OPENAI_BASE_URL": env_url} if env_url else {})
-    plan = llm_plan(ReportSettings.resolve(parse(*argv), {"model": "m", "base_url": cfg_url}, env), env)
+    plan = llm_plan(ReportSettings.resolve(flags(*argv), {"model": "m", "base_url": cfg_url}, env), env)
     assert plan.reason is None
     assert plan.key == ("sk-env-key-123456" if sent else None) and plan.ambient == sent
     if not sent:
@@ -209,7 +214,7 @@ def test_a_fifo_or_folder_as_key_file_is_refused_without_hanging(tmp_path):
 
 def test_a_key_file_named_in_a_config_is_not_read_for_an_endpoint_it_names(tmp_path):
     cfg = {"model": "m", "base_url": "http://collector.example/v1", "api_key_file": str(tmp_path / "missing")}
-    plan = llm_plan(ReportSettings.resolve(parse(), cfg, {}), {})
+    plan = llm_plan(ReportSettings.resolve(flags(), cfg, {}), {})
     assert plan.reason is None and plan.key is None and "not sent" in plan.notes[0]
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from engine.analysis.facts import build_facts
 from engine.analysis.offline import offline_body
-from engine.analysis.verify import StreamFiller, fill_placeholders, verify
+from engine.analysis.placeholders import StreamFiller, fill_placeholders
+from engine.analysis.verify import verify
 from test_facts import hand_built
 
 
@@ -144,7 +145,7 @@ def test_placeholder_slips_are_forgiven(fs):
 
 def test_a_paper_style_report_only_its_planted_error_is_flagged(tmp_path):
     """The shape of the paper's §S1.2 report, with true numbers except the famous one."""
-    from engine.analysis.synthetic import make_run, paper_config
+    from tests.support.synthetic import make_run, paper_config
 
     fs = build_facts(make_run(tmp_path / "r", paper_config()))
     t = fs.trials
@@ -231,7 +232,7 @@ PLANTED = [
 
 @pytest.fixture(scope="module")
 def fs_model_style(tmp_path_factory):
-    from engine.analysis.synthetic import make_run
+    from tests.support.synthetic import make_run
 
     run = make_run(tmp_path_factory.mktemp("m") / "r", diverge={"t003": 10}, statuses={"t005": "failed"})
     fs = build_facts(run)
@@ -293,7 +294,7 @@ PLANTED_36 = [
 @pytest.fixture(scope="module")
 def fs_36(tmp_path_factory):
     """36 trials: 3 learning rates × 6 penalties × 2 seeds, one diverged."""
-    from engine.analysis.synthetic import make_run, paper_config
+    from tests.support.synthetic import make_run, paper_config
 
     fs = build_facts(make_run(tmp_path_factory.mktemp("m36") / "r", paper_config(n_lr=3, n_seeds=2), seed=1,
                               diverge={"t010": 5}))
@@ -332,9 +333,10 @@ def test_context_is_sought_in_bounded_spans_so_checking_stays_linear(fs, monkeyp
     """A 5 MB answer once took 496 s to check: every number's context was sought in its
     whole "sentence", here the whole line. The span each number is read in is now bounded."""
     from engine.analysis import verify as V
+    from engine.analysis.context import ContextReader
 
     seen = []
-    context, check = V.Verifier._context, V.Verifier._check
+    context, check = ContextReader.context, V.Verifier._check
 
     def spy_context(self, sent, *a):
         seen.append(len(sent))
@@ -344,7 +346,7 @@ def test_context_is_sought_in_bounded_spans_so_checking_stays_linear(fs, monkeyp
         seen.append(len(quote))  # searched again for every number
         return check(self, m, ctx, quote, *a, **kw)
 
-    monkeypatch.setattr(V.Verifier, "_context", spy_context)
+    monkeypatch.setattr(ContextReader, "context", spy_context)
     monkeypatch.setattr(V.Verifier, "_check", spy_check)
     filler = "t001 reached a best test accuracy of 86.00% " * 300
     planted = "t002 reached a best test accuracy of 99.00% "

@@ -68,7 +68,7 @@ class Fact:
 
 def format_value(value: Any, metric: str) -> str:
     """How a fact is written in a report (the verifier knows these forms)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if plain_value(value) is None:
         return "n/a"
     if metric == "acc":
         return f"{value * 100:.2f}%"
@@ -101,13 +101,20 @@ def format_duration(seconds: float) -> str:
 
 def format_param(value: Any) -> str:
     """A parameter value as trials.py labels write it (0.001, True, None, f_out)."""
+    value = plain_value(value)
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, float):
-        if math.isnan(value):
-            return "None"
         return f"{value:g}"
     return str(value)
+
+
+def plain_value(v: Any) -> Any:
+    """A pandas or numpy scalar as plain Python, NaN as None: pandas reads a missing
+    value (a parameter a trial does not have, a metric not logged) as NaN."""
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 @dataclass
@@ -164,17 +171,9 @@ class FactSheet:
             "varied": self.varied, "not_varied": self.not_varied, "top": self.top,
             "best_per_type": self.best_per_type,
             "flags": [f.__dict__ for f in self.flags],
-            "facts": {k: _jsonable(f.value) for k, f in self.facts.items()},
+            "facts": {k: plain_value(f.value) for k, f in self.facts.items()},
             "warnings": self.warnings,
         }
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    return v
 
 
 TRIAL_FACT_COLUMNS = [
@@ -390,17 +389,11 @@ def _abs_change(series: pd.Series) -> float:
     return s.iloc[-1] - s.iloc[-1 - k]
 
 
-def _param_key(v: Any) -> str:
-    if isinstance(v, float) and math.isnan(v):
-        return "None"
-    return format_param(v)
-
-
 def _varied(params: pd.DataFrame, cfg: dict[str, Any], run: RunData) -> tuple[list[str], dict[str, Any]]:
     varied, fixed = [], {}
     keys = ["exp_type", *PARAM_KEYS]
     for key in keys:
-        values = params[key].map(_param_key).unique() if len(params) else []
+        values = params[key].map(format_param).unique() if len(params) else []
         if len(values) > 1:
             varied.append(key)
         elif len(values) == 1:
@@ -410,7 +403,7 @@ def _varied(params: pd.DataFrame, cfg: dict[str, Any], run: RunData) -> tuple[li
             fixed[key] = cfg[key]
     fixed["dataset"] = run.resolved.get("dataset") or (cfg.get("dataset") or {}).get("name")
     fixed["model"] = run.resolved.get("model") or (cfg.get("model") or {}).get("name")
-    return varied, {k: _jsonable(v) for k, v in fixed.items()}
+    return varied, {k: plain_value(v) for k, v in fixed.items()}
 
 
 def _sensitivity(ranked: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -422,7 +415,7 @@ def _sensitivity(ranked: pd.DataFrame, key: str) -> pd.DataFrame:
     elif key == "l2_mul_lambda":
         df = df[df["exp_type"].isin(["Multiplication", "No_Regularization"])]
     rows = []
-    for value, g in df.groupby(df[key].map(_param_key), sort=False):
+    for value, g in df.groupby(df[key].map(format_param), sort=False):
         g = g.sort_values(["test_acc_best", "index"], ascending=[False, True])
         rows.append({"value": value, "raw": g[key].iloc[0], "n_trials": len(g),
                      "test_acc_best_mean": g["test_acc_best"].mean(),
@@ -488,10 +481,9 @@ def _flags(trials: pd.DataFrame) -> list[Flag]:
 
 def _add(fs: FactSheet, name: str, value: Any, metric: str, split: Optional[str] = None,
          stat: Optional[str] = None, trial: Optional[str] = None) -> None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    value = plain_value(value)
+    if value is None:
         return
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
     fs.facts[name] = Fact(name, value, metric, split, stat, trial)
 
 
@@ -502,26 +494,21 @@ def _add_trial(fs: FactSheet, prefix: str, tid: str) -> None:
     _add(fs, f"{prefix}.status", r["status"], "text", trial=tid)
     _add(fs, f"{prefix}.params", params_text(r), "text", trial=tid)
     for key in store.PARAM_COLUMNS:
-        _add(fs, f"{prefix}.{key}", r[key] if key == "exp_type" else format_param(_none_if_nan(r[key])), "param", trial=tid)
+        _add(fs, f"{prefix}.{key}", r[key] if key == "exp_type" else format_param(r[key]), "param", trial=tid)
     for fld, (metric, split, stat) in TRIAL_FIELDS.items():
         _add(fs, f"{prefix}.{fld}", _float(r[fld]), metric, split, stat, tid)
 
 
-def _none_if_nan(v: Any) -> Any:
-    return None if isinstance(v, float) and math.isnan(v) else v
-
-
 def _float(v: Any) -> Optional[float]:
     try:
-        f = float(v)
+        return plain_value(float(v))
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(f) else f
 
 
 def params_text(r: pd.Series) -> str:
     """All parameters of a trial, as the paper's labels listed them."""
-    parts = [f"type={r['exp_type']}"] + [f"{k}={format_param(_none_if_nan(r[k]))}" for k in PARAM_KEYS]
+    parts = [f"type={r['exp_type']}"] + [f"{k}={format_param(r[k])}" for k in PARAM_KEYS]
     return ", ".join(parts)
 
 
@@ -582,7 +569,7 @@ def _register(fs: FactSheet) -> None:
             _add(fs, f"{p}.n_diverged", int(row["n_diverged"]), "count")
     if "seed" in fs.varied and len(ranked):
         others = [k for k in fs.varied if k != "seed"]
-        groups = ranked.groupby([ranked[k].map(_param_key) for k in others]) if others else [((), ranked)]
+        groups = ranked.groupby([ranked[k].map(format_param) for k in others]) if others else [((), ranked)]
         spreads = [g["test_acc_best"].max() - g["test_acc_best"].min() for _, g in groups if len(g) > 1]
         if spreads:
             _add(fs, "run.seed_spread_test_acc_best", float(sum(spreads) / len(spreads)), "gap", "test", "seed_spread")

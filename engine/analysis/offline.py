@@ -1,7 +1,7 @@
-"""The offline report: the same sections as the LLM report, written from the facts by code.
+"""The offline report: the sections an LLM writes otherwise, written from the facts by code.
 
 Deterministic and network-free. Every number it prints comes from the fact sheet
-(through `_f`, which refuses names that are not facts), so the verifier finds no
+(through `FactText`, which refuses names that are not facts), so the verifier finds no
 mismatch in it; the proposals in "Recommendations" are new parameter values.
 """
 
@@ -13,18 +13,9 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from engine.analysis.facts import FactSheet, format_param, params_text
+from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
+from engine.analysis.sections import FactText, heading, results_table
 
-SECTION_TITLES = {
-    "overview": "Overview",
-    "results": "Results of all trials",
-    "top": "Top trials and best per experiment type",
-    "impact": "Parameter impact",
-    "dynamics": "Training dynamics and over/underfitting",
-    "recommendations": "Recommendations for the next sweep",
-    "charts": "Charts",
-    "fact_check": "Fact check",
-}
 PARAM_NAMES = {
     "exp_type": "experiment type", "lr": "learning rate (lr)", "batchsize": "batch size",
     "opt_name": "optimizer", "l2_sum_lambda": "additive penalty weight (l2_sum_lambda)",
@@ -32,34 +23,12 @@ PARAM_NAMES = {
     "seed": "seed", "depth_normalization": "depth normalisation", "features_normalization": "features normalisation",
     "batch_norm": "batch norm", "bias": "bias",
 }
-LABEL_COLUMNS = {"lr": "lr", "batchsize": "bs", "opt_name": "opt", "l2_sum_lambda": "sum λ", "l2_mul_lambda": "mul λ",
-                 "wn": "wn", "seed": "seed", "depth_normalization": "depth norm", "features_normalization": "feat norm",
-                 "batch_norm": "bn", "bias": "bias", "exp_type": "type"}
-
-
-class _Facts:
-    def __init__(self, fs: FactSheet):
-        self.fs = fs
-
-    def __call__(self, name: str) -> str:
-        fact = self.fs.fact(name)
-        if fact is None:
-            raise KeyError(f"offline report asked for an unknown fact {name!r}")
-        return fact.display()
-
-    def get(self, name: str) -> Optional[str]:
-        fact = self.fs.fact(name)
-        return fact.display() if fact is not None else None
-
-
-def heading(key: str) -> str:
-    return f"## {SECTION_TITLES[key]}"
 
 
 # --- sections ---------------------------------------------------------------------------------------
 
 def overview(fs: FactSheet) -> str:
-    f = _Facts(fs)
+    f = FactText(fs)
     t = fs.trials
     lines = [heading("overview"), ""]
     counts = [f"{int((t['status'] == s).sum())} {s}" for s in
@@ -72,7 +41,7 @@ def overview(fs: FactSheet) -> str:
     if varied:
         parts = []
         for k in varied:
-            vals = sorted({format_param(_nn(v)) for v in t[k]}, key=_sort_key)
+            vals = sorted({format_param(v) for v in t[k]}, key=_sort_key)
             parts.append(f"{k} ∈ {{{', '.join(vals)}}}")
         lines.append(f"- **Varied:** {'; '.join(parts)}")
     else:
@@ -104,40 +73,8 @@ def overview(fs: FactSheet) -> str:
     return "\n".join(lines)
 
 
-def results_table(fs: FactSheet) -> str:
-    f = _Facts(fs)
-    t = fs.trials
-    shown = [k for k in fs.varied if k != "exp_type"]
-    show_type = "exp_type" in fs.varied
-    head = ["Trial", "Rank"] + (["Type"] if show_type else []) + [LABEL_COLUMNS[k] for k in shown] + \
-           ["Status", "Best test acc (epoch)", "Final test acc", "Final train acc", "Train−test gap"]
-    lines = [heading("results"), "",
-             "Ranked by best test accuracy; accuracies in %, the gap in percentage points (final train − final test).", "",
-             "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    for tid, r in t.iterrows():
-        def g(name: str) -> str:
-            return f.get(f"trial.{tid}.{name}") or "–"
-        best = g("test_acc_best")
-        if best != "–":
-            best = f"{best} ({g('test_acc_best_epoch')})"
-        rank = g("rank_test_acc_best")
-        row = [tid, rank] + ([str(r["exp_type"])] if show_type else []) + \
-              [format_param(_nn(r[k])) if not _is_penalty_na(r, k) else "–" for k in shown] + \
-              [str(r["status"]), best, g("test_acc_final"), g("train_acc_final"), g("train_test_gap_final")]
-        lines.append("| " + " | ".join(row) + " |")
-    if not fs.has_train_acc and not fs.ranked.empty:
-        lines.append("")
-        lines.append("Train accuracy was not recorded (`eval_train_set` was off), so no train–test gap is available.")
-    return "\n".join(lines)
-
-
-def _is_penalty_na(r: pd.Series, k: str) -> bool:
-    return (k == "l2_sum_lambda" and r["exp_type"] == "Multiplication") or \
-           (k == "l2_mul_lambda" and r["exp_type"] == "Summation")
-
-
 def top_trials(fs: FactSheet) -> str:
-    f = _Facts(fs)
+    f = FactText(fs)
     lines = [heading("top"), ""]
     if not fs.top:
         lines.append("No results yet.")
@@ -179,7 +116,7 @@ def top_trials(fs: FactSheet) -> str:
 
 
 def parameter_impact(fs: FactSheet) -> str:
-    f = _Facts(fs)
+    f = FactText(fs)
     lines = [heading("impact"), ""]
     keys = [k for k in fs.varied if k in fs.sensitivity and len(fs.sensitivity[k]) > 1]
     if not keys:
@@ -256,7 +193,7 @@ def _is_pos(v) -> bool:
 
 
 def dynamics(fs: FactSheet) -> str:
-    f = _Facts(fs)
+    f = FactText(fs)
     lines = [heading("dynamics"), ""]
     by_kind: dict[str, list] = {}
     for fl in fs.flags:
@@ -325,7 +262,7 @@ def _numeric_values(df: pd.DataFrame) -> Optional[list[float]]:
 
 def recommend(fs: FactSheet) -> tuple[list[str], dict[str, Any]]:
     """Concrete config changes for the next sweep, and the config keys they change."""
-    f = _Facts(fs)
+    f = FactText(fs)
     recs: list[str] = []
     changes: dict[str, Any] = {}
     if fs.ranked.empty:
@@ -434,39 +371,10 @@ def recommendations(fs: FactSheet) -> str:
             b = fs.trials.loc[fs.top[0]]
             for k in ("lr", "batchsize", "opt_name", "wn"):
                 if k not in changes and k in fs.varied:
-                    base[k] = [_json_value(b[k])]
+                    base[k] = [plain_value(b[k])]
         lines += ["", "A starting point for the next config (the changed keys; everything else as in this sweep's `config.json`):",
                   "", "```json", "{\n" + ",\n".join(f'  "{k}": {json.dumps(v, default=str)}' for k, v in base.items()) + "\n}", "```"]
     return "\n".join(lines)
-
-
-def _json_value(v: Any) -> Any:
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
-def charts_section(charts: Any) -> str:
-    lines = [heading("charts"), ""]
-    if not charts.text:
-        lines.append("No epochs recorded yet: nothing to plot.")
-    else:
-        n = len(charts.shown_trials)
-        lines.append(f"Curves of {n} trial{'s' if n != 1 else ''} ({', '.join(charts.shown_trials)}); "
-                     "every trial's numbers are in `metrics.csv`.")
-        for title, text in charts.text.items():
-            lines += ["", f"**{title}**", "", "```text", text, "```"]
-    for p in charts.png:
-        lines += ["", f"![{p}]({p})"]
-    if charts.png_note:
-        lines += ["", f"_{charts.png_note}_"]
-    return "\n".join(lines)
-
-
-def _nn(v: Any) -> Any:
-    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _sort_key(v: Any) -> tuple:

@@ -11,18 +11,16 @@ its size grows with the number of trials, never with epochs or batches.
 
 from __future__ import annotations
 
-import math
 import os
 import string
 from pathlib import Path
 from typing import Optional
 
-from engine.analysis.facts import FactSheet, format_param, params_text
-from engine.analysis.offline import SECTION_TITLES
+from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
+from engine.analysis.sections import LLM_SECTIONS, heading
 
 SYSTEM_FILE = "report_system.md"
 USER_FILE = "report_user.md"
-LLM_SECTIONS = ["overview", "top", "impact", "dynamics", "recommendations"]
 
 
 def prompts_dirs() -> list[Path]:
@@ -47,11 +45,11 @@ def load_template(name: str) -> tuple[str, str]:
 
 
 def _pct(v: float) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.2f}"
+    return "" if plain_value(v) is None else f"{v * 100:.2f}"
 
 
 def _num(v: float, fmt: str) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+    return "" if plain_value(v) is None else format(v, fmt)
 
 
 def fact_sheet_text(fs: FactSheet) -> str:
@@ -71,7 +69,7 @@ def fact_sheet_text(fs: FactSheet) -> str:
     lines.append("")
     lines.append("## What varied and what did not")
     for k in fs.varied:
-        vals = sorted({format_param(_nn(v)) for v in t[k]}, key=str)
+        vals = sorted({format_param(v) for v in t[k]}, key=str)
         lines.append(f"varied: {k} ∈ {{{', '.join(vals)}}}")
     fixed = ", ".join(f"{k}={format_param(v)}" for k, v in fs.not_varied.items() if k not in ("dataset", "model"))
     lines.append(f"not varied (no conclusion possible): {fixed}")
@@ -87,12 +85,12 @@ def fact_sheet_text(fs: FactSheet) -> str:
     order = list(fs.ranked.index) + [i for i in t.index if i not in set(fs.ranked.index)]
     for tid in order:
         r = t.loc[tid]
-        rank = "" if math.isnan(r["rank_test_acc_best"]) else str(int(r["rank_test_acc_best"]))
-        row = [tid, rank, str(r["exp_type"]), *[format_param(_nn(r[k])) for k in shown], str(r["status"]),
+        rank = _num(r["rank_test_acc_best"], ".0f")
+        row = [tid, rank, str(r["exp_type"]), *[format_param(r[k]) for k in shown], str(r["status"]),
                _pct(r["test_acc_best"]), _num(r["test_acc_best_epoch"], ".0f"), _pct(r["test_acc_final"]),
                _pct(r["train_acc_final"]), _pct(r["train_test_gap_final"]),
-               _num(r["train_loss_change_last"] * 100 if not math.isnan(r["train_loss_change_last"]) else float("nan"), "+.1f"),
-               _num(r["test_loss_change_last"] * 100 if not math.isnan(r["test_loss_change_last"]) else float("nan"), "+.1f"),
+               _num(r["train_loss_change_last"] * 100, "+.1f"),
+               _num(r["test_loss_change_last"] * 100, "+.1f"),
                _num(r["margin"], ".3f"), ",".join(flags.get(tid, []))]
         lines.append("|".join(row))
     lines.append("")
@@ -131,15 +129,11 @@ def fact_sheet_text(fs: FactSheet) -> str:
     return "\n".join(lines)
 
 
-def _nn(v):
-    return None if isinstance(v, float) and math.isnan(v) else v
-
-
 def build_prompt(fs: FactSheet) -> tuple[str, str, list[str]]:
     """(system message, user message, template sources)."""
     system_t, src1 = load_template(SYSTEM_FILE)
     user_t, src2 = load_template(USER_FILE)
-    sections = "\n".join(f"## {SECTION_TITLES[k]}" for k in LLM_SECTIONS)
+    sections = "\n".join(heading(k) for k in LLM_SECTIONS)
     values = {"sections": sections, "run_id": fs.run_id, "name": fs.name, "fact_sheet": fact_sheet_text(fs)}
     system = string.Template(system_t).safe_substitute(values)
     user = string.Template(user_t).safe_substitute(values)

@@ -1,16 +1,13 @@
-"""Placeholders and the number checker: every number in a report must be in the facts.
-
-`fill_placeholders` replaces `{{best.test_acc_best}}`-style names with the fact's
-value as reports show it (89.15%); unknown names become a visible marker and are
-listed, never left raw.
+"""The number checker: every number in a report must be in the facts.
 
 `verify` reads Markdown and checks every literal number against the fact sheet:
 
-- what the number is about comes from the words around it (same clause first, then
-  the rest of the sentence, then the column header for a table cell): the metric
-  (accuracy, loss, gap, margin, epochs/s, epoch, duration), the split (train/test),
-  the trial (`t007`, "trial 7", or parameters that single trials out, e.g.
-  "Summation with sum=0.001"), a superlative ("the best", "highest") or a rank;
+- what the number is about comes from the words around it (context.py: same
+  clause first, then the rest of the sentence, then the column header for a table
+  cell): the metric (accuracy, loss, gap, margin, epochs/s, epoch, duration), the
+  split (train/test), the trial (`t007`, "trial 7", or parameters that single
+  trials out, e.g. "Summation with sum=0.001"), a superlative ("the best",
+  "highest") or a rank;
 - it must equal one of the matching facts, within the rounding shown (87.1% matches
   0.87083), in % or fraction form (0.871 matches 87.08%);
 - the split and metric named next to it must be the fact's: a train accuracy quoted
@@ -21,106 +18,22 @@ listed, never left raw.
 Numbers in code blocks, identifiers (t007, CIFAR-10), list markers, "top 3" and
 parameter values in the Recommendations section (which propose new values) are not
 checked. Numbers written by parameter names elsewhere must be values the sweep used.
+
+The words it knows are in vocabulary.py; how it cuts Markdown into spans and
+numbers is in reading.py.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
-from engine.analysis.facts import EXP_TYPES, Fact, FactSheet, format_param
-
-# --- placeholders ------------------------------------------------------------------------------
-
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]{1,120}?)\s*\}\}(\s?%|\s?pp\b)?")
-# a single-brace slip, {best.test_acc_best}: filled too, when the prefix is a fact family
-SINGLE = re.compile(r"(?<!\{)\{\s*((?:best_train|best|top|trial|type|sens|run|rule)\.[^{}\s]{1,100}?)\s*\}(?!\})(\s?%|\s?pp\b)?")
-UNKNOWN_MARK = "[unknown fact: {name}]"
-
-
-@dataclass
-class FillResult:
-    text: str
-    n_filled: int = 0
-    unknown: list[str] = field(default_factory=list)
-
-
-def fill_placeholders(text: str, fs: FactSheet) -> FillResult:
-    res = FillResult(text="")
-
-    def repl(m: re.Match[str]) -> str:
-        name = m.group(1).strip()
-        unit = m.group(2) or ""
-        fact = fs.fact(name)
-        if fact is None:
-            res.unknown.append(name)
-            return UNKNOWN_MARK.format(name=_safe(name)) + unit
-        res.n_filled += 1
-        shown = fact.display()
-        if unit and shown.endswith(unit.strip()):
-            unit = ""  # "{{best.test_acc_best}}%" would read 89.15%%
-        return shown + unit
-
-    out = PLACEHOLDER.sub(repl, text)
-    out = SINGLE.sub(repl, out)
-    # a brace pair that is not a well-formed placeholder is never left raw either
-    def stray(m: re.Match[str]) -> str:
-        res.unknown.append(m.group(0))
-        return UNKNOWN_MARK.format(name=_safe(m.group(0).strip("{} ")))
-
-    out = re.sub(r"\{\{[^\n]{0,120}?(?:\}\}?|$)|\{\{", stray, out, flags=re.M)
-    res.text = out
-    return res
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w.\-:|]", "", name)[:80] or "?"
-
-
-class StreamFiller:
-    """Fills placeholders in a stream of chunks: text is passed on as soon as no
-    unfinished `{{...` could still be open in it."""
-
-    def __init__(self, fs: FactSheet):
-        self.fs = fs
-        self.buf = ""
-        self.n_filled = 0
-        self.unknown: list[str] = []
-
-    def feed(self, chunk: str) -> str:
-        self.buf += chunk
-        cut = self._safe_cut()
-        out, self.buf = self.buf[:cut], self.buf[cut:]
-        return self._fill(out)
-
-    def finish(self) -> str:
-        out, self.buf = self.buf, ""
-        return self._fill(out)
-
-    def _safe_cut(self) -> int:
-        """How much of the buffer can be filled and passed on now."""
-        b = self.buf
-        i = b.rfind("{{")
-        if i >= 0 and "}}" not in b[i:] and len(b) - i <= 130:
-            return i  # an unfinished {{placeholder
-        j = b.rfind("{")
-        if j >= 0 and "}" not in b[j:] and len(b) - j <= 130:
-            return j  # maybe the start of one
-        m = re.search(r"\{\{[^{}\n]{1,120}\}\}\s?$|\{[^{}\s]{1,100}\}\s?$", b)
-        if m:
-            return m.start()  # a "%" may follow a finished placeholder
-        return len(b)
-
-    def _fill(self, text: str) -> str:
-        if not text:
-            return ""
-        r = fill_placeholders(text, self.fs)
-        self.n_filled += r.n_filled
-        self.unknown += r.unknown
-        return r.text
-
+from engine.analysis.context import ContextReader, Ctx, param_name
+from engine.analysis.facts import Fact, FactSheet, format_param
+from engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
+from engine.analysis.vocabulary import (DURATION_UNITS, PRONOUN, PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, TOP_N,
+                                        TRIAL_ID, TYPE_WORDS)
 
 # --- results ---------------------------------------------------------------------------------------
 
@@ -147,131 +60,6 @@ class VerifyResult:
         return not self.mismatches
 
 
-# --- vocabulary -----------------------------------------------------------------------------------
-
-_W = r"(?<![A-Za-z])"
-SPLIT_WORDS = [
-    ("test", re.compile(_W + r"(test(?:ing|s|ed)?|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
-    ("train", re.compile(_W + r"(train(?:ing|s|ed)?|fit(?:ting)? the training)(?![A-Za-z])", re.I)),
-]
-METRIC_WORDS = [
-    ("eps", re.compile(r"epochs?\s*/\s*s(?:ec)?\b|epochs? per second|throughput", re.I)),
-    ("margin", re.compile(_W + r"margins?(?![A-Za-z])", re.I)),
-    ("gap", re.compile(_W + r"(gap|generali[sz]ation gap|difference|spread|percentage points?)(?![A-Za-z])", re.I)),
-    ("loss", re.compile(_W + r"(loss(?:es)?|mse|cross[- ]entropy)(?![A-Za-z])", re.I)),
-    ("acc", re.compile(_W + r"(acc(?:uracy|uracies)?|acc_\w+)(?![A-Za-z])", re.I)),
-]
-STAT_WORDS = [
-    ("mean", re.compile(_W + r"(mean|average|avg|on average|typical(?:ly)?)(?![A-Za-z])", re.I)),
-    ("final", re.compile(_W + r"(final|last|ends?|ended|ending|at the end|finish(?:ed|es)?|settles?)(?![A-Za-z])", re.I)),
-    ("best", re.compile(_W + r"(best|peak(?:ed)?|max(?:imum)?|highest|top)(?![A-Za-z])", re.I)),
-    ("min", re.compile(_W + r"(worst|lowest|min(?:imum)?|weakest|bottom)(?![A-Za-z])", re.I)),
-]
-WEAK_SUPERLATIVE = re.compile(r"\bthe (best|top)\b", re.I)
-GLOBAL_SUPERLATIVE = re.compile(
-    r"(?<!its )(?<!their )(?<!'s )(?<!’s )\b(highest|best[- ]performing|top[- ]performing|winner|winning|"
-    r"won|ranked first|rank(?:ed)? #?1\b|#1\b|top[- ]1\b|overall best|best overall|strongest|tops|of the sweep|"
-    r"best (?:\w+ )?(?:trial|run|result|configuration|config|model|experiment|setting|combination)|leads?|leader)\b",
-    re.I,
-)
-PER_TRIAL_BEST = re.compile(r"\b(its|their|'s|’s)\s+(own\s+)?(best|peak|highest|maximum)\b", re.I)
-RANK_WORDS = re.compile(
-    r"(?:\brank(?:ed|s)?\s*#?\s*(\d+)\b|#(\d+)\b|\b(\d+)(?:st|nd|rd|th)\b(?!\s*epochs?)(?:\s+(?:place|best|overall))?|"
-    r"\b(?:ranks?|ranked|placed|comes?|came|is|was|finish(?:es|ed)?|ends?)\s+(first|second|third|fourth|fifth)\b|"
-    r"\b(first|second|third|fourth|fifth)(?=[- ](?:place|best|overall|ranked))|"
-    r"\bin\s+(first|second|third|fourth|fifth)\s+place\b)", re.I)
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
-TRIAL_ID = re.compile(r"\bt(\d{3,})\b")
-TRIAL_REF = re.compile(r"\b(?:trial|exp(?:eriment)?|run)\s*#?\s*(\d+)\b", re.I)
-TYPE_WORDS = {t: re.compile(r"\b" + t.replace("_", r"[_ ]?") + r"\b", re.I) for t in EXP_TYPES}
-TYPE_WORDS["No_Regularization"] = re.compile(r"\b(no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg)\b", re.I)
-
-# parameter names as reports write them → the trial column
-PARAM_ALIASES = [
-    ("l2_sum_lambda", r"l2_sum_lambda|sum(?:mation)?[ _]?(?:lambda|λ|weight)|λ_?sum|lambda_?sum|sum"),
-    ("l2_mul_lambda", r"l2_mul_lambda|mul(?:tiplication)?[ _]?(?:lambda|λ|weight)|λ_?mul|lambda_?mul|mul"),
-    ("lr", r"lr|learning[ _]rates?"),
-    ("batchsize", r"batch[ _]?sizes?|bs"),
-    ("wn", r"wn|weight[ -]norm(?:ali[sz]ation)?(?:\s+gain)?|g0"),
-    ("seed", r"seeds?"),
-    ("n_epochs", r"n_epochs|epochs? budget"),
-    ("lr_min", r"lr_min"),
-    ("lambda", r"lambda|λ|penalty weight|regulari[sz]ation (?:weight|strength)"),
-]
-_PARAM_TAIL = re.compile(
-    r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
-    r"[\"']?\s*(?:=|:|≈|∈|\bof\b|\bis\b|\bin\b|\bat\b|\bto\b|→|->|from)?\s*[\[{(]?\s*[\"']?\s*$",
-    re.I,
-)
-_PARAM_ANY = re.compile(
-    r"\b(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES if k not in ("lambda",)) + r")"
-    r"\s*(?:=|:)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
-    re.I,
-)
-
-NUMBER = re.compile(
-    r"(?P<sign>[-+−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
-    r"(?P<unit>\s?%|\s?pp\b|\s?percentage points?\b|\s?(?:s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b"
-    r"|\s?epochs?\s*/\s*s\b)?"
-)
-BOUNDARY = re.compile(r"[,;:)\]]|\s(?:and|but|while|whereas|vs\.?|versus|compared(?: with| to)?|than|against|"
-                      r"whilst|though|although|yet|after|before)\s", re.I)
-DURATION_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min": 60, "mins": 60, "minute": 60,
-                  "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
-PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|narrow|explore|add|next sweep|"
-                      r"next run|next experiment|could|should|would|might|instead of|increase|decrease|raise|lower)\b", re.I)
-SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unlike|compared|versus|vs\.?)\b", re.I)
-RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
-PRONOUN = re.compile(r"(it|its|it's|this (?:trial|run|configuration|one)|the (?:trial|run|same trial))\b", re.I)
-TOP_N = re.compile(r"\btop[- ]?(\d)\b", re.I)
-COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
-                     r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
-RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
-
-
-# --- context of one number ------------------------------------------------------------------------
-
-@dataclass
-class Ctx:
-    metric: Optional[str] = None
-    split: Optional[str] = None
-    stat: Optional[str] = None
-    trials: Optional[set[str]] = None      # explicit or implied by named parameters
-    explicit_trial: bool = False
-    param: Optional[str] = None
-    superlative: bool = False
-    rank: Optional[int] = None
-    types: set[str] = field(default_factory=set)
-    params: dict[str, str] = field(default_factory=dict)
-    unit: str = ""          # "%", "pp" or "" as written
-    kind: Optional[str] = None   # "rank" | "epoch" | "count" from the words right at the number
-    own_split: Optional[str] = None  # the split named in this number's own words (not inherited)
-    prev: Optional["Ctx"] = field(default=None, repr=False)
-
-
-def _unit_of(m: re.Match[str]) -> str:
-    u = (m.group("unit") or "").strip().lower()
-    return "%" if u == "%" else "pp" if u == "pp" or u.startswith("percentage") else u
-
-
-def _last(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
-    best, where = None, -1
-    for key, pat in patterns:
-        for m in pat.finditer(text):
-            if m.start() >= where:
-                best, where = key, m.start()
-    return best
-
-
-def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
-    best, where = None, 10**9
-    for key, pat in patterns:
-        m = pat.search(text)
-        if m and m.start() < where:
-            best, where = key, m.start()
-    return best
-
-
 class Verifier:
     def __init__(self, fs: FactSheet):
         self.fs = fs
@@ -281,10 +69,10 @@ class Verifier:
                 self.by_trial.setdefault(f.trial or "", []).append(f)
         self.all_facts = [f for f in fs.facts.values() if f.metric != "text"]
         self.trial_ids = set(fs.trials.index)
-        self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
+        self.reader = ContextReader(fs)
         self.param_values: dict[str, set[str]] = {}
         for key in ["lr", "batchsize", "l2_sum_lambda", "l2_mul_lambda", "wn", "seed"]:
-            self.param_values[key] = {format_param(_nn(v)) for v in fs.trials[key].tolist()}
+            self.param_values[key] = {format_param(v) for v in fs.trials[key].tolist()}
         self.param_values["lambda"] = self.param_values["l2_sum_lambda"] | self.param_values["l2_mul_lambda"]
         self.param_values["n_epochs"] = {str(fs.n_epochs)}
         self.param_values["lr_min"] = {format_param(fs.config.get("lr_min", 0.003))}
@@ -323,7 +111,7 @@ class Verifier:
                 if header is None and re.fullmatch(r"\|?\s*:?-{2,}.*", nxt):
                     header = cells
                     continue
-                self._table_row(cells, header or [], line, lineno, recommend, res)
+                self._table_row(cells, header or [], lineno, recommend, res)
                 continue
             header = None
             if stripped.startswith(">") and "fact" in stripped.lower() and "check" in stripped.lower():
@@ -341,16 +129,16 @@ class Verifier:
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             elif stripped and not re.match(r"[-*+]\s", stripped):
                 intro = stripped
-            self._prose(_prose_text(line), line, lineno, recommend, res)
+            self._prose(prose_text(line), lineno, recommend, res)
         return res
 
     # -- prose ---------------------------------------------------------------------------------------
-    def _prose(self, text: str, raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+    def _prose(self, text: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
         if not text.strip():
             self._last_trial = None
             return
-        for sent in _sentences(text):
-            toks = list(_numbers(sent))
+        for sent in sentences(text):
+            toks = list(numbers(sent))
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
             # "It reached ...": the trial of the previous sentence
@@ -371,7 +159,7 @@ class Verifier:
                 nxt_start = toks[k + 1].start() if k + 1 < len(toks) else len(sent)
                 left = sent[prev_end:m.start()]
                 right = sent[m.end():nxt_start]
-                ctx = self._context(sent, left, right, prev, m)
+                ctx = self.reader.context(sent, left, right, prev, m)
                 if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})):
                     ctx.trials, ctx.explicit_trial = {pronoun}, True
                 if topn and ctx.metric is None and ctx.unit == "%":
@@ -383,10 +171,10 @@ class Verifier:
             if ids:
                 self._last_trial = ids[-1] if len(ids) == 1 else None
 
-    def _table_row(self, cells: list[str], header: list[str], raw: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+    def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult) -> None:
         row_text = " | ".join(cells)
-        row_trials = self._trials_in(row_text)
-        row_param_trials, row_params = self._trials_from_params(row_text)
+        row_trials = self.reader.trials_in(row_text)
+        row_param_trials, row_params = self.reader.trials_from_params(row_text)
         row_types = {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
         quote = f"| {row_text} |"
         for ci, cell in enumerate(cells):
@@ -397,15 +185,15 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(m.group(1)), next(iter(row_trials)), cell, row_text, lineno, res)
                 continue
-            head_param = _param_name(head + " =")
-            hctx = self._context(head, head, "", None, None)
+            head_param = param_name(head + " =")
+            hctx = self.reader.context(head, head, "", None, None)
             prev: Optional[Ctx] = None
-            for piece in _bounded(cell):
+            for piece in bounded(cell):
                 prev_end = 0
-                for m in _numbers(piece):
+                for m in numbers(piece):
                     left = piece[prev_end:m.start()]
                     right = piece[m.end():]
-                    ctx = self._context(piece, left, right, prev, m)
+                    ctx = self.reader.context(piece, left, right, prev, m)
                     prev, prev_end = ctx, m.end()
                     if head_param and not ctx.metric:
                         ctx.param = ctx.param or head_param
@@ -424,158 +212,23 @@ class Verifier:
                             ctx.explicit_trial = len(row_param_trials) == 1
                             ctx.params = row_params
                     ctx.types |= row_types
-                    self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res, table_head=head)
-
-    # -- context --------------------------------------------------------------------------------------
-    def _context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
-        ctx = Ctx()
-        ctx.unit = _unit_of(m) if m is not None else ""
-        lb = [x.end() for x in BOUNDARY.finditer(left)]
-        left_clause = left[lb[-1]:] if lb else left
-        rb = BOUNDARY.search(right)
-        right_clause = (right[:rb.start()] if rb else right)[:60]
-        # what the words right at the number make it: a rank, an epoch, a count of trials
-        if re.search(r"(\brank(?:ed|s)?(?:\s+(?:at|as|in))?\s*#?|#)\s*$", left, re.I):
-            ctx.kind = "rank"
-            ctx.rank = int(float(m.group("num"))) if m is not None and "." not in m.group("num") else None
-        elif prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|/)\s*", left):
-            ctx.kind = "epoch_total"  # "at epoch 20 of 25"
-        elif m is not None and re.match(r"\s*epochs\b(?!\s*/)", m.string[m.end():], re.I):
-            ctx.kind = "epoch_count"  # "the first 5 epochs", "trained for 25 epochs": a number of epochs
-        elif re.search(r"\bepochs?\s*#?\s*$", left, re.I) or re.match(r"\s*(?:st|nd|rd|th)?\s*epoch\b(?!\s*/)", right, re.I) \
-                or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(to|and|or|-|–)\s*", left)):
-            ctx.kind = "epoch"
-        elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
-                or re.search(r"\b(top|first|last)[- ]$", left, re.I) \
-                or (prev is not None and prev.kind == "count" and re.fullmatch(r"\s*(?:out )?of\s*", left)):
-            ctx.kind = "count"
-        ptail = _param_name(left)
-        if ptail:
-            ctx.param = ptail
-        # the metric is inherited from the last number written in the same unit
-        same = prev
-        while same is not None and same.unit != ctx.unit:
-            same = same.prev
-        own_split = None
-        for attr, pats in (("split", SPLIT_WORDS), ("metric", METRIC_WORDS), ("stat", STAT_WORDS)):
-            v = _last(pats, left_clause) or _first(pats, right_clause) or _last(pats, left)
-            if attr == "split":
-                own_split = v
-            src = same if attr == "metric" else prev
-            if v is None and src is not None and not ptail:
-                v = getattr(src, attr)
-            setattr(ctx, attr, v)
-        ctx.own_split = own_split
-        ctx.prev = prev
-        if ctx.kind == "epoch" and m is not None:
-            ctx.stat = _last(STAT_WORDS, m.string[:m.start()])  # "(final: ...)" after an epoch is about the next number
-        if ctx.param and ptail:
-            ctx.metric = None
-        elif prev is not None and prev.param and (not left.strip(" ,/–-") or re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
-            ctx.param, ctx.metric = prev.param, None
-        # trials: explicit ids first
-        found = self._trials_in(left_clause) or self._trials_in(right_clause) or self._trials_in(left)
-        aggregate = re.search(r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I)
-        if found:
-            ctx.trials, ctx.explicit_trial = found, len(found) == 1
-        elif prev is not None and prev.trials is not None and prev.explicit_trial and not aggregate \
-                and not COMPARE.search(left):
-            # "t009 (Multiplication, mul=0.001) peaks at X": still about t009
-            ctx.trials, ctx.explicit_trial = prev.trials, True
-        else:
-            # parameters named next to the number ("85.8% at lr=0.003, 86.7% at lr=0.01") win over the sentence's
-            local = ""
-            if m is not None:
-                before = m.string[max(0, m.start() - 40):m.start()]
-                before = re.split(r"[,;)]|\s(?:vs\.?|versus|and|but|while|whereas|than)\s", before)[-1]
-                local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
-            pt, params = self._trials_from_params(local)
-            near = True
-            if pt is None and not params:
-                pt, params = self._trials_from_params(sent)
-                near = False  # named somewhere in the sentence: a hint, not a binding
-            if pt is not None:
-                ctx.trials, ctx.explicit_trial, ctx.params = pt, near and len(pt) == 1, params
-            elif prev is not None and prev.trials is not None and not aggregate:
-                ctx.trials, ctx.explicit_trial = prev.trials, False
-        ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
-        # a superlative claims the best of the sweep: it must be in the words leading to the number
-        cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)
-               if not (x.group(0) == ":" and len(left[:x.start()].split()) <= 5)]  # "Best Summation trial: t004"
-        scope = left[cut[-1]:] if cut else left
-        weak = WEAK_SUPERLATIVE.search(scope)
-        if weak and self._trials_in(scope[:weak.start()]):
-            weak = None  # "For t004, the best test accuracy was ...": that trial's own best
-        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause)
-        if ctx.superlative and ctx.split == "train" and not re.search(
-                r"\b(highest|best|top|max(?:imum)?)\W+(?:\w+\W+){0,2}train", scope, re.I):
-            ctx.superlative = False  # "the best trial ends with train accuracy X" is not a claim about train
-        if ctx.stat == "best" and re.search(r"\b(mean|average|avg)\b", left_clause + " " + right_clause, re.I):
-            ctx.stat = "mean"
-        if ctx.superlative and ctx.stat is None:
-            ctx.stat = "best"
-        if ctx.rank is None:
-            for r in RANK_WORDS.finditer(left_clause + " " + right_clause):
-                g = [x for x in r.groups() if x]
-                if g:
-                    ctx.rank = ORDINALS.get(g[0].lower()) or (int(g[0]) if g[0].isdigit() else None)
-        return ctx
-
-    def _trials_in(self, text: str) -> Optional[set[str]]:
-        ids = {f"t{int(m.group(1)):03d}" for m in TRIAL_ID.finditer(text)}
-        ids |= {self.index_to_id[int(m.group(1))] for m in TRIAL_REF.finditer(text) if int(m.group(1)) in self.index_to_id}
-        ids &= self.trial_ids
-        return ids or None
-
-    def _trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
-        named: dict[str, str] = {}
-        for m in _PARAM_ANY.finditer(text):
-            key = next(k for k, v in m.groupdict().items() if v and k != "val")
-            if key in ("n_epochs", "lr_min"):
-                continue
-            named[key] = m.group("val")
-        types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
-        if not named:
-            return None, {}
-        df = self.fs.trials
-        mask = [True] * len(df)
-        for key, val in named.items():
-            col = df[key].map(lambda v: format_param(_nn(v)).lower())
-            want = format_param(_num_or(val)).lower()
-            mask = [a and b for a, b in zip(mask, (col == want).tolist())]
-        if len(types) == 1:
-            mask = [a and b for a, b in zip(mask, (df["exp_type"] == next(iter(types))).tolist())]
-        ids = {tid for tid, ok in zip(df.index, mask) if ok}
-        if not ids or len(ids) == len(df):
-            return None, named
-        return ids, named
+                    self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res)
 
     # -- checks ---------------------------------------------------------------------------------------
-    def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool,
-               res: VerifyResult, table_head: str = "") -> None:
-        raw = m.group(0).strip()
-        num = m.group("num").replace(",", "")
-        unit = (m.group("unit") or "").strip().lower()
-        try:
-            x = float(num)
-        except ValueError:
+    def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
+        q = Quoted.read(m)
+        if q is None:
             res.n_skipped += 1
             return
-        sign = m.group("sign")
-        if sign in ("-", "−"):
-            x = -x
-        dec = len(num.split(".")[1]) if "." in num and "e" not in num.lower() else 0
-        tol = 0.5 * 10 ** (-dec) * (1 + 1e-6) + 1e-12
-        pct = unit == "%"
-        pp = unit == "pp" or unit.startswith("percentage")
+        raw, x, dec, unit, pct, pp = q.raw, q.x, q.dec, q.unit, q.pct, q.pp
         if ctx.param and not pct and not pp:
             if recommend or PROPOSAL.search(quote):
                 res.n_skipped += 1
                 return
             res.n_checked += 1
             values = self.param_values.get(ctx.param, set())
-            if not any(_close(x, _num_or(v), tol) for v in values if _is_num(v)) \
-                    and not any(_close(x, k, tol) for k in self.known_numbers):  # e.g. the dataset's own seed
+            if not any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)) \
+                    and not any(_close(x, k, q.tol) for k in self.known_numbers):  # e.g. the dataset's own seed
                 self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
             return
@@ -611,7 +264,7 @@ class Verifier:
             return
         if ctx.kind == "epoch" and not pct and not pp and ctx.metric != "eps":
             res.n_checked += 1
-            self._check_epoch(x, ctx, raw, quote, lineno, res)
+            self._check_epoch(q, ctx, quote, lineno, res)
             return
         # trial numbers, list markers, small counts and years carry no claim that can be checked
         if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
@@ -627,15 +280,16 @@ class Verifier:
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
-            self._nowhere(x, dec, tol, pct, raw, ctx, quote, lineno, res)
+            self._nowhere(q, quote, lineno, res)
             return
         if ctx.metric == "acc" and pp:
             ctx.metric = "gap"
-        self._metric_check(x, tol, pct, pp, unit, raw, ctx, quote, lineno, res)
+        self._metric_check(q, ctx, quote, lineno, res)
         if ctx.rank is not None and ctx.explicit_trial and ctx.trials:
-            self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res, count=False)
+            self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res)
 
-    def _check_epoch(self, x: float, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
+    def _check_epoch(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+        x, raw = q.x, q.raw
         n = max(self.fs.n_epochs, 1)
         if x != int(x) or not 0 <= x <= n:
             self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
@@ -653,7 +307,7 @@ class Verifier:
                 self._flag(res, raw, quote, lineno, f"{tid}'s best test accuracy placed at epoch {raw}",
                            f"{tid} reached its best test accuracy at epoch {f.display()}")
 
-    def _candidates(self, ctx: Ctx, strict_split: bool = True) -> list[Fact]:
+    def _candidates(self, ctx: Ctx) -> list[Fact]:
         if ctx.stat == "mean" and ctx.metric in ("acc", "eps", None):
             group = self._group_facts(ctx)
             if group:
@@ -688,28 +342,27 @@ class Verifier:
     def _group_facts(self, ctx: Ctx) -> list[Fact]:
         out = []
         for key, val in ctx.params.items():
-            want = format_param(_num_or(val))
+            want = format_param(value_of(val))
             out += [f for n, f in self.fs.facts.items() if n.startswith(f"sens.{key}.{want}.") and f.metric != "text"]
         for t in ctx.types:
             out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
         return out
 
-    def _metric_check(self, x: float, tol: float, pct: bool, pp: bool, unit: str, raw: str, ctx: Ctx,
-                      quote: str, lineno: int, res: VerifyResult) -> None:
+    def _metric_check(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
         if ctx.metric == "acc" and ctx.split is None:
             ctx.split = "test"  # an unqualified "accuracy" in a sweep report is a test accuracy
         cands = self._candidates(ctx)
         if ctx.metric == "epoch":
             if ctx.explicit_trial and ctx.stat == "best":
                 cands = [f for f in cands if f.name.endswith("test_acc_best_epoch")]
-            elif 1 <= x <= max(self.fs.n_epochs, 1) and x == int(x):
+            elif 1 <= q.x <= max(self.fs.n_epochs, 1) and q.x == int(q.x):
                 return
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial:
             cands = self._superlative_cands(ctx)
-        matched = [f for f in cands if self._match(f, x, tol, pct, pp, unit)]
+        matched = [f for f in cands if self._match(f, q)]
         if matched:
             if ctx.superlative and ctx.metric == "acc" and ctx.explicit_trial and ctx.trials:
-                self._check_top(next(iter(ctx.trials)), ctx, raw, quote, lineno, res)
+                self._check_top(next(iter(ctx.trials)), ctx, q.raw, quote, lineno, res)
             return
         if ctx.trials is not None and not ctx.explicit_trial:
             # the trials were inherited from an earlier clause or implied by several parameters:
@@ -720,11 +373,11 @@ class Verifier:
                 pool = [f for f in pool if f.trial is None]
                 if ctx.stat == "mean" and ctx.metric == "acc":
                     pool = []  # "the mean at lr=0.003 is X": only that value's mean will do
-            if any(self._match(f, x, tol, pct, pp, unit) for f in pool):
+            if any(self._match(f, q) for f in pool):
                 return
-        if ctx.metric == "gap" and self._is_difference(x, tol, quote):
+        if ctx.metric == "gap" and self._is_difference(q, quote):
             return
-        self._flag(res, raw, quote, lineno, self._what(ctx, raw), self._data_says(ctx, cands, x, tol, pct, pp, unit))
+        self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
 
     def _superlative_cands(self, ctx: Ctx) -> list[Fact]:
         facts = self.fs.facts
@@ -736,7 +389,7 @@ class Verifier:
         for typ in (ctx.types if len(ctx.types) == 1 else []):
             names += [f"type.{typ}.{split}_acc_{s}" for s in stats]
         for key, val in ctx.params.items():
-            names.append(f"sens.{key}.{format_param(_num_or(val))}.test_acc_best_max")
+            names.append(f"sens.{key}.{format_param(value_of(val))}.test_acc_best_max")
         if not names or len(ctx.types) != 1:
             if split == "train":
                 names += [f"best_train.train_acc_{s}" for s in stats]
@@ -749,7 +402,8 @@ class Verifier:
             names += [n for n in facts if n.endswith("_mean") and "acc" in n]
         return [facts[n] for n in names if n in facts]
 
-    def _match(self, f: Fact, x: float, tol: float, pct: bool, pp: bool, unit: str) -> bool:
+    def _match(self, f: Fact, q: Quoted) -> bool:
+        x, tol, pct, pp = q.x, q.tol, q.pct, q.pp
         v = f.value
         if not isinstance(v, (int, float)):
             return False
@@ -760,39 +414,38 @@ class Verifier:
                 return _close(x, v, tol) or _close(x, v * 100, tol)
             return _close(x, v * 100, tol) or (f.metric == "change" and _close(abs(x), abs(v * 100), tol))
         if f.metric == "duration":
-            scale = DURATION_UNITS.get(unit, 1)
+            scale = DURATION_UNITS.get(q.unit, 1)
             return _close(x * scale, v, tol * scale) or any(_close(x * s, v, tol * s) for s in (1, 60, 3600))
         return _close(x, v, tol)
 
-    def _is_difference(self, x: float, tol: float, quote: str) -> bool:
+    def _is_difference(self, q: Quoted, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
         vals = []
-        for m in _numbers(quote):
+        for m in numbers(quote):
             if (m.group("unit") or "").strip() == "%":
                 try:
                     vals.append(float(m.group("num").replace(",", "")))
                 except ValueError:
                     pass
-        trials = self._trials_in(quote) or set()
+        trials = self.reader.trials_in(quote) or set()
         for t in trials:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
-        return any(_close(abs(a - b), x, tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
+        return any(_close(abs(a - b), q.x, q.tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
 
-    def _nowhere(self, x: float, dec: int, tol: float, pct: bool, raw: str, ctx: Ctx, quote: str,
-                 lineno: int, res: VerifyResult) -> None:
-        for f in self.all_facts:
-            if self._match(f, x, tol, pct, False, ""):
-                return
-        if not pct:
+    def _nowhere(self, q: Quoted, quote: str, lineno: int, res: VerifyResult) -> None:
+        """A number with no recognisable context: it must still be some fact, parameter or config value."""
+        if any(self._match(f, q) for f in self.all_facts):
+            return
+        if not q.pct:
             for vals in self.param_values.values():
-                if any(_close(x, _num_or(v), tol) for v in vals if _is_num(v)):
+                if any(_close(q.x, value_of(v), q.tol) for v in vals if _is_num(v)):
                     return
-            if any(_close(x, k, tol) for k in self.known_numbers):
+            if any(_close(q.x, k, q.tol) for k in self.known_numbers):
                 return
-        self._flag(res, raw, quote, lineno, f"{raw} appears nowhere in the recorded results",
+        self._flag(res, q.raw, quote, lineno, f"{q.raw} appears nowhere in the recorded results",
                    "no fact, parameter or config value has this value")
 
-    def _check_rank(self, rank: int, tid: str, raw: str, quote: str, lineno: int, res: VerifyResult, count: bool = True) -> None:
+    def _check_rank(self, rank: int, tid: str, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
         if tid not in self.ranked:
             self._flag(res, raw, quote, lineno, f"rank {rank} given to {tid}, which has no results", "")
             return
@@ -823,7 +476,7 @@ class Verifier:
             return
         if ctx.params:
             for key, val in ctx.params.items():
-                f = self.fs.facts.get(f"sens.{key}.{format_param(_num_or(val))}.best_trial")
+                f = self.fs.facts.get(f"sens.{key}.{format_param(value_of(val))}.best_trial")
                 if f is not None and f.value == tid:
                     return
         if self.ranked and self.ranked[0] != tid:
@@ -846,10 +499,10 @@ class Verifier:
             who = " for " + ", ".join(f"{k}={v}" for k, v in ctx.params.items())
         return f"{raw} quoted as {' '.join(parts)}{who}, which the data does not hold"
 
-    def _data_says(self, ctx: Ctx, cands: list[Fact], x: float, tol: float, pct: bool, pp: bool, unit: str) -> str:
+    def _data_says(self, ctx: Ctx, cands: list[Fact], q: Quoted) -> str:
         said = []
         # what the number really is, when it is some other fact (a train accuracy, another trial)
-        really = [f for f in self.all_facts if self._match(f, x, tol, pct, pp, unit) and not f.name.startswith(("best", "top.", "type.", "sens."))]
+        really = [f for f in self.all_facts if self._match(f, q) and not f.name.startswith(("best", "top.", "type.", "sens."))]
         expected = sorted(cands, key=lambda f: (f.trial or "", f.name))[:4]
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial and "best.test_acc_best" in self.fs.facts:
             expected = [self.fs.facts["best.test_acc_best"]]
@@ -857,7 +510,7 @@ class Verifier:
         elif expected:
             said.append("; ".join(f"{_short(f)} = {f.display()}" for f in expected))
         if really:
-            said.append(f"{raw_value(x, pct)} is " + ", ".join(f"{_short(f)}" for f in really[:3]))
+            said.append(f"{q.shown} is " + ", ".join(f"{_short(f)}" for f in really[:3]))
         return "; ".join(said) or "no matching fact"
 
     def _flag(self, res: VerifyResult, raw: str, quote: str, lineno: int, reason: str, data_says: str) -> None:
@@ -882,29 +535,12 @@ def _short(f: Fact) -> str:
     return f.name
 
 
-def raw_value(x: float, pct: bool) -> str:
-    return f"{x:g}%" if pct else f"{x:g}"
-
-
-def _nn(v: Any) -> Any:
-    return None if isinstance(v, float) and math.isnan(v) else v
-
-
 def _is_num(v: Any) -> bool:
     try:
         float(v)
         return True
     except (TypeError, ValueError):
         return False
-
-
-def _num_or(v: Any) -> Any:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        if isinstance(v, str) and v.lower() in ("true", "false"):
-            return v.lower() == "true"
-        return v
 
 
 def _close(a: float, b: Any, tol: float) -> bool:
@@ -929,63 +565,3 @@ def _numbers_in(obj: Any) -> set[float]:
     elif isinstance(obj, str):
         out |= {float(m.replace(",", "")) for m in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", obj)}
     return out
-
-
-def _param_name(left: str) -> Optional[str]:
-    m = _PARAM_TAIL.search(left[-60:])
-    if not m:
-        return None
-    return next((k for k, v in m.groupdict().items() if v), None)
-
-
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_CODE = re.compile(r"`([^`]*)`")
-
-
-def _prose_text(line: str) -> str:
-    line = _LINK.sub(r"\1", line)
-    line = _CODE.sub(r"\1", line)
-    line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", " ", line)      # list markers
-    line = re.sub(r"(?<!\w)[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?!\w)", "", line)  # emphasis (keeps snake_case)
-    return line
-
-
-MAX_SPAN = 400  # characters: every number's context is sought within its span, so a bound keeps checking linear
-
-
-def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*])|;\s+|\s+[—–]\s+", text)
-    return [q for p in parts if p.strip() for q in _bounded(p)]
-
-
-def _bounded(text: str, limit: int = MAX_SPAN) -> list[str]:
-    """`text` in pieces of at most `limit` characters, cut at spaces where there are some.
-    No real sentence or table cell is that long; an LLM answer of one endless line is."""
-    out = []
-    while len(text) > limit:
-        cut = text.rfind(" ", limit // 2, limit)
-        cut = cut if cut > 0 else limit
-        out.append(text[:cut])
-        text = text[cut:]
-    out.append(text)
-    return out
-
-
-def _numbers(text: str) -> Iterable[re.Match[str]]:
-    for m in NUMBER.finditer(text):
-        s, e = m.start(), m.end()
-        before = text[max(0, s - 1):s]
-        after = text[m.end("num"):m.end("num") + 1] if not m.group("unit") else ""
-        if before and (before.isalpha() or before in "_./\\" or (before == "-" and s >= 2 and text[s - 2].isalnum())):
-            continue  # t007, CIFAR-10, v1.2, 3/4
-        if m.group("sign") and s >= 1 and (text[s - 1].isalnum()):
-            continue
-        if after and (after.isalpha() and not text[m.end("num"):].lower().startswith(("st ", "nd ", "rd ", "th ")) or after in "_"):
-            continue  # 3x3, 2nd handled as ranks
-        if after == "-" and text[m.end("num") + 1:m.end("num") + 2].isalnum():
-            continue  # 20260101-120000
-        if re.match(r"(st|nd|rd|th)\b", text[m.end("num"):]):
-            continue
-        if re.match(r"\s*[:/]\s*\d", text[m.end():]) or (s >= 1 and text[s - 1] == ":"):
-            continue  # times and ratios 12:30, 3/4
-        yield m

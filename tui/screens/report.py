@@ -77,12 +77,8 @@ def _shown(path: Path) -> str:
 def _settings(cls, run_dir: Path, offline: bool):
     """ReportSettings for a run: the engine's own merge (config llm section,
     environment) when it has one, else built from the run's config."""
-    import argparse
-
     if hasattr(cls, "for_run"):
-        args = argparse.Namespace(offline=offline, model=None, base_url=None, temperature=None, timeout=None,
-                                  max_retries=None, api_key_file=None)
-        return cls.for_run(run_dir, args)
+        return cls.for_run(run_dir, {"offline": offline})
     try:
         return cls(**report_settings_kwargs(run_dir, offline))
     except TypeError:

@@ -1,4 +1,4 @@
-"""Synthetic run folders for tests, benchmarks and demos of the report.
+"""Synthetic run folders for the report's tests and benchmarks (kept out of the shipped package).
 
 A run folder written here has exactly the layout the trainer writes
 (config.json, resolved.json, env.json, events.jsonl, metrics.csv, trials.csv),

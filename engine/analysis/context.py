@@ -1,0 +1,206 @@
+"""What a number in a report is about, read from the words around it.
+
+The same clause first, then the rest of the sentence (and a table's column
+header): the metric, split and statistic; the trial, named by id, by "trial 7" or
+by parameters that single it out; a superlative or a rank; whether it is a
+parameter value, an epoch or a count. `ContextReader.context` returns it as a Ctx,
+which verify.py checks against the facts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from engine.analysis.facts import FactSheet, format_param
+from engine.analysis.reading import value_of
+from engine.analysis.vocabulary import (BOUNDARY, COMPARE, GLOBAL_SUPERLATIVE, METRIC_WORDS, ORDINALS, PARAM_ANY,
+                                        PARAM_TAIL, PER_TRIAL_BEST, RANK_WORDS, SPLIT_WORDS, STAT_WORDS,
+                                        SUPERLATIVE_CUT, TRIAL_ID, TRIAL_REF, TYPE_WORDS, WEAK_SUPERLATIVE)
+
+
+@dataclass
+class Ctx:
+    """What the words around one number say it is about."""
+
+    metric: Optional[str] = None
+    split: Optional[str] = None
+    stat: Optional[str] = None
+    trials: Optional[set[str]] = None      # explicit or implied by named parameters
+    explicit_trial: bool = False
+    param: Optional[str] = None
+    superlative: bool = False
+    rank: Optional[int] = None
+    types: set[str] = field(default_factory=set)
+    params: dict[str, str] = field(default_factory=dict)
+    unit: str = ""          # "%", "pp" or "" as written
+    kind: Optional[str] = None   # rank | epoch | epoch_total | epoch_count | count: from the words right at the number
+    own_split: Optional[str] = None  # the split named in this number's own words (not inherited)
+    prev: Optional["Ctx"] = field(default=None, repr=False)
+
+
+def _unit_of(m: re.Match[str]) -> str:
+    u = (m.group("unit") or "").strip().lower()
+    return "%" if u == "%" else "pp" if u == "pp" or u.startswith("percentage") else u
+
+
+def _last(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
+    best, where = None, -1
+    for key, pat in patterns:
+        for m in pat.finditer(text):
+            if m.start() >= where:
+                best, where = key, m.start()
+    return best
+
+
+def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[str]:
+    best, where = None, 10**9
+    for key, pat in patterns:
+        m = pat.search(text)
+        if m and m.start() < where:
+            best, where = key, m.start()
+    return best
+
+
+def param_name(left: str) -> Optional[str]:
+    """The parameter `left` ends by naming ("lr =", "batch size of"), if any."""
+    m = PARAM_TAIL.search(left[-60:])
+    if not m:
+        return None
+    return next((k for k, v in m.groupdict().items() if v), None)
+
+
+class ContextReader:
+    """Reads the context of numbers in reports on one sweep (its trial ids and parameters)."""
+
+    def __init__(self, fs: FactSheet):
+        self.fs = fs
+        self.trial_ids = set(fs.trials.index)
+        self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
+
+    def context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
+        """What number `m` in `sent` is about: `left` is the text since the previous
+        number, `right` the text up to the next, `prev` the previous number's context
+        (its trial and metric may carry over). Without `m`, the context of a table header."""
+        ctx = Ctx()
+        ctx.unit = _unit_of(m) if m is not None else ""
+        lb = [x.end() for x in BOUNDARY.finditer(left)]
+        left_clause = left[lb[-1]:] if lb else left
+        rb = BOUNDARY.search(right)
+        right_clause = (right[:rb.start()] if rb else right)[:60]
+        # what the words right at the number make it: a rank, an epoch, a count of trials
+        if re.search(r"(\brank(?:ed|s)?(?:\s+(?:at|as|in))?\s*#?|#)\s*$", left, re.I):
+            ctx.kind = "rank"
+            ctx.rank = int(float(m.group("num"))) if m is not None and "." not in m.group("num") else None
+        elif prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(of|/)\s*", left):
+            ctx.kind = "epoch_total"  # "at epoch 20 of 25"
+        elif m is not None and re.match(r"\s*epochs\b(?!\s*/)", m.string[m.end():], re.I):
+            ctx.kind = "epoch_count"  # "the first 5 epochs", "trained for 25 epochs": a number of epochs
+        elif re.search(r"\bepochs?\s*#?\s*$", left, re.I) or re.match(r"\s*(?:st|nd|rd|th)?\s*epoch\b(?!\s*/)", right, re.I) \
+                or (prev is not None and prev.kind == "epoch" and re.fullmatch(r"\s*(to|and|or|-|–)\s*", left)):
+            ctx.kind = "epoch"
+        elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
+                or re.search(r"\b(top|first|last)[- ]$", left, re.I) \
+                or (prev is not None and prev.kind == "count" and re.fullmatch(r"\s*(?:out )?of\s*", left)):
+            ctx.kind = "count"
+        ptail = param_name(left)
+        if ptail:
+            ctx.param = ptail
+        # the metric is inherited from the last number written in the same unit
+        same = prev
+        while same is not None and same.unit != ctx.unit:
+            same = same.prev
+        own_split = None
+        for attr, pats in (("split", SPLIT_WORDS), ("metric", METRIC_WORDS), ("stat", STAT_WORDS)):
+            v = _last(pats, left_clause) or _first(pats, right_clause) or _last(pats, left)
+            if attr == "split":
+                own_split = v
+            src = same if attr == "metric" else prev
+            if v is None and src is not None and not ptail:
+                v = getattr(src, attr)
+            setattr(ctx, attr, v)
+        ctx.own_split = own_split
+        ctx.prev = prev
+        if ctx.kind == "epoch" and m is not None:
+            ctx.stat = _last(STAT_WORDS, m.string[:m.start()])  # "(final: ...)" after an epoch is about the next number
+        if ctx.param and ptail:
+            ctx.metric = None
+        elif prev is not None and prev.param and (not left.strip(" ,/–-") or re.fullmatch(r"\s*(,|and|or|to|–|-|/|\.\.)\s*", left or "")):
+            ctx.param, ctx.metric = prev.param, None
+        # trials: explicit ids first
+        found = self.trials_in(left_clause) or self.trials_in(right_clause) or self.trials_in(left)
+        aggregate = re.search(r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I)
+        if found:
+            ctx.trials, ctx.explicit_trial = found, len(found) == 1
+        elif prev is not None and prev.trials is not None and prev.explicit_trial and not aggregate \
+                and not COMPARE.search(left):
+            # "t009 (Multiplication, mul=0.001) peaks at X": still about t009
+            ctx.trials, ctx.explicit_trial = prev.trials, True
+        else:
+            # parameters named next to the number ("85.8% at lr=0.003, 86.7% at lr=0.01") win over the sentence's
+            local = ""
+            if m is not None:
+                before = m.string[max(0, m.start() - 40):m.start()]
+                before = re.split(r"[,;)]|\s(?:vs\.?|versus|and|but|while|whereas|than)\s", before)[-1]
+                local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
+            pt, params = self.trials_from_params(local)
+            near = True
+            if pt is None and not params:
+                pt, params = self.trials_from_params(sent)
+                near = False  # named somewhere in the sentence: a hint, not a binding
+            if pt is not None:
+                ctx.trials, ctx.explicit_trial, ctx.params = pt, near and len(pt) == 1, params
+            elif prev is not None and prev.trials is not None and not aggregate:
+                ctx.trials, ctx.explicit_trial = prev.trials, False
+        ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
+        # a superlative claims the best of the sweep: it must be in the words leading to the number
+        cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)
+               if not (x.group(0) == ":" and len(left[:x.start()].split()) <= 5)]  # "Best Summation trial: t004"
+        scope = left[cut[-1]:] if cut else left
+        weak = WEAK_SUPERLATIVE.search(scope)
+        if weak and self.trials_in(scope[:weak.start()]):
+            weak = None  # "For t004, the best test accuracy was ...": that trial's own best
+        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause)
+        if ctx.superlative and ctx.split == "train" and not re.search(
+                r"\b(highest|best|top|max(?:imum)?)\W+(?:\w+\W+){0,2}train", scope, re.I):
+            ctx.superlative = False  # "the best trial ends with train accuracy X" is not a claim about train
+        if ctx.stat == "best" and re.search(r"\b(mean|average|avg)\b", left_clause + " " + right_clause, re.I):
+            ctx.stat = "mean"
+        if ctx.superlative and ctx.stat is None:
+            ctx.stat = "best"
+        if ctx.rank is None:
+            for r in RANK_WORDS.finditer(left_clause + " " + right_clause):
+                g = [x for x in r.groups() if x]
+                if g:
+                    ctx.rank = ORDINALS.get(g[0].lower()) or (int(g[0]) if g[0].isdigit() else None)
+        return ctx
+
+    def trials_in(self, text: str) -> Optional[set[str]]:
+        ids = {f"t{int(m.group(1)):03d}" for m in TRIAL_ID.finditer(text)}
+        ids |= {self.index_to_id[int(m.group(1))] for m in TRIAL_REF.finditer(text) if int(m.group(1)) in self.index_to_id}
+        ids &= self.trial_ids
+        return ids or None
+
+    def trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
+        named: dict[str, str] = {}
+        for m in PARAM_ANY.finditer(text):
+            key = next(k for k, v in m.groupdict().items() if v and k != "val")
+            if key in ("n_epochs", "lr_min"):
+                continue
+            named[key] = m.group("val")
+        types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
+        if not named:
+            return None, {}
+        df = self.fs.trials
+        mask = [True] * len(df)
+        for key, val in named.items():
+            col = df[key].map(lambda v: format_param(v).lower())
+            want = format_param(value_of(val)).lower()
+            mask = [a and b for a, b in zip(mask, (col == want).tolist())]
+        if len(types) == 1:
+            mask = [a and b for a, b in zip(mask, (df["exp_type"] == next(iter(types))).tolist())]
+        ids = {tid for tid, ok in zip(df.index, mask) if ok}
+        if not ids or len(ids) == len(df):
+            return None, named
+        return ids, named

@@ -1,0 +1,92 @@
+"""The checker's vocabulary: the words and forms reports use for what a number is about.
+
+Metric, split and statistic words, superlatives and ranks, trial and experiment-type
+names, parameter names as reports write them, the shape of a number and its unit,
+and the words that end a clause or mark a proposal. verify.py holds the logic that
+uses them; a word a report uses that the checker misses is added here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.analysis.facts import EXP_TYPES
+
+_W = r"(?<![A-Za-z])"  # a word starts here, not inside another; after "_" it may (test_acc_best names split and metric)
+SPLIT_WORDS = [
+    ("test", re.compile(_W + r"(test(?:ing|s|ed)?|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
+    ("train", re.compile(_W + r"(train(?:ing|s|ed)?|fit(?:ting)? the training)(?![A-Za-z])", re.I)),
+]
+METRIC_WORDS = [
+    ("eps", re.compile(r"epochs?\s*/\s*s(?:ec)?\b|epochs? per second|throughput", re.I)),
+    ("margin", re.compile(_W + r"margins?(?![A-Za-z])", re.I)),
+    ("gap", re.compile(_W + r"(gap|generali[sz]ation gap|difference|spread|percentage points?)(?![A-Za-z])", re.I)),
+    ("loss", re.compile(_W + r"(loss(?:es)?|mse|cross[- ]entropy)(?![A-Za-z])", re.I)),
+    ("acc", re.compile(_W + r"(acc(?:uracy|uracies)?|acc_\w+)(?![A-Za-z])", re.I)),
+]
+STAT_WORDS = [
+    ("mean", re.compile(_W + r"(mean|average|avg|on average|typical(?:ly)?)(?![A-Za-z])", re.I)),
+    ("final", re.compile(_W + r"(final|last|ends?|ended|ending|at the end|finish(?:ed|es)?|settles?)(?![A-Za-z])", re.I)),
+    ("best", re.compile(_W + r"(best|peak(?:ed)?|max(?:imum)?|highest|top)(?![A-Za-z])", re.I)),
+    ("min", re.compile(_W + r"(worst|lowest|min(?:imum)?|weakest|bottom)(?![A-Za-z])", re.I)),
+]
+WEAK_SUPERLATIVE = re.compile(r"\bthe (best|top)\b", re.I)
+GLOBAL_SUPERLATIVE = re.compile(
+    r"(?<!its )(?<!their )(?<!'s )(?<!’s )\b(highest|best[- ]performing|top[- ]performing|winner|winning|"
+    r"won|ranked first|rank(?:ed)? #?1\b|#1\b|top[- ]1\b|overall best|best overall|strongest|tops|of the sweep|"
+    r"best (?:\w+ )?(?:trial|run|result|configuration|config|model|experiment|setting|combination)|leads?|leader)\b",
+    re.I,
+)
+PER_TRIAL_BEST = re.compile(r"\b(its|their|'s|’s)\s+(own\s+)?(best|peak|highest|maximum)\b", re.I)
+RANK_WORDS = re.compile(
+    r"(?:\brank(?:ed|s)?\s*#?\s*(\d+)\b|#(\d+)\b|\b(\d+)(?:st|nd|rd|th)\b(?!\s*epochs?)(?:\s+(?:place|best|overall))?|"
+    r"\b(?:ranks?|ranked|placed|comes?|came|is|was|finish(?:es|ed)?|ends?)\s+(first|second|third|fourth|fifth)\b|"
+    r"\b(first|second|third|fourth|fifth)(?=[- ](?:place|best|overall|ranked))|"
+    r"\bin\s+(first|second|third|fourth|fifth)\s+place\b)", re.I)
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+TRIAL_ID = re.compile(r"\bt(\d{3,})\b")
+TRIAL_REF = re.compile(r"\b(?:trial|exp(?:eriment)?|run)\s*#?\s*(\d+)\b", re.I)
+TYPE_WORDS = {t: re.compile(r"\b" + t.replace("_", r"[_ ]?") + r"\b", re.I) for t in EXP_TYPES}
+TYPE_WORDS["No_Regularization"] = re.compile(r"\b(no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg)\b", re.I)
+
+# parameter names as reports write them → the trial column
+PARAM_ALIASES = [
+    ("l2_sum_lambda", r"l2_sum_lambda|sum(?:mation)?[ _]?(?:lambda|λ|weight)|λ_?sum|lambda_?sum|sum"),
+    ("l2_mul_lambda", r"l2_mul_lambda|mul(?:tiplication)?[ _]?(?:lambda|λ|weight)|λ_?mul|lambda_?mul|mul"),
+    ("lr", r"lr|learning[ _]rates?"),
+    ("batchsize", r"batch[ _]?sizes?|bs"),
+    ("wn", r"wn|weight[ -]norm(?:ali[sz]ation)?(?:\s+gain)?|g0"),
+    ("seed", r"seeds?"),
+    ("n_epochs", r"n_epochs|epochs? budget"),
+    ("lr_min", r"lr_min"),
+    ("lambda", r"lambda|λ|penalty weight|regulari[sz]ation (?:weight|strength)"),
+]
+PARAM_TAIL = re.compile(
+    r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
+    r"[\"']?\s*(?:=|:|≈|∈|\bof\b|\bis\b|\bin\b|\bat\b|\bto\b|→|->|from)?\s*[\[{(]?\s*[\"']?\s*$",
+    re.I,
+)
+PARAM_ANY = re.compile(
+    r"\b(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES if k not in ("lambda",)) + r")"
+    r"\s*(?:=|:)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
+    re.I,
+)
+
+NUMBER = re.compile(
+    r"(?P<sign>[-+−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+    r"(?P<unit>\s?%|\s?pp\b|\s?percentage points?\b|\s?(?:s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b"
+    r"|\s?epochs?\s*/\s*s\b)?"
+)
+BOUNDARY = re.compile(r"[,;:)\]]|\s(?:and|but|while|whereas|vs\.?|versus|compared(?: with| to)?|than|against|"
+                      r"whilst|though|although|yet|after|before)\s", re.I)
+DURATION_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min": 60, "mins": 60, "minute": 60,
+                  "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
+PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|narrow|explore|add|next sweep|"
+                      r"next run|next experiment|could|should|would|might|instead of|increase|decrease|raise|lower)\b", re.I)
+SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unlike|compared|versus|vs\.?)\b", re.I)
+RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
+PRONOUN = re.compile(r"(it|its|it's|this (?:trial|run|configuration|one)|the (?:trial|run|same trial))\b", re.I)
+TOP_N = re.compile(r"\btop[- ]?(\d)\b", re.I)
+COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
+                     r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
+RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
