@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from test_safe_text import PAYLOAD, control_chars
-from tui_helpers import FAKE_RUNNER, ROOT, kill_quietly, make_runs, press_and_confirm, wait_for
+from tests.support.tui import FAKE_RUNNER, ROOT, kill_quietly, make_runs, press_and_confirm, wait_for
 
 from engine.config import SweepConfig, read_config_file, validate_config
 from engine.events import EpochMetrics

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_helpers import ROOT
+from tests.support.tui import ROOT
 
 from tui import form as F
 

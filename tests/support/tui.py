@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "bench"
-for p in (str(ROOT), str(BENCH)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from tests.support import fake_runner
+from tests.support.fake_runner import write_finished_run
 
-from tui_fake_runner import write_finished_run  # noqa: E402
-
-FAKE_RUNNER = [sys.executable, str(BENCH / "tui_fake_runner.py")]
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_RUNNER = [sys.executable, fake_runner.__file__]
 T0 = 1767268800.0  # 2026-01-01 12:00 UTC
 
 
@@ -57,6 +52,3 @@ def kill_quietly(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-__all__ = ["ROOT", "BENCH", "FAKE_RUNNER", "make_runs", "wait_for", "press_and_confirm", "kill_quietly", "asyncio"]
