@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from tests.support import fake_runner
 from tests.support.fake_runner import write_finished_run
+
+if TYPE_CHECKING:
+    from tui.app import SweepdeckApp
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_RUNNER = [sys.executable, fake_runner.__file__]
@@ -22,6 +25,21 @@ def make_runs(runs_dir: Path) -> dict[str, Path]:
         "beta": write_finished_run(runs_dir, "20260102-120000-beta", "beta", 4, 20, T0 + 86400,
                                    status="interrupted", report=False),
     }
+
+
+def make_app(runs_dir: Path, **kw) -> "SweepdeckApp":
+    """The app as the tests drive it: the fake runner, no cursor blink."""
+    from tui.app import SweepdeckApp
+
+    return SweepdeckApp(runs_dir=runs_dir, runner_cmd=FAKE_RUNNER, cursor_blink=False, **kw)
+
+
+async def runs_table(pilot, app):
+    """The Runs section's table, once it has loaded."""
+    await pilot.press("f4")
+    rs = app.screen
+    await wait_for(pilot, lambda: rs.loaded)
+    return rs.query_one("#runs")
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.05) -> None:

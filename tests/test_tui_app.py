@@ -1,0 +1,95 @@
+"""The app shell: what loads at start-up, re-attaching to a running sweep, the
+runner it starts, the key list and command palette."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.tui import FAKE_RUNNER, ROOT, kill_quietly, make_app, wait_for
+
+from tui.app import running_runs
+
+pytestmark = pytest.mark.anyio
+
+
+def test_tui_never_imports_torch():
+    code = ("import sys; import tui.app, tui.screens.params, tui.screens.training, tui.screens.runs, "
+            "tui.screens.report; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_the_runner_the_tui_starts_never_imports_from_the_current_folder(tmp_path, monkeypatch):
+    """`python -m` puts the current folder first on the import path: a module next
+    to a downloaded config, or one shadowing the standard library, would run."""
+    from tui.follow import launch_run
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("evil", "json", "argparse"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(tmp_path / ('ran-' + name))!r}, 'w').close()\n"
+                                             "def make(**kw):\n    raise SystemExit('evil')\n")
+    raw = {"name": "t", "model": "evil:make", "device": "cpu", "n_epochs": 1,
+           "dataset": {"name": "shapes", "n_train": 64, "n_test": 32}}
+    launch = launch_run(raw, tmp_path / "runs", "t")
+    assert launch.proc.wait(timeout=120) == 2
+    assert not list(tmp_path.glob("ran-*"))
+    assert "evil" in launch.log_path.read_text() and "not found" in launch.log_path.read_text()
+    assert not launch.run_dir.exists()
+
+
+async def test_reattach_to_a_running_sweep(runs, tmp_path, monkeypatch):
+    runs_dir, _ = runs
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"name": "bg", "lr": [0.1], "n_epochs": 500}))
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.05")
+    run_dir = runs_dir / "20260103-000000-bg"
+    proc = subprocess.Popen([*FAKE_RUNNER, "run", str(cfg), "--run-dir", str(run_dir)], stdout=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not running_runs(runs_dir) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running_runs(runs_dir) == [run_dir]
+        app = make_app(runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            assert app.run_dir == run_dir
+            tr = app.screen
+            await wait_for(pilot, lambda: tr.state.trials.get("t000") is not None
+                           and tr.state.trials["t000"].epochs_done > 0, timeout=10)
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            await pilot.press("s")  # stop it and quit
+            await pilot.pause()
+
+        assert proc.wait(timeout=10) == 0
+    finally:
+        kill_quietly(proc.pid)
+
+
+async def test_help_and_command_palette_list_every_action(runs):
+    runs_dir, _ = runs
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from tui.screens.modals import HelpScreen
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for word in ("Stop", "Skip", "Regenerate", "Compare", "Delete", "Save JSON", "Run"):
+            assert word in text
+        await pilot.press("escape")
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for word in ("Sort", "Compare", "Delete", "Resume", "Params", "Report"):
+            assert any(t.startswith(word) for t in titles), word
