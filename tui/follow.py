@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from engine.events import DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
+from engine.formatting import fmt_duration
 from engine.safe_text import strip_control
 from engine.store import CONFIG, RESOLVED, lock_is_live, read_json, read_lock
 
@@ -214,21 +215,6 @@ class RunState:
 
 def _clock(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")
-
-
-def fmt_duration(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s // 3600}h {s % 3600 // 60:02d}m"
-
-
-def fmt_acc(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value * 100:.2f}%"
 
 
 # --- plotting helpers --------------------------------------------------------------

@@ -16,6 +16,7 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from engine.formatting import fmt_duration
 from tui import form as F
 from tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
 from tui.widgets.choice import Choice, Toggle
@@ -184,7 +185,7 @@ class ParamsScreen(Screen):
 
     def revalidate(self) -> None:
         from engine.trials import build_trials, count_trials
-        from tui.follow import estimate_seconds, fmt_duration
+        from tui.follow import estimate_seconds
 
         raw = self.raw()
         cfg, errors = F.check(raw)
@@ -323,8 +324,6 @@ class ParamsScreen(Screen):
         n, est = self.n_trials, self.estimate_s
         big = n >= CONFIRM_TRIALS or (est is not None and est >= CONFIRM_SECONDS)
         if big:
-            from tui.follow import fmt_duration
-
             about = f"about {fmt_duration(est)}" if est is not None else "duration unknown"
             self.app.push_screen(
                 ConfirmScreen(f"{n} trials, {about} - run?",
