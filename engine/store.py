@@ -29,7 +29,7 @@ import stat
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Iterable, Optional
+from typing import IO, Any, Iterable, Iterator, Optional
 
 from pydantic import BaseModel
 
@@ -160,17 +160,25 @@ def _cell(value: Any) -> Any:
 
 # --- creating and locating runs ---------------------------------------------------------
 
+def run_id_candidates(name: str, tries: int = 1000) -> Iterator[str]:
+    """A new run's id, `<UTC timestamp>-<name>`, then the same with -1, -2... for
+    when a run started in the same second took it. The CLI and the TUI (which names
+    the folder of a run it starts) both name runs this way."""
+    base = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{name}"
+    yield base
+    for n in range(1, tries):
+        yield f"{base}-{n}"
+
+
 def new_run_dir(runs_dir: str | Path, name: str) -> Path:
     """`runs/<UTC timestamp>-<name>/`, created; a suffix keeps two same-second runs apart."""
     runs_dir = Path(runs_dir)
     if runs_dir.exists() and not runs_dir.is_dir():
         raise RunPathError(f"runs_dir {runs_dir} is a file: set runs_dir to a folder")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    base = f"{stamp}-{name}"
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
-        for n in range(1000):
-            path = runs_dir / (base if n == 0 else f"{base}-{n}")
+        for run_id in run_id_candidates(name):
+            path = runs_dir / run_id
             try:
                 path.mkdir()
                 return path

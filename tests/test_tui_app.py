@@ -26,6 +26,26 @@ def test_tui_never_imports_torch():
     assert out.stdout.strip() == "False", out.stderr
 
 
+def test_run_ids_are_named_like_the_clis_and_skip_taken_ones(tmp_path, monkeypatch):
+    """The TUI names the folder of a run it starts as `sweepdeck run` would, and
+    also skips an id whose start it has written (.tui/<id>.json) but not begun."""
+    from datetime import datetime
+
+    from engine import store
+    from tui.follow import TUI_DIR, new_run_id
+
+    class Fixed(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 1, 2, 3, 4, 5, tzinfo=tz)
+
+    monkeypatch.setattr(store, "datetime", Fixed)
+    assert store.new_run_dir(tmp_path, "x").name == "20260102-030405-x"
+    (tmp_path / TUI_DIR).mkdir()
+    (tmp_path / TUI_DIR / "20260102-030405-x-1.json").write_text("{}")
+    assert new_run_id("x", tmp_path) == "20260102-030405-x-2"
+
+
 def test_the_runner_the_tui_starts_never_imports_from_the_current_folder(tmp_path, monkeypatch):
     """`python -m` puts the current folder first on the import path: a module next
     to a downloaded config, or one shadowing the standard library, would run."""

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Optional, Sequence
 from engine.events import DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
 from engine.formatting import fmt_duration
 from engine.safe_text import strip_control
-from engine.store import CONFIG, RESOLVED, lock_is_live, read_json, read_lock
+from engine.store import CONFIG, RESOLVED, lock_is_live, read_json, read_lock, run_id_candidates
 
 # The metric groups the charts can show; `m` cycles through them.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
@@ -243,10 +243,7 @@ def default_runner_cmd() -> list[str]:
 
 
 def new_run_id(name: str, runs_dir: Path) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    base = f"{stamp}-{name}"
-    for n in range(1000):
-        rid = base if n == 0 else f"{base}-{n}"
+    for rid in run_id_candidates(name):
         if not (runs_dir / rid).exists() and not (runs_dir / TUI_DIR / f"{rid}.json").exists():
             return rid
     raise RuntimeError(f"no free run id under {runs_dir}")
