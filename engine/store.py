@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from engine.errors import SweepdeckError
 from engine.events import EpochMetrics, EventLog, RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
 from engine.safe_files import read_regular_file
-from engine.liveness import boot_id, owner_is_live, process_start_ticks
+from engine.liveness import LOCK, boot_id, owner_is_live, process_start_ticks, read_lock_json, run_is_live
 
 CONFIG = "config.json"
 RESOLVED = "resolved.json"
@@ -44,7 +44,6 @@ ENV = "env.json"
 EVENTS = "events.jsonl"
 METRICS = "metrics.csv"
 TRIALS = "trials.csv"
-LOCK = "runner.lock"
 TRIALS_DIR = "trials"
 
 # metrics.csv: timing columns are the only ones allowed to differ between two
@@ -244,9 +243,10 @@ class RunLockedError(SweepdeckError, RuntimeError):
 
 
 def read_lock(run_dir: Path) -> Optional[LockInfo]:
+    data = read_lock_json(run_dir)
     try:
-        return LockInfo.model_validate_json(read_regular_file(run_dir / LOCK, 4096))
-    except (OSError, ValueError):
+        return None if data is None else LockInfo.model_validate(data)
+    except ValueError:
         return None
 
 
@@ -472,7 +472,7 @@ def summarize_run(run_dir: Path, log: Optional[EventLog] = None) -> RunSummary:
     # before and crashed now is crashed, not interrupted.
     last_start = max((i for i, e in enumerate(log.events) if isinstance(e, RunStarted)), default=-1)
     last_finish = max((i for i, e in enumerate(log.events) if isinstance(e, RunFinished)), default=-1)
-    if lock_is_live(read_lock(run_dir)):
+    if run_is_live(run_dir):
         status = "running"
     elif last_finish > last_start:
         status = finished[-1].status

@@ -64,6 +64,22 @@ def test_the_runner_the_tui_starts_never_imports_from_the_current_folder(tmp_pat
     assert not launch.run_dir.exists()
 
 
+def test_hostile_locks_neither_hang_nor_crash_the_start(tmp_path):
+    """The TUI reads every runner.lock under runs/ before its first paint; runs/
+    may be shared, so a lock may be a FIFO, a link, or JSON nested past the
+    recursion limit. None of them is a live run."""
+    runs_dir = tmp_path / "runs"
+    for name in ("fifo", "link", "deep", "ok-but-dead"):
+        (runs_dir / name).mkdir(parents=True)
+    os.mkfifo(runs_dir / "fifo" / "runner.lock")
+    (runs_dir / "link" / "runner.lock").symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "elsewhere.json").write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename}))
+    (runs_dir / "deep" / "runner.lock").write_text("[" * 4000)
+    (runs_dir / "ok-but-dead" / "runner.lock").write_text(json.dumps({"pid": 2**22 + 7, "host": os.uname().nodename,
+                                                                        "started": 0}))
+    assert running_runs(runs_dir) == []
+
+
 async def test_reattach_to_a_running_sweep(runs, tmp_path, monkeypatch):
     runs_dir, _ = runs
     cfg = tmp_path / "c.json"

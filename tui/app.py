@@ -34,26 +34,14 @@ if TYPE_CHECKING:
 
 
 def running_runs(runs_dir: Path) -> list[Path]:
-    """Run folders whose runner is alive, newest first. Reads the locks as plain
-    JSON: pydantic (engine.store) would cost start-up time here."""
-    import json
+    """Run folders whose runner is alive, newest first."""
+    from engine.liveness import run_is_live  # standard library only: asked before the first paint
 
-    from engine.liveness import owner_is_live
-
-    out = []
     try:
         entries = list(runs_dir.iterdir())
     except OSError:
-        return out
-    for p in entries:
-        try:
-            info = json.loads((p / "runner.lock").read_text())
-            owner = (int(info["pid"]), str(info["host"]), info.get("boot_id"), info.get("start_ticks"))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
-        if owner_is_live(*owner):
-            out.append(p)
-    return sorted(out, key=lambda p: p.name, reverse=True)
+        return []
+    return sorted((p for p in entries if run_is_live(p)), key=lambda p: p.name, reverse=True)
 
 
 def _params() -> Screen:
@@ -214,7 +202,7 @@ class SweepdeckApp(App[int]):
                         severity="error", timeout=15)
 
     def live_runs(self) -> list[Path]:
-        from tui.follow import run_is_live
+        from engine.liveness import run_is_live
 
         dirs = list(self.launched)
         if self.run_dir is not None and self.run_dir not in dirs:

@@ -310,10 +310,6 @@ def log_path_for(run_dir: Path) -> Path:
     return Path(run_dir).parent / TUI_DIR / f"{Path(run_dir).name}.log"
 
 
-def run_is_live(run_dir: Path) -> bool:
-    return lock_is_live(read_lock(Path(run_dir)))
-
-
 def signal_runner(run_dir: Path, sig: int) -> str:
     """Send `sig` to the run's runner; returns what happened, for the user."""
     info = read_lock(Path(run_dir))

@@ -15,9 +15,10 @@ from textual.widgets import DataTable, Footer, Static
 
 from engine.events import read_events
 from engine.formatting import fmt_acc, fmt_duration
+from engine.liveness import run_is_live
 from engine.safe_text import strip_control
 from engine.store import EVENTS, RunSummary, list_runs
-from tui.follow import TUI_DIR, RunState, run_is_live
+from tui.follow import TUI_DIR, RunState
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.section_bar import SectionBar
 

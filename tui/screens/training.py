@@ -19,9 +19,10 @@ from textual.worker import get_current_worker
 
 from engine.events import EventFollower
 from engine.formatting import fmt_acc
+from engine.liveness import run_is_live
 from engine.safe_text import strip_control
 from engine.store import EVENTS
-from tui.follow import METRIC_GROUPS, RunState, log_path_for, run_is_live, skip_trial, stop_run
+from tui.follow import METRIC_GROUPS, RunState, log_path_for, skip_trial, stop_run
 from tui.messages import RunUpdate
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.charts import AllTrialsChart, TrialChart
