@@ -3,7 +3,6 @@ reaches the screen from a shared run folder or an LLM."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import types
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from test_safe_text import PAYLOAD, control_chars
-from tests.support.tui import make_app, wait_for
+from tests.support.tui import fake_report_engine, make_app, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -48,10 +47,7 @@ async def test_report_opens_shows_fact_check_and_regenerates_streaming(runs, mon
         (Path(run_dir) / "report.md").write_text("".join(chunks))
         return types.SimpleNamespace(path=Path(run_dir) / "report.md")
 
-    fake = types.ModuleType("engine.report")
-    fake.ReportSettings = ReportSettings
-    fake.generate_report = generate_report
-    monkeypatch.setitem(sys.modules, "engine.report", fake)
+    fake_report_engine(monkeypatch, ReportSettings, generate_report)
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -82,7 +78,6 @@ async def test_report_opens_shows_fact_check_and_regenerates_streaming(runs, mon
 
 async def test_report_without_file_and_failing_generator(runs, monkeypatch):
     runs_dir, made = runs
-    fake = types.ModuleType("engine.report")
 
     class ReportSettings:
         def __init__(self, **kw):
@@ -91,8 +86,7 @@ async def test_report_without_file_and_failing_generator(runs, monkeypatch):
     def generate_report(run_dir, settings, on_text=None):
         raise RuntimeError("LLM unreachable")
 
-    fake.ReportSettings, fake.generate_report = ReportSettings, generate_report
-    monkeypatch.setitem(sys.modules, "engine.report", fake)
+    fake_report_engine(monkeypatch, ReportSettings, generate_report)
 
     app = make_app(runs_dir, attach=made["beta"])
     async with app.run_test(size=(80, 24)) as pilot:
@@ -145,9 +139,7 @@ async def test_report_section_shows_no_escape_sequences_and_opens_only_web_links
         proceed.wait(10)  # until the test has seen the streamed text: failing reloads report.md
         raise RuntimeError(f"server said {payload}")
 
-    fake = types.ModuleType("engine.report")
-    fake.ReportSettings, fake.generate_report = ReportSettings, generate_report
-    monkeypatch.setitem(sys.modules, "engine.report", fake)
+    fake_report_engine(monkeypatch, ReportSettings, generate_report)
 
     app = make_app(runs_dir, attach=made["alpha"])
     opened, notes = [], []

@@ -34,6 +34,15 @@ def make_app(runs_dir: Path, **kw) -> "SweepdeckApp":
     return SweepdeckApp(runs_dir=runs_dir, runner_cmd=FAKE_RUNNER, cursor_blink=False, **kw)
 
 
+def fake_report_engine(monkeypatch, settings_cls: type, generate_report: Callable) -> None:
+    """The Report screen's worker calls `generate_report` (and builds its settings
+    from `settings_cls`) instead of the real engine, for this test."""
+    import engine.report
+
+    monkeypatch.setattr(engine.report, "ReportSettings", settings_cls)
+    monkeypatch.setattr(engine.report, "generate_report", generate_report)
+
+
 async def runs_table(pilot, app):
     """The Runs section's table, once it has loaded."""
     await pilot.press("f4")

@@ -21,13 +21,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from engine.report import REPORT
 from engine.safe_text import strip_control
 from engine.store import CONFIG, read_json
 from tui.messages import ReportChunk, ReportDone
 from tui.screens.modals import ChoiceScreen
 from tui.widgets.section_bar import SectionBar
 
-REPORT = "report.md"
 STREAM_REDRAW_S = 0.3
 _FACT_HEADING = re.compile(r"^(#{1,6})\s*fact[\s-]*check", re.IGNORECASE)
 _HEADING = re.compile(r"^(#{1,6})\s")
