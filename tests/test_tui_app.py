@@ -32,7 +32,7 @@ def test_run_ids_are_named_like_the_clis_and_skip_taken_ones(tmp_path, monkeypat
     from datetime import datetime
 
     from engine import store
-    from tui.follow import TUI_DIR, new_run_id
+    from tui.runner_process import TUI_DIR, new_run_id
 
     class Fixed(datetime):
         @classmethod
@@ -49,7 +49,7 @@ def test_run_ids_are_named_like_the_clis_and_skip_taken_ones(tmp_path, monkeypat
 def test_the_runner_the_tui_starts_never_imports_from_the_current_folder(tmp_path, monkeypatch):
     """`python -m` puts the current folder first on the import path: a module next
     to a downloaded config, or one shadowing the standard library, would run."""
-    from tui.follow import launch_run
+    from tui.runner_process import launch_run
 
     monkeypatch.chdir(tmp_path)
     for name in ("evil", "json", "argparse"):

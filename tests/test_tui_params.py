@@ -12,7 +12,7 @@ from tests.support.tui import ROOT, make_app, wait_for
 
 from engine.config import SweepConfig, read_config_file, validate_config
 from tui import form as F
-from tui.follow import estimate_seconds, past_timings
+from tui.estimate import estimate_seconds, past_timings
 
 pytestmark = pytest.mark.anyio
 

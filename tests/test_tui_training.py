@@ -9,7 +9,8 @@ from tests.support.tui import ROOT, kill_quietly, make_app, press_and_confirm, w
 
 from engine.events import EpochMetrics
 from tui.app import SweepdeckApp
-from tui.follow import RunState, downsample
+from tui.downsample import downsample
+from tui.run_state import RunState
 
 pytestmark = pytest.mark.anyio
 

@@ -28,9 +28,9 @@ from engine.safe_text import strip_control  # standard library only: no start-up
 from tui.messages import RunnerExited
 
 if TYPE_CHECKING:
-    from tui.follow import Launch
+    from tui.runner_process import Launch
 
-# engine.* and tui.follow (pydantic) load after the first paint: start-up time.
+# engine.* and tui.runner_process (pydantic) load after the first paint: start-up time.
 
 
 def running_runs(runs_dir: Path) -> list[Path]:
@@ -149,7 +149,7 @@ class SweepdeckApp(App[int]):
     def start_sweep(self, raw: dict[str, Any]) -> Optional[Path]:
         name = str(raw.get("name") or "sweep")
         runs_dir = Path(raw.get("runs_dir") or self.runs_dir)
-        from tui.follow import launch_run
+        from tui.runner_process import launch_run
 
         try:
             launch = launch_run(raw, runs_dir, name, self.runner_cmd)
@@ -161,7 +161,7 @@ class SweepdeckApp(App[int]):
         return launch.run_dir
 
     def resume_sweep(self, run_dir: Path) -> None:
-        from tui.follow import launch_resume
+        from tui.runner_process import launch_resume
 
         try:
             launch = launch_resume(run_dir, self.runner_cmd)
@@ -228,7 +228,7 @@ class SweepdeckApp(App[int]):
 
     def _quit_choice(self, live: list[Path], choice: Optional[str]) -> None:
         if choice == "stop":
-            from tui.follow import stop_run
+            from tui.runner_process import stop_run
 
             for d in live:
                 stop_run(d)

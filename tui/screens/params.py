@@ -24,9 +24,9 @@ from tui.widgets.section_bar import SectionBar
 
 if TYPE_CHECKING:
     from engine.config import SweepConfig
-    from tui.follow import PastTiming
+    from tui.estimate import PastTiming
 
-# engine (pydantic) and tui.follow are imported after the first paint: start-up time.
+# engine (pydantic) and tui.estimate are imported after the first paint: start-up time.
 
 PREVIEW_ROWS = 8
 BUILD_LIMIT = 2_000  # above this many trials the preview table is skipped (it is rebuilt per keystroke)
@@ -126,7 +126,7 @@ class ParamsScreen(Screen):
 
     @work(thread=True, group="estimate", exclusive=True)
     def load_timings(self) -> None:
-        from tui.follow import past_timings
+        from tui.estimate import past_timings
 
         timings = past_timings(Path(self.app.runs_dir))  # type: ignore[attr-defined]
         try:
@@ -185,7 +185,7 @@ class ParamsScreen(Screen):
 
     def revalidate(self) -> None:
         from engine.trials import build_trials, count_trials
-        from tui.follow import estimate_seconds
+        from tui.estimate import estimate_seconds
 
         raw = self.raw()
         cfg, errors = F.check(raw)

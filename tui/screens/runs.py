@@ -18,7 +18,8 @@ from engine.formatting import fmt_acc, fmt_duration
 from engine.liveness import run_is_live
 from engine.safe_text import strip_control
 from engine.store import EVENTS, RunSummary, list_runs
-from tui.follow import TUI_DIR, RunState
+from tui.run_state import RunState
+from tui.runner_process import TUI_DIR
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.section_bar import SectionBar
 

@@ -22,7 +22,8 @@ from engine.formatting import fmt_acc
 from engine.liveness import run_is_live
 from engine.safe_text import strip_control
 from engine.store import EVENTS
-from tui.follow import METRIC_GROUPS, RunState, log_path_for, skip_trial, stop_run
+from tui.run_state import METRIC_GROUPS, RunState
+from tui.runner_process import log_path_for, skip_trial, stop_run
 from tui.messages import RunUpdate
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.charts import AllTrialsChart, TrialChart

@@ -12,7 +12,8 @@ from typing import Optional
 from textual_plotext import PlotextPlot
 
 from engine.formatting import fmt_acc
-from tui.follow import METRIC_GROUPS, RunState, TrialState, downsample
+from tui.downsample import downsample
+from tui.run_state import METRIC_GROUPS, RunState, TrialState
 
 MAX_OVERLAY_POINTS = 2000  # all trials together
 

@@ -1,28 +1,21 @@
-"""What the training screen knows about a run, built only from its events.
+"""What the training screen knows about a run, built only from its events: each
+trial's status and metric histories, the run's progress and ETA.
 
-No Textual here: this module turns events into per-trial histories, progress
-and ETA, starts and signals the runner process, and finds running sweeps. It is
-tested without running the app.
+No Textual here: it is tested without running the app.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional
 
 from engine.events import DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
 from engine.formatting import fmt_duration
 from engine.safe_text import strip_control
-from engine.store import CONFIG, RESOLVED, lock_is_live, read_json, read_lock, run_id_candidates
+from engine.store import CONFIG, read_json
 
 # The metric groups the charts can show; `m` cycles through them.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
@@ -34,8 +27,6 @@ METRIC_GROUPS: dict[str, tuple[str, ...]] = {
     "lr": ("lr",),
 }
 TRACKED = sorted({m for group in METRIC_GROUPS.values() for m in group} | {"epoch_time_s"})
-
-TUI_DIR = ".tui"  # <runs_dir>/.tui/<run_id>.json and .log: the config the TUI started, the runner's output
 
 
 @dataclass
@@ -215,178 +206,3 @@ class RunState:
 
 def _clock(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")
-
-
-# --- plotting helpers --------------------------------------------------------------
-
-def downsample(xs: Sequence[float], ys: Sequence[Optional[float]], max_points: int) -> tuple[list[float], list[float]]:
-    """At most `max_points` (x, y) pairs, evenly spaced, last point kept; None dropped."""
-    pairs = [(x, y) for x, y in zip(xs, ys) if y is not None and y == y]
-    n = len(pairs)
-    if n > max_points > 1:
-        step = (n - 1) / (max_points - 1)
-        pairs = [pairs[round(i * step)] for i in range(max_points)]
-    return [p[0] for p in pairs], [p[1] for p in pairs]  # type: ignore[misc]
-
-
-# --- the runner process ------------------------------------------------------------
-
-def default_runner_cmd() -> list[str]:
-    # -P: `python -m` would put the TUI's current folder first on the runner's
-    # import path, so a module next to a downloaded config (a model factory, or a
-    # json.py shadowing the standard library) would run. _child_env puts the
-    # engine's own folder on PYTHONPATH instead. Python 3.10 lacks -P; there the
-    # CLI drops the folder itself before any model is imported.
-    if sys.version_info >= (3, 11):
-        return [sys.executable, "-P", "-m", "engine.cli"]
-    return [sys.executable, "-m", "engine.cli"]
-
-
-def new_run_id(name: str, runs_dir: Path) -> str:
-    for rid in run_id_candidates(name):
-        if not (runs_dir / rid).exists() and not (runs_dir / TUI_DIR / f"{rid}.json").exists():
-            return rid
-    raise RuntimeError(f"no free run id under {runs_dir}")
-
-
-@dataclass
-class Launch:
-    run_dir: Path
-    config_path: Path
-    log_path: Path
-    argv: list[str]
-    proc: subprocess.Popen
-
-
-def launch_run(raw_config: dict[str, Any], runs_dir: Path, name: str,
-               runner_cmd: Optional[list[str]] = None) -> Launch:
-    """Write the config to `<runs_dir>/.tui/<id>.json` and start
-    `<runner> run CFG --run-dir <runs_dir>/<id>` in its own session (it survives
-    the TUI and a dropped SSH connection), output to `<runs_dir>/.tui/<id>.log`."""
-    runs_dir = Path(runs_dir)
-    side = runs_dir / TUI_DIR
-    side.mkdir(parents=True, exist_ok=True)
-    rid = new_run_id(name, runs_dir)
-    cfg_path = side / f"{rid}.json"
-    cfg_path.write_text(json.dumps(raw_config, indent=2) + "\n", encoding="utf-8")
-    log_path = side / f"{rid}.log"
-    run_dir = runs_dir / rid
-    argv = [*(runner_cmd or default_runner_cmd()), "run", str(cfg_path), "--run-dir", str(run_dir)]
-    return Launch(run_dir, cfg_path, log_path, argv, _spawn(argv, log_path))
-
-
-def launch_resume(run_dir: Path, runner_cmd: Optional[list[str]] = None) -> Launch:
-    run_dir = Path(run_dir)
-    side = run_dir.parent / TUI_DIR
-    side.mkdir(parents=True, exist_ok=True)
-    log_path = side / f"{run_dir.name}.log"
-    argv = [*(runner_cmd or default_runner_cmd()), "resume", str(run_dir)]
-    return Launch(run_dir, run_dir / CONFIG, log_path, argv, _spawn(argv, log_path))
-
-
-def _child_env() -> dict[str, str]:
-    """The TUI's environment, plus the folder its `engine` package came from on
-    PYTHONPATH: the runner then uses the same engine, installed or not."""
-    import engine
-
-    root = str(Path(engine.__file__).resolve().parents[1])
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if root not in paths:
-        paths.insert(0, root)
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(paths)}
-
-
-def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen:
-    # Popen, not asyncio: an asyncio subprocess transport kills its child when
-    # the loop closes, and the sweep must outlive the TUI.
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True, env=_child_env(),
-        )
-
-
-def log_path_for(run_dir: Path) -> Path:
-    return Path(run_dir).parent / TUI_DIR / f"{Path(run_dir).name}.log"
-
-
-def signal_runner(run_dir: Path, sig: int) -> str:
-    """Send `sig` to the run's runner; returns what happened, for the user."""
-    info = read_lock(Path(run_dir))
-    if info is None or not lock_is_live(info):
-        return "no runner is writing this run"
-    if info.host != socket.gethostname():
-        return f"the runner is on {info.host}: stop it there"
-    try:
-        os.kill(info.pid, sig)
-    except ProcessLookupError:
-        return "the runner has already exited"
-    except PermissionError:
-        return f"not allowed to signal pid {info.pid}"
-    return ""
-
-
-def stop_run(run_dir: Path) -> str:
-    return signal_runner(run_dir, signal.SIGTERM)
-
-
-def skip_trial(run_dir: Path) -> str:
-    return signal_runner(run_dir, signal.SIGUSR1)
-
-
-# --- duration estimates from past runs -------------------------------------------------
-
-@dataclass
-class PastTiming:
-    dataset: str
-    model: str
-    n_train: Optional[int]
-    epoch_time_s: float  # mean over the run's epochs
-
-
-def past_timings(runs_dir: Path, limit: int = 50) -> list[PastTiming]:
-    """Mean epoch time of past runs, from their config.json and metrics.csv."""
-    import csv
-
-    runs_dir = Path(runs_dir)
-    out: list[PastTiming] = []
-    if not runs_dir.is_dir():
-        return out
-    dirs = sorted((p for p in runs_dir.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)[:limit]
-    for p in dirs:
-        # resolved.json holds the config with every default applied
-        cfg = (read_json(p / RESOLVED) or {}).get("config")
-        if not isinstance(cfg, dict):
-            continue
-        times: list[float] = []
-        try:
-            with (p / "metrics.csv").open(newline="", encoding="utf-8") as fh:
-                for row in csv.DictReader(fh):
-                    try:
-                        times.append(float(row["epoch_time_s"]))
-                    except (KeyError, TypeError, ValueError):
-                        pass
-        except OSError:
-            continue
-        if not times:
-            continue
-        out.append(PastTiming(
-            dataset=str(cfg["dataset"]["name"]), model=str(cfg["model"]["name"]), n_train=cfg["dataset"]["n_train"],
-            epoch_time_s=sum(times) / len(times),
-        ))
-    return out
-
-
-def estimate_seconds(timings: list[PastTiming], dataset: str, model: str, n_train: Optional[int],
-                     n_epochs: int, n_trials: int) -> tuple[Optional[float], int]:
-    """(estimated sweep seconds, number of past runs it is based on), from past
-    runs of the same dataset and model, scaled by training-set size."""
-    same = [t for t in timings if t.dataset == dataset and t.model == model]
-    if not same:
-        return None, 0
-    per_epoch = []
-    for t in same:
-        scale = (n_train / t.n_train) if (n_train and t.n_train) else 1.0
-        per_epoch.append(t.epoch_time_s * scale)
-    mean = sum(per_epoch) / len(per_epoch)
-    return mean * n_epochs * n_trials, len(same)
