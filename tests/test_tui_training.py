@@ -3,6 +3,8 @@ and the live screen following, skipping and stopping sweeps of the fake and the 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.support.tui import ROOT, kill_quietly, make_app, press_and_confirm, wait_for
@@ -43,6 +45,42 @@ def test_downsample_keeps_ends_and_bounds_points():
     dx, dy = downsample(xs, ys, 160)
     assert len(dx) == 160 and dx[0] == 1 and dx[-1] == 10_000
     assert downsample([1, 2, 3], [1.0, None, 3.0], 10) == ([1, 3], [1.0, 3.0])
+
+
+def test_run_tail_reads_what_is_new_and_warns_of_problems_once(tmp_path):
+    from engine.events import LogLine, dump_event
+    from tui.run_tail import OUTPUT_TAIL_BYTES, RunTail
+
+    run_dir = tmp_path / "runs" / "r"
+    run_dir.mkdir(parents=True)
+    events = run_dir / "events.jsonl"
+    output = tmp_path / "runs" / ".tui" / "r.log"
+    output.parent.mkdir()
+    output.write_bytes(b"x" * (2 * OUTPUT_TAIL_BYTES) + b"\nold line\n")
+    line = dump_event(LogLine(message="hello", time=1.0))
+    events.write_text(line + "\n" + line[:10])  # the second event is mid-write
+    now = [0.0]
+    tail = RunTail(run_dir, clock=lambda: now[0])
+
+    news = tail.poll()
+    assert [e.message for e in news.events] == ["hello"] and not news.live
+    assert news.log_lines[-1] == "old line" and len("".join(news.log_lines)) <= OUTPUT_TAIL_BYTES
+    assert tail.poll() is None  # nothing new
+    with events.open("a") as fh:
+        fh.write(line[10:] + "\n{broken\n")
+    with output.open("ab") as fh:
+        fh.write(b"new\r\npart")
+    news = tail.poll()
+    assert [e.message for e in news.events] == ["hello"]
+    assert news.log_lines[0] == "new" and news.log_lines[1].startswith("warning: events.jsonl: skipped a damaged line")
+    assert tail.poll() is None  # the same damage is not repeated
+    assert tail.next_poll_s() == 0.25  # a runner may still be starting
+    now[0] = 60.0
+    assert tail.next_poll_s() == 1.0  # a finished run, nothing new
+    output.unlink()
+    os.mkfifo(output)  # a shared runs folder may hold anything: it is not read, and nothing hangs
+    news = tail.poll()
+    assert news.log_lines == ["warning: r.log is not a regular file"]
 
 
 async def test_start_follow_and_stop_a_sweep(runs, monkeypatch):

@@ -17,23 +17,19 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import get_current_worker
 
-from engine.events import EventFollower
 from engine.formatting import fmt_acc
 from engine.liveness import run_is_live
 from engine.safe_text import strip_control
-from engine.store import EVENTS
-from tui.run_state import METRIC_GROUPS, RunState
-from tui.runner_process import log_path_for, skip_trial, stop_run
 from tui.messages import RunUpdate
+from tui.run_state import METRIC_GROUPS, RunState
+from tui.run_tail import RunTail
+from tui.runner_process import skip_trial, stop_run
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.charts import AllTrialsChart, TrialChart
 from tui.widgets.section_bar import SectionBar
 
 REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the event rate
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
-POLL_LIVE_S = 0.25
-POLL_IDLE_S = 1.0
-LOG_TAIL_BYTES = 64 * 1024
 # Short enough for an 80-column table; the run's own status line uses the full words.
 STATUS_SHOWN = {"completed": "done", "interrupted": "stopped"}
 
@@ -119,40 +115,13 @@ class TrainingScreen(Screen):
     @work(thread=True, exclusive=True, group="follow")
     def _follow_worker(self, run_dir: Path) -> None:
         worker = get_current_worker()
-        follower = EventFollower(run_dir / EVENTS)
-        log_path = log_path_for(run_dir)
-        log_offset: Optional[int] = None
-        log_pending = b""
-        last_live: Optional[bool] = None
-        last_damage: Optional[str] = None
-        started = time.monotonic()
+        tail = RunTail(run_dir)
         while not worker.is_cancelled:
-            events = follower.poll()
-            lines: list[str] = []
-            try:
-                with log_path.open("rb") as fh:
-                    if log_offset is None:
-                        size = fh.seek(0, 2)
-                        log_offset = max(0, size - LOG_TAIL_BYTES)
-                    fh.seek(log_offset)
-                    chunk = fh.read()
-                log_offset += len(chunk)
-                data = log_pending + chunk
-                parts = data.split(b"\n")
-                log_pending = parts.pop()
-                lines = [p.decode("utf-8", "replace").rstrip("\r") for p in parts]
-            except FileNotFoundError:
-                pass
-            if follower.damage and follower.damage != last_damage:
-                last_damage = follower.damage
-                lines.append(f"warning: {follower.damage}")
-            live = run_is_live(run_dir)
-            if events or lines or live != last_live:
-                self.post_message(RunUpdate(run_dir, events, lines, live))
-                last_live = live
-            fast = live or events or time.monotonic() - started < 30  # a new runner takes a while to start
-            deadline = time.monotonic() + (POLL_LIVE_S if fast else POLL_IDLE_S)
-            while time.monotonic() < deadline and not worker.is_cancelled:
+            news = tail.poll()
+            if news is not None:
+                self.post_message(RunUpdate(run_dir, news.events, news.log_lines, news.live))
+            deadline = time.monotonic() + tail.next_poll_s()
+            while time.monotonic() < deadline and not worker.is_cancelled:  # a thread worker cannot be killed
                 time.sleep(0.05)
 
     def on_run_update(self, msg: RunUpdate) -> None:
