@@ -19,10 +19,22 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_valid
 from engine.safe_files import TailReader, describe_unreadable, read_regular_file
 from engine.safe_text import strip_control
 
+# Status words. The runner writes these two into the log:
 TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]
 # A trial that ended with one of these is finished for good; `interrupted` resumes.
 DONE_STATUSES: frozenset[str] = frozenset({"completed", "diverged", "failed", "skipped"})
 RunStatus = Literal["completed", "interrupted", "failed"]
+
+# A reader of the log (show, runs, the TUI) knows a few more states, which no
+# event names. A trial is `pending` (not started yet) or `running` (started, not
+# finished). A run is
+#   running   its runner holds the folder;
+#   crashed   it started and never finished, and no runner holds it (runs, show);
+#   stopped   the same, seen by the TUI while it follows the run;
+#   empty     no run_started event at all;
+#   waiting   the TUI follows a folder whose runner has not started yet.
+TrialStatusSeen = Literal[TrialStatus, "pending", "running"]
+RunStatusSeen = Literal[RunStatus, "running", "crashed", "stopped", "empty", "waiting"]
 
 
 def now() -> float:

@@ -34,7 +34,9 @@ from typing import IO, Any, Iterable, Iterator, Optional
 from pydantic import BaseModel
 
 from engine.errors import SweepdeckError
-from engine.events import EpochMetrics, EventLog, RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
+from engine.events import (
+    EpochMetrics, EventLog, RunFinished, RunStarted, RunStatusSeen, TrialFinished, TrialStarted, read_events,
+)
 from engine.safe_files import read_regular_file
 from engine.liveness import LOCK, boot_id, owner_is_live, process_start_ticks, read_lock_json, run_is_live
 
@@ -452,7 +454,7 @@ class RunSummary(BaseModel):
     path: str
     name: str
     created: float
-    status: str  # running | completed | interrupted | failed | crashed
+    status: RunStatusSeen  # running, crashed or empty, or as the run finished
     n_trials: int
     n_finished: int
     best_test_acc: Optional[float] = None
@@ -472,6 +474,7 @@ def summarize_run(run_dir: Path, log: Optional[EventLog] = None) -> RunSummary:
     # before and crashed now is crashed, not interrupted.
     last_start = max((i for i, e in enumerate(log.events) if isinstance(e, RunStarted)), default=-1)
     last_finish = max((i for i, e in enumerate(log.events) if isinstance(e, RunFinished)), default=-1)
+    status: RunStatusSeen
     if run_is_live(run_dir):
         status = "running"
     elif last_finish > last_start:

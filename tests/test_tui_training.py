@@ -37,6 +37,10 @@ def test_run_state_progress_eta_and_resumed_epochs(tmp_path):
     st.apply([ep("t000", 2, 0.55)])  # a resumed trial repeats epoch 2: it replaces 2 and 3
     assert st.trials["t000"].epochs == [1, 2]
     assert st.trials["t000"].best_test_acc == 0.55
+    # the words the screen shows: no runner holds a running run any more -> stopped
+    assert st.summary_line(live=True).startswith("running  trials 0/2  epochs 2/8")
+    assert st.summary_line(live=False).startswith("stopped  trials 0/2")
+    assert RunState(tmp_path / "not-yet").summary_line(live=False).startswith("waiting for the runner  trials 0/0")
 
 
 def test_downsample_keeps_ends_and_bounds_points():

@@ -12,7 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from engine.events import DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
+from engine.events import (
+    DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, RunStatusSeen, TrialFinished, TrialStarted,
+    TrialStatusSeen,
+)
 from engine.formatting import fmt_duration
 from engine.safe_text import strip_control
 from engine.store import CONFIG, read_json
@@ -28,6 +31,14 @@ METRIC_GROUPS: dict[str, tuple[str, ...]] = {
 }
 TRACKED = sorted({m for group in METRIC_GROUPS.values() for m in group} | {"epoch_time_s"})
 
+# The TUI's short forms of status words, where an 80-column table has no room for
+# the full ones (engine.events lists them all); every other status shows as it is.
+SHORT_STATUS: dict[str, str] = {"completed": "done", "interrupted": "stopped"}
+
+
+def short_status(status: str) -> str:
+    return SHORT_STATUS.get(status, status)
+
 
 @dataclass
 class TrialState:
@@ -36,7 +47,7 @@ class TrialState:
     label: str = ""
     exp_type: str = ""
     n_epochs: int = 0
-    status: str = "pending"  # pending | running | completed | diverged | failed | interrupted | skipped
+    status: TrialStatusSeen = "pending"
     epochs: list[int] = field(default_factory=list)
     series: dict[str, list[Optional[float]]] = field(default_factory=lambda: {m: [] for m in TRACKED})
     best_test_acc: Optional[float] = None
@@ -71,7 +82,7 @@ class RunState:
         self.n_trials = 0
         self.trials: dict[str, TrialState] = {}
         self.current: Optional[str] = None
-        self.status = "waiting"  # waiting | running | completed | interrupted | failed | stopped
+        self.status: RunStatusSeen = "waiting"  # as the events say; see seen_status for what the screen says
         self.message: Optional[str] = None
         self.started: Optional[float] = None
         self.last_time: Optional[float] = None
@@ -191,12 +202,22 @@ class RunState:
         scored = [t for t in self.trials.values() if t.best_test_acc is not None]
         return max(scored, key=lambda t: t.best_test_acc, default=None)  # type: ignore[arg-type,return-value]
 
-    def summary_line(self, width: int = 30) -> str:
+    def seen_status(self, live: bool) -> RunStatusSeen:
+        """The run's status given whether its runner lives: the events may say
+        running while no runner holds the folder any more (killed, or its machine
+        went down): that is `stopped`."""
+        if self.status == "running" and not live and self.n_events:
+            return "stopped"
+        return self.status
+
+    def summary_line(self, live: bool, width: int = 30) -> str:
         done, total = self.epoch_totals()
         frac = done / total if total else 0.0
         fill = int(round(frac * width))
         bar = "[" + "#" * fill + "." * (width - fill) + "]"
-        parts = [f"{self.status}", f"trials {self.n_finished()}/{self.n_trials or len(self.trials)}",
+        status = self.seen_status(live)
+        shown = "waiting for the runner" if status == "waiting" and not live else status
+        parts = [shown, f"trials {self.n_finished()}/{self.n_trials or len(self.trials)}",
                  f"epochs {done}/{total}", bar, f"{frac * 100:3.0f}%"]
         eta = self.eta_s()
         if eta is not None:

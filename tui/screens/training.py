@@ -21,7 +21,7 @@ from engine.formatting import fmt_acc
 from engine.liveness import run_is_live
 from engine.safe_text import strip_control
 from tui.messages import RunUpdate
-from tui.run_state import METRIC_GROUPS, RunState
+from tui.run_state import METRIC_GROUPS, RunState, short_status
 from tui.run_tail import RunTail
 from tui.runner_process import skip_trial, stop_run
 from tui.screens.modals import ConfirmScreen
@@ -30,8 +30,6 @@ from tui.widgets.section_bar import SectionBar
 
 REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the event rate
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
-# Short enough for an 80-column table; the run's own status line uses the full words.
-STATUS_SHOWN = {"completed": "done", "interrupted": "stopped"}
 
 
 class TrainingScreen(Screen):
@@ -143,13 +141,7 @@ class TrainingScreen(Screen):
         self._dirty = not charts_due  # come back for the charts on a later tick
         self.redraws += 1
         state = self.state
-        status = state.status
-        if status == "running" and not self.live and state.n_events:
-            status = "stopped"
-        elif status == "waiting" and not self.live:
-            status = "waiting for the runner"
-        line = state.summary_line(width=20).replace(state.status, status, 1)
-        self.query_one("#progress", Static).update(line)
+        self.query_one("#progress", Static).update(state.summary_line(self.live, width=20))
         self._update_table()
         if self.auto_follow and state.current and state.current != self.selected:
             self._select(state.current)
@@ -171,7 +163,7 @@ class TrainingScreen(Screen):
         table = self.query_one("#trials", DataTable)
         for tid in sorted(self._dirty_trials, key=lambda k: self.state.trials[k].index):  # type: ignore[union-attr]
             t = self.state.trials[tid]
-            cells = {"trial": strip_control(tid), "status": STATUS_SHOWN.get(t.status, t.status), "ep": str(t.epochs_done),
+            cells = {"trial": strip_control(tid), "status": short_status(t.status), "ep": str(t.epochs_done),
                      "best": fmt_acc(t.best_test_acc), "label": t.label}
             if tid in table.rows:
                 for key, value in cells.items():
