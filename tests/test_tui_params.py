@@ -11,7 +11,7 @@ import pytest
 from tests.support.tui import ROOT, make_app, wait_for
 
 from engine.config import SweepConfig, read_config_file, validate_config
-from tui import form as F
+from tui import form
 from tui.estimate import estimate_seconds, past_timings
 
 pytestmark = pytest.mark.anyio
@@ -25,22 +25,22 @@ def test_form_covers_every_config_key():
             keys |= {f"{name}.{k}" for k in sub.model_fields}
         else:
             keys.add(name)
-    assert keys == set(F.BY_KEY), keys ^ set(F.BY_KEY)
+    assert keys == set(form.BY_KEY), keys ^ set(form.BY_KEY)
 
 
 @pytest.mark.parametrize("name", ["paper_3_1.json", "paper_s1_2.json"])
 def test_form_round_trips_the_paper_configs(name):
     raw = read_config_file(ROOT / "configs" / name)
-    values = F.form_values(raw)
-    again = F.to_raw(values)
+    values = form.form_values(raw)
+    again = form.to_raw(values)
     assert validate_config(again) == validate_config(raw)
-    assert F.form_values(again) == values
+    assert form.form_values(again) == values
 
 
 def test_problems_land_on_their_field():
-    values = F.form_values({})
+    values = form.form_values({})
     values.update({"lr": "0.1, -1", "dataset.n_train": "abc", "search.method": "random", "wn": "0.9, huge"})
-    cfg, errors = F.check(F.to_raw(values))
+    cfg, errors = form.check(form.to_raw(values))
     assert cfg is None
     assert set(errors) == {"lr", "dataset.n_train", "search.n_trials", "wn"}
     assert errors["lr"][0].startswith("lr[1]: -1 is invalid")
@@ -58,9 +58,9 @@ def test_problems_land_on_their_field():
     ("seed", ", ".join(str(i) for i in range(100_001)), "100,000"),
 ])
 def test_hostile_values_are_marked_on_their_field(field, text, fragment):
-    values = F.form_values({})
+    values = form.form_values({})
     values[field] = text
-    cfg, errors = F.check(F.to_raw(values))
+    cfg, errors = form.check(form.to_raw(values))
     assert cfg is None
     where = "search.n_trials" if field == "seed" else field  # the trial count is the search section's
     assert list(errors) == [where] and fragment in errors[where][0], errors

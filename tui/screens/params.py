@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from engine.formatting import fmt_duration
-from tui import form as F
+from tui import form
 from tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
 from tui.widgets.choice import Choice, Toggle
 from tui.widgets.section_bar import SectionBar
@@ -66,12 +66,12 @@ class ParamsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield SectionBar("params")
         with Horizontal(id="params-body"):
-            form = VerticalScroll(id="form")
-            form.can_focus = False  # Tab and up/down go field to field
-            with form:
+            scroll = VerticalScroll(id="form")
+            scroll.can_focus = False  # Tab and up/down go field to field
+            with scroll:
                 # Only the first section before the first paint (it fills an
                 # 80x24 screen); the rest is mounted right after (start-up time).
-                yield from self._rows(F.SECTIONS[:1])
+                yield from self._rows(form.SECTIONS[:1])
             with Vertical(id="preview"):
                 yield Static("", id="preview-count")
                 yield Static("", id="preview-estimate")
@@ -93,7 +93,7 @@ class ParamsScreen(Screen):
                 out.append(Static("", id=f.widget_id + "-err", classes="field-error"))
         return out
 
-    def _widget(self, f: F.Field) -> Widget:
+    def _widget(self, f: form.Field) -> Widget:
         if f.kind == "switch":
             return Toggle(id=f.widget_id)
         if f.kind == "select":
@@ -109,13 +109,13 @@ class ParamsScreen(Screen):
 
     async def _fill_form(self) -> None:
         try:
-            await self.query_one("#form").mount_all(self._rows(F.SECTIONS[1:]))
+            await self.query_one("#form").mount_all(self._rows(form.SECTIONS[1:]))
         except NoMatches:
             return  # the app quit before the form was filled
         if not getattr(self.app, "cursor_blink", True):
             for inp in self.query(Input):
                 inp.cursor_blink = False
-        start = F.defaults()
+        start = form.defaults()
         start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
         try:
             self.set_raw(start)
@@ -145,19 +145,19 @@ class ParamsScreen(Screen):
     # --- values --------------------------------------------------------------------
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for f in F.FIELDS:
+        for f in form.FIELDS:
             w = self.query_one("#" + f.widget_id)
             out[f.key] = w.value  # type: ignore[attr-defined]
         return out
 
     def raw(self) -> dict[str, Any]:
-        return F.to_raw(self.values(), self.extra)
+        return form.to_raw(self.values(), self.extra)
 
     def set_raw(self, raw: dict[str, Any]) -> None:
-        self.extra = F.extra_keys(raw)
-        values = F.form_values(raw)
+        self.extra = form.extra_keys(raw)
+        values = form.form_values(raw)
         with self.prevent(Input.Changed, Choice.Changed, Toggle.Changed):
-            for f in F.FIELDS:
+            for f in form.FIELDS:
                 w = self.query_one("#" + f.widget_id)
                 value = values[f.key]
                 if isinstance(w, Choice):
@@ -173,7 +173,7 @@ class ParamsScreen(Screen):
 
     def set_field(self, key: str, value: Any) -> None:
         """Set one field as a user would (used by tests and presets)."""
-        w = self.query_one("#" + F.BY_KEY[key].widget_id)
+        w = self.query_one("#" + form.BY_KEY[key].widget_id)
         w.value = value  # type: ignore[attr-defined]
 
     # --- validation as you type -------------------------------------------------------
@@ -188,10 +188,10 @@ class ParamsScreen(Screen):
         from tui.estimate import estimate_seconds
 
         raw = self.raw()
-        cfg, errors = F.check(raw)
+        cfg, errors = form.check(raw)
         self.config, self.errors = cfg, errors
         self._show_model_code(raw, errors)
-        for f in F.FIELDS:
+        for f in form.FIELDS:
             lines = errors.get(f.key, [])
             err = self.query_one("#" + f.widget_id + "-err", Static)
             err.update("\n".join(lines))
@@ -240,14 +240,14 @@ class ParamsScreen(Screen):
 
     def on_descendant_focus(self, event) -> None:
         wid = getattr(event.widget, "id", None) or ""
-        for f in F.FIELDS:
+        for f in form.FIELDS:
             if f.widget_id == wid:
                 self.query_one("#field-help", Static).update(f"{f.key}: {f.help}" if f.help else f.key)
                 break
 
     # --- actions ---------------------------------------------------------------------
     def action_reset(self) -> None:
-        start = F.defaults()
+        start = form.defaults()
         start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
         self.set_raw(start)
         self.notify("Form reset to the defaults")
@@ -318,7 +318,7 @@ class ParamsScreen(Screen):
             first = next(iter(self.errors.values()))[0]
             self.notify(f"Cannot run: {first}", severity="error")
             key = next(iter(self.errors))
-            self.query_one("#" + F.BY_KEY[key].widget_id).focus()
+            self.query_one("#" + form.BY_KEY[key].widget_id).focus()
             return
         raw = self.raw()
         n, est = self.n_trials, self.estimate_s
