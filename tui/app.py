@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -86,6 +87,9 @@ class SweepdeckApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (asks what to do with a running sweep)"),
     ]
 
+    # The run the Training and Report sections show; they watch it.
+    run_dir: var[Optional[Path]] = var(None, init=False)
+
     def __init__(self, runs_dir: str | Path = "runs", attach: Optional[Path] = None,
                  runner_cmd: Optional[list[str]] = None, cursor_blink: bool = True) -> None:
         super().__init__()
@@ -93,7 +97,6 @@ class SweepdeckApp(App[int]):
         self.attach = Path(attach) if attach is not None else None
         self.runner_cmd = runner_cmd
         self.cursor_blink = cursor_blink
-        self.run_dir: Optional[Path] = None
         self.launched: dict[Path, "Launch"] = {}
         self.first_paint: Optional[float] = None
         self._after_paint: list[Any] = []
@@ -139,10 +142,9 @@ class SweepdeckApp(App[int]):
             self.switch_mode(name)
 
     def open_run(self, run_dir: Path, section: str = "training") -> None:
+        """Make `run_dir` the current run and show it in `section`."""
         self.run_dir = Path(run_dir)
-        if self.current_mode == section:
-            self.screen.on_screen_resume()  # type: ignore[attr-defined]
-        else:
+        if self.current_mode != section:
             self.switch_mode(section)
 
     # --- running sweeps ----------------------------------------------------------------

@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import get_current_worker
 
@@ -24,6 +23,7 @@ from tui.messages import RunUpdate
 from tui.run_state import METRIC_GROUPS, RunState, short_status
 from tui.run_tail import RunTail
 from tui.runner_process import skip_trial, stop_run
+from tui.screens.base import SectionScreen
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.charts import AllTrialsChart, TrialChart
 from tui.widgets.section_bar import SectionBar
@@ -32,7 +32,7 @@ REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
 
 
-class TrainingScreen(Screen):
+class TrainingScreen(SectionScreen):
     BINDINGS = [
         Binding("m", "metric", "Metric", tooltip="Show the next metric in the trial chart"),
         Binding("n", "next_trial", "Next", tooltip="Select the next trial"),
@@ -77,6 +77,7 @@ class TrainingScreen(Screen):
         for label, key in (("trial", "trial"), ("status", "status"), ("ep", "ep"), ("best", "best"), ("label", "label")):
             table.add_column(label, key=key)
         self.set_interval(REDRAW_S, self.redraw)
+        self.watch(self.app, "run_dir", self._run_changed, init=False)
         self._show_empty()
         self.sync_run()
 
@@ -86,10 +87,14 @@ class TrainingScreen(Screen):
             self._dirty = True
             self.redraw(force_chart=True)
 
+    def _run_changed(self) -> None:
+        if self.is_current:  # hidden, it catches up when shown (on_screen_resume)
+            self.on_screen_resume()
+
     def sync_run(self) -> None:
-        run_dir = getattr(self.app, "run_dir", None)
+        run_dir = self.app.run_dir
         if run_dir is not None and run_dir != self.run_dir:
-            self.follow(Path(run_dir))
+            self.follow(run_dir)
 
     def _show_empty(self) -> None:
         if self.run_dir is None:
