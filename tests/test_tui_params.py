@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tui import ROOT, make_app, wait_for
+from tests.support.tui import ROOT, make_app, params_form, wait_for
 
 from engine.config import SweepConfig, read_config_file, validate_config
 from tui import form
@@ -85,8 +85,7 @@ async def test_params_preview_shows_custom_model_code_and_survives_hostile_value
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         shown = scr.query_one("#preview-model")
         assert not shown.display  # a built-in model is no code of the user's
         scr.set_field("model.name", "mypkg.nets:make")
@@ -110,8 +109,7 @@ async def test_params_form_validates_as_you_type(runs):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         # type into the lr field as a user would
         scr.query_one("#f-lr").focus()
         scr.query_one("#f-lr").value = ""
@@ -150,8 +148,7 @@ async def test_params_save_and_load_back_equal(runs, tmp_path):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         scr.set_field("name", "mysweep")
         scr.set_field("lr", "0.05, 0.005")
         scr.set_field("wn", "0.9, default, None")
@@ -193,8 +190,7 @@ async def test_large_sweep_asks_first(runs, monkeypatch):
     app = make_app(runs_dir)
     monkeypatch.setattr(app, "start_sweep", lambda raw: started.append(raw))
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         assert scr.load(Path("configs/paper_3_1.json"))
         await pilot.press("ctrl+r")
         await pilot.pause()
@@ -220,8 +216,7 @@ async def test_choice_and_toggle_fields_by_keyboard(runs):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         scr.query_one("#f-bias").focus()
         await pilot.press("enter")
         assert scr.values()["bias"] == "True"

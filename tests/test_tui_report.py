@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from test_safe_text import PAYLOAD, control_chars
-from tests.support.tui import fake_report_engine, make_app, wait_for
+from tests.support.tui import fake_report_engine, make_app, runs_table, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -51,10 +51,7 @@ async def test_report_opens_shows_fact_check_and_regenerates_streaming(runs, mon
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f4")
-        rs = app.screen
-        await wait_for(pilot, lambda: rs.loaded)
-        table = rs.query_one("#runs")
+        table = await runs_table(pilot, app)
         table.move_cursor(row=table.get_row_index("20260101-120000-alpha"))
         await pilot.press("r")
         await wait_for(pilot, lambda: app.current_mode == "report")

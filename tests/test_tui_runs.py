@@ -67,10 +67,7 @@ async def test_resume_an_interrupted_run_from_the_browser(runs, monkeypatch):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f4")
-        rs = app.screen
-        await wait_for(pilot, lambda: rs.loaded)
-        table = rs.query_one("#runs")
+        table = await runs_table(pilot, app)
         table.move_cursor(row=table.get_row_index("20260102-120000-beta"))
         await pilot.press("R")
         await pilot.pause()

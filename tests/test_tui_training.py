@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.support.tui import ROOT, kill_quietly, make_app, press_and_confirm, wait_for
+from tests.support.tui import ROOT, kill_quietly, make_app, params_form, press_and_confirm, wait_for
 
 from engine.events import EpochMetrics
 from tui.app import SweepdeckApp
@@ -93,8 +93,7 @@ async def test_start_follow_and_stop_a_sweep(runs, monkeypatch):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         scr.set_field("name", "live")
         scr.set_field("lr", "0.1, 0.01")
         scr.set_field("n_epochs", "40")
@@ -141,8 +140,7 @@ async def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         scr.set_field("lr", "0.1, 0.01")
         scr.set_field("n_epochs", "200")
         await pilot.pause()
@@ -178,8 +176,7 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
 
     app = SweepdeckApp(runs_dir=runs_dir, cursor_blink=False)  # the default runner: python -m engine.cli
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
-        scr = app.screen
+        scr = await params_form(pilot, app)
         for key, value in {"name": "real", "lr": "0.01, 0.02", "n_epochs": str(n_epochs), "dataset.name": "shapes",
                            "dataset.n_train": "256", "dataset.n_test": "128", "model.name": "tiny",
                            "device": "cpu"}.items():

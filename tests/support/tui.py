@@ -43,6 +43,12 @@ def fake_report_engine(monkeypatch, settings_cls: type, generate_report: Callabl
     monkeypatch.setattr(engine.report, "generate_report", generate_report)
 
 
+async def params_form(pilot, app):
+    """The Params screen, once its whole form is mounted and filled."""
+    await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
+    return app.screen
+
+
 async def runs_table(pilot, app):
     """The Runs section's table, once it has loaded."""
     await pilot.press("f4")
