@@ -26,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -34,7 +33,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 def writer(run_dir: Path, rate: float, n_trials: int, n_epochs: int) -> None:
     from engine.events import RunStarted, TrialFinished, TrialStarted, append_event
     from engine.store import CONFIG, EVENTS, LOCK, write_json_atomic
-    from tui_fake_runner import fake_epoch
+    from tests.support.fake_runner import fake_epoch
 
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(run_dir / CONFIG, {"name": "cpu", "n_epochs": n_epochs, "lr": [0.01] * 1})

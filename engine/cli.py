@@ -14,6 +14,7 @@ from typing import Optional
 
 from engine.config import config_schema, load_config
 from engine.errors import SweepdeckError, UsageError
+from engine.formatting import fmt_acc, fmt_duration
 from engine.safe_text import strip_control
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,17 +144,6 @@ def _say(text: str) -> None:
     print(strip_control(text))
 
 
-def _fmt_acc(value: Optional[float]) -> str:
-    return f"{value:.2%}" if value is not None else "-"
-
-
-def _fmt_duration(value: Optional[float]) -> str:
-    if value is None:
-        return "-"
-    m, s = divmod(int(value), 60)
-    return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m{s:02d}s"
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     from datetime import datetime
 
@@ -166,7 +156,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     rows = [("run", "date", "status", "trials", "best test acc", "duration")]
     for r in runs:
         rows.append((r.run_id, datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"), r.status + (" (damaged)" if r.damage else ""),
-                     f"{r.n_finished}/{r.n_trials}", _fmt_acc(r.best_test_acc), _fmt_duration(r.duration_s)))
+                     f"{r.n_finished}/{r.n_trials}", fmt_acc(r.best_test_acc), fmt_duration(r.duration_s)))
     _print_table(rows)
     return 0
 
@@ -179,7 +169,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     log = read_events(run_dir / store.EVENTS)
     summary = store.summarize_run(run_dir, log)
     resolved = store.read_resolved(run_dir)
-    _say(f"run {summary.run_id}: {summary.status}, {summary.n_finished}/{summary.n_trials} trials finished, duration {_fmt_duration(summary.duration_s)}")
+    _say(f"run {summary.run_id}: {summary.status}, {summary.n_finished}/{summary.n_trials} trials finished, duration {fmt_duration(summary.duration_s)}")
     if resolved:
         _say(f"data: {resolved.get('dataset', '?')}; model: {resolved.get('model', '?')}")
     if summary.damage:
@@ -187,12 +177,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     trials = store.trial_rows(log, resolved)
     rows = [("trial", "status", "epochs", "test acc final", "test acc best (epoch)", "train acc final", "label")]
     for r in trials:
-        best = f"{_fmt_acc(r.get('test_acc_best'))} ({r['test_acc_best_epoch']})" if r.get("test_acc_best") is not None else "-"
-        rows.append((r["trial_id"], r.get("status", "?"), str(r.get("epochs_done", 0)), _fmt_acc(r.get("test_acc_final")),
-                     best, _fmt_acc(r.get("train_acc_final")), r.get("label", "")))
+        best = f"{fmt_acc(r.get('test_acc_best'))} ({r['test_acc_best_epoch']})" if r.get("test_acc_best") is not None else "-"
+        rows.append((r["trial_id"], r.get("status", "?"), str(r.get("epochs_done", 0)), fmt_acc(r.get("test_acc_final")),
+                     best, fmt_acc(r.get("train_acc_final")), r.get("label", "")))
     _print_table(rows)
     if summary.best_test_acc is not None:
-        _say(f"best test accuracy: {summary.best_test_acc:.2%} ({summary.best_trial})")
+        _say(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
     for r in trials:
         if r.get("error"):
             _say(f"{r['trial_id']}: {r['error']}")

@@ -10,21 +10,31 @@ No torch, no pandas here: the TUI imports this module.
 
 from __future__ import annotations
 
-import os
-import stat
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
-from engine.safe_files import describe_unreadable, read_regular_file
+from engine.safe_files import TailReader, describe_unreadable, read_regular_file
 from engine.safe_text import strip_control
 
+# Status words. The runner writes these two into the log:
 TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]
 # A trial that ended with one of these is finished for good; `interrupted` resumes.
 DONE_STATUSES: frozenset[str] = frozenset({"completed", "diverged", "failed", "skipped"})
 RunStatus = Literal["completed", "interrupted", "failed"]
+
+# A reader of the log (show, runs, the TUI) knows a few more states, which no
+# event names. A trial is `pending` (not started yet) or `running` (started, not
+# finished). A run is
+#   running   its runner holds the folder;
+#   crashed   it started and never finished, and no runner holds it (runs, show);
+#   stopped   the same, seen by the TUI while it follows the run;
+#   empty     no run_started event at all;
+#   waiting   the TUI follows a folder whose runner has not started yet.
+TrialStatusSeen = Literal[TrialStatus, "pending", "running"]
+RunStatusSeen = Literal[RunStatus, "running", "crashed", "stopped", "empty", "waiting"]
 
 
 def now() -> float:
@@ -189,28 +199,15 @@ class EventFollower:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._offset = 0
-        self._pending = b""
+        self._tail = TailReader(self.path)
         self.damage: Optional[str] = None
 
     def poll(self) -> list[Event]:
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except FileNotFoundError:
-            return []
+            lines = self._tail.poll()
         except OSError as exc:
             self.damage = describe_unreadable(self.path, exc)
             return []
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                self.damage = f"{self.path.name} is not a regular file"
-                return []
-            fh.seek(self._offset)
-            chunk = fh.read()
-        self._offset += len(chunk)
-        data = self._pending + chunk
-        lines = data.split(b"\n")
-        self._pending = lines.pop()  # b"" when data ended with a newline
         out: list[Event] = []
         for raw in lines:
             if not raw.strip():

@@ -1,6 +1,9 @@
 """Is the process that wrote a run's lock still running? Standard library only:
 the TUI asks this before its first paint.
 
+`runner.lock` is read here, once for everyone: as plain JSON for this check, and
+into store.LockInfo (pydantic) by those who need the whole record.
+
 A pid alone is not enough: after a reboot, or on a busy machine, the pid of a dead
 runner is soon given to some other process. So the lock also records which boot
 it belongs to and when (in ticks since boot) its owner started, and both are
@@ -9,12 +12,39 @@ checked where Linux's /proc can tell.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
+
+from engine.safe_files import read_regular_file
 
 PROC = Path("/proc")
+LOCK = "runner.lock"
+LOCK_LIMIT = 4096  # a lock is a hundred bytes; more is not one
+
+
+def read_lock_json(run_dir: Path) -> Optional[dict[str, Any]]:
+    """The JSON object in `run_dir`'s runner.lock, or None (no lock, unreadable, a
+    link or a FIFO planted in a shared folder, not a JSON object)."""
+    try:
+        data = json.loads(read_regular_file(Path(run_dir) / LOCK, LOCK_LIMIT))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def run_is_live(run_dir: Path) -> bool:
+    """True when the runner named in `run_dir`'s lock may still be writing it."""
+    info = read_lock_json(run_dir)
+    if info is None:
+        return False
+    try:
+        owner = (int(info["pid"]), str(info["host"]), info.get("boot_id"), info.get("start_ticks"))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return owner_is_live(*owner)
 
 
 def boot_id() -> Optional[str]:

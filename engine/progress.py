@@ -8,13 +8,7 @@ import time
 from typing import TextIO
 
 from engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+from engine.formatting import fmt_duration
 
 
 class Progress:
@@ -55,13 +49,13 @@ class Progress:
         elif isinstance(event, LogLine):
             self._line(f"{event.level}: {event.message}")
         elif isinstance(event, RunFinished):
-            self._line(f"run {event.status} in {_duration(time.monotonic() - self.started)}" + (f": {event.message}" if event.message else ""))
+            self._line(f"run {event.status} in {fmt_duration(time.monotonic() - self.started)}" + (f": {event.message}" if event.message else ""))
 
     def _eta(self) -> str:
         if not self._epochs_this_session:
             return "?"
         per_epoch = (time.monotonic() - self.started) / self._epochs_this_session
-        return _duration(per_epoch * (self.total - self.done))
+        return fmt_duration(per_epoch * (self.total - self.done))
 
     def _bar(self, ev: EpochMetrics) -> None:
         width = 24

@@ -14,6 +14,7 @@ from typing import Any, Optional
 from engine import store
 from engine.config import SweepConfig
 from engine.errors import UsageError
+from engine.formatting import fmt_acc
 from engine.store import StorageError
 from engine.trials import Trial
 
@@ -41,7 +42,7 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
         raise
     summary = store.summarize_run(run_dir)
     if summary.best_test_acc is not None:
-        print(f"best test accuracy: {summary.best_test_acc:.2%} ({summary.best_trial})")
+        print(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
     if result.status == "interrupted":
         print(f"interrupted: continue with `sweepdeck resume {run_dir}`")
         return 0

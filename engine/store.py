@@ -29,14 +29,16 @@ import stat
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Iterable, Optional
+from typing import IO, Any, Iterable, Iterator, Optional
 
 from pydantic import BaseModel
 
 from engine.errors import SweepdeckError
-from engine.events import EpochMetrics, EventLog, RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
+from engine.events import (
+    EpochMetrics, EventLog, RunFinished, RunStarted, RunStatusSeen, TrialFinished, TrialStarted, read_events,
+)
 from engine.safe_files import read_regular_file
-from engine.liveness import boot_id, owner_is_live, process_start_ticks
+from engine.liveness import LOCK, boot_id, owner_is_live, process_start_ticks, read_lock_json, run_is_live
 
 CONFIG = "config.json"
 RESOLVED = "resolved.json"
@@ -44,7 +46,6 @@ ENV = "env.json"
 EVENTS = "events.jsonl"
 METRICS = "metrics.csv"
 TRIALS = "trials.csv"
-LOCK = "runner.lock"
 TRIALS_DIR = "trials"
 
 # metrics.csv: timing columns are the only ones allowed to differ between two
@@ -160,17 +161,25 @@ def _cell(value: Any) -> Any:
 
 # --- creating and locating runs ---------------------------------------------------------
 
+def run_id_candidates(name: str, tries: int = 1000) -> Iterator[str]:
+    """A new run's id, `<UTC timestamp>-<name>`, then the same with -1, -2... for
+    when a run started in the same second took it. The CLI and the TUI (which names
+    the folder of a run it starts) both name runs this way."""
+    base = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{name}"
+    yield base
+    for n in range(1, tries):
+        yield f"{base}-{n}"
+
+
 def new_run_dir(runs_dir: str | Path, name: str) -> Path:
     """`runs/<UTC timestamp>-<name>/`, created; a suffix keeps two same-second runs apart."""
     runs_dir = Path(runs_dir)
     if runs_dir.exists() and not runs_dir.is_dir():
         raise RunPathError(f"runs_dir {runs_dir} is a file: set runs_dir to a folder")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    base = f"{stamp}-{name}"
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
-        for n in range(1000):
-            path = runs_dir / (base if n == 0 else f"{base}-{n}")
+        for run_id in run_id_candidates(name):
+            path = runs_dir / run_id
             try:
                 path.mkdir()
                 return path
@@ -236,9 +245,10 @@ class RunLockedError(SweepdeckError, RuntimeError):
 
 
 def read_lock(run_dir: Path) -> Optional[LockInfo]:
+    data = read_lock_json(run_dir)
     try:
-        return LockInfo.model_validate_json(read_regular_file(run_dir / LOCK, 4096))
-    except (OSError, ValueError):
+        return None if data is None else LockInfo.model_validate(data)
+    except ValueError:
         return None
 
 
@@ -444,7 +454,7 @@ class RunSummary(BaseModel):
     path: str
     name: str
     created: float
-    status: str  # running | completed | interrupted | failed | crashed
+    status: RunStatusSeen  # running, crashed or empty, or as the run finished
     n_trials: int
     n_finished: int
     best_test_acc: Optional[float] = None
@@ -464,7 +474,8 @@ def summarize_run(run_dir: Path, log: Optional[EventLog] = None) -> RunSummary:
     # before and crashed now is crashed, not interrupted.
     last_start = max((i for i, e in enumerate(log.events) if isinstance(e, RunStarted)), default=-1)
     last_finish = max((i for i, e in enumerate(log.events) if isinstance(e, RunFinished)), default=-1)
-    if lock_is_live(read_lock(run_dir)):
+    status: RunStatusSeen
+    if run_is_live(run_dir):
         status = "running"
     elif last_finish > last_start:
         status = finished[-1].status

@@ -79,3 +79,24 @@ def interrupted_copy(finished: Path, dest: Path, n_epoch_events: int = 1) -> Pat
     for name in ("metrics.csv", "trials.csv"):
         (run_dir / name).unlink()
     return run_dir
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (`pytestmark = pytest.mark.anyio`) run on asyncio, Textual's loop,
+    with a fresh loop per test; anyio would also try trio where it is installed."""
+    return "asyncio"
+
+
+@pytest.fixture
+def runs(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, Path]]:
+    """The TUI tests' working folder: the paper presets in configs/ and two finished
+    fake runs in runs/ (see tests.support.tui.make_runs). Returns (runs_dir, runs)."""
+    from tests.support.tui import make_runs
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "configs").mkdir()
+    for p in (ROOT / "configs").glob("paper_*.json"):
+        (tmp_path / "configs" / p.name).write_text(p.read_text())
+    runs_dir = tmp_path / "runs"
+    return runs_dir, make_runs(runs_dir)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_helpers import ROOT
+from tests.support.tui import ROOT
 
-from tui import form as F
+from tui import form
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -90,7 +90,7 @@ def test_tui_in_tmux_runs_a_sweep_survives_restart_and_shows_report(tmp_path):
         t.keys("Enter")
         t.wait("Loaded configs/quick.json")
         # fill the form: focus starts on `name`; Down moves field to field
-        order = [f.key for f in F.FIELDS]
+        order = [f.key for f in form.FIELDS]
         pos = 0
         for key, value in [("lr", "0.01"), ("n_epochs", "40"), ("dataset.n_train", "256"), ("model.name", "tiny")]:
             for _ in range(order.index(key) - pos):
@@ -99,7 +99,7 @@ def test_tui_in_tmux_runs_a_sweep_survives_restart_and_shows_report(tmp_path):
             t.keys("C-a")
             t.keys("C-k")
             t.type(value)
-            t.wait_re(rf"\b{F.BY_KEY[key].label}\s+{re.escape(value)}\s")
+            t.wait_re(rf"\b{form.BY_KEY[key].label}\s+{re.escape(value)}\s")
         t.wait("2 trials x 40 epochs")
         t.wait("shapes/tiny")  # the estimate line names dataset/model
         t.keys("C-r")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_helpers import make_runs, wait_for
+from tests.support.tui import make_runs, wait_for
 
 from tui.app import SweepdeckApp
 

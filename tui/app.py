@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -28,32 +29,20 @@ from engine.safe_text import strip_control  # standard library only: no start-up
 from tui.messages import RunnerExited
 
 if TYPE_CHECKING:
-    from tui.follow import Launch
+    from tui.runner_process import Launch
 
-# engine.* and tui.follow (pydantic) load after the first paint: start-up time.
+# engine.* and tui.runner_process (pydantic) load after the first paint: start-up time.
 
 
 def running_runs(runs_dir: Path) -> list[Path]:
-    """Run folders whose runner is alive, newest first. Reads the locks as plain
-    JSON: pydantic (engine.store) would cost start-up time here."""
-    import json
+    """Run folders whose runner is alive, newest first."""
+    from engine.liveness import run_is_live  # standard library only: asked before the first paint
 
-    from engine.liveness import owner_is_live
-
-    out = []
     try:
         entries = list(runs_dir.iterdir())
     except OSError:
-        return out
-    for p in entries:
-        try:
-            info = json.loads((p / "runner.lock").read_text())
-            owner = (int(info["pid"]), str(info["host"]), info.get("boot_id"), info.get("start_ticks"))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
-        if owner_is_live(*owner):
-            out.append(p)
-    return sorted(out, key=lambda p: p.name, reverse=True)
+        return []
+    return sorted((p for p in entries if run_is_live(p)), key=lambda p: p.name, reverse=True)
 
 
 def _params() -> Screen:
@@ -98,6 +87,9 @@ class SweepdeckApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (asks what to do with a running sweep)"),
     ]
 
+    # The run the Training and Report sections show; they watch it.
+    run_dir: var[Optional[Path]] = var(None, init=False)
+
     def __init__(self, runs_dir: str | Path = "runs", attach: Optional[Path] = None,
                  runner_cmd: Optional[list[str]] = None, cursor_blink: bool = True) -> None:
         super().__init__()
@@ -105,7 +97,6 @@ class SweepdeckApp(App[int]):
         self.attach = Path(attach) if attach is not None else None
         self.runner_cmd = runner_cmd
         self.cursor_blink = cursor_blink
-        self.run_dir: Optional[Path] = None
         self.launched: dict[Path, "Launch"] = {}
         self.first_paint: Optional[float] = None
         self._after_paint: list[Any] = []
@@ -151,17 +142,16 @@ class SweepdeckApp(App[int]):
             self.switch_mode(name)
 
     def open_run(self, run_dir: Path, section: str = "training") -> None:
+        """Make `run_dir` the current run and show it in `section`."""
         self.run_dir = Path(run_dir)
-        if self.current_mode == section:
-            self.screen.on_screen_resume()  # type: ignore[attr-defined]
-        else:
+        if self.current_mode != section:
             self.switch_mode(section)
 
     # --- running sweeps ----------------------------------------------------------------
     def start_sweep(self, raw: dict[str, Any]) -> Optional[Path]:
         name = str(raw.get("name") or "sweep")
         runs_dir = Path(raw.get("runs_dir") or self.runs_dir)
-        from tui.follow import launch_run
+        from tui.runner_process import launch_run
 
         try:
             launch = launch_run(raw, runs_dir, name, self.runner_cmd)
@@ -173,7 +163,7 @@ class SweepdeckApp(App[int]):
         return launch.run_dir
 
     def resume_sweep(self, run_dir: Path) -> None:
-        from tui.follow import launch_resume
+        from tui.runner_process import launch_resume
 
         try:
             launch = launch_resume(run_dir, self.runner_cmd)
@@ -214,7 +204,7 @@ class SweepdeckApp(App[int]):
                         severity="error", timeout=15)
 
     def live_runs(self) -> list[Path]:
-        from tui.follow import run_is_live
+        from engine.liveness import run_is_live
 
         dirs = list(self.launched)
         if self.run_dir is not None and self.run_dir not in dirs:
@@ -240,7 +230,7 @@ class SweepdeckApp(App[int]):
 
     def _quit_choice(self, live: list[Path], choice: Optional[str]) -> None:
         if choice == "stop":
-            from tui.follow import stop_run
+            from tui.runner_process import stop_run
 
             for d in live:
                 stop_run(d)

@@ -103,9 +103,10 @@ class SaveScreen(ModalScreen[Optional[str]]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default: str) -> None:
+    def __init__(self, default: str, cursor_blink: bool = True) -> None:
         super().__init__()
         self.default = default
+        self.cursor_blink = cursor_blink
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -114,7 +115,7 @@ class SaveScreen(ModalScreen[Optional[str]]):
             yield Static("Enter = save    Esc = cancel", classes="dialog-keys")
 
     def on_mount(self) -> None:
-        self.query_one(Input).cursor_blink = getattr(self.app, "cursor_blink", True)
+        self.query_one(Input).cursor_blink = self.cursor_blink
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

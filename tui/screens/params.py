@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from tui import form as F
+from engine.formatting import fmt_duration
+from tui import form
+from tui.screens.base import SectionScreen
 from tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
 from tui.widgets.choice import Choice, Toggle
 from tui.widgets.section_bar import SectionBar
 
 if TYPE_CHECKING:
     from engine.config import SweepConfig
-    from tui.follow import PastTiming
+    from tui.estimate import PastTiming
 
-# engine (pydantic) and tui.follow are imported after the first paint: start-up time.
+# engine (pydantic) and tui.estimate are imported after the first paint: start-up time.
 
 PREVIEW_ROWS = 8
 BUILD_LIMIT = 2_000  # above this many trials the preview table is skipped (it is rebuilt per keystroke)
@@ -40,7 +41,10 @@ SUGGEST = {
 }
 
 
-class ParamsScreen(Screen):
+FieldWidget = Union[Input, Choice, Toggle]  # what a form field is edited in (form.Field.kind)
+
+
+class ParamsScreen(SectionScreen):
     AUTO_FOCUS = "#f-name"
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", tooltip="Run the sweep (asks first when it is large)"),
@@ -60,17 +64,18 @@ class ParamsScreen(Screen):
         self.estimate_s: Optional[float] = None
         self.timings: list["PastTiming"] = []
         self.loaded_from: Optional[Path] = None
+        self.ready = False  # the whole form is mounted and filled (after the first paint)
 
     # --- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield SectionBar("params")
         with Horizontal(id="params-body"):
-            form = VerticalScroll(id="form")
-            form.can_focus = False  # Tab and up/down go field to field
-            with form:
+            scroll = VerticalScroll(id="form")
+            scroll.can_focus = False  # Tab and up/down go field to field
+            with scroll:
                 # Only the first section before the first paint (it fills an
                 # 80x24 screen); the rest is mounted right after (start-up time).
-                yield from self._rows(F.SECTIONS[:1])
+                yield from self._rows(form.SECTIONS[:1])
             with Vertical(id="preview"):
                 yield Static("", id="preview-count")
                 yield Static("", id="preview-estimate")
@@ -92,7 +97,7 @@ class ParamsScreen(Screen):
                 out.append(Static("", id=f.widget_id + "-err", classes="field-error"))
         return out
 
-    def _widget(self, f: F.Field) -> Widget:
+    def _widget(self, f: form.Field) -> Widget:
         if f.kind == "switch":
             return Toggle(id=f.widget_id)
         if f.kind == "select":
@@ -100,22 +105,24 @@ class ParamsScreen(Screen):
         suggester = SuggestFromList(SUGGEST[f.key], case_sensitive=False) if f.key in SUGGEST else None
         return Input(placeholder=f.placeholder, id=f.widget_id, compact=True, suggester=suggester)
 
+    def _field_widget(self, f: form.Field) -> FieldWidget:
+        return cast(FieldWidget, self.query_one("#" + f.widget_id))
+
     def on_mount(self) -> None:
         table = self.query_one("#preview-trials", DataTable)
         table.add_columns("trial", "label")  # the label names the penalty type (sum=, mul=, no-reg)
-        self.ready = False
-        self.app.after_first_paint(self._fill_form)  # type: ignore[attr-defined]
+        self.app.after_first_paint(self._fill_form)
 
     async def _fill_form(self) -> None:
         try:
-            await self.query_one("#form").mount_all(self._rows(F.SECTIONS[1:]))
+            await self.query_one("#form").mount_all(self._rows(form.SECTIONS[1:]))
         except NoMatches:
             return  # the app quit before the form was filled
-        if not getattr(self.app, "cursor_blink", True):
+        if not self.app.cursor_blink:
             for inp in self.query(Input):
                 inp.cursor_blink = False
-        start = F.defaults()
-        start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
+        start = form.defaults()
+        start["runs_dir"] = str(self.app.runs_dir)
         try:
             self.set_raw(start)
         except NoMatches:
@@ -125,9 +132,9 @@ class ParamsScreen(Screen):
 
     @work(thread=True, group="estimate", exclusive=True)
     def load_timings(self) -> None:
-        from tui.follow import past_timings
+        from tui.estimate import past_timings
 
-        timings = past_timings(Path(self.app.runs_dir))  # type: ignore[attr-defined]
+        timings = past_timings(self.app.runs_dir)
         try:
             self.app.call_from_thread(self._set_timings, timings)
         except RuntimeError:
@@ -138,26 +145,25 @@ class ParamsScreen(Screen):
         self.revalidate()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted and getattr(self, "ready", False):
+        if self.is_mounted and self.ready:
             self.load_timings()
 
     # --- values --------------------------------------------------------------------
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for f in F.FIELDS:
-            w = self.query_one("#" + f.widget_id)
-            out[f.key] = w.value  # type: ignore[attr-defined]
+        for f in form.FIELDS:
+            out[f.key] = self._field_widget(f).value
         return out
 
     def raw(self) -> dict[str, Any]:
-        return F.to_raw(self.values(), self.extra)
+        return form.to_raw(self.values(), self.extra)
 
     def set_raw(self, raw: dict[str, Any]) -> None:
-        self.extra = F.extra_keys(raw)
-        values = F.form_values(raw)
+        self.extra = form.extra_keys(raw)
+        values = form.form_values(raw)
         with self.prevent(Input.Changed, Choice.Changed, Toggle.Changed):
-            for f in F.FIELDS:
-                w = self.query_one("#" + f.widget_id)
+            for f in form.FIELDS:
+                w = self._field_widget(f)
                 value = values[f.key]
                 if isinstance(w, Choice):
                     known = [v for _, v in f.options]
@@ -167,13 +173,12 @@ class ParamsScreen(Screen):
                 elif isinstance(w, Toggle):
                     w.value = bool(value)
                 else:
-                    w.value = str(value)  # type: ignore[attr-defined]
+                    w.value = str(value)
         self.revalidate()
 
     def set_field(self, key: str, value: Any) -> None:
         """Set one field as a user would (used by tests and presets)."""
-        w = self.query_one("#" + F.BY_KEY[key].widget_id)
-        w.value = value  # type: ignore[attr-defined]
+        self._field_widget(form.BY_KEY[key]).value = value
 
     # --- validation as you type -------------------------------------------------------
     @on(Input.Changed)
@@ -185,13 +190,13 @@ class ParamsScreen(Screen):
     def revalidate(self) -> None:
         from engine.space import count_trials
         from engine.trials import build_trials
-        from tui.follow import estimate_seconds, fmt_duration
+        from tui.estimate import estimate_seconds
 
         raw = self.raw()
-        cfg, errors = F.check(raw)
+        cfg, errors = form.check(raw)
         self.config, self.errors = cfg, errors
         self._show_model_code(raw, errors)
-        for f in F.FIELDS:
+        for f in form.FIELDS:
             lines = errors.get(f.key, [])
             err = self.query_one("#" + f.widget_id + "-err", Static)
             err.update("\n".join(lines))
@@ -240,15 +245,15 @@ class ParamsScreen(Screen):
 
     def on_descendant_focus(self, event) -> None:
         wid = getattr(event.widget, "id", None) or ""
-        for f in F.FIELDS:
+        for f in form.FIELDS:
             if f.widget_id == wid:
                 self.query_one("#field-help", Static).update(f"{f.key}: {f.help}" if f.help else f.key)
                 break
 
     # --- actions ---------------------------------------------------------------------
     def action_reset(self) -> None:
-        start = F.defaults()
-        start["runs_dir"] = str(self.app.runs_dir)  # type: ignore[attr-defined]
+        start = form.defaults()
+        start["runs_dir"] = str(self.app.runs_dir)
         self.set_raw(start)
         self.notify("Form reset to the defaults")
 
@@ -256,7 +261,7 @@ class ParamsScreen(Screen):
         name = self.values().get("name") or "sweep"
         folder = Path("configs") if Path("configs").is_dir() else Path(".")
         default = str(self.loaded_from) if self.loaded_from and self.loaded_from.parent == folder else str(folder / f"{name}.json")
-        self.app.push_screen(SaveScreen(default), self._save_to)
+        self.app.push_screen(SaveScreen(default, cursor_blink=self.app.cursor_blink), self._save_to)
 
     def _save_to(self, path: Optional[str]) -> None:
         if not path:
@@ -287,7 +292,7 @@ class ParamsScreen(Screen):
         configs = Path("configs")
         if configs.is_dir():
             items += [(f"preset  {p}", p) for p in sorted(configs.glob("*.json"))]
-        runs = Path(self.app.runs_dir)  # type: ignore[attr-defined]
+        runs = self.app.runs_dir
         if runs.is_dir():
             past = sorted((p for p in runs.iterdir() if (p / "config.json").is_file()), key=lambda p: p.name, reverse=True)
             items += [(f"run     {p.name}", p / "config.json") for p in past[:40]]
@@ -306,7 +311,7 @@ class ParamsScreen(Screen):
             self.notify("\n".join(err.problems), severity="error")
             return False
         if "runs_dir" not in raw:
-            raw = {**raw, "runs_dir": str(self.app.runs_dir)}  # type: ignore[attr-defined]
+            raw = {**raw, "runs_dir": str(self.app.runs_dir)}
         self.set_raw(raw)
         self.loaded_from = path
         self.notify(f"Loaded {path}")
@@ -318,14 +323,12 @@ class ParamsScreen(Screen):
             first = next(iter(self.errors.values()))[0]
             self.notify(f"Cannot run: {first}", severity="error")
             key = next(iter(self.errors))
-            self.query_one("#" + F.BY_KEY[key].widget_id).focus()
+            self.query_one("#" + form.BY_KEY[key].widget_id).focus()
             return
         raw = self.raw()
         n, est = self.n_trials, self.estimate_s
         big = n >= CONFIRM_TRIALS or (est is not None and est >= CONFIRM_SECONDS)
         if big:
-            from tui.follow import fmt_duration
-
             about = f"about {fmt_duration(est)}" if est is not None else "duration unknown"
             self.app.push_screen(
                 ConfirmScreen(f"{n} trials, {about} - run?",
@@ -336,4 +339,4 @@ class ParamsScreen(Screen):
             self._start(raw)
 
     def _start(self, raw: dict[str, Any]) -> None:
-        self.app.start_sweep(raw)  # type: ignore[attr-defined]
+        self.app.start_sweep(raw)

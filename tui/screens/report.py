@@ -18,16 +18,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from engine.report import REPORT
 from engine.safe_text import strip_control
 from engine.store import CONFIG, read_json
 from tui.messages import ReportChunk, ReportDone
+from tui.screens.base import SectionScreen
 from tui.screens.modals import ChoiceScreen
 from tui.widgets.section_bar import SectionBar
 
-REPORT = "report.md"
 STREAM_REDRAW_S = 0.3
 _FACT_HEADING = re.compile(r"^(#{1,6})\s*fact[\s-]*check", re.IGNORECASE)
 _HEADING = re.compile(r"^(#{1,6})\s")
@@ -109,7 +109,7 @@ def result_note(result) -> str:
     return "; ".join(parts)
 
 
-class ReportScreen(Screen):
+class ReportScreen(SectionScreen):
     BINDINGS = [
         Binding("g", "regenerate", "Regenerate", tooltip="Write the report again: LLM or offline"),
         Binding("e", "edit", "Edit", tooltip="Open report.md in $VISUAL / $EDITOR"),
@@ -139,19 +139,23 @@ class ReportScreen(Screen):
 
     def on_mount(self) -> None:
         self.set_interval(STREAM_REDRAW_S, self._flush)
+        self.watch(self.app, "run_dir", self._run_changed, init=False)
         self.sync_run()
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
             self.sync_run()
 
+    def _run_changed(self) -> None:
+        if self.is_current:  # hidden, it catches up when shown (on_screen_resume)
+            self.on_screen_resume()
+
     def sync_run(self) -> None:
-        run_dir = getattr(self.app, "run_dir", None)
+        run_dir = self.app.run_dir
         if run_dir is None:
             self.run_dir = None
             self.query_one("#report-title", Static).update("No run selected: open one in Runs (F4).")
             return
-        run_dir = Path(run_dir)
         path = run_dir / REPORT
         mtime = path.stat().st_mtime if path.exists() else None
         if run_dir != self.run_dir or (mtime != self.mtime and not self.streaming):
@@ -287,5 +291,5 @@ class ReportScreen(Screen):
         if path is None or not path.exists():
             self.notify("No report.md to open", severity="warning")
             return
-        self.app.run_external([*shlex.split(command), str(path)])  # type: ignore[attr-defined]
+        self.app.run_external([*shlex.split(command), str(path)])
         self.load()

@@ -14,9 +14,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from engine.events import read_events
+from engine.formatting import fmt_acc, fmt_duration
+from engine.liveness import run_is_live
 from engine.safe_text import strip_control
 from engine.store import EVENTS, RunSummary, list_runs
-from tui.follow import TUI_DIR, RunState, fmt_acc, fmt_duration, run_is_live
+from tui.run_state import RunState
+from tui.runner_process import TUI_DIR
+from tui.screens.base import SectionScreen
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.section_bar import SectionBar
 
@@ -34,7 +38,7 @@ def fmt_date(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-class RunsScreen(Screen):
+class RunsScreen(SectionScreen):
     BINDINGS = [
         Binding("enter", "open", "Open", tooltip="Open the run in the training screen"),
         Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
@@ -76,7 +80,7 @@ class RunsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="runs")
     def refresh_runs(self) -> None:
-        summaries = list_runs(Path(self.app.runs_dir))  # type: ignore[attr-defined]
+        summaries = list_runs(self.app.runs_dir)
         try:
             self.app.call_from_thread(self._set, summaries)
         except RuntimeError:
@@ -104,7 +108,7 @@ class RunsScreen(Screen):
         arrow = "down" if self.descending else "up"
         n = len(rows)
         self.query_one("#runs-title", Static).update(
-            f"{n} run{'s' if n != 1 else ''} in {self.app.runs_dir}  sorted by {label} ({arrow})"  # type: ignore[attr-defined]
+            f"{n} run{'s' if n != 1 else ''} in {self.app.runs_dir}  sorted by {label} ({arrow})"
             + (f"  marked: {', '.join(self.marked)}" if self.marked else ""))
 
     def current_id(self) -> Optional[str]:
@@ -118,7 +122,7 @@ class RunsScreen(Screen):
 
     def current_path(self) -> Optional[Path]:
         rid = self.current_id()
-        return Path(self.app.runs_dir) / rid if rid else None  # type: ignore[attr-defined]
+        return self.app.runs_dir / rid if rid else None
 
     # --- actions --------------------------------------------------------------------
     @on(DataTable.RowSelected, "#runs")
@@ -128,12 +132,12 @@ class RunsScreen(Screen):
     def action_open(self) -> None:
         path = self.current_path()
         if path is not None:
-            self.app.open_run(path, "training")  # type: ignore[attr-defined]
+            self.app.open_run(path, "training")
 
     def action_report(self) -> None:
         path = self.current_path()
         if path is not None:
-            self.app.open_run(path, "report")  # type: ignore[attr-defined]
+            self.app.open_run(path, "report")
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)
@@ -164,7 +168,7 @@ class RunsScreen(Screen):
         if len(ids) < 2:
             self.notify("Mark a run with space, then press c on another (or mark two)", severity="warning")
             return
-        runs = Path(self.app.runs_dir)  # type: ignore[attr-defined]
+        runs = self.app.runs_dir
         self.app.push_screen(CompareScreen(runs / ids[0], runs / ids[1]))
 
     def action_delete(self) -> None:
@@ -183,8 +187,8 @@ class RunsScreen(Screen):
         shutil.rmtree(path, ignore_errors=True)
         for suffix in (".json", ".log"):
             (path.parent / TUI_DIR / f"{path.name}{suffix}").unlink(missing_ok=True)
-        if getattr(self.app, "run_dir", None) == path:
-            self.app.run_dir = None  # type: ignore[attr-defined]
+        if self.app.run_dir == path:
+            self.app.run_dir = None
         self.notify(f"Deleted {path.name}")
         self.refresh_runs()
 
@@ -197,7 +201,7 @@ class RunsScreen(Screen):
             return
         self.app.push_screen(
             ConfirmScreen(f"Resume run {path.name}?", "Starts `sweepdeck resume` in the background and follows it."),
-            lambda yes: self.app.resume_sweep(path) if yes else None,  # type: ignore[attr-defined]
+            lambda yes: self.app.resume_sweep(path) if yes else None,
         )
 
 

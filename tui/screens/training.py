@@ -13,29 +13,26 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import get_current_worker
 
-from engine.events import EventFollower
+from engine.formatting import fmt_acc
+from engine.liveness import run_is_live
 from engine.safe_text import strip_control
-from engine.store import EVENTS
-from tui.follow import METRIC_GROUPS, RunState, fmt_acc, log_path_for, run_is_live, skip_trial, stop_run
 from tui.messages import RunUpdate
+from tui.run_state import METRIC_GROUPS, RunState, short_status
+from tui.run_tail import RunTail
+from tui.runner_process import skip_trial, stop_run
+from tui.screens.base import SectionScreen
 from tui.screens.modals import ConfirmScreen
 from tui.widgets.charts import AllTrialsChart, TrialChart
 from tui.widgets.section_bar import SectionBar
 
 REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the event rate
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
-POLL_LIVE_S = 0.25
-POLL_IDLE_S = 1.0
-LOG_TAIL_BYTES = 64 * 1024
-# Short enough for an 80-column table; the run's own status line uses the full words.
-STATUS_SHOWN = {"completed": "done", "interrupted": "stopped"}
 
 
-class TrainingScreen(Screen):
+class TrainingScreen(SectionScreen):
     BINDINGS = [
         Binding("m", "metric", "Metric", tooltip="Show the next metric in the trial chart"),
         Binding("n", "next_trial", "Next", tooltip="Select the next trial"),
@@ -80,6 +77,7 @@ class TrainingScreen(Screen):
         for label, key in (("trial", "trial"), ("status", "status"), ("ep", "ep"), ("best", "best"), ("label", "label")):
             table.add_column(label, key=key)
         self.set_interval(REDRAW_S, self.redraw)
+        self.watch(self.app, "run_dir", self._run_changed, init=False)
         self._show_empty()
         self.sync_run()
 
@@ -89,10 +87,14 @@ class TrainingScreen(Screen):
             self._dirty = True
             self.redraw(force_chart=True)
 
+    def _run_changed(self) -> None:
+        if self.is_current:  # hidden, it catches up when shown (on_screen_resume)
+            self.on_screen_resume()
+
     def sync_run(self) -> None:
-        run_dir = getattr(self.app, "run_dir", None)
+        run_dir = self.app.run_dir
         if run_dir is not None and run_dir != self.run_dir:
-            self.follow(Path(run_dir))
+            self.follow(run_dir)
 
     def _show_empty(self) -> None:
         if self.run_dir is None:
@@ -116,40 +118,13 @@ class TrainingScreen(Screen):
     @work(thread=True, exclusive=True, group="follow")
     def _follow_worker(self, run_dir: Path) -> None:
         worker = get_current_worker()
-        follower = EventFollower(run_dir / EVENTS)
-        log_path = log_path_for(run_dir)
-        log_offset: Optional[int] = None
-        log_pending = b""
-        last_live: Optional[bool] = None
-        last_damage: Optional[str] = None
-        started = time.monotonic()
+        tail = RunTail(run_dir)
         while not worker.is_cancelled:
-            events = follower.poll()
-            lines: list[str] = []
-            try:
-                with log_path.open("rb") as fh:
-                    if log_offset is None:
-                        size = fh.seek(0, 2)
-                        log_offset = max(0, size - LOG_TAIL_BYTES)
-                    fh.seek(log_offset)
-                    chunk = fh.read()
-                log_offset += len(chunk)
-                data = log_pending + chunk
-                parts = data.split(b"\n")
-                log_pending = parts.pop()
-                lines = [p.decode("utf-8", "replace").rstrip("\r") for p in parts]
-            except FileNotFoundError:
-                pass
-            if follower.damage and follower.damage != last_damage:
-                last_damage = follower.damage
-                lines.append(f"warning: {follower.damage}")
-            live = run_is_live(run_dir)
-            if events or lines or live != last_live:
-                self.post_message(RunUpdate(run_dir, events, lines, live))
-                last_live = live
-            fast = live or events or time.monotonic() - started < 30  # a new runner takes a while to start
-            deadline = time.monotonic() + (POLL_LIVE_S if fast else POLL_IDLE_S)
-            while time.monotonic() < deadline and not worker.is_cancelled:
+            news = tail.poll()
+            if news is not None:
+                self.post_message(RunUpdate(run_dir, news.events, news.log_lines, news.live))
+            deadline = time.monotonic() + tail.next_poll_s()
+            while time.monotonic() < deadline and not worker.is_cancelled:  # a thread worker cannot be killed
                 time.sleep(0.05)
 
     def on_run_update(self, msg: RunUpdate) -> None:
@@ -171,13 +146,7 @@ class TrainingScreen(Screen):
         self._dirty = not charts_due  # come back for the charts on a later tick
         self.redraws += 1
         state = self.state
-        status = state.status
-        if status == "running" and not self.live and state.n_events:
-            status = "stopped"
-        elif status == "waiting" and not self.live:
-            status = "waiting for the runner"
-        line = state.summary_line(width=20).replace(state.status, status, 1)
-        self.query_one("#progress", Static).update(line)
+        self.query_one("#progress", Static).update(state.summary_line(self.live, width=20))
         self._update_table()
         if self.auto_follow and state.current and state.current != self.selected:
             self._select(state.current)
@@ -199,7 +168,7 @@ class TrainingScreen(Screen):
         table = self.query_one("#trials", DataTable)
         for tid in sorted(self._dirty_trials, key=lambda k: self.state.trials[k].index):  # type: ignore[union-attr]
             t = self.state.trials[tid]
-            cells = {"trial": strip_control(tid), "status": STATUS_SHOWN.get(t.status, t.status), "ep": str(t.epochs_done),
+            cells = {"trial": strip_control(tid), "status": short_status(t.status), "ep": str(t.epochs_done),
                      "best": fmt_acc(t.best_test_acc), "label": t.label}
             if tid in table.rows:
                 for key, value in cells.items():

@@ -11,7 +11,9 @@ from typing import Optional
 
 from textual_plotext import PlotextPlot
 
-from tui.follow import METRIC_GROUPS, RunState, TrialState, downsample, fmt_acc
+from engine.formatting import fmt_acc
+from tui.downsample import downsample
+from tui.run_state import METRIC_GROUPS, RunState, TrialState
 
 MAX_OVERLAY_POINTS = 2000  # all trials together
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "bench"
-for p in (str(ROOT), str(BENCH)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from tests.support import fake_runner
+from tests.support.fake_runner import write_finished_run
 
-from tui_fake_runner import write_finished_run  # noqa: E402
+if TYPE_CHECKING:
+    from tui.app import SweepdeckApp
 
-FAKE_RUNNER = [sys.executable, str(BENCH / "tui_fake_runner.py")]
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_RUNNER = [sys.executable, fake_runner.__file__]
 T0 = 1767268800.0  # 2026-01-01 12:00 UTC
 
 
@@ -27,6 +25,36 @@ def make_runs(runs_dir: Path) -> dict[str, Path]:
         "beta": write_finished_run(runs_dir, "20260102-120000-beta", "beta", 4, 20, T0 + 86400,
                                    status="interrupted", report=False),
     }
+
+
+def make_app(runs_dir: Path, **kw) -> "SweepdeckApp":
+    """The app as the tests drive it: the fake runner, no cursor blink."""
+    from tui.app import SweepdeckApp
+
+    return SweepdeckApp(runs_dir=runs_dir, runner_cmd=FAKE_RUNNER, cursor_blink=False, **kw)
+
+
+def fake_report_engine(monkeypatch, settings_cls: type, generate_report: Callable) -> None:
+    """The Report screen's worker calls `generate_report` (and builds its settings
+    from `settings_cls`) instead of the real engine, for this test."""
+    import engine.report
+
+    monkeypatch.setattr(engine.report, "ReportSettings", settings_cls)
+    monkeypatch.setattr(engine.report, "generate_report", generate_report)
+
+
+async def params_form(pilot, app):
+    """The Params screen, once its whole form is mounted and filled."""
+    await wait_for(pilot, lambda: app.current_mode == "params" and app.screen.ready)
+    return app.screen
+
+
+async def runs_table(pilot, app):
+    """The Runs section's table, once it has loaded."""
+    await pilot.press("f4")
+    rs = app.screen
+    await wait_for(pilot, lambda: rs.loaded)
+    return rs.query_one("#runs")
 
 
 async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.05) -> None:
@@ -57,6 +85,3 @@ def kill_quietly(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-__all__ = ["ROOT", "BENCH", "FAKE_RUNNER", "make_runs", "wait_for", "press_and_confirm", "kill_quietly", "asyncio"]

@@ -6,7 +6,7 @@ metrics.csv/trials.csv; SIGTERM finishes the run as interrupted and exits 0;
 SIGUSR1 skips the current trial. Epochs take FAKE_EPOCH_S seconds (default 0.05).
 At the end it writes a small report.md (unless --no-report).
 
-    python bench/tui_fake_runner.py run CFG.json --run-dir runs/x
+    python tests/support/fake_runner.py run CFG.json --run-dir runs/x
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: find engine/
 
 from engine.config import load_config  # noqa: E402
 from engine.events import (  # noqa: E402

@@ -1,0 +1,235 @@
+"""Params: the form as data (no app), and the form screen: validation as you
+type, save and load, the preview, the duration estimate, asking before a large sweep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.tui import ROOT, make_app, params_form, wait_for
+
+from engine.config import SweepConfig, read_config_file, validate_config
+from tui import form
+from tui.estimate import estimate_seconds, past_timings
+
+pytestmark = pytest.mark.anyio
+
+
+def test_form_covers_every_config_key():
+    keys = set()
+    for name, info in SweepConfig.model_fields.items():
+        sub = info.annotation
+        if isinstance(sub, type) and hasattr(sub, "model_fields"):
+            keys |= {f"{name}.{k}" for k in sub.model_fields}
+        else:
+            keys.add(name)
+    assert keys == set(form.BY_KEY), keys ^ set(form.BY_KEY)
+
+
+@pytest.mark.parametrize("name", ["paper_3_1.json", "paper_s1_2.json"])
+def test_form_round_trips_the_paper_configs(name):
+    raw = read_config_file(ROOT / "configs" / name)
+    values = form.form_values(raw)
+    again = form.to_raw(values)
+    assert validate_config(again) == validate_config(raw)
+    assert form.form_values(again) == values
+
+
+def test_problems_land_on_their_field():
+    values = form.form_values({})
+    values.update({"lr": "0.1, -1", "dataset.n_train": "abc", "search.method": "random", "wn": "0.9, huge"})
+    cfg, errors = form.check(form.to_raw(values))
+    assert cfg is None
+    assert set(errors) == {"lr", "dataset.n_train", "search.n_trials", "wn"}
+    assert errors["lr"][0].startswith("lr[1]: -1 is invalid")
+
+
+@pytest.mark.parametrize("field, text, fragment", [
+    ("lr", "Infinity", "finite"),
+    ("lr", "0.1, NaN", "finite"),
+    ("lr", "1e999", "finite"),
+    ("llm.timeout_s", "Infinity", "finite"),
+    ("lr", "[" * 100_000, "lr[0]"),
+    ("runs_dir", "runs/" + "x" * 300, "255"),
+    ("runs_dir", "ru\0ns", "NUL"),
+    ("dataset.n_train", "1000000000", "1,000,000"),
+    ("seed", ", ".join(str(i) for i in range(100_001)), "100,000"),
+])
+def test_hostile_values_are_marked_on_their_field(field, text, fragment):
+    values = form.form_values({})
+    values[field] = text
+    cfg, errors = form.check(form.to_raw(values))
+    assert cfg is None
+    where = "search.n_trials" if field == "seed" else field  # the trial count is the search section's
+    assert list(errors) == [where] and fragment in errors[where][0], errors
+
+
+def test_estimate_from_past_runs(runs):
+    runs_dir, _ = runs
+    timings = past_timings(runs_dir)
+    assert len(timings) == 2 and timings[0].dataset == "shapes"
+    est, n = estimate_seconds(timings, "shapes", "tiny", 512, 10, 3)
+    assert n == 2 and est == pytest.approx(0.5 * 2 * 10 * 3)
+    assert estimate_seconds(timings, "cifar10", "tiny", 512, 10, 3) == (None, 0)
+
+
+async def test_params_preview_shows_custom_model_code_and_survives_hostile_values(runs, monkeypatch, tmp_path):
+    runs_dir, _ = runs
+    lib = tmp_path / "lib"
+    (lib / "mypkg").mkdir(parents=True)
+    (lib / "mypkg" / "__init__.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\n")
+    (lib / "mypkg" / "nets.py").write_text("def make():\n    pass\n")
+    monkeypatch.syspath_prepend(str(lib))
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        shown = scr.query_one("#preview-model")
+        assert not shown.display  # a built-in model is no code of the user's
+        scr.set_field("model.name", "mypkg.nets:make")
+        await pilot.pause()
+        assert shown.display and str(lib / "mypkg" / "nets.py") in str(shown.render())
+        assert "runs when the sweep starts" in str(shown.render())
+        scr.set_field("model.name", "nowhere_xyz:make")
+        await pilot.pause()
+        assert "not found" in str(shown.render())
+        for key, value in {"lr": "Infinity", "runs_dir": "a\0b", "dataset.n_train": "1000000000",
+                           "seed": "[" * 50_000}.items():
+            scr.set_field(key, value)
+        await pilot.pause()
+        assert set(scr.errors) == {"lr", "runs_dir", "dataset.n_train", "seed"}
+        assert "4 problems" in str(scr.query_one("#preview-count").render())
+        assert not (tmp_path / "ran").exists()  # looking the file up ran nothing
+
+
+async def test_params_form_validates_as_you_type(runs):
+    runs_dir, _ = runs
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        # type into the lr field as a user would
+        scr.query_one("#f-lr").focus()
+        scr.query_one("#f-lr").value = ""
+        await pilot.press(*"0.1,-1")
+        await pilot.pause()
+        err = scr.query_one("#f-lr-err")
+        assert "lr[1]: -1 is invalid" in str(err.render())
+        assert err.has_class("-shown") and scr.query_one("#f-lr").has_class("-invalid")
+        assert not scr.query_one("#f-n-epochs-err").has_class("-shown")
+        assert "1 problem" in str(scr.query_one("#preview-count").render())
+        scr.set_field("dataset.n_train", "many")
+        await pilot.pause()
+        assert "dataset.n_train" in str(scr.query_one("#f-dataset-n-train-err").render())
+        # fix both: the errors go and the preview counts trials
+        scr.set_field("lr", "0.1, 0.01")
+        scr.set_field("dataset.n_train", "256")
+        scr.set_field("l2_sum_lambda", "0, 0.01")
+        await pilot.pause()
+        assert not scr.errors
+        assert not scr.query_one("#f-lr-err").has_class("-shown")
+        assert str(scr.query_one("#preview-count").render()).startswith("4 trials")
+        assert scr.query_one("#preview-trials").row_count == 4
+        # the estimate uses past runs of the same dataset/model
+        scr.set_field("dataset.name", "shapes")
+        scr.set_field("model.name", "tiny")
+        await wait_for(pilot, lambda: "past run" in str(scr.query_one("#preview-estimate").render()))
+        # a huge sweep is counted, not listed
+        scr.set_field("seed", ", ".join(str(i) for i in range(1100)))
+        await pilot.pause()
+        assert str(scr.query_one("#preview-count").render()).startswith("4400 trials")
+        assert scr.query_one("#preview-trials").row_count == 1
+
+
+async def test_params_save_and_load_back_equal(runs, tmp_path):
+    runs_dir, _ = runs
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        scr.set_field("name", "mysweep")
+        scr.set_field("lr", "0.05, 0.005")
+        scr.set_field("wn", "0.9, default, None")
+        scr.set_field("bias", "False, True")
+        scr.set_field("dataset.classes", "1, 2")
+        scr.set_field("eval_train_set", False)
+        await pilot.pause()
+        saved = scr.raw()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        path_input = app.screen.query_one("#save-path")
+        assert path_input.value == "configs/mysweep.json"
+        await pilot.press("enter")
+        await pilot.pause()
+        on_disk = json.loads((tmp_path / "configs" / "mysweep.json").read_text())
+        assert on_disk == saved
+        await pilot.press("ctrl+n")  # back to defaults
+        await pilot.pause()
+        assert scr.raw() != saved
+        # load it back through the load dialog
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        options = app.screen.items
+        idx = [str(p) for _, p in options].index("configs/mysweep.json")
+        app.screen.query_one("#load-list").highlighted = idx
+        await pilot.press("enter")
+        await pilot.pause()
+        assert scr.raw() == saved
+        assert validate_config(scr.raw()).wn == [0.9, "default", None]
+        # and a past run's config
+        assert scr.load(runs_dir / "20260101-120000-alpha" / "config.json")
+        assert scr.n_trials == 4
+
+
+async def test_large_sweep_asks_first(runs, monkeypatch):
+    runs_dir, _ = runs
+    started = []
+
+    app = make_app(runs_dir)
+    monkeypatch.setattr(app, "start_sweep", lambda raw: started.append(raw))
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        assert scr.load(Path("configs/paper_3_1.json"))
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        from tui.screens.modals import ConfirmScreen
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question.startswith("16 trials, ")
+        await pilot.press("n")
+        await pilot.pause()
+        assert started == []
+        await pilot.press("ctrl+r", "y")
+        await pilot.pause()
+        assert len(started) == 1 and started[0]["lr"] == [0.1, 0.01]
+        # an invalid form does not run
+        scr.set_field("n_epochs", "0")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert len(started) == 1
+
+
+async def test_choice_and_toggle_fields_by_keyboard(runs):
+    runs_dir, _ = runs
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        scr.query_one("#f-bias").focus()
+        await pilot.press("enter")
+        assert scr.values()["bias"] == "True"
+        await pilot.press("right")
+        assert scr.values()["bias"] == "False, True"
+        await pilot.pause()
+        assert scr.n_trials == 2 and scr.raw()["bias"] == [False, True]
+        await pilot.press("left", "left")
+        assert scr.values()["bias"] == "False"
+        scr.query_one("#f-eval-train-set").focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert scr.raw()["eval_train_set"] is False
+        # down moves to the next field, also from these widgets
+        await pilot.press("down")
+        assert app.focused.id == "f-runs-dir"

@@ -1,0 +1,164 @@
+"""Report: report.md and its fact check, regeneration streamed live, and what
+reaches the screen from a shared run folder or an LLM."""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from test_safe_text import PAYLOAD, control_chars
+from tests.support.tui import fake_report_engine, make_app, runs_table, wait_for
+
+pytestmark = pytest.mark.anyio
+
+
+def test_fact_check_section_and_result_note():
+    from tui.screens.report import fact_check_section, result_note
+
+    md = "# R\n\n## Results\nx\n\n## Fact check\nChecked 3 numbers.\n### Details\n1. bad\n\n## After\ny\n"
+    assert fact_check_section(md) == "Checked 3 numbers.\n### Details\n1. bad"
+    assert fact_check_section("# R\nno section") is None
+    res = types.SimpleNamespace(used_llm=False, fallback_reason="no LLM configured", n_numbers_checked=12,
+                                mismatches=[{}], model=None)
+    assert result_note(res) == "offline (no LLM configured); fact check: 12 numbers, 1 mismatch"
+
+
+async def test_report_opens_shows_fact_check_and_regenerates_streaming(runs, monkeypatch):
+    runs_dir, made = runs
+    chunks = ["# Sweep report: alpha\n\n", "Best trial t003 with ", "test accuracy 85.70%.\n\n",
+              "## Fact check\nChecked 1 number; none differ.\n"]
+
+    class ReportSettings:
+        def __init__(self, offline, model=None, base_url=None, temperature=0.2, timeout_s=60.0, max_retries=2,
+                     api_key_file=None):
+            self.offline = offline
+
+    calls = []
+
+    def generate_report(run_dir, settings, on_text=None):
+        calls.append(settings.offline)
+        for c in chunks:
+            on_text(c)
+            time.sleep(0.05)
+        (Path(run_dir) / "report.md").write_text("".join(chunks))
+        return types.SimpleNamespace(path=Path(run_dir) / "report.md")
+
+    fake_report_engine(monkeypatch, ReportSettings, generate_report)
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await runs_table(pilot, app)
+        table.move_cursor(row=table.get_row_index("20260101-120000-alpha"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.current_mode == "report")
+        rep = app.screen
+        await wait_for(pilot, lambda: "Checked 4 numbers" in str(rep.query_one("#factcheck").render()))
+        assert "Sweep report: alpha" in rep.text
+        # regenerate offline: streams in, then the file is reloaded
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.press("o")
+        await wait_for(pilot, lambda: calls == [True] and not rep.streaming)
+        await wait_for(pilot, lambda: "none differ" in str(rep.query_one("#factcheck").render()))
+        assert rep.text == "".join(chunks)
+        # $PAGER runs through app.suspend (stubbed here)
+        seen = []
+        monkeypatch.setattr(app, "run_external", lambda argv: seen.append(argv) or 0)
+        monkeypatch.setenv("PAGER", "less -R")
+        await pilot.press("v")
+        assert seen == [["less", "-R", str(made["alpha"] / "report.md")]]
+
+
+async def test_report_without_file_and_failing_generator(runs, monkeypatch):
+    runs_dir, made = runs
+
+    class ReportSettings:
+        def __init__(self, **kw):
+            pass
+
+    def generate_report(run_dir, settings, on_text=None):
+        raise RuntimeError("LLM unreachable")
+
+    fake_report_engine(monkeypatch, ReportSettings, generate_report)
+
+    app = make_app(runs_dir, attach=made["beta"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.current_mode == "report")
+        rep = app.screen
+        assert "no report.md yet" in str(rep.query_one("#report-title").render())
+        await pilot.press("g", "l")
+        await wait_for(pilot, lambda: "report failed" in str(rep.query_one("#report-title").render()))
+        assert not rep.streaming
+        # a report.md written meanwhile (by the runner) is picked up
+        (made["beta"] / "report.md").write_text("# Late report\n\n## Fact check\nChecked 0 numbers.\n")
+        await wait_for(pilot, lambda: "Late report" in rep.text, timeout=5)
+        await wait_for(pilot, lambda: "Checked 0 numbers" in str(rep.query_one("#factcheck").render()))
+
+
+async def test_report_regenerate_offline_with_the_real_engine(runs):
+    runs_dir, made = runs
+    pytest.importorskip("engine.report").generate_report  # noqa: B018
+
+    app = make_app(runs_dir, attach=made["beta"])  # beta has no report yet
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.current_mode == "report")
+        rep = app.screen
+        await pilot.press("g", "o")
+        await wait_for(pilot, lambda: (made["beta"] / "report.md").exists() and not rep.streaming, timeout=20)
+        await wait_for(pilot, lambda: rep.shown_text == rep.text and "Fact check" in rep.text)
+        assert "numbers" in str(rep.query_one("#factcheck").render())
+
+
+async def test_report_section_shows_no_escape_sequences_and_opens_only_web_links(runs, monkeypatch):
+    """report.md comes from a shared run folder and the streamed text from an LLM."""
+    runs_dir, made = runs
+    payload = PAYLOAD
+    (made["alpha"] / "report.md").write_text(f"# Report {payload}\n\n## Fact check\nChecked {payload} 2 numbers.\n")
+
+    class ReportSettings:
+        def __init__(self, **kw):
+            pass
+
+    proceed = threading.Event()
+
+    def generate_report(run_dir, settings, on_text=None):
+        text = f"# Streamed {payload} text\n"
+        for i in range(0, len(text), 3):  # every sequence split across messages
+            on_text(text[i:i + 3])
+        proceed.wait(10)  # until the test has seen the streamed text: failing reloads report.md
+        raise RuntimeError(f"server said {payload}")
+
+    fake_report_engine(monkeypatch, ReportSettings, generate_report)
+
+    app = make_app(runs_dir, attach=made["alpha"])
+    opened, notes = [], []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    monkeypatch.setattr(app, "notify", lambda message, **kw: notes.append(message))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.current_mode == "report")
+        rep = app.screen
+        await wait_for(pilot, lambda: rep.shown_text is not None and "Report" in rep.shown_text)
+        assert rep.shown_text.startswith("# Report link") and not control_chars(rep.shown_text)
+        assert not control_chars(rep.query_one("#factcheck").render())
+        await pilot.press("g", "l")
+        await wait_for(pilot, lambda: rep.shown_text is not None and "Streamed" in rep.shown_text)
+        assert not control_chars(rep.shown_text) and "Streamed link text" in rep.shown_text
+        proceed.set()
+        await wait_for(pilot, lambda: any("Report failed" in n for n in notes))
+        assert "server said link" in notes[-1] and not control_chars(notes[-1])
+        md = rep.query_one("#report-md")
+        for href in ("javascript:alert(1)", "file:///etc/passwd", "https://example.com/x"):
+            rep.post_message(md.LinkClicked(md, href))
+        await pilot.pause()
+        await wait_for(pilot, lambda: opened)
+        assert opened == ["https://example.com/x"]
