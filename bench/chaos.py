@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import store  # noqa: E402
-from engine.events import read_events  # noqa: E402
+from sweepdeck.engine import store  # noqa: E402
+from sweepdeck.engine.events import read_events  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 CONFIG = {
@@ -35,7 +35,7 @@ CONFIG = {
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "engine.cli", *args]
+    return [sys.executable, "-m", "sweepdeck.engine.cli", *args]
 
 
 def damaged_files(run_dir: Path) -> list[str]:

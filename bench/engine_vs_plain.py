@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from engine.config import validate_config  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.train import StopFlags, build_trial_model, seed_everything, train_trial  # noqa: E402
-from engine.trials import build_trials  # noqa: E402
+from sweepdeck.engine.config import validate_config  # noqa: E402
+from sweepdeck.engine.data import load_dataset  # noqa: E402
+from sweepdeck.engine.train import StopFlags, build_trial_model, seed_everything, train_trial  # noqa: E402
+from sweepdeck.engine.trials import build_trials  # noqa: E402
 
 
 def plain_loop(model, data, epochs: int, bs: int, lr: float, lr_min: float, epoch_done) -> None:

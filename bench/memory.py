@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def child(n_trials: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from engine.config import validate_config
-    from engine.runner import run_sweep
-    from engine.trials import build_trials
+    from sweepdeck.engine.config import validate_config
+    from sweepdeck.engine.runner import run_sweep
+    from sweepdeck.engine.trials import build_trials
 
     raw = {"dataset": {"name": "shapes", "n_train": 10_000, "n_test": 2_000}, "model": "underparameterized",
            "n_epochs": 1, "batchsize": 256, "lr": [0.01 / (i + 1) for i in range(n_trials)], "device": "cpu",

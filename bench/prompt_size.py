@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: engine/ and tests/support/
 
-from engine.analysis.facts import build_facts  # noqa: E402
-from engine.analysis.prompt import build_prompt  # noqa: E402
-from engine.report import ReportSettings, generate_report  # noqa: E402
+from sweepdeck.engine.analysis.facts import build_facts  # noqa: E402
+from sweepdeck.engine.analysis.prompt import build_prompt  # noqa: E402
+from sweepdeck.engine.report import ReportSettings, generate_report  # noqa: E402
 from tests.support.synthetic import make_run, paper_config  # noqa: E402
 
 SHAPES = {6: dict(), 36: dict(n_lr=3, n_seeds=2), 216: dict(n_lr=6, n_seeds=3, n_wn=2)}

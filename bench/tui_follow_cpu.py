@@ -31,8 +31,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def writer(run_dir: Path, rate: float, n_trials: int, n_epochs: int) -> None:
-    from engine.events import RunStarted, TrialFinished, TrialStarted, append_event
-    from engine.store import CONFIG, EVENTS, LOCK, write_json_atomic
+    from sweepdeck.engine.events import RunStarted, TrialFinished, TrialStarted, append_event
+    from sweepdeck.engine.store import CONFIG, EVENTS, LOCK, write_json_atomic
     from tests.support.fake_runner import fake_epoch
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def tmux(sock: str, *args: str) -> str:
 def start_tui(sock: str, run_dir: Path, size: tuple[int, int]) -> int:
     cmd = (f"cd {shlex.quote(str(run_dir.parent.parent))} && TERM=screen-256color PYTHONPATH={shlex.quote(str(ROOT))} "
            f"exec {shlex.quote(sys.executable)} -c "
-           + shlex.quote(f"from pathlib import Path; from tui.app import run_app; run_app(attach=Path({str(run_dir)!r}))"))
+           + shlex.quote(f"from pathlib import Path; from sweepdeck.tui.app import run_app; run_app(attach=Path({str(run_dir)!r}))"))
     tmux(sock, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", str(size[0]), "-y", str(size[1]), cmd)
     deadline = time.time() + 20
     while "F3 Training" not in tmux(sock, "capture-pane", "-p", "-t", "b"):

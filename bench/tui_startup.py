@@ -33,7 +33,7 @@ def child() -> None:
     t0 = float(os.environ["TUI_BENCH_T0"])
     out = os.environ["TUI_BENCH_OUT"]
     sys.path.insert(0, str(ROOT))
-    from tui.app import SweepdeckApp
+    from sweepdeck.tui.app import SweepdeckApp
 
     class Timed(SweepdeckApp):
         _done = False
@@ -84,7 +84,7 @@ def measure_own(cwd: Path, sock: str) -> float:
 
 def measure_capture(cwd: Path, sock: str, poll_s: float = 0.02) -> float:
     cmd = (f"cd {shlex.quote(str(cwd))} && TERM=screen-256color PYTHONPATH={shlex.quote(str(ROOT))} "
-           f"exec {shlex.quote(sys.executable)} -c 'from tui.app import run_app; run_app()'")
+           f"exec {shlex.quote(sys.executable)} -c 'from sweepdeck.tui.app import run_app; run_app()'")
     t0 = time.time()
     tmux(sock, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "80", "-y", "24", cmd)
     while "F2 Params" not in tmux(sock, "capture-pane", "-p", "-t", "b"):

@@ -2,7 +2,7 @@
 headless (target: >= 0.97).
 
 The same small sweep (configs/quick.json on shapes, overrides below) runs with
-`python -m engine.cli run --no-report`, alternately headless and with the TUI
+`python -m sweepdeck.engine.cli run --no-report`, alternately headless and with the TUI
 attached to it in tmux (TERM=screen-256color, 120x40), `--pairs` times. The
 throughput of a run is its number of epochs divided by the sum of its
 `epoch_time_s` (the trainer's own per-epoch wall time, start-up excluded).
@@ -43,7 +43,7 @@ def capture(sock: str) -> str:
 
 def one(work: Path, name: str, sets: list[str], with_tui: bool) -> float:
     run_dir = work / "runs" / name
-    argv = [sys.executable, "-m", "engine.cli", "run", str(ROOT / "configs" / "quick.json"), "--no-report",
+    argv = [sys.executable, "-m", "sweepdeck.engine.cli", "run", str(ROOT / "configs" / "quick.json"), "--no-report",
             "--run-dir", str(run_dir)]
     for s in sets:
         argv += ["--set", s]
@@ -56,7 +56,7 @@ def one(work: Path, name: str, sets: list[str], with_tui: bool) -> float:
             # will use) before the sweep starts, then follows it to the end.
             cmd = (f"cd {shlex.quote(str(work))} && TERM=screen-256color PYTHONPATH={shlex.quote(str(ROOT))} "
                    f"exec {shlex.quote(sys.executable)} -c "
-                   + shlex.quote(f"from pathlib import Path; from tui.app import run_app; run_app(attach=Path({str(run_dir)!r}))"))
+                   + shlex.quote(f"from pathlib import Path; from sweepdeck.tui.app import run_app; run_app(attach=Path({str(run_dir)!r}))"))
             tmux(sock, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", cmd)
             deadline = time.time() + 20
             while "F3 Training" not in capture(sock) and time.time() < deadline:

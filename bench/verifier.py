@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: engine/ and tests/support/
 
-from engine.analysis.facts import FactSheet, build_facts  # noqa: E402
-from engine.analysis.verify import Verifier  # noqa: E402
+from sweepdeck.engine.analysis.facts import FactSheet, build_facts  # noqa: E402
+from sweepdeck.engine.analysis.verify import Verifier  # noqa: E402
 from tests.support.synthetic import make_run, paper_config  # noqa: E402
 
 
@@ -361,7 +361,7 @@ def main() -> int:
             print(f"MISSED ({kind}): {planted!r} line {line}: {lines[line - 1] if 0 < line <= len(lines) else '?'}")
     t_check = time.perf_counter() - t1
     n_caught = sum(caught.values())
-    from engine.analysis.offline import offline_body
+    from sweepdeck.engine.analysis.offline import offline_body
     off_checked = off_flagged = 0
     for fs, ver in sheets:
         r = ver.verify(offline_body(fs))

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.errors import SweepdeckError
-from engine.store import write_bytes_atomic
+from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.store import write_bytes_atomic
 
 FILE = "checkpoint.pt"
 REJECTED = "checkpoint.rejected"

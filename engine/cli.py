@@ -12,13 +12,13 @@ import json
 import sys
 from typing import Optional
 
-from engine.config import config_schema, load_config
-from engine.errors import SweepdeckError, UsageError
-from engine.formatting import fmt_acc, fmt_duration
-from engine.safe_text import strip_control
+from sweepdeck.engine.config import config_schema, load_config
+from sweepdeck.engine.errors import SweepdeckError, UsageError
+from sweepdeck.engine.formatting import fmt_acc, fmt_duration
+from sweepdeck.engine.safe_text import strip_control
 
 def _parser() -> argparse.ArgumentParser:
-    from engine.report import add_report_options
+    from sweepdeck.engine.report import add_report_options
 
     p = argparse.ArgumentParser(prog="sweepdeck", description="Hyperparameter sweeps for PyTorch, from JSON configs.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -80,7 +80,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "run":
         return cmd_run(args)
     if command == "resume":
-        from engine.resume import cmd_resume
+        from sweepdeck.engine.resume import cmd_resume
 
         return cmd_resume(args)
     if command == "runs":
@@ -91,16 +91,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(json.dumps(config_schema(), indent=2))
         return 0
     if command == "report":
-        from engine.report import report_command
-        from engine.store import resolve_run
+        from sweepdeck.engine.report import report_command
+        from sweepdeck.engine.store import resolve_run
 
         return report_command(resolve_run(args.run), args)
     if command == "attach":
-        from engine.store import resolve_run
-        from tui.app import run_app
+        from sweepdeck.engine.store import resolve_run
+        from sweepdeck.tui.app import run_app
 
         return run_app(attach=resolve_run(args.run))
-    from tui.app import run_app
+    from sweepdeck.tui.app import run_app
 
     return run_app(runs_dir=getattr(args, "runs_dir", "runs"))
 
@@ -108,8 +108,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 # --- run ---------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from engine.trials import build_trials
-    from engine.usercode import find_model_code
+    from sweepdeck.engine.trials import build_trials
+    from sweepdeck.engine.usercode import find_model_code
 
     raw, cfg = load_config(args.config, args.overrides)
     trials = build_trials(cfg)
@@ -123,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print_trials(trials)
         return 0
-    from engine.session import train_and_report
+    from sweepdeck.engine.session import train_and_report
 
     return train_and_report(args, raw, cfg, trials, run_dir=None)
 
@@ -147,7 +147,7 @@ def _say(text: str) -> None:
 def cmd_runs(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from engine.store import list_runs
+    from sweepdeck.engine.store import list_runs
 
     runs = list_runs(args.runs_dir)
     if not runs:
@@ -162,8 +162,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from engine import store
-    from engine.events import read_events
+    from sweepdeck.engine import store
+    from sweepdeck.engine.events import read_events
 
     run_dir = store.resolve_run(args.run)
     log = read_events(run_dir / store.EVENTS)
@@ -197,7 +197,7 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 if __name__ == "__main__":
-    from engine.usercode import drop_implicit_cwd
+    from sweepdeck.engine.usercode import drop_implicit_cwd
 
     drop_implicit_cwd()
     sys.exit(main())

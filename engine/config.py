@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from engine.errors import ConfigError
-from engine.space import MAX_TRIALS, check_size
-from engine.usercode import stdlib_problem
+from sweepdeck.engine.errors import ConfigError
+from sweepdeck.engine.space import MAX_TRIALS, check_size
+from sweepdeck.engine.usercode import stdlib_problem
 
 
 # dataset.n_train / n_test: every image is held in memory as float32 (12 KB at

@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
-from engine.errors import SweepdeckError
+from sweepdeck.engine.errors import SweepdeckError
 
-if TYPE_CHECKING:  # engine.config is light; only the type is needed here
-    from engine.config import DatasetConfig
+if TYPE_CHECKING:  # sweepdeck.engine.config is light; only the type is needed here
+    from sweepdeck.engine.config import DatasetConfig
 
 
 class DataError(SweepdeckError):

@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
-from engine.safe_files import TailReader, describe_unreadable, read_regular_file
-from engine.safe_text import strip_control
+from sweepdeck.engine.safe_files import TailReader, describe_unreadable, read_regular_file
+from sweepdeck.engine.safe_text import strip_control
 
 # Status words. The runner writes these two into the log:
 TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]

@@ -18,7 +18,7 @@ import socket
 from pathlib import Path
 from typing import Any, Optional
 
-from engine.safe_files import read_regular_file
+from sweepdeck.engine.safe_files import read_regular_file
 
 PROC = Path("/proc")
 LOCK = "runner.lock"

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-from engine.errors import SweepdeckError
-from engine.safe_text import strip_control
+from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.safe_text import strip_control
 
 OPENAI_URL = "https://api.openai.com/v1"
 NO_KEY = "sk-no-key-needed"  # local servers ignore the key; the client insists on one

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from engine.errors import SweepdeckError
-from engine.usercode import NOT_ON_PATH, stdlib_problem
+from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.usercode import NOT_ON_PATH, stdlib_problem
 
 
 class ModelError(SweepdeckError, ValueError):

@@ -7,8 +7,8 @@ import sys
 import time
 from typing import TextIO
 
-from engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
-from engine.formatting import fmt_duration
+from sweepdeck.engine.events import EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted
+from sweepdeck.engine.formatting import fmt_duration
 
 
 class Progress:

@@ -30,9 +30,9 @@ from typing import Any, Callable, Literal, Mapping, NamedTuple, Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.config import LLMConfig
-from engine.errors import SweepdeckError
-from engine.safe_text import strip_control
+from sweepdeck.engine.config import LLMConfig
+from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.safe_text import strip_control
 
 REPORT = "report.md"
 PROMPT = "report_prompt.md"
@@ -91,7 +91,7 @@ class ReportSettings(LLMConfig):
     def for_run(cls, run_dir: Path, flags: Optional[Mapping[str, Any]] = None,
                 env: Optional[Mapping[str, str]] = None) -> "ReportSettings":
         """Settings for a run folder: its resolved config's `llm` section under the flags."""
-        from engine.store import RESOLVED, read_json
+        from sweepdeck.engine.store import RESOLVED, read_json
 
         resolved = read_json(Path(run_dir) / RESOLVED) or {}
         llm = (resolved.get("config") or {}).get("llm")
@@ -203,7 +203,7 @@ def llm_plan(settings: ReportSettings, env: Optional[dict[str, str]] = None) -> 
     by a config alone still gets the prompt, but no key: a shared config must not be a
     way to collect keys. A key file named only in a config must pass `read_key_file`'s
     checks as well (the user's own file, shaped like a key)."""
-    from engine.llm import is_openai_url, read_key_file, safe_url
+    from sweepdeck.engine.llm import is_openai_url, read_key_file, safe_url
 
     env = os.environ if env is None else env
     if settings.offline:
@@ -235,7 +235,7 @@ def llm_plan(settings: ReportSettings, env: Optional[dict[str, str]] = None) -> 
 
 
 def _endpoint_chosen_by_user(settings: ReportSettings, env: dict[str, str]) -> bool:
-    from engine.llm import is_openai_url, same_host
+    from sweepdeck.engine.llm import is_openai_url, same_host
 
     if is_openai_url(settings.base_url) or not settings.from_config("base_url"):
         return True
@@ -259,16 +259,16 @@ def generate_report(run_dir: Path, settings: ReportSettings,
 
 
 def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callable[[str], None]]) -> ReportResult:
-    from engine import llm
-    from engine.analysis.charts import make_charts
-    from engine.analysis.facts import RunDataError, build_facts, facts_json
-    from engine.analysis.offline import offline_body
-    from engine.analysis.placeholders import fill_placeholders
-    from engine.analysis.sections import (SECTION_TITLES, WRITTEN_BY_SWEEPDECK, charts_section, fact_check_llm,
+    from sweepdeck.engine import llm
+    from sweepdeck.engine.analysis.charts import make_charts
+    from sweepdeck.engine.analysis.facts import RunDataError, build_facts, facts_json
+    from sweepdeck.engine.analysis.offline import offline_body
+    from sweepdeck.engine.analysis.placeholders import fill_placeholders
+    from sweepdeck.engine.analysis.sections import (SECTION_TITLES, WRITTEN_BY_SWEEPDECK, charts_section, fact_check_llm,
                                           fact_check_offline, results_table)
-    from engine.analysis.verify import verify
-    from engine.safe_text import safe_markdown
-    from engine.store import write_text_atomic
+    from sweepdeck.engine.analysis.verify import verify
+    from sweepdeck.engine.safe_text import safe_markdown
+    from sweepdeck.engine.store import write_text_atomic
 
     t0 = time.monotonic()
     show = _shower(on_text)
@@ -339,7 +339,7 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
 
 def _shower(on_text: Optional[Callable[[str], None]]) -> Callable[[str], None]:
     """`on_text` for text bound for a screen: never an escape sequence (run names come from shared folders)."""
-    from engine.safe_text import strip_control
+    from sweepdeck.engine.safe_text import strip_control
 
     def show(text: str) -> None:
         if text and on_text is not None:
@@ -352,11 +352,11 @@ def _ask_llm(fs: Any, settings: ReportSettings, plan: LLMPlan, title: str, promp
     """(the LLM's answer, prompt size). Writes report_prompt.md and streams the answer to
     `show` as it comes: escape sequences and the key removed, placeholders filled.
     Raises LLMError."""
-    from engine import llm
-    from engine.analysis.prompt import build_prompt, prompt_file_text
-    from engine.analysis.placeholders import StreamFiller
-    from engine.safe_text import CleanStream, strip_control
-    from engine.store import write_text_atomic
+    from sweepdeck.engine import llm
+    from sweepdeck.engine.analysis.prompt import build_prompt, prompt_file_text
+    from sweepdeck.engine.analysis.placeholders import StreamFiller
+    from sweepdeck.engine.safe_text import CleanStream, strip_control
+    from sweepdeck.engine.store import write_text_atomic
 
     system, user, sources = build_prompt(fs)
     system, user = strip_control(system), strip_control(user)  # run names and labels come from the run folder

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine import store
-from engine.config import validate_config
-from engine.errors import SweepdeckError
-from engine.events import DONE_STATUSES, TrialFinished, read_events
-from engine.session import train_and_report
-from engine.trials import Trial, build_trials
+from sweepdeck.engine import store
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.events import DONE_STATUSES, TrialFinished, read_events
+from sweepdeck.engine.session import train_and_report
+from sweepdeck.engine.trials import Trial, build_trials
 
 
 class ResumeRefused(SweepdeckError):
@@ -109,7 +109,7 @@ def match_trials(recorded: list[Trial], current: list[Trial]) -> tuple[list[Tria
 
 def _drop_spare_checkpoints(run_dir) -> None:
     """A trial that finished but was killed before deleting its checkpoint."""
-    from engine.checkpoint import FILE
+    from sweepdeck.engine.checkpoint import FILE
 
     for ev in read_events(run_dir / store.EVENTS).events:
         if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES:

@@ -25,16 +25,16 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
-from engine import store
-from engine.config import SweepConfig
-from engine.data import DataBundle, load_dataset
-from engine.events import (
+from sweepdeck.engine import store
+from sweepdeck.engine.config import SweepConfig
+from sweepdeck.engine.data import DataBundle, load_dataset
+from sweepdeck.engine.events import (
     DONE_STATUSES, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted,
     append_event, read_events,
 )
-from engine.checkpoint import FILE as CHECKPOINT, CheckpointError, load_checkpoint, reject
-from engine.train import StopFlags, TrialOutcome, pick_device, train_trial
-from engine.trials import Trial
+from sweepdeck.engine.checkpoint import FILE as CHECKPOINT, CheckpointError, load_checkpoint, reject
+from sweepdeck.engine.train import StopFlags, TrialOutcome, pick_device, train_trial
+from sweepdeck.engine.trials import Trial
 
 Listener = Callable[[object], None]
 
@@ -279,7 +279,7 @@ def _is_oom(exc: BaseException) -> bool:
 def preflight(cfg: SweepConfig, trials: list[Trial], data: DataBundle) -> None:
     """Build each distinct model once before any folder is created, so a bad model
     name or import path is refused up front (raises ModelError)."""
-    from engine.train import build_trial_model
+    from sweepdeck.engine.train import build_trial_model
 
     seen = set()
     for trial in trials:

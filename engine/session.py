@@ -11,21 +11,21 @@ import errno
 from pathlib import Path
 from typing import Any, Optional
 
-from engine import store
-from engine.config import SweepConfig
-from engine.errors import UsageError
-from engine.formatting import fmt_acc
-from engine.store import StorageError
-from engine.trials import Trial
+from sweepdeck.engine import store
+from sweepdeck.engine.config import SweepConfig
+from sweepdeck.engine.errors import UsageError
+from sweepdeck.engine.formatting import fmt_acc
+from sweepdeck.engine.store import StorageError
+from sweepdeck.engine.trials import Trial
 
 
 def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepConfig, trials: list[Trial],
                      run_dir: Optional[Path], resume: bool = False) -> int:
     """Load data, train into the run folder (a new one when `run_dir` is None), write the report."""
-    from engine.data import load_dataset
-    from engine.progress import Progress
-    from engine.report import check_report_options
-    from engine.runner import preflight, run_sweep
+    from sweepdeck.engine.data import load_dataset
+    from sweepdeck.engine.progress import Progress
+    from sweepdeck.engine.report import check_report_options
+    from sweepdeck.engine.runner import preflight, run_sweep
 
     if not args.no_report:
         check_report_options(args)
@@ -47,7 +47,7 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
         print(f"interrupted: continue with `sweepdeck resume {run_dir}`")
         return 0
     if not args.no_report:
-        from engine.report import report_command
+        from sweepdeck.engine.report import report_command
 
         report_command(run_dir, args)
     print(f"results: {run_dir}")
@@ -69,7 +69,7 @@ def _available_device(name: str):
     """The torch device for `name`, or a UsageError when this machine lacks it."""
     import torch
 
-    from engine.train import pick_device
+    from sweepdeck.engine.train import pick_device
 
     device = pick_device(name)
     if device.type == "cuda" and not torch.cuda.is_available():

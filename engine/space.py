@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
-from engine.errors import ConfigError
+from sweepdeck.engine.errors import ConfigError
 
-if TYPE_CHECKING:  # engine.config imports this module to validate
-    from engine.config import SweepConfig
+if TYPE_CHECKING:  # sweepdeck.engine.config imports this module to validate
+    from sweepdeck.engine.config import SweepConfig
 
 ExpType = Literal["Summation", "Multiplication", "No_Regularization"]
 

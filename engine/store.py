@@ -33,12 +33,12 @@ from typing import IO, Any, Iterable, Iterator, Optional
 
 from pydantic import BaseModel
 
-from engine.errors import SweepdeckError
-from engine.events import (
+from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.events import (
     EpochMetrics, EventLog, RunFinished, RunStarted, RunStatusSeen, TrialFinished, TrialStarted, read_events,
 )
-from engine.safe_files import read_regular_file
-from engine.liveness import LOCK, boot_id, owner_is_live, process_start_ticks, read_lock_json, run_is_live
+from sweepdeck.engine.safe_files import read_regular_file
+from sweepdeck.engine.liveness import LOCK, boot_id, owner_is_live, process_start_ticks, read_lock_json, run_is_live
 
 CONFIG = "config.json"
 RESOLVED = "resolved.json"
@@ -253,7 +253,7 @@ def read_lock(run_dir: Path) -> Optional[LockInfo]:
 
 
 def lock_is_live(info: Optional[LockInfo]) -> bool:
-    """True when the lock's owner may still be running (see engine.liveness)."""
+    """True when the lock's owner may still be running (see sweepdeck.engine.liveness)."""
     return info is not None and owner_is_live(info.pid, info.host, info.boot_id, info.start_ticks)
 
 

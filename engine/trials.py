@@ -17,8 +17,8 @@ from typing import Literal, Union
 
 from pydantic import BaseModel
 
-from engine.config import SweepConfig
-from engine.space import SWEPT_KEYS, ExpType, axes, check_size
+from sweepdeck.engine.config import SweepConfig
+from sweepdeck.engine.space import SWEPT_KEYS, ExpType, axes, check_size
 
 _SHORT = {
     "lr": "lr",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 RUNS_WHEN = "runs when the sweep starts"
@@ -48,16 +47,13 @@ def drop_implicit_cwd() -> None:
 
     Left there, `model: "evil:make"` imports an evil.py lying next to a
     downloaded config. An explicit PYTHONPATH entry for the same folder is a
-    separate, later entry and stays. A source checkout started from its own root
-    keeps that root: it holds sweepdeck itself, as the TUI's runner gets it."""
+    separate, later entry and stays."""
     if sys.flags.safe_path or not sys.path:
         return
     first = sys.path[0]
     here = os.getcwd()
     if first not in ("", here):
         return  # a script's own folder (the `sweepdeck` console script's bin/), not the current one
-    if Path(here).resolve() == Path(__file__).resolve().parents[1]:
-        return
     del sys.path[0]
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 # Two cores are shared by the test process and the sweeps it starts.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -50,9 +48,9 @@ FOUR_TRIALS = tiny_raw(n_epochs=3, lr=[0.01, 0.02], l2_mul_lambda=[0.001], bias=
 
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory) -> Path:
-    from engine.config import validate_config
-    from engine.runner import run_sweep
-    from engine.trials import build_trials
+    from sweepdeck.engine.config import validate_config
+    from sweepdeck.engine.runner import run_sweep
+    from sweepdeck.engine.trials import build_trials
 
     run_dir = tmp_path_factory.mktemp("finished") / "run"
     run_dir.mkdir()

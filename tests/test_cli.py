@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def sweepdeck(*args: str, cwd: Path | None = None, timeout: float = 120,
               pythonpath: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
     path = os.pathsep.join(str(p) for p in (ROOT, *pythonpath))
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sweepdeck.engine.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=timeout, stdin=subprocess.DEVNULL,
                           env={**os.environ, "PYTHONPATH": path, "OPENAI_API_KEY": ""})
 
@@ -263,11 +263,11 @@ def test_every_error_a_user_can_cause_shares_one_base():
     import inspect
     import pkgutil
 
-    import engine
-    from engine.errors import SweepdeckError
+    import sweepdeck.engine
+    from sweepdeck.engine.errors import SweepdeckError
 
-    modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(engine.__path__, prefix="engine.")]
+    modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(sweepdeck.engine.__path__, prefix="sweepdeck.engine.")]
     errors = {cls for mod in modules for _, cls in inspect.getmembers(mod, inspect.isclass)
-              if issubclass(cls, Exception) and cls.__module__.startswith("engine.")}
+              if issubclass(cls, Exception) and cls.__module__.startswith("sweepdeck.engine.")}
     assert len(errors) >= 10
     assert [cls.__name__ for cls in errors if not issubclass(cls, SweepdeckError)] == []

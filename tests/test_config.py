@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import ConfigError, apply_overrides, config_schema, load_config, parse_override, validate_config
+from sweepdeck.engine.config import ConfigError, apply_overrides, config_schema, load_config, parse_override, validate_config
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

@@ -6,7 +6,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.config import SweepConfig, ConfigError, apply_overrides, read_config_file, validate_config
+from sweepdeck.engine.config import SweepConfig, ConfigError, apply_overrides, read_config_file, validate_config
 
 KEYS = list(SweepConfig.model_fields) + ["unknown", "dataset.name", "dataset.n_train", "search.method", "llm.timeout_s"]
 scalars = st.one_of(

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-import engine.data as data_mod
-from engine.config import DatasetConfig
-from engine.data import (
+import sweepdeck.engine.data as data_mod
+from sweepdeck.engine.config import DatasetConfig
+from sweepdeck.engine.data import (
     CIFAR10_MEAN,
     CIFAR10_STD,
     FASHION_MEAN,

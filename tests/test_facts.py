@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import store
-from engine.analysis.facts import RunDataError, build_facts
+from sweepdeck.engine import store
+from sweepdeck.engine.analysis.facts import RunDataError, build_facts
 from tests.support.synthetic import make_run, paper_config
-from engine.config import validate_config
-from engine.events import EpochMetrics, RunFinished, RunStarted, TrialFinished, TrialStarted, append_event
-from engine.trials import build_trials
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.events import EpochMetrics, RunFinished, RunStarted, TrialFinished, TrialStarted, append_event
+from sweepdeck.engine.trials import build_trials
 
 # test accuracy, train accuracy, train loss, test loss per epoch, per trial (3 epochs each)
 CURVES = {

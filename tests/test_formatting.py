@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.formatting import fmt_acc, fmt_duration
+from sweepdeck.engine.formatting import fmt_acc, fmt_duration
 
 
 @pytest.mark.parametrize("seconds, shown", [

@@ -15,12 +15,12 @@ def _loaded_after(imports: str) -> set[str]:
 
 
 def test_light_engine_modules_import_neither_torch_nor_pandas():
-    loaded = _loaded_after("import engine.config, engine.trials, engine.events, engine.store, engine.report, engine.cli")
+    loaded = _loaded_after("import sweepdeck.engine.config, sweepdeck.engine.trials, sweepdeck.engine.events, sweepdeck.engine.store, sweepdeck.engine.report, sweepdeck.engine.cli")
     assert not loaded & {"torch", "pandas", "textual"}
 
 
 def test_tui_does_not_import_torch():
-    assert "torch" not in _loaded_after("import tui.app")
+    assert "torch" not in _loaded_after("import sweepdeck.tui.app")
 
 
 def _module_imports(path: Path) -> set[str]:
@@ -46,7 +46,7 @@ def _module_imports(path: Path) -> set[str]:
 
 def test_no_import_cycles():
     """A cycle means two rooms that cannot be understood (or tested) one without the other."""
-    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+    modules = {"sweepdeck." + ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
                for pkg in ("engine", "tui") for p in (ROOT / pkg).rglob("*.py")}
     graph = {name: {m for m in _module_imports(p) if m in modules and m != name} for name, p in modules.items()}
     cycles, state = [], {}
@@ -64,3 +64,12 @@ def test_no_import_cycles():
         if name not in state:
             visit(name, [])
     assert cycles == []
+
+
+def test_only_sweepdeck_is_claimed_at_the_top_level(tmp_path):
+    """Installed, the rooms are sweepdeck.engine and sweepdeck.tui: no package called
+    `engine` or `tui` lands in site-packages to clash with someone else's."""
+    code = ("import importlib.util as u, sweepdeck.engine.cli, sweepdeck.tui.app; "
+            "print(u.find_spec('engine') is None, u.find_spec('tui') is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert out.stdout.split() == ["True", "True"]

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from engine.models import ModelError, build_model, layer_gain, squared_layer_norms, weight_layers
-from engine.penalties import additive_penalty, layer_terms, multiplicative_penalty
+from sweepdeck.engine.models import ModelError, build_model, layer_gain, squared_layer_norms, weight_layers
+from sweepdeck.engine.penalties import additive_penalty, layer_terms, multiplicative_penalty
 
 
 def _model(name="underparameterized", **kw):

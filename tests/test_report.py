@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.analysis.facts import build_facts
-from engine.analysis.prompt import DEFAULT_SYSTEM, DEFAULT_USER, build_prompt
+from sweepdeck.engine.analysis.facts import build_facts
+from sweepdeck.engine.analysis.prompt import SYSTEM_FILE, build_prompt, load_template
 from tests.support.synthetic import make_run, paper_config
-from engine.report import (ReportSettings, add_report_options, generate_report, llm_plan, report_command,
+from sweepdeck.engine.report import (ReportSettings, add_report_options, generate_report, llm_plan, report_command,
                            report_flags)
 from test_facts import hand_built
 
@@ -171,7 +171,7 @@ def key_file(tmp_path, content, mode=0o600):
     ("k" * 5000, "is 5000 bytes"),
 ])
 def test_key_files_must_look_like_a_key_and_are_never_echoed(tmp_path, content, problem):
-    from engine.llm import read_key_file
+    from sweepdeck.engine.llm import read_key_file
 
     for named_in_config in (False, True):
         found = read_key_file(key_file(tmp_path, content), named_in_config=named_in_config)
@@ -185,7 +185,7 @@ def test_key_files_must_look_like_a_key_and_are_never_echoed(tmp_path, content, 
 
 
 def test_a_key_file_of_another_user_only_from_the_command_line(tmp_path, monkeypatch):
-    from engine import llm
+    from sweepdeck.engine import llm
 
     path = key_file(tmp_path, "sk-good-key_0123456789")
     monkeypatch.setattr(llm.os, "getuid", lambda: os.stat(path).st_uid + 1)
@@ -194,7 +194,7 @@ def test_a_key_file_of_another_user_only_from_the_command_line(tmp_path, monkeyp
 
 
 def test_a_key_file_others_can_read_gives_a_warning(tmp_path):
-    from engine.llm import read_key_file
+    from sweepdeck.engine.llm import read_key_file
 
     found = read_key_file(key_file(tmp_path, "sk-good-key_0123456789", 0o644), named_in_config=False)
     assert found.key == "sk-good-key_0123456789"
@@ -204,7 +204,7 @@ def test_a_key_file_others_can_read_gives_a_warning(tmp_path):
 
 
 def test_a_fifo_or_folder_as_key_file_is_refused_without_hanging(tmp_path):
-    from engine.llm import read_key_file
+    from sweepdeck.engine.llm import read_key_file
 
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
@@ -238,7 +238,7 @@ def test_report_command(tmp_path, capsys):
 
 def report_exit(run, *flags: str) -> int:
     """`sweepdeck report RUN FLAGS` as the CLI runs it: errors become one line and an exit code."""
-    from engine.cli import main
+    from sweepdeck.engine.cli import main
 
     return main(["report", str(run), *flags])
 
@@ -264,16 +264,19 @@ def test_report_command_bad_input(tmp_path, capsys):
 
 
 def test_importing_the_report_module_stays_light():
-    code = "import sys, engine.report; print(sorted(m for m in ('pandas', 'openai', 'plotext') if m in sys.modules))"
+    code = "import sys, sweepdeck.engine.report; print(sorted(m for m in ('pandas', 'openai', 'plotext') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 # --- the prompt ---------------------------------------------------------------------------------------
 
-def test_shipped_prompt_files_match_the_embedded_defaults():
-    assert (ROOT / "prompts" / "report_system.md").read_text() == DEFAULT_SYSTEM
-    assert (ROOT / "prompts" / "report_user.md").read_text() == DEFAULT_USER
+def test_the_shipped_prompts_are_found_from_any_folder(tmp_path, monkeypatch):
+    """The templates exist once, as files; nothing embeds a second copy."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SWEEPDECK_PROMPTS_DIR", raising=False)
+    text, where = load_template(SYSTEM_FILE)
+    assert text == (ROOT / "prompts" / SYSTEM_FILE).read_text() and where.endswith(SYSTEM_FILE)
 
 
 def test_prompt_grows_with_trials_not_epochs(tmp_path):

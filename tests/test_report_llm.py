@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.report import ReportSettings, add_report_options, generate_report, report_command
+from sweepdeck.engine.report import ReportSettings, add_report_options, generate_report, report_command
 from fake_llm_server import FakeLLM, refused_url
 from test_safe_text import PAYLOAD, control_chars
 from test_facts import hand_built

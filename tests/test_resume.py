@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from conftest import tiny_raw
-from engine import store
+from sweepdeck.engine import store
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "engine.cli", *args]
+    return [sys.executable, "-m", "sweepdeck.engine.cli", *args]
 
 
 def _write_config(tmp_path: Path) -> Path:
@@ -187,7 +187,7 @@ def test_resume_of_a_running_sweep_is_refused(tmp_path, reference):
 
 
 def test_status_follows_the_latest_runner_session(tmp_path):
-    from engine.events import RunFinished, RunStarted, append_event
+    from sweepdeck.engine.events import RunFinished, RunStarted, append_event
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()

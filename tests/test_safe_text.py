@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.safe_text import CleanStream, neutralise_html, safe_markdown, strip_control
+from sweepdeck.engine.safe_text import CleanStream, neutralise_html, safe_markdown, strip_control
 
 # window title, clear screen, an OSC 8 link hiding its target, the alternate screen
 PAYLOAD = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\x1b[?1049h"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FOUR_TRIALS, interrupted_copy
-from engine import store
+from sweepdeck.engine import store
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -34,7 +34,7 @@ def small_fs(tmp_path):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], env=ENV, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sweepdeck.engine.cli", *args], env=ENV, capture_output=True, text=True,
                           timeout=300, stdin=subprocess.DEVNULL)
 
 

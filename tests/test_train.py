@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from conftest import tiny_raw
-from engine import store
-from engine.config import validate_config
-from engine.events import EpochMetrics, TrialFinished, read_events
-from engine.runner import run_sweep
-from engine.trials import build_trials
+from sweepdeck.engine import store
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.events import EpochMetrics, TrialFinished, read_events
+from sweepdeck.engine.runner import run_sweep
+from sweepdeck.engine.trials import build_trials
 
 
 def _run(tmp_path: Path, name="run", **overrides):
@@ -102,7 +102,7 @@ def test_exception_in_a_trial_is_contained(tmp_path, monkeypatch):
 
 
 def test_out_of_memory_names_the_batch_size(tmp_path, monkeypatch):
-    import engine.runner as runner
+    import sweepdeck.engine.runner as runner
 
     def oom(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -122,7 +122,7 @@ def test_same_config_gives_identical_metrics(tmp_path):
 
 
 def test_stop_flag_interrupts_and_keeps_a_checkpoint(tmp_path, monkeypatch):
-    import engine.runner as runner
+    import sweepdeck.engine.runner as runner
 
     real = runner.train_trial
 
@@ -143,8 +143,8 @@ def test_stop_flag_interrupts_and_keeps_a_checkpoint(tmp_path, monkeypatch):
 def test_disk_full_stops_with_a_clear_message_and_keeps_the_log(tmp_path, monkeypatch, capsys):
     import errno
 
-    import engine.runner as runner
-    from engine.cli import main
+    import sweepdeck.engine.runner as runner
+    from sweepdeck.engine.cli import main
 
     real = runner.append_event
     written = []

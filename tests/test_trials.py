@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import ConfigError, load_config, validate_config
-from engine.space import count_trials, penalty_settings
-from engine.trials import build_trials
+from sweepdeck.engine.config import ConfigError, load_config, validate_config
+from sweepdeck.engine.space import count_trials, penalty_settings
+from sweepdeck.engine.trials import build_trials
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -63,8 +63,8 @@ def _old_random_pick(cfg) -> list:
     import itertools
     import random
 
-    from engine.space import SWEPT_KEYS
-    from engine.trials import TrialParams
+    from sweepdeck.engine.space import SWEPT_KEYS
+    from sweepdeck.engine.trials import TrialParams
 
     def uniq(values):
         seen = []

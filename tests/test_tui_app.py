@@ -13,14 +13,14 @@ import pytest
 
 from tests.support.tui import FAKE_RUNNER, ROOT, kill_quietly, make_app, wait_for
 
-from tui.app import running_runs
+from sweepdeck.tui.app import running_runs
 
 pytestmark = pytest.mark.anyio
 
 
 def test_tui_never_imports_torch():
-    code = ("import sys; import tui.app, tui.screens.params, tui.screens.training, tui.screens.runs, "
-            "tui.screens.report; print('torch' in sys.modules)")
+    code = ("import sys; import sweepdeck.tui.app, sweepdeck.tui.screens.params, sweepdeck.tui.screens.training, sweepdeck.tui.screens.runs, "
+            "sweepdeck.tui.screens.report; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "False", out.stderr
@@ -31,8 +31,8 @@ def test_run_ids_are_named_like_the_clis_and_skip_taken_ones(tmp_path, monkeypat
     also skips an id whose start it has written (.tui/<id>.json) but not begun."""
     from datetime import datetime
 
-    from engine import store
-    from tui.runner_process import TUI_DIR, new_run_id
+    from sweepdeck.engine import store
+    from sweepdeck.tui.runner_process import TUI_DIR, new_run_id
 
     class Fixed(datetime):
         @classmethod
@@ -49,7 +49,7 @@ def test_run_ids_are_named_like_the_clis_and_skip_taken_ones(tmp_path, monkeypat
 def test_the_runner_the_tui_starts_never_imports_from_the_current_folder(tmp_path, monkeypatch):
     """`python -m` puts the current folder first on the import path: a module next
     to a downloaded config, or one shadowing the standard library, would run."""
-    from tui.runner_process import launch_run
+    from sweepdeck.tui.runner_process import launch_run
 
     monkeypatch.chdir(tmp_path)
     for name in ("evil", "json", "argparse"):
@@ -119,7 +119,7 @@ async def test_help_and_command_palette_list_every_action(runs):
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()
-        from tui.screens.modals import HelpScreen
+        from sweepdeck.tui.screens.modals import HelpScreen
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text").render())
         for word in ("Stop", "Skip", "Regenerate", "Compare", "Delete", "Save JSON", "Run"):

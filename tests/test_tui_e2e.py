@@ -1,4 +1,4 @@
-"""End to end in a real terminal: tmux runs `python -m engine.cli` (the bare
+"""End to end in a real terminal: tmux runs `python -m sweepdeck.engine.cli` (the bare
 `sweepdeck`), keys fill the form and start a short sweep of the real trainer,
 capture-pane shows the training screen; the TUI is killed mid-sweep, started
 again, re-attaches to the still-running run and finally shows the report."""
@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.tui import ROOT
 
-from tui import form
+from sweepdeck.tui import form
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -35,10 +35,10 @@ class Tmux:
         return out.stdout
 
     def start(self) -> None:
-        env = f"cd {self.cwd} && TERM=screen-256color PYTHONPATH={ROOT} exec {ROOT}/.venv/bin/python -m engine.cli"
+        env = f"cd {self.cwd} && TERM=screen-256color PYTHONPATH={ROOT} exec {ROOT}/.venv/bin/python -m sweepdeck.engine.cli"
         if not (ROOT / ".venv/bin/python").exists():
             import sys
-            env = f"cd {self.cwd} && TERM=screen-256color PYTHONPATH={ROOT} exec {sys.executable} -m engine.cli"
+            env = f"cd {self.cwd} && TERM=screen-256color PYTHONPATH={ROOT} exec {sys.executable} -m sweepdeck.engine.cli"
         self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", str(self.size[0]), "-y",
                   str(self.size[1]), env)
 

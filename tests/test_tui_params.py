@@ -10,9 +10,9 @@ import pytest
 
 from tests.support.tui import ROOT, make_app, params_form, wait_for
 
-from engine.config import SweepConfig, read_config_file, validate_config
-from tui import form
-from tui.estimate import estimate_seconds, past_timings
+from sweepdeck.engine.config import SweepConfig, read_config_file, validate_config
+from sweepdeck.tui import form
+from sweepdeck.tui.estimate import estimate_seconds, past_timings
 
 pytestmark = pytest.mark.anyio
 
@@ -194,7 +194,7 @@ async def test_large_sweep_asks_first(runs, monkeypatch):
         assert scr.load(Path("configs/paper_3_1.json"))
         await pilot.press("ctrl+r")
         await pilot.pause()
-        from tui.screens.modals import ConfirmScreen
+        from sweepdeck.tui.screens.modals import ConfirmScreen
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.question.startswith("16 trials, ")
         await pilot.press("n")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 
 def test_fact_check_section_and_result_note():
-    from tui.screens.report import fact_check_section, result_note
+    from sweepdeck.tui.screens.report import fact_check_section, result_note
 
     md = "# R\n\n## Results\nx\n\n## Fact check\nChecked 3 numbers.\n### Details\n1. bad\n\n## After\ny\n"
     assert fact_check_section(md) == "Checked 3 numbers.\n### Details\n1. bad"
@@ -103,7 +103,7 @@ async def test_report_without_file_and_failing_generator(runs, monkeypatch):
 
 async def test_report_regenerate_offline_with_the_real_engine(runs):
     runs_dir, made = runs
-    pytest.importorskip("engine.report").generate_report  # noqa: B018
+    pytest.importorskip("sweepdeck.engine.report").generate_report  # noqa: B018
 
     app = make_app(runs_dir, attach=made["beta"])  # beta has no report yet
     async with app.run_test(size=(80, 24)) as pilot:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.tui import make_runs, wait_for
 
-from tui.app import SweepdeckApp
+from sweepdeck.tui.app import SweepdeckApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

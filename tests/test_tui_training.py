@@ -9,10 +9,10 @@ import pytest
 
 from tests.support.tui import ROOT, kill_quietly, make_app, params_form, press_and_confirm, wait_for
 
-from engine.events import EpochMetrics
-from tui.app import SweepdeckApp
-from tui.downsample import downsample
-from tui.run_state import RunState
+from sweepdeck.engine.events import EpochMetrics
+from sweepdeck.tui.app import SweepdeckApp
+from sweepdeck.tui.downsample import downsample
+from sweepdeck.tui.run_state import RunState
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +25,7 @@ def test_run_state_progress_eta_and_resumed_epochs(tmp_path):
                             test_acc=acc, test_f1=acc, test_confusion=[[1]], lr=0.1, epoch_time_s=2.0, rho=1,
                             layer_norms=[1.0])
 
-    from engine.events import RunStarted, TrialStarted
+    from sweepdeck.engine.events import RunStarted, TrialStarted
     st.apply([RunStarted(run_id="r", name="r", n_trials=2, trial_ids=["t000", "t001"], device="cpu", pid=1, host="h"),
               TrialStarted(trial_id="t000", index=0, label="a", exp_type="x", params={}, n_epochs=4)])
     st.default_epochs = 4
@@ -52,8 +52,8 @@ def test_downsample_keeps_ends_and_bounds_points():
 
 
 def test_run_tail_reads_what_is_new_and_warns_of_problems_once(tmp_path):
-    from engine.events import LogLine, dump_event
-    from tui.run_tail import OUTPUT_TAIL_BYTES, RunTail
+    from sweepdeck.engine.events import LogLine, dump_event
+    from sweepdeck.tui.run_tail import OUTPUT_TAIL_BYTES, RunTail
 
     run_dir = tmp_path / "runs" / "r"
     run_dir.mkdir(parents=True)
@@ -155,7 +155,7 @@ async def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
             await wait_for(pilot, lambda: tr.state.current == "t001", timeout=10)
             await pilot.press("ctrl+q")
             await pilot.pause()
-            from tui.screens.modals import ChoiceScreen
+            from sweepdeck.tui.screens.modals import ChoiceScreen
             assert isinstance(app.screen, ChoiceScreen)
             await pilot.press("l")
             await pilot.pause()
@@ -165,7 +165,7 @@ async def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
 
 
 async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
-    """The same as above with the real runner (`python -m engine.cli run`)."""
+    """The same as above with the real runner (`python -m sweepdeck.engine.cli run`)."""
     if not (ROOT / "engine" / "cli.py").exists():
         pytest.skip("the trainer CLI is not there yet")
     runs_dir, _ = runs
@@ -174,7 +174,7 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
     # arrived (a tiny epoch takes ~50 ms) would make the skip land on the next one.
     n_epochs = 100_000
 
-    app = SweepdeckApp(runs_dir=runs_dir, cursor_blink=False)  # the default runner: python -m engine.cli
+    app = SweepdeckApp(runs_dir=runs_dir, cursor_blink=False)  # the default runner: python -m sweepdeck.engine.cli
     async with app.run_test(size=(80, 24)) as pilot:
         scr = await params_form(pilot, app)
         for key, value in {"name": "real", "lr": "0.01, 0.02", "n_epochs": str(n_epochs), "dataset.name": "shapes",

@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from conftest import FOUR_TRIALS, interrupted_copy, tiny_raw
-from engine import store
-from engine.cli import main
-from engine.config import validate_config
-from engine.events import EpochMetrics, TrialStarted, read_events
-from engine.runner import run_sweep
-from engine.trials import build_trials
+from sweepdeck.engine import store
+from sweepdeck.engine.cli import main
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.events import EpochMetrics, TrialStarted, read_events
+from sweepdeck.engine.runner import run_sweep
+from sweepdeck.engine.trials import build_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = FOUR_TRIALS
@@ -82,7 +82,7 @@ def test_an_unusable_checkpoint_is_set_aside_and_the_trial_reruns(finished, tmp_
 
 def test_a_checkpoint_continues_its_trial_identically(finished, tmp_path, monkeypatch):
     """weights_only checkpoints still restore everything: optimizer, scheduler, RNGs."""
-    import engine.runner as runner
+    import sweepdeck.engine.runner as runner
 
     real = runner.train_trial
 
@@ -112,7 +112,7 @@ _RACER = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from engine.store import RunLockedError, acquire_lock
+from sweepdeck.engine.store import RunLockedError, acquire_lock
 for r in range({rounds}):
     start = {go!r} + r * {gap!r}
     while time.time() < start:
@@ -166,7 +166,7 @@ def test_a_damaged_line_is_skipped_and_resume_goes_on(finished, tmp_path, capsys
 # --- item 9: resume --force matches trials by their parameters ---------------------------------
 
 def test_force_with_a_changed_trial_list_keeps_matching_trials_and_runs_new_ones(finished, tmp_path, monkeypatch, capsys):
-    import engine.runner as runner
+    import sweepdeck.engine.runner as runner
 
     real = runner.train_trial
 
@@ -214,14 +214,14 @@ def test_resume_without_env_json_does_not_skip_the_checks(finished, tmp_path, ca
 _KILLED_BETWEEN_FILES = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
-import engine.store as store
+import sweepdeck.engine.store as store
 real = store.write_json_atomic
 def write_then_die(path, obj):
     real(path, obj)
     if path.name == "config.json":
         os.kill(os.getpid(), signal.SIGKILL)
 store.write_json_atomic = write_then_die
-from engine.cli import main
+from sweepdeck.engine.cli import main
 main(["run", {cfg!r}, "--no-report"])
 """
 
@@ -262,7 +262,7 @@ def test_resolved_json_of_the_wrong_shape_is_one_line(finished, tmp_path, capsys
 
 
 def test_no_text_read_from_a_log_can_drive_the_terminal():
-    from engine.events import parse_event
+    from sweepdeck.engine.events import parse_event
 
     line = json.dumps({"type": "trial_finished", "trial_id": "t000\x1b[2J", "status": "failed", "epochs_done": 0,
                        "duration_s": 1.0, "error": "boom \x1b]0;pwned\x07\x1b[?1049h", "time": 1.0})

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.analysis.facts import build_facts
-from engine.analysis.offline import offline_body
-from engine.analysis.placeholders import StreamFiller, fill_placeholders
-from engine.analysis.verify import verify
+from sweepdeck.engine.analysis.facts import build_facts
+from sweepdeck.engine.analysis.offline import offline_body
+from sweepdeck.engine.analysis.placeholders import StreamFiller, fill_placeholders
+from sweepdeck.engine.analysis.verify import verify
 from test_facts import hand_built
 
 
@@ -332,8 +332,8 @@ def test_epochs_and_ranks_in_prose(fs, text, bad):
 def test_context_is_sought_in_bounded_spans_so_checking_stays_linear(fs, monkeypatch, shape):
     """A 5 MB answer once took 496 s to check: every number's context was sought in its
     whole "sentence", here the whole line. The span each number is read in is now bounded."""
-    from engine.analysis import verify as V
-    from engine.analysis.context import ContextReader
+    from sweepdeck.engine.analysis import verify as V
+    from sweepdeck.engine.analysis.context import ContextReader
 
     seen = []
     context, check = ContextReader.context, V.Verifier._check

@@ -25,18 +25,18 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from engine.safe_text import strip_control  # standard library only: no start-up cost
-from tui.messages import RunnerExited
+from sweepdeck.engine.safe_text import strip_control  # standard library only: no start-up cost
+from sweepdeck.tui.messages import RunnerExited
 
 if TYPE_CHECKING:
-    from tui.runner_process import Launch
+    from sweepdeck.tui.runner_process import Launch
 
-# engine.* and tui.runner_process (pydantic) load after the first paint: start-up time.
+# engine.* and sweepdeck.tui.runner_process (pydantic) load after the first paint: start-up time.
 
 
 def running_runs(runs_dir: Path) -> list[Path]:
     """Run folders whose runner is alive, newest first."""
-    from engine.liveness import run_is_live  # standard library only: asked before the first paint
+    from sweepdeck.engine.liveness import run_is_live  # standard library only: asked before the first paint
 
     try:
         entries = list(runs_dir.iterdir())
@@ -46,25 +46,25 @@ def running_runs(runs_dir: Path) -> list[Path]:
 
 
 def _params() -> Screen:
-    from tui.screens.params import ParamsScreen
+    from sweepdeck.tui.screens.params import ParamsScreen
 
     return ParamsScreen()
 
 
 def _training() -> Screen:
-    from tui.screens.training import TrainingScreen  # plotext is imported only here
+    from sweepdeck.tui.screens.training import TrainingScreen  # plotext is imported only here
 
     return TrainingScreen()
 
 
 def _runs() -> Screen:
-    from tui.screens.runs import RunsScreen
+    from sweepdeck.tui.screens.runs import RunsScreen
 
     return RunsScreen()
 
 
 def _report() -> Screen:
-    from tui.screens.report import ReportScreen
+    from sweepdeck.tui.screens.report import ReportScreen
 
     return ReportScreen()
 
@@ -151,7 +151,7 @@ class SweepdeckApp(App[int]):
     def start_sweep(self, raw: dict[str, Any]) -> Optional[Path]:
         name = str(raw.get("name") or "sweep")
         runs_dir = Path(raw.get("runs_dir") or self.runs_dir)
-        from tui.runner_process import launch_run
+        from sweepdeck.tui.runner_process import launch_run
 
         try:
             launch = launch_run(raw, runs_dir, name, self.runner_cmd)
@@ -163,7 +163,7 @@ class SweepdeckApp(App[int]):
         return launch.run_dir
 
     def resume_sweep(self, run_dir: Path) -> None:
-        from tui.runner_process import launch_resume
+        from sweepdeck.tui.runner_process import launch_resume
 
         try:
             launch = launch_resume(run_dir, self.runner_cmd)
@@ -204,7 +204,7 @@ class SweepdeckApp(App[int]):
                         severity="error", timeout=15)
 
     def live_runs(self) -> list[Path]:
-        from engine.liveness import run_is_live
+        from sweepdeck.engine.liveness import run_is_live
 
         dirs = list(self.launched)
         if self.run_dir is not None and self.run_dir not in dirs:
@@ -216,7 +216,7 @@ class SweepdeckApp(App[int]):
         if not live:
             self.exit(0)
             return
-        from tui.screens.modals import ChoiceScreen
+        from sweepdeck.tui.screens.modals import ChoiceScreen
 
         names = ", ".join(d.name for d in live)
         self.push_screen(
@@ -230,7 +230,7 @@ class SweepdeckApp(App[int]):
 
     def _quit_choice(self, live: list[Path], choice: Optional[str]) -> None:
         if choice == "stop":
-            from tui.runner_process import stop_run
+            from sweepdeck.tui.runner_process import stop_run
 
             for d in live:
                 stop_run(d)
@@ -253,11 +253,11 @@ class SweepdeckApp(App[int]):
 
     # --- keys: help screen and command palette ------------------------------------------------
     def key_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        from tui.screens.modals import ConfirmScreen
-        from tui.screens.params import ParamsScreen
-        from tui.screens.report import ReportScreen
-        from tui.screens.runs import CompareScreen, RunsScreen
-        from tui.screens.training import TrainingScreen
+        from sweepdeck.tui.screens.modals import ConfirmScreen
+        from sweepdeck.tui.screens.params import ParamsScreen
+        from sweepdeck.tui.screens.report import ReportScreen
+        from sweepdeck.tui.screens.runs import CompareScreen, RunsScreen
+        from sweepdeck.tui.screens.training import TrainingScreen
 
         def rows(bindings: Iterable[Any]) -> list[tuple[str, str]]:
             out = []
@@ -283,7 +283,7 @@ class SweepdeckApp(App[int]):
         return {"question_mark": "?", "space": "space"}.get(key, key)
 
     def action_help(self) -> None:
-        from tui.screens.modals import HelpScreen
+        from sweepdeck.tui.screens.modals import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from engine.store import METRICS, RESOLVED, read_json
+from sweepdeck.engine.store import METRICS, RESOLVED, read_json
 
 
 @dataclass

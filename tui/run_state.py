@@ -12,13 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from engine.events import (
+from sweepdeck.engine.events import (
     DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, RunStatusSeen, TrialFinished, TrialStarted,
     TrialStatusSeen,
 )
-from engine.formatting import fmt_duration
-from engine.safe_text import strip_control
-from engine.store import CONFIG, read_json
+from sweepdeck.engine.formatting import fmt_duration
+from sweepdeck.engine.safe_text import strip_control
+from sweepdeck.engine.store import CONFIG, read_json
 
 # The metric groups the charts can show; `m` cycles through them.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
@@ -32,7 +32,7 @@ METRIC_GROUPS: dict[str, tuple[str, ...]] = {
 TRACKED = sorted({m for group in METRIC_GROUPS.values() for m in group} | {"epoch_time_s"})
 
 # The TUI's short forms of status words, where an 80-column table has no room for
-# the full ones (engine.events lists them all); every other status shows as it is.
+# the full ones (sweepdeck.engine.events lists them all); every other status shows as it is.
 SHORT_STATUS: dict[str, str] = {"completed": "done", "interrupted": "stopped"}
 
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from engine.events import Event, EventFollower
-from engine.liveness import run_is_live
-from engine.safe_files import TailReader, describe_unreadable
-from engine.store import EVENTS
-from tui.runner_process import log_path_for
+from sweepdeck.engine.events import Event, EventFollower
+from sweepdeck.engine.liveness import run_is_live
+from sweepdeck.engine.safe_files import TailReader, describe_unreadable
+from sweepdeck.engine.store import EVENTS
+from sweepdeck.tui.runner_process import log_path_for
 
 OUTPUT_TAIL_BYTES = 64 * 1024  # of a long runner output, only its end is shown
 POLL_LIVE_S = 0.25

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from engine.store import CONFIG, lock_is_live, read_lock, run_id_candidates
+from sweepdeck.engine.store import CONFIG, lock_is_live, read_lock, run_id_candidates
 
 TUI_DIR = ".tui"  # <runs_dir>/.tui/<run_id>.json and .log: the config the TUI started, the runner's output
 
@@ -26,12 +26,12 @@ TUI_DIR = ".tui"  # <runs_dir>/.tui/<run_id>.json and .log: the config the TUI s
 def default_runner_cmd() -> list[str]:
     # -P: `python -m` would put the TUI's current folder first on the runner's
     # import path, so a module next to a downloaded config (a model factory, or a
-    # json.py shadowing the standard library) would run. _child_env puts the
-    # engine's own folder on PYTHONPATH instead. Python 3.10 lacks -P; there the
+    # json.py shadowing the standard library) would run; sweepdeck itself comes from
+    # where it is installed. Python 3.10 lacks -P; there the
     # CLI drops the folder itself before any model is imported.
     if sys.version_info >= (3, 11):
-        return [sys.executable, "-P", "-m", "engine.cli"]
-    return [sys.executable, "-m", "engine.cli"]
+        return [sys.executable, "-P", "-m", "sweepdeck.engine.cli"]
+    return [sys.executable, "-m", "sweepdeck.engine.cli"]
 
 
 def new_run_id(name: str, runs_dir: Path) -> str:
@@ -77,15 +77,8 @@ def launch_resume(run_dir: Path, runner_cmd: Optional[list[str]] = None) -> Laun
 
 
 def _child_env() -> dict[str, str]:
-    """The TUI's environment, plus the folder its `engine` package came from on
-    PYTHONPATH: the runner then uses the same engine, installed or not."""
-    import engine
-
-    root = str(Path(engine.__file__).resolve().parents[1])
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if root not in paths:
-        paths.insert(0, root)
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(paths)}
+    """The TUI's environment; unbuffered, so the runner's log is live."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from engine.analysis.facts import FactSheet
+from sweepdeck.engine.analysis.facts import FactSheet
 
 MARKERS = ["*", "+", "x", "o", "#", "@", "%", "="]
 MAX_LINES = 6
@@ -94,7 +94,7 @@ def write_pngs(fs: FactSheet, run_dir: Path) -> tuple[list[str], Optional[str]]:
         import matplotlib.pyplot as plt
     except Exception:  # not installed, or no usable backend
         return [], "PNG charts are written when matplotlib is installed (pip install matplotlib)."
-    from engine.store import write_bytes_atomic
+    from sweepdeck.engine.store import write_bytes_atomic
     import io
 
     out_dir = run_dir / "charts"

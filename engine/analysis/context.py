@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from engine.analysis.facts import FactSheet, format_param
-from engine.analysis.reading import value_of
-from engine.analysis.vocabulary import (BOUNDARY, COMPARE, GLOBAL_SUPERLATIVE, METRIC_WORDS, ORDINALS, PARAM_ANY,
+from sweepdeck.engine.analysis.facts import FactSheet, format_param
+from sweepdeck.engine.analysis.reading import value_of
+from sweepdeck.engine.analysis.vocabulary import (BOUNDARY, COMPARE, GLOBAL_SUPERLATIVE, METRIC_WORDS, ORDINALS, PARAM_ANY,
                                         PARAM_TAIL, PER_TRIAL_BEST, RANK_WORDS, SPLIT_WORDS, STAT_WORDS,
                                         SUPERLATIVE_CUT, TRIAL_ID, TRIAL_REF, TYPE_WORDS, WEAK_SUPERLATIVE)
 

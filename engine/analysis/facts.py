@@ -28,9 +28,9 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from engine import store
-from engine.errors import SweepdeckError
-from engine.events import RunFinished, RunStarted, TrialFinished, read_events
+from sweepdeck.engine import store
+from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.events import RunFinished, RunStarted, TrialFinished, read_events
 
 # --- the rules behind the flags (shown in reports next to every flag) -------------------
 

@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
-from engine.analysis.sections import FactText, heading, results_table
+from sweepdeck.engine.analysis.facts import FactSheet, format_param, params_text, plain_value
+from sweepdeck.engine.analysis.sections import FactText, heading, results_table
 
 PARAM_NAMES = {
     "exp_type": "experiment type", "lr": "learning rate (lr)", "batchsize": "batch size",

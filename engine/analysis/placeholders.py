@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.analysis.facts import FactSheet
+from sweepdeck.engine.analysis.facts import FactSheet
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]{1,120}?)\s*\}\}(\s?%|\s?pp\b)?")
 # a single-brace slip, {best.test_acc_best}: filled too, when the prefix is a fact family

@@ -2,8 +2,8 @@
 
 Templates use `string.Template` ($name fields), so `{{placeholders}}` in them are
 plain text. They are looked up in $SWEEPDECK_PROMPTS_DIR, then ./prompts, then the
-prompts/ folder of the sweepdeck checkout; the same text is embedded here as the
-fallback for installs without the folder.
+ones sweepdeck ships (the repository's prompts/, installed as sweepdeck/prompts/):
+the text exists once, in those files.
 
 The fact sheet in the prompt has one line per trial and one per parameter value:
 its size grows with the number of trials, never with epochs or batches.
@@ -16,11 +16,13 @@ import string
 from pathlib import Path
 from typing import Optional
 
-from engine.analysis.facts import FactSheet, format_param, params_text, plain_value
-from engine.analysis.sections import LLM_SECTIONS, heading
+from sweepdeck.engine.analysis.facts import FactSheet, format_param, params_text, plain_value
+from sweepdeck.engine.analysis.sections import LLM_SECTIONS, heading
 
 SYSTEM_FILE = "report_system.md"
 USER_FILE = "report_user.md"
+# prompts/ beside engine/ in a checkout, sweepdeck/prompts/ beside sweepdeck/engine/ installed.
+SHIPPED = Path(__file__).resolve().parents[2] / "prompts"
 
 
 def prompts_dirs() -> list[Path]:
@@ -29,7 +31,7 @@ def prompts_dirs() -> list[Path]:
     if env:
         out.append(Path(env))
     out.append(Path.cwd() / "prompts")
-    out.append(Path(__file__).resolve().parents[2] / "prompts")
+    out.append(SHIPPED)
     return out
 
 
@@ -41,7 +43,8 @@ def load_template(name: str) -> tuple[str, str]:
             return p.read_text(encoding="utf-8"), str(p)
         except OSError:
             continue
-    return DEFAULTS[name], "built-in default"
+    raise FileNotFoundError(f"no prompt template {name} in {', '.join(map(str, prompts_dirs()))}: "
+                            "reinstall sweepdeck, or set SWEEPDECK_PROMPTS_DIR to a folder that has it")
 
 
 def _pct(v: float) -> str:
@@ -147,53 +150,3 @@ def prompt_file_text(system: str, user: str, model: Optional[str], sources: list
 
 
 # The shipped templates (identical to prompts/*.md; tests/test_report_prompt.py checks that).
-DEFAULT_SYSTEM = """You are an experienced machine-learning researcher. You write the analysis of a
-finished hyperparameter sweep for the colleague who ran it: what happened, which
-parameters won and why, and what to run next. Be concrete and brief; no filler.
-
-Rules for numbers (they are checked):
-1. Do not type any result number yourself. Write every accuracy, loss, gap,
-   margin, epoch, duration and count as a placeholder that names a fact from the
-   fact sheet, e.g. {{best.test_acc_best}} or {{trial.t007.train_acc_final}};
-   sweepdeck replaces it with the exact value and its unit (89.15%, 3.12 pp,
-   0.2363): do not add a % sign. Do not compute differences, ratios or
-   averages: quote the facts that exist.
-2. Placeholders: {{trial.<id>.<field>}}, {{best.<field>}} (the best trial by
-   test_acc_best), {{top.<1|2|3>.<field>}}, {{type.<Summation|Multiplication|No_Regularization>.<field>}}
-   (the best trial of that experiment type, plus type.<T>.test_acc_best_mean and
-   type.<T>.n_trials), {{best_train.<field>}} (the trial with the highest final
-   train accuracy), {{sens.<param>.<value>.<test_acc_best_mean|test_acc_best_max|n_trials|best_trial>}},
-   {{sens.<param>.test_acc_best_mean_range}}, and the run.* and rule.* names listed
-   in the fact sheet. Trial fields: test_acc_best, test_acc_best_epoch,
-   test_acc_final, train_acc_final, train_test_gap_final, test_loss_final,
-   train_loss_final, train_loss_change_last, test_loss_change_last, margin,
-   epochs_per_s, duration_s, epochs_done, rank_test_acc_best, params (all
-   parameters of the trial), label, status, trial_id, and each parameter name.
-3. Parameter values (lr = 0.01, l2_sum_lambda = 0.001) may be written as plain
-   numbers; in the Recommendations you may propose new values.
-4. Always name the split: "test accuracy" or "train accuracy", never a bare
-   "accuracy". Trials are ranked by best test accuracy (test_acc_best). A high
-   train accuracy is not a result: never present it as the best result.
-5. When you name a best or top trial, state all of its parameters ({{best.params}}).
-6. Nothing can be concluded about a parameter that was not varied: say so
-   instead of guessing.
-
-Write Markdown with exactly these sections, in this order:
-$sections
-Do not write a table of all trials, charts or a fact check: sweepdeck appends
-them after your text.
-"""
-
-DEFAULT_USER = """Here is the fact sheet of sweep `$run_id` ($name). Accuracies are in percent;
-`rank` is by best test accuracy; flags come with the rule that raised them.
-
-$fact_sheet
-
-Write the report now: overall performance and signs of over- or underfitting; the
-best parameters (all parameters of the best trials); which experiment type did
-best; the top 3 trials and the best of each type; notable trends per parameter;
-and recommendations for the next sweep as concrete config changes (for example
-"lr ∈ [0.005, 0.02]"). Use placeholders for every number from the results.
-"""
-
-DEFAULTS = {SYSTEM_FILE: DEFAULT_SYSTEM, USER_FILE: DEFAULT_USER}

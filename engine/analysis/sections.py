@@ -8,9 +8,9 @@ from typing import Optional
 
 import pandas as pd
 
-from engine.analysis.charts import Charts
-from engine.analysis.facts import FactSheet, format_param
-from engine.analysis.verify import Mismatch
+from sweepdeck.engine.analysis.charts import Charts
+from sweepdeck.engine.analysis.facts import FactSheet, format_param
+from sweepdeck.engine.analysis.verify import Mismatch
 
 # Every report has these sections, in this order: the LLM (or the offline report) writes
 # the prose ones; sweepdeck writes the others itself in both kinds of report.

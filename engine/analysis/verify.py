@@ -29,10 +29,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from engine.analysis.context import ContextReader, Ctx, param_name
-from engine.analysis.facts import Fact, FactSheet, format_param
-from engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
-from engine.analysis.vocabulary import (DURATION_UNITS, PRONOUN, PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, TOP_N,
+from sweepdeck.engine.analysis.context import ContextReader, Ctx, param_name
+from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
+from sweepdeck.engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
+from sweepdeck.engine.analysis.vocabulary import (DURATION_UNITS, PRONOUN, PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, TOP_N,
                                         TRIAL_ID, TYPE_WORDS)
 
 # --- results ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from engine.analysis.facts import EXP_TYPES
+from sweepdeck.engine.analysis.facts import EXP_TYPES
 
 _W = r"(?<![A-Za-z])"  # a word starts here, not inside another; after "_" it may (test_acc_best names split and metric)
 SPLIT_WORDS = [

@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: find engine/
 
-from engine.config import load_config  # noqa: E402
-from engine.events import (  # noqa: E402
+from sweepdeck.engine.config import load_config  # noqa: E402
+from sweepdeck.engine.events import (  # noqa: E402
     EpochMetrics, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted, append_event, dump_event,
 )
-from engine.store import CONFIG, EVENTS, RESOLVED, acquire_lock, write_json_atomic, write_tables  # noqa: E402
-from engine.trials import build_trials  # noqa: E402
+from sweepdeck.engine.store import CONFIG, EVENTS, RESOLVED, acquire_lock, write_json_atomic, write_tables  # noqa: E402
+from sweepdeck.engine.trials import build_trials  # noqa: E402
 
 
 def fake_epoch(trial_index: int, trial_id: str, epoch: int, n_epochs: int, lr: float = 0.01,
@@ -85,7 +85,7 @@ def run(cfg_path: Path | None, run_dir: Path, report: bool, resume: bool = False
     epoch_s = float(os.environ.get("FAKE_EPOCH_S", "0.05"))
     if resume:
         raw = json.loads((run_dir / CONFIG).read_text())
-        from engine.config import validate_config
+        from sweepdeck.engine.config import validate_config
         cfg = validate_config(raw)
     else:
         raw, cfg = load_config(cfg_path)
@@ -99,7 +99,7 @@ def run(cfg_path: Path | None, run_dir: Path, report: bool, resume: bool = False
     signal.signal(signal.SIGUSR1, lambda *_: setattr(flags, "skip", True))
     done: set[str] = set()
     if resume:
-        from engine.events import read_events
+        from sweepdeck.engine.events import read_events
         done = {e.trial_id for e in read_events(run_dir / EVENTS).events
                 if isinstance(e, TrialFinished) and e.status != "interrupted"}
     best: dict[str, float] = {}
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 def write_finished_run(runs_dir: Path, run_id: str, name: str, n_trials: int, n_epochs: int,
                        t0: float, status: str = "completed", report: bool = True, lr: list[float] | None = None) -> Path:
     """A finished run folder with fixed times (deterministic for snapshots)."""
-    from engine.config import validate_config
+    from sweepdeck.engine.config import validate_config
 
     lr = lr or [0.1, 0.05, 0.02, 0.01, 0.005, 0.002][:n_trials]
     raw = {"name": name, "lr": lr, "n_epochs": n_epochs, "dataset": {"name": "shapes", "n_train": 256},

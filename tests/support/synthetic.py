@@ -16,10 +16,10 @@ import random
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from engine import store
-from engine.config import validate_config
-from engine.events import EpochMetrics, RunFinished, RunStarted, TrialFinished, TrialStarted, append_event
-from engine.trials import build_trials
+from sweepdeck.engine import store
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.events import EpochMetrics, RunFinished, RunStarted, TrialFinished, TrialStarted, append_event
+from sweepdeck.engine.trials import build_trials
 
 Curve = Callable[[dict[str, Any], int, int, random.Random], dict[str, float]]
 

@@ -11,7 +11,7 @@ from tests.support import fake_runner
 from tests.support.fake_runner import write_finished_run
 
 if TYPE_CHECKING:
-    from tui.app import SweepdeckApp
+    from sweepdeck.tui.app import SweepdeckApp
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_RUNNER = [sys.executable, fake_runner.__file__]
@@ -29,7 +29,7 @@ def make_runs(runs_dir: Path) -> dict[str, Path]:
 
 def make_app(runs_dir: Path, **kw) -> "SweepdeckApp":
     """The app as the tests drive it: the fake runner, no cursor blink."""
-    from tui.app import SweepdeckApp
+    from sweepdeck.tui.app import SweepdeckApp
 
     return SweepdeckApp(runs_dir=runs_dir, runner_cmd=FAKE_RUNNER, cursor_blink=False, **kw)
 
@@ -37,10 +37,10 @@ def make_app(runs_dir: Path, **kw) -> "SweepdeckApp":
 def fake_report_engine(monkeypatch, settings_cls: type, generate_report: Callable) -> None:
     """The Report screen's worker calls `generate_report` (and builds its settings
     from `settings_cls`) instead of the real engine, for this test."""
-    import engine.report
+    import sweepdeck.engine.report
 
-    monkeypatch.setattr(engine.report, "ReportSettings", settings_cls)
-    monkeypatch.setattr(engine.report, "generate_report", generate_report)
+    monkeypatch.setattr(sweepdeck.engine.report, "ReportSettings", settings_cls)
+    monkeypatch.setattr(sweepdeck.engine.report, "generate_report", generate_report)
 
 
 async def params_form(pilot, app):
@@ -70,7 +70,7 @@ async def press_and_confirm(pilot, key: str) -> None:
 
     Pressing "y" straight after would race the modal's mount on a loaded machine
     and land on the screen underneath instead."""
-    from tui.screens.modals import ConfirmScreen
+    from sweepdeck.tui.screens.modals import ConfirmScreen
 
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))

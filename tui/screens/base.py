@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from tui.app import SweepdeckApp
+    from sweepdeck.tui.app import SweepdeckApp
 
 
 class SectionScreen(Screen):

@@ -15,18 +15,18 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from engine.formatting import fmt_duration
-from tui import form
-from tui.screens.base import SectionScreen
-from tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
-from tui.widgets.choice import Choice, Toggle
-from tui.widgets.section_bar import SectionBar
+from sweepdeck.engine.formatting import fmt_duration
+from sweepdeck.tui import form
+from sweepdeck.tui.screens.base import SectionScreen
+from sweepdeck.tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
+from sweepdeck.tui.widgets.choice import Choice, Toggle
+from sweepdeck.tui.widgets.section_bar import SectionBar
 
 if TYPE_CHECKING:
-    from engine.config import SweepConfig
-    from tui.estimate import PastTiming
+    from sweepdeck.engine.config import SweepConfig
+    from sweepdeck.tui.estimate import PastTiming
 
-# engine (pydantic) and tui.estimate are imported after the first paint: start-up time.
+# engine (pydantic) and sweepdeck.tui.estimate are imported after the first paint: start-up time.
 
 PREVIEW_ROWS = 8
 BUILD_LIMIT = 2_000  # above this many trials the preview table is skipped (it is rebuilt per keystroke)
@@ -132,7 +132,7 @@ class ParamsScreen(SectionScreen):
 
     @work(thread=True, group="estimate", exclusive=True)
     def load_timings(self) -> None:
-        from tui.estimate import past_timings
+        from sweepdeck.tui.estimate import past_timings
 
         timings = past_timings(self.app.runs_dir)
         try:
@@ -188,9 +188,9 @@ class ParamsScreen(SectionScreen):
         self.revalidate()
 
     def revalidate(self) -> None:
-        from engine.space import count_trials
-        from engine.trials import build_trials
-        from tui.estimate import estimate_seconds
+        from sweepdeck.engine.space import count_trials
+        from sweepdeck.engine.trials import build_trials
+        from sweepdeck.tui.estimate import estimate_seconds
 
         raw = self.raw()
         cfg, errors = form.check(raw)
@@ -233,7 +233,7 @@ class ParamsScreen(SectionScreen):
     def _show_model_code(self, raw: dict[str, Any], errors: dict[str, list[str]]) -> None:
         """Name the file a custom model's code would come from, before it runs.
         Looked up without importing: the TUI never runs a config's code."""
-        from engine.usercode import find_model_code
+        from sweepdeck.engine.usercode import find_model_code
 
         name = raw.get("model", {}).get("name") if isinstance(raw.get("model"), dict) else None
         code = find_model_code(name) if isinstance(name, str) and "model.name" not in errors else None
@@ -303,7 +303,7 @@ class ParamsScreen(SectionScreen):
             self.load(path)
 
     def load(self, path: Path) -> bool:
-        from engine.config import ConfigError, read_config_file
+        from sweepdeck.engine.config import ConfigError, read_config_file
 
         try:
             raw = read_config_file(path)

@@ -20,13 +20,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Markdown, Static
 
-from engine.report import REPORT
-from engine.safe_text import strip_control
-from engine.store import CONFIG, read_json
-from tui.messages import ReportChunk, ReportDone
-from tui.screens.base import SectionScreen
-from tui.screens.modals import ChoiceScreen
-from tui.widgets.section_bar import SectionBar
+from sweepdeck.engine.report import REPORT
+from sweepdeck.engine.safe_text import strip_control
+from sweepdeck.engine.store import CONFIG, read_json
+from sweepdeck.tui.messages import ReportChunk, ReportDone
+from sweepdeck.tui.screens.base import SectionScreen
+from sweepdeck.tui.screens.modals import ChoiceScreen
+from sweepdeck.tui.widgets.section_bar import SectionBar
 
 STREAM_REDRAW_S = 0.3
 _FACT_HEADING = re.compile(r"^(#{1,6})\s*fact[\s-]*check", re.IGNORECASE)
@@ -55,7 +55,7 @@ def report_settings_kwargs(run_dir: Path, offline: bool) -> dict:
     kw: dict = {"offline": offline}
     raw = read_json(run_dir / CONFIG) or {}
     try:
-        from engine.config import validate_config
+        from sweepdeck.engine.config import validate_config
 
         llm = validate_config(raw).llm
         kw.update(model=llm.model, base_url=llm.base_url, temperature=llm.temperature,
@@ -243,7 +243,7 @@ class ReportScreen(SectionScreen):
     @work(thread=True, exclusive=True, group="report")
     def _generate(self, run_dir: Path, offline: bool) -> None:
         try:
-            from engine.report import ReportSettings, generate_report  # light at import: no torch
+            from sweepdeck.engine.report import ReportSettings, generate_report  # light at import: no torch
         except ImportError as exc:
             self.post_message(ReportDone(run_dir, False, f"the report module is not available: {exc}"))
             return

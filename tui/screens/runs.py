@@ -13,16 +13,16 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from engine.events import read_events
-from engine.formatting import fmt_acc, fmt_duration
-from engine.liveness import run_is_live
-from engine.safe_text import strip_control
-from engine.store import EVENTS, RunSummary, list_runs
-from tui.run_state import RunState
-from tui.runner_process import TUI_DIR
-from tui.screens.base import SectionScreen
-from tui.screens.modals import ConfirmScreen
-from tui.widgets.section_bar import SectionBar
+from sweepdeck.engine.events import read_events
+from sweepdeck.engine.formatting import fmt_acc, fmt_duration
+from sweepdeck.engine.liveness import run_is_live
+from sweepdeck.engine.safe_text import strip_control
+from sweepdeck.engine.store import EVENTS, RunSummary, list_runs
+from sweepdeck.tui.run_state import RunState
+from sweepdeck.tui.runner_process import TUI_DIR
+from sweepdeck.tui.screens.base import SectionScreen
+from sweepdeck.tui.screens.modals import ConfirmScreen
+from sweepdeck.tui.widgets.section_bar import SectionBar
 
 SORTS: list[tuple[str, str, Callable[[RunSummary], Any]]] = [
     ("date", "date", lambda s: s.created),

@@ -16,17 +16,17 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import get_current_worker
 
-from engine.formatting import fmt_acc
-from engine.liveness import run_is_live
-from engine.safe_text import strip_control
-from tui.messages import RunUpdate
-from tui.run_state import METRIC_GROUPS, RunState, short_status
-from tui.run_tail import RunTail
-from tui.runner_process import skip_trial, stop_run
-from tui.screens.base import SectionScreen
-from tui.screens.modals import ConfirmScreen
-from tui.widgets.charts import AllTrialsChart, TrialChart
-from tui.widgets.section_bar import SectionBar
+from sweepdeck.engine.formatting import fmt_acc
+from sweepdeck.engine.liveness import run_is_live
+from sweepdeck.engine.safe_text import strip_control
+from sweepdeck.tui.messages import RunUpdate
+from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, short_status
+from sweepdeck.tui.run_tail import RunTail
+from sweepdeck.tui.runner_process import skip_trial, stop_run
+from sweepdeck.tui.screens.base import SectionScreen
+from sweepdeck.tui.screens.modals import ConfirmScreen
+from sweepdeck.tui.widgets.charts import AllTrialsChart, TrialChart
+from sweepdeck.tui.widgets.section_bar import SectionBar
 
 REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the event rate
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key

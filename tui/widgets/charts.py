@@ -11,9 +11,9 @@ from typing import Optional
 
 from textual_plotext import PlotextPlot
 
-from engine.formatting import fmt_acc
-from tui.downsample import downsample
-from tui.run_state import METRIC_GROUPS, RunState, TrialState
+from sweepdeck.engine.formatting import fmt_acc
+from sweepdeck.tui.downsample import downsample
+from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState
 
 MAX_OVERLAY_POINTS = 2000  # all trials together
 
