@@ -98,3 +98,29 @@ def runs(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, Path]]:
         (tmp_path / "configs" / p.name).write_text(p.read_text())
     runs_dir = tmp_path / "runs"
     return runs_dir, make_runs(runs_dir)
+
+
+def interrupted_run(run_dir: Path, raw: dict, after_epoch: int = 1) -> Path:
+    """Run `raw` into `run_dir` and stop it (as Ctrl+C would) once its first trial
+    has finished `after_epoch` epochs: an interrupted run with a checkpoint."""
+    from unittest import mock
+
+    import sweepdeck.engine.runner as runner
+    from sweepdeck.engine.config import validate_config
+    from sweepdeck.engine.events import EpochMetrics
+    from sweepdeck.engine.trials import build_trials
+
+    real = runner.train_trial
+
+    def stopping(trial, cfg, data, device, emit, flags, *rest):
+        def emit_then_stop(event):
+            emit(event)
+            if isinstance(event, EpochMetrics) and event.epoch >= after_epoch:
+                flags.stop = True
+        return real(trial, cfg, data, device, emit_then_stop, flags, *rest)
+
+    run_dir.mkdir()
+    cfg = validate_config(raw)
+    with mock.patch.object(runner, "train_trial", stopping):
+        assert runner.run_sweep(cfg, raw, build_trials(cfg), run_dir).status == "interrupted"
+    return run_dir

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import tiny_raw
+from conftest import interrupted_run, tiny_raw
 from sweepdeck.engine import store
 from sweepdeck.engine.config import validate_config
 from sweepdeck.engine.events import EpochMetrics, TrialFinished, read_events
@@ -121,21 +121,9 @@ def test_same_config_gives_identical_metrics(tmp_path):
     assert len(_csv(a / "metrics.csv")) == 8  # 2 lr × (mul, no-reg) × 2 epochs
 
 
-def test_stop_flag_interrupts_and_keeps_a_checkpoint(tmp_path, monkeypatch):
-    import sweepdeck.engine.runner as runner
-
-    real = runner.train_trial
-
-    def stop_after_first_epoch(trial, cfg, data, device, emit, flags, *rest):
-        def emit_then_stop(event):
-            emit(event)
-            flags.stop = True
-        return real(trial, cfg, data, device, emit_then_stop, flags, *rest)
-
-    monkeypatch.setattr(runner, "train_trial", stop_after_first_epoch)
-    run_dir, result = _run(tmp_path, n_epochs=3, lr=[0.01, 0.02])
-    assert result.status == "interrupted"
-    assert result.trial_status == {"t000": "interrupted"}
+def test_stop_flag_interrupts_and_keeps_a_checkpoint(tmp_path):
+    run_dir = interrupted_run(tmp_path / "run", tiny_raw(n_epochs=3, lr=[0.01, 0.02]))
+    assert {r["trial_id"]: r["status"] for r in _csv(run_dir / "trials.csv")} == {"t000": "interrupted", "t001": "pending"}
     assert (run_dir / "trials" / "t000" / "checkpoint.pt").is_file()
     assert store.summarize_run(run_dir).status == "interrupted"
 

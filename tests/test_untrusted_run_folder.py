@@ -11,13 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import FOUR_TRIALS, interrupted_copy, tiny_raw
+from conftest import FOUR_TRIALS, interrupted_copy, interrupted_run, tiny_raw
 from sweepdeck.engine import store
 from sweepdeck.engine.cli import main
-from sweepdeck.engine.config import validate_config
 from sweepdeck.engine.events import EpochMetrics, TrialStarted, read_events
-from sweepdeck.engine.runner import run_sweep
-from sweepdeck.engine.trials import build_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = FOUR_TRIALS
@@ -82,23 +79,7 @@ def test_an_unusable_checkpoint_is_set_aside_and_the_trial_reruns(finished, tmp_
 
 def test_a_checkpoint_continues_its_trial_identically(finished, tmp_path, monkeypatch):
     """weights_only checkpoints still restore everything: optimizer, scheduler, RNGs."""
-    import sweepdeck.engine.runner as runner
-
-    real = runner.train_trial
-
-    def stop_after_two_epochs(trial, cfg, data, device, emit, flags, *rest):
-        def emit_then_stop(event):
-            emit(event)
-            if isinstance(event, EpochMetrics) and event.epoch == 2:
-                flags.stop = True
-        return real(trial, cfg, data, device, emit_then_stop, flags, *rest)
-
-    monkeypatch.setattr(runner, "train_trial", stop_after_two_epochs)
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    cfg = validate_config(RAW)
-    assert run_sweep(cfg, RAW, build_trials(cfg), run_dir).status == "interrupted"
-    monkeypatch.setattr(runner, "train_trial", real)
+    run_dir = interrupted_run(tmp_path / "run", RAW, after_epoch=2)
     assert (run_dir / "trials" / "t000" / "checkpoint.pt").is_file()
     assert resume(run_dir) == 0
     started = [e for e in read_events(run_dir / store.EVENTS).events if isinstance(e, TrialStarted)]
@@ -166,22 +147,7 @@ def test_a_damaged_line_is_skipped_and_resume_goes_on(finished, tmp_path, capsys
 # --- item 9: resume --force matches trials by their parameters ---------------------------------
 
 def test_force_with_a_changed_trial_list_keeps_matching_trials_and_runs_new_ones(finished, tmp_path, monkeypatch, capsys):
-    import sweepdeck.engine.runner as runner
-
-    real = runner.train_trial
-
-    def stop_after_first_epoch(trial, cfg, data, device, emit, flags, *rest):
-        def emit_then_stop(event):
-            emit(event)
-            flags.stop = True
-        return real(trial, cfg, data, device, emit_then_stop, flags, *rest)
-
-    monkeypatch.setattr(runner, "train_trial", stop_after_first_epoch)
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    cfg = validate_config(RAW)
-    run_sweep(cfg, RAW, build_trials(cfg), run_dir)
-    monkeypatch.setattr(runner, "train_trial", real)
+    run_dir = interrupted_run(tmp_path / "run", RAW)
     # A new lr in front: by position, every trial's id would now mean another trial.
     changed = {**RAW, "lr": [0.005, 0.01, 0.02]}
     (run_dir / store.CONFIG).write_text(json.dumps(changed))
