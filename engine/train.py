@@ -24,7 +24,7 @@ from torch import nn
 
 from engine.checkpoint import Checkpoint, restore_rng, save_checkpoint
 from engine.config import SweepConfig
-from engine.data import DataBundle
+from engine.data import DataBundle, image_memory_format
 from engine.events import EpochMetrics
 from engine.models import build_model, layer_gain, squared_layer_norms, weight_layers
 from engine.penalties import additive_penalty, layer_terms, multiplicative_penalty
@@ -206,7 +206,8 @@ def train_trial(
     p = trial.params
     n_classes = 2 if data.binary else data.n_outputs
     seed_everything(p.seed)
-    model = build_trial_model(cfg, trial, data).to(device)
+    # The layout of the resident images (engine/data.py), so no batch is converted.
+    model = build_trial_model(cfg, trial, data).to(device, memory_format=image_memory_format(device))
     opt = make_optimizer(p.opt_name, model.parameters(), p.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.n_epochs, eta_min=min(cfg.lr_min, p.lr))
     y_train = flip_labels(data.y_train, cfg.mislabel_percentage, p.seed, data.binary, n_classes)
