@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
 
 from engine.checkpoint import Checkpoint, restore_rng, save_checkpoint
 from engine.config import SweepConfig
@@ -29,8 +30,6 @@ from engine.events import EpochMetrics
 from engine.models import build_model, layer_gain, squared_layer_norms, weight_layers
 from engine.penalties import additive_penalty, layer_terms, multiplicative_penalty
 from engine.trials import Trial
-
-EVAL_BATCH = 1024
 
 
 @dataclass
@@ -93,6 +92,15 @@ def flip_labels(y: torch.Tensor, fraction: float, seed: int, binary: bool, n_cla
     return y
 
 
+def eval_batch_size(device: torch.device) -> int:
+    """Images per evaluation batch: fixed per device type, never probed at run time,
+    because the split decides the float rounding of the sums and a resumed trial
+    must split as the uninterrupted one did. CPU: 64-256 run alike, 1024 falls out
+    of cache and takes up to 2× as long (bench/RESULTS.md, issue 9). GPUs and MPS:
+    1024, big batches keep them busy (not measured: no GPU was lent)."""
+    return 256 if device.type == "cpu" else 1024
+
+
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
@@ -112,22 +120,26 @@ def _class_index(pred_or_y: torch.Tensor, binary: bool) -> torch.Tensor:
     return (pred_or_y > 0).long() if binary else pred_or_y.long()
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd records at all: cheaper than no_grad
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, binary: bool, n_classes: int) -> tuple[EvalResult, torch.Tensor]:
     """Loss, accuracy, F1 and confusion matrix on a whole split in eval mode; also
     the per-sample correctness mask (on the device)."""
     model.eval()
+    bs = eval_batch_size(x.device)
     loss_sum = torch.zeros((), device=x.device)
     correct_parts = []
     conf = torch.zeros(n_classes * n_classes, dtype=torch.long, device=x.device)
-    for i in range(0, len(x), EVAL_BATCH):
-        out = model(x[i:i + EVAL_BATCH])
-        yb = y[i:i + EVAL_BATCH]
-        loss_sum += data_loss(out, yb, binary, reduction="sum")
-        pred = _class_index(out.squeeze(1), True) if binary else out.argmax(1)
-        truth = _class_index(yb, binary)
-        conf += torch.bincount(truth * n_classes + pred, minlength=n_classes * n_classes)
-        correct_parts.append(pred == truth)
+    # cached(): a weight-normalised W = g·V/‖V‖ is computed once per pass, not once per batch.
+    with parametrize.cached():
+        for i in range(0, len(x), bs):
+            out = model(x[i:i + bs])
+            yb = y[i:i + bs]
+            loss_sum += data_loss(out, yb, binary, reduction="sum")
+            pred = _class_index(out.squeeze(1), True) if binary else out.argmax(1)
+            truth = _class_index(yb, binary)
+            # index_add_, not bincount: bincount waits for the GPU to learn its output size.
+            conf.index_add_(0, truth * n_classes + pred, torch.ones_like(pred))
+            correct_parts.append(pred == truth)
     matrix = conf.view(n_classes, n_classes).tolist()  # the one host read
     n = len(x)
     correct = sum(matrix[i][i] for i in range(n_classes))
@@ -147,19 +159,22 @@ def _f1(matrix: list[list[int]], binary: bool) -> float:
     return sum(scores) / len(scores)
 
 
+@torch.inference_mode()
 def unit_norm_margin(model: nn.Module, x: torch.Tensor, y: torch.Tensor, binary: bool) -> float:
-    """Mean margin on (x, y) of a copy of the model whose every layer norm is 1."""
+    """Mean margin on (x, y) of a copy of the model whose every layer norm is 1
+    (evaluated as `evaluate` does, once per trial)."""
     unit = copy.deepcopy(model).eval()
-    with torch.no_grad():
-        for layer in weight_layers(unit):
-            g = layer_gain(layer)
-            if g is not None:
-                g.fill_(1.0)
-            else:
-                layer.weight.div_(layer.weight.norm())
-        total = torch.zeros((), device=x.device)
-        for i in range(0, len(x), EVAL_BATCH):
-            out, yb = unit(x[i:i + EVAL_BATCH]), y[i:i + EVAL_BATCH]
+    for layer in weight_layers(unit):
+        g = layer_gain(layer)
+        if g is not None:
+            g.fill_(1.0)
+        else:
+            layer.weight.div_(layer.weight.norm())
+    bs = eval_batch_size(x.device)
+    total = torch.zeros((), device=x.device)
+    with parametrize.cached():
+        for i in range(0, len(x), bs):
+            out, yb = unit(x[i:i + bs]), y[i:i + bs]
             if binary:
                 total += (yb * out.squeeze(1)).sum()
             else:
