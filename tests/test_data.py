@@ -486,10 +486,11 @@ def test_device_argument_accepts_strings_and_devices():
     assert all(t.device.type == "cpu" for t in (b.x_train, b.y_train, b.x_test, b.y_test))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_everything_on_cuda():
     b = load_dataset(cfg(name="shapes", n_train=16, n_test=8), "cuda")
     assert all(t.device.type == "cuda" for t in (b.x_train, b.y_train, b.x_test, b.y_test))
+    assert b.x_train.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_unknown_dataset_name_is_a_data_error():
