@@ -19,6 +19,7 @@ from engine.runner import run_sweep
 from engine.train import StopFlags, configure_backends, evaluate, train_trial
 from engine.trials import build_trials
 
+ROOT = Path(__file__).resolve().parents[1]
 CL = torch.channels_last
 
 
@@ -167,6 +168,17 @@ def test_compile_once_per_model_shape(tmp_path, monkeypatch):
     for a, b in zip(store.comparable_metrics(eager), store.comparable_metrics(compiled)):
         assert float(a["train_loss"]) == pytest.approx(float(b["train_loss"]), rel=1e-4)
         assert float(a["test_loss"]) == pytest.approx(float(b["test_loss"]), rel=1e-4)
+
+
+def test_gpu_bench_runs_its_cpu_version():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import gpu
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    rows = gpu.main(["--device", "cpu", "--no-compile", "--epochs", "2", "--n-train", "128"])
+    assert [r["precision"] for r in rows] == ["fp32", "tf32", "bf16"]
+    assert all(r["status"] == "completed" and r["s_per_epoch"] > 0 and r["images_per_s"] > 0 for r in rows)
 
 
 # --- on a GPU ------------------------------------------------------------------------------
