@@ -5,7 +5,7 @@ Each version runs in its own worker process (its own `engine` package on
 sys.path, its own data load); the parent tells them in turn to train one trial
 and collects the steady-state seconds per epoch, so both see the same machine.
 
-    python bench/engine_vs_previous.py [--base b806931] [--n-train 4000] [--epochs 3] [--rounds 5]
+    python bench/engine_vs_previous.py [--base b806931] [--n-train 4000] [--epochs 3] [--rounds 5] [--threads N]
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 
 
-def worker(root: str, raw: dict) -> None:
+def worker(root: str, raw: dict, threads: int) -> None:
     """Train one trial per line read from stdin; print its seconds per epoch."""
     sys.path.insert(0, root)
     import torch
+
+    if threads:
+        torch.set_num_threads(threads)
 
     from engine.config import validate_config
     from engine.data import load_dataset
@@ -61,17 +64,18 @@ def main() -> None:
     ap.add_argument("--n-train", type=int, default=4000)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads in each worker (0: torch's default)")
     ap.add_argument("--worker", nargs=2, metavar=("ROOT", "CONFIG_JSON"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        return worker(args.worker[0], json.loads(args.worker[1]))
+        return worker(args.worker[0], json.loads(args.worker[1]), args.threads)
 
     sys.path.insert(0, str(HERE))
     from bench.engine_vs_plain import issue9_config
 
     raw = json.dumps(issue9_config(args.n_train, args.epochs))
     roots = {args.base: checkout(args.base), "this checkout": HERE}
-    procs = {name: subprocess.Popen([sys.executable, __file__, "--worker", str(root), raw], cwd=root,
+    procs = {name: subprocess.Popen([sys.executable, __file__, "--worker", str(root), raw, "--threads", str(args.threads)], cwd=root,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for name, root in roots.items()}
 
@@ -91,7 +95,7 @@ def main() -> None:
         proc.stdin.close()
         proc.wait()
     speedup = statistics.median(old / new for old, new in zip(times[args.base], times["this checkout"]))
-    print(f"cores={os.cpu_count()} n_train={args.n_train} n_test={args.n_train // 4} epochs={args.epochs} "
+    print(f"cores={os.cpu_count()} threads={args.threads or 'default'} n_train={args.n_train} n_test={args.n_train // 4} epochs={args.epochs} "
           f"rounds={args.rounds} load={os.getloadavg()[0]:.2f}")
     for name, v in times.items():
         print(f"{name:14s} {statistics.median(v):7.3f} s/epoch (median)  all: {[round(t, 3) for t in v]}")

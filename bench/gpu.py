@@ -4,14 +4,15 @@ one-off compile time, which the trainer reports apart from the epochs.
 
     python bench/gpu.py                       # CUDA when there is one: the paper's CNN, 10,000 / 2,000 images
     python bench/gpu.py --device cpu          # the small CPU version: tiny CNN, 512 / 128 images, seconds
-    python bench/gpu.py --no-compile --epochs 2 --settings fp32,bf16
+    python bench/gpu.py --no-compile --epochs 2 --settings fp32,bf16 --rounds 3 --threads 1
 
 An epoch is issue 9's work (weight normalisation g0 = 0.9, additive penalty,
 AdamW, batch 64, evaluation of the whole training and test sets); its time is
 steady state (end of epoch 1 to end of the last), so cuDNN's autotuning in the
-first epoch is outside it. Settings run in turn in one process: compiled
-settings of the same model shape reuse one compilation (as in a sweep), so the
-compile time of the first is the one that counts.
+first epoch is outside it. Settings run in turn in one process, `--rounds`
+times (medians): compiled settings of the same model shape reuse one
+compilation (as in a sweep), so the compile time of the first is the one that
+counts.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -72,7 +74,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--settings", default=",".join(PRECISIONS), help="precisions to run, comma-separated")
     ap.add_argument("--no-compile", action="store_true", help="eager only")
+    ap.add_argument("--rounds", type=int, default=1, help="run every setting this many times, in turn (medians)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     on_gpu = device.type == "cuda"
     model = args.model or ("underparameterized" if on_gpu else "tiny")
@@ -85,21 +91,25 @@ def main(argv: list[str] | None = None) -> list[dict]:
     data = load_dataset(validate_config(base).dataset, device)
     name = torch.cuda.get_device_name(device) if on_gpu else f"CPU, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
     print(f"device={device} ({name}) torch={torch.__version__} model={model} n_train={n_train} "
-          f"n_test={n_train // 5} epochs={args.epochs} load={os.getloadavg()[0]:.2f}")
+          f"n_test={n_train // 5} epochs={args.epochs} rounds={args.rounds} load={os.getloadavg()[0]:.2f}")
     print(f"{'precision':9s} {'compile':7s} {'s/epoch':>8s} {'images/s':>9s} {'compile s':>9s} {'test acc':>8s}  status")
+    settings = [(p, c) for p in args.settings.split(",") for c in ((False,) if args.no_compile else (False, True))]
+    runs: dict[tuple, list[dict]] = {s: [] for s in settings}
+    for _ in range(args.rounds):
+        for precision, compiled in settings:
+            runs[(precision, compiled)].append(measure({**base, "precision": precision, "compile": compiled}, data, device))
     rows = []
-    for precision in args.settings.split(","):
-        for compiled in ((False,) if args.no_compile else (False, True)):
-            r = measure({**base, "precision": precision, "compile": compiled}, data, device)
-            r.update(precision=precision, compile=compiled, images_per_s=n_train / r["s_per_epoch"])
-            rows.append(r)
-            comp = f"{r['compile_s']:9.1f}" if r["compile_s"] is not None else f"{'-':>9s}"
-            acc = f"{r['test_acc']:8.3f}" if r["test_acc"] is not None else f"{'-':>8s}"
-            print(f"{precision:9s} {'yes' if compiled else 'no':7s} {r['s_per_epoch']:8.3f} {r['images_per_s']:9.0f} "
-                  f"{comp} {acc}  {r['status']}")
-            for note in r["notes"]:
-                if "unavailable" in note:
-                    print(f"          {note}")
+    for (precision, compiled), results in runs.items():
+        r = {**results[0], "s_per_epoch": statistics.median(x["s_per_epoch"] for x in results)}
+        r.update(precision=precision, compile=compiled, images_per_s=n_train / r["s_per_epoch"])
+        rows.append(r)
+        comp = f"{r['compile_s']:9.1f}" if r["compile_s"] is not None else f"{'-':>9s}"
+        acc = f"{r['test_acc']:8.3f}" if r["test_acc"] is not None else f"{'-':>8s}"
+        print(f"{precision:9s} {'yes' if compiled else 'no':7s} {r['s_per_epoch']:8.3f} {r['images_per_s']:9.0f} "
+              f"{comp} {acc}  {r['status']}")
+        for note in r["notes"]:
+            if "unavailable" in note:
+                print(f"          {note}")
     return rows
 
 
