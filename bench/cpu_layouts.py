@@ -26,7 +26,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch.nn.utils import parametrize  # noqa: E402
 
-from engine.models import build_model  # noqa: E402
+from sweepdeck.engine.models import build_model  # noqa: E402
 
 CL, NCHW = torch.channels_last, torch.contiguous_format
 

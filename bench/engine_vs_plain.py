@@ -30,13 +30,13 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch.nn.utils import parametrize  # noqa: E402
 
-from engine.config import validate_config  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.models import layer_gain, weight_layers  # noqa: E402
-from engine.runner import _state_bytes  # noqa: E402
-from engine.store import write_bytes_atomic  # noqa: E402
-from engine.train import StopFlags, build_trial_model, numerical_ranks, seed_everything, train_trial, unit_norm_margin  # noqa: E402
-from engine.trials import build_trials  # noqa: E402
+from sweepdeck.engine.config import validate_config  # noqa: E402
+from sweepdeck.engine.data import load_dataset  # noqa: E402
+from sweepdeck.engine.models import layer_gain, weight_layers  # noqa: E402
+from sweepdeck.engine.runner import _state_bytes  # noqa: E402
+from sweepdeck.engine.store import write_bytes_atomic  # noqa: E402
+from sweepdeck.engine.train import StopFlags, build_trial_model, numerical_ranks, seed_everything, train_trial, unit_norm_margin  # noqa: E402
+from sweepdeck.engine.trials import build_trials  # noqa: E402
 
 LAMBDA, LR, BATCH, G0 = 0.001, 0.003, 64, 0.9
 

@@ -11,6 +11,7 @@ and collects the steady-state seconds per epoch, so both see the same machine.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -32,10 +33,14 @@ def worker(root: str, raw: dict, threads: int) -> None:
     if threads:
         torch.set_num_threads(threads)
 
-    from engine.config import validate_config
-    from engine.data import load_dataset
-    from engine.train import StopFlags, train_trial
-    from engine.trials import build_trials
+    # Checkouts since the package rename import as sweepdeck.engine (the installed
+    # package); earlier ones as a top-level `engine` from their own tree.
+    pkg = "sweepdeck.engine" if (Path(root) / "package").is_dir() else "engine"
+    validate_config = importlib.import_module(f"{pkg}.config").validate_config
+    load_dataset = importlib.import_module(f"{pkg}.data").load_dataset
+    train = importlib.import_module(f"{pkg}.train")
+    StopFlags, train_trial = train.StopFlags, train.train_trial
+    build_trials = importlib.import_module(f"{pkg}.trials").build_trials
 
     torch.set_flush_denormal(True)  # as the runner does
     cfg = validate_config(raw)

@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from engine.config import validate_config  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.events import EpochMetrics, LogLine  # noqa: E402
-from engine.train import StopFlags, train_trial  # noqa: E402
-from engine.trials import build_trials  # noqa: E402
+from sweepdeck.engine.config import validate_config  # noqa: E402
+from sweepdeck.engine.data import load_dataset  # noqa: E402
+from sweepdeck.engine.events import EpochMetrics, LogLine  # noqa: E402
+from sweepdeck.engine.train import StopFlags, train_trial  # noqa: E402
+from sweepdeck.engine.trials import build_trials  # noqa: E402
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 

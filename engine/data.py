@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
-if TYPE_CHECKING:  # engine.config is light; only the type is needed here
-    from engine.config import DatasetConfig
+if TYPE_CHECKING:  # sweepdeck.engine.config is light; only the type is needed here
+    from sweepdeck.engine.config import DatasetConfig
 
 
 class DataError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.models import out_units, squared_layer_norms, weight_layers
+from sweepdeck.engine.models import out_units, squared_layer_norms, weight_layers
 
 
 def layer_terms(model: nn.Module, features_normalization: str | None) -> list[torch.Tensor]:

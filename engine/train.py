@@ -31,13 +31,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from engine.checkpoint import Checkpoint, restore_rng, save_checkpoint
-from engine.config import SweepConfig
-from engine.data import DataBundle, image_memory_format
-from engine.events import EpochMetrics, LogLine
-from engine.models import build_model, layer_gain, squared_layer_norms, weight_layers
-from engine.penalties import additive_penalty, layer_terms, multiplicative_penalty
-from engine.trials import Trial
+from sweepdeck.engine.checkpoint import Checkpoint, restore_rng, save_checkpoint
+from sweepdeck.engine.config import SweepConfig
+from sweepdeck.engine.data import DataBundle, image_memory_format
+from sweepdeck.engine.events import EpochMetrics, LogLine
+from sweepdeck.engine.models import build_model, layer_gain, squared_layer_norms, weight_layers
+from sweepdeck.engine.penalties import additive_penalty, layer_terms, multiplicative_penalty
+from sweepdeck.engine.trials import Trial
 
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.config import DatasetConfig
-from engine.data import (
+from sweepdeck.engine.config import DatasetConfig
+from sweepdeck.engine.data import (
     CIFAR10_MEAN,
     CIFAR10_STD,
     FASHION_MEAN,
@@ -55,7 +55,7 @@ def test_shapes_bundle_shapes_dtypes_and_labels():
     assert (b.binary, b.n_outputs, b.in_channels, b.image_size) == (True, 1, 3, 32)
     assert b.class_names == ["circle", "square"]
     assert b.description == "shapes (seed 0) circle (-1) vs square (+1): 400 train / 100 test, 3x32x32"
-    # held in the layout the trainer's convolutions are fastest in (engine.data.image_memory_format)
+    # held in the layout the trainer's convolutions are fastest in (sweepdeck.engine.data.image_memory_format)
     assert b.x_train.device.type == "cpu" and b.x_train.is_contiguous(memory_format=torch.channels_last)
 
 

@@ -8,16 +8,16 @@ import pytest
 import torch
 from torch import nn
 
-import engine.train as train
+import sweepdeck.engine.train as train
 from conftest import tiny_raw
-from engine import store
-from engine.config import validate_config
-from engine.data import load_dataset
-from engine.events import LogLine, read_events
-from engine.models import build_model, layer_gain, weight_layers
-from engine.runner import run_sweep
-from engine.train import StopFlags, configure_backends, evaluate, train_trial
-from engine.trials import build_trials
+from sweepdeck.engine import store
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.data import load_dataset
+from sweepdeck.engine.events import LogLine, read_events
+from sweepdeck.engine.models import build_model, layer_gain, weight_layers
+from sweepdeck.engine.runner import run_sweep
+from sweepdeck.engine.train import StopFlags, configure_backends, evaluate, train_trial
+from sweepdeck.engine.trials import build_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 CL = torch.channels_last

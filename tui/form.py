@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 if TYPE_CHECKING:
-    from engine.config import SweepConfig
+    from sweepdeck.engine.config import SweepConfig
 
-# engine.config (pydantic) is imported where needed, not here: the form's
+# sweepdeck.engine.config (pydantic) is imported where needed, not here: the form's
 # layout must paint before pydantic has loaded (start-up time).
 
 Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes"]
@@ -161,7 +161,7 @@ def to_text(field: Field, value: Any) -> Any:
 
 
 def _split(text: str) -> list[Any]:
-    from engine.config import parse_value
+    from sweepdeck.engine.config import parse_value
 
     text = text.strip()
     if text.startswith("["):
@@ -197,7 +197,7 @@ def from_text(field: Field, text: Any) -> Any:
     # scalar
     if not text.strip():
         return None
-    from engine.config import parse_value
+    from sweepdeck.engine.config import parse_value
 
     return parse_value(text)
 
@@ -215,7 +215,7 @@ def get_path(raw: dict[str, Any], key: str) -> Any:
 
 def defaults() -> dict[str, Any]:
     """A full config of defaults, as JSON (the starting form)."""
-    from engine.config import SweepConfig
+    from sweepdeck.engine.config import SweepConfig
 
     return json.loads(SweepConfig().model_dump_json())
 
@@ -248,7 +248,7 @@ def extra_keys(raw: dict[str, Any]) -> dict[str, Any]:
 
 def to_raw(values: dict[str, Any], extra: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """A raw config dict (what "Save JSON" writes) from widget values."""
-    from engine.config import set_path  # engine (and pydantic) load after the first frame
+    from sweepdeck.engine.config import set_path  # engine (and pydantic) load after the first frame
 
     raw: dict[str, Any] = json.loads(json.dumps(extra or {}))
     for f in FIELDS:
@@ -279,7 +279,7 @@ def problem_field(line: str) -> str:
 
 def check(raw: dict[str, Any]) -> tuple[Optional["SweepConfig"], dict[str, list[str]]]:
     """Validate; (config or None, {field key: [problem lines]})."""
-    from engine.config import ConfigError, validate_config
+    from sweepdeck.engine.config import ConfigError, validate_config
 
     try:
         return validate_config(raw), {}
