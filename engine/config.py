@@ -258,6 +258,10 @@ class SweepConfig(BaseModel):
     batch_norm: _sweep(Bool) = [False]
     bias: _sweep(Bool) = [False]
     device: str = "auto"
+    # Speed (issue 9): "fp32" is IEEE float32, the paper's; "tf32" lets CUDA matmuls and
+    # convolutions use TF32; "bf16" runs them under bfloat16 autocast.
+    precision: Literal["fp32", "tf32", "bf16"] = "fp32"
+    compile: Bool = False  # torch.compile the model, once per model shape; eager with a warning where unavailable
     opt_name: _sweep(OptimizerName) = ["adamw"]
     mislabel_percentage: Annotated[float, Field(ge=0, le=1)] = 0.0
     # --- sweepdeck's own ---

@@ -79,6 +79,12 @@ def weight_layers(model: nn.Module) -> list[nn.Module]:
     return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
+def out_units(layer: nn.Module) -> int:
+    """A layer's output units (its weight's first dimension), read from the layer:
+    `layer.weight.shape[0]` would compute a weight-normalised weight just for its shape."""
+    return layer.out_channels if isinstance(layer, nn.Conv2d) else layer.out_features
+
+
 def apply_weight_norm(model: nn.Module, wn: WN) -> nn.Module:
     """Re-parameterise every conv/linear weight; g starts at `wn`, or at ‖W‖ for "default"."""
     if wn is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sweepdeck.engine.models import squared_layer_norms, weight_layers
+from sweepdeck.engine.models import out_units, squared_layer_norms, weight_layers
 
 
 def layer_terms(model: nn.Module, features_normalization: str | None) -> list[torch.Tensor]:
@@ -13,7 +13,7 @@ def layer_terms(model: nn.Module, features_normalization: str | None) -> list[to
     norms = squared_layer_norms(model)
     if features_normalization != "f_out":
         return norms
-    return [n / layer.weight.shape[0] for n, layer in zip(norms, weight_layers(model))]
+    return [n / out_units(layer) for n, layer in zip(norms, weight_layers(model))]
 
 
 def additive_penalty(terms: list[torch.Tensor], depth_normalization: bool) -> torch.Tensor:

@@ -29,7 +29,7 @@ from sweepdeck.engine import store
 from sweepdeck.engine.config import SweepConfig
 from sweepdeck.engine.data import DataBundle, load_dataset
 from sweepdeck.engine.events import (
-    DONE_STATUSES, LogLine, RunFinished, RunStarted, TrialFinished, TrialStarted,
+    DONE_STATUSES, LogLine, RunFinished, RunStarted, RunStatus, TrialFinished, TrialStarted,
     append_event, read_events,
 )
 from sweepdeck.engine.checkpoint import FILE as CHECKPOINT, CheckpointError, load_checkpoint, reject
@@ -101,7 +101,7 @@ def signal_flags(flags: StopFlags) -> Iterator[None]:
 @dataclass
 class SweepResult:
     run_dir: Path
-    status: str
+    status: RunStatus
     trial_status: dict[str, str]
 
 

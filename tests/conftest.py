@@ -12,6 +12,19 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.cuda` tests run only where torch sees a CUDA device."""
+    marked = [item for item in items if "cuda" in item.keywords]
+    if not marked:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason="needs a CUDA device")
+        for item in marked:
+            item.add_marker(skip)
+
+
 def tiny_raw(**overrides) -> dict:
     """A config that trains in about a second: the tiny CNN on 256 shapes images."""
     raw = {

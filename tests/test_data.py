@@ -56,7 +56,8 @@ def test_shapes_bundle_shapes_dtypes_and_labels():
     assert (b.binary, b.n_outputs, b.in_channels, b.image_size) == (True, 1, 3, 32)
     assert b.class_names == ["circle", "square"]
     assert b.description == "shapes (seed 0) circle (-1) vs square (+1): 400 train / 100 test, 3x32x32"
-    assert b.x_train.device.type == "cpu" and b.x_train.is_contiguous()
+    # held in the layout the trainer's convolutions are fastest in (sweepdeck.engine.data.image_memory_format)
+    assert b.x_train.device.type == "cpu" and b.x_train.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_shapes_normalised_per_channel_on_the_training_split():
@@ -228,7 +229,8 @@ def test_cifar10_pair_mapping_and_first_n_in_file_order(cifar_root):
 def test_cifar10_normalisation_and_channel_layout(cifar_root):
     b = load_dataset(cfg(name="cifar10", root=str(cifar_root), n_train=2, n_test=1))
     assert b.x_train.shape == (2, 3, 32, 32) and b.x_train.dtype == torch.float32
-    assert b.x_train.is_contiguous() and b.x_test.is_contiguous()  # NCHW, not HWC strides
+    cl = torch.channels_last  # dense in the trainer's layout, whatever the file's order was
+    assert b.x_train.is_contiguous(memory_format=cl) and b.x_test.is_contiguous(memory_format=cl)
     green = (100 / 255 - 0.4822) / 0.2435
     blue = (200 / 255 - 0.4465) / 0.2616
     marked = (7 / 255 - 0.4465) / 0.2616
@@ -485,10 +487,11 @@ def test_device_argument_accepts_strings_and_devices():
     assert all(t.device.type == "cpu" for t in (b.x_train, b.y_train, b.x_test, b.y_test))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_everything_on_cuda():
     b = load_dataset(cfg(name="shapes", n_train=16, n_test=8), "cuda")
     assert all(t.device.type == "cuda" for t in (b.x_train, b.y_train, b.x_test, b.y_test))
+    assert b.x_train.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_unknown_dataset_name_is_a_data_error():

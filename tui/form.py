@@ -97,6 +97,10 @@ SECTIONS: list[tuple[str, list[Field]]] = [
         Field("llm.max_tokens", "max_tokens", "scalar", placeholder="4096"),
         Field("llm.api_key_file", "api_key_file", "opttext", "the key is never saved in a config", placeholder="(none)"),
     ]),
+    ("speed", [
+        Field("precision", "precision", "select", "fp32 (the paper's), tf32 or bf16 (CUDA)", options=_opts("fp32", "tf32", "bf16")),
+        Field("compile", "compile", "switch", "torch.compile the model once per shape (for GPUs; slower on CPU)"),
+    ]),
 ]
 
 FIELDS: list[Field] = [f for _, fields in SECTIONS for f in fields]
