@@ -213,10 +213,11 @@ def _uint8_to_float(x: torch.Tensor, device: torch.device) -> torch.Tensor:
 def image_memory_format(device: torch.device | str) -> torch.memory_format:
     """How images (and the model's weights) are laid out in memory on `device`.
 
-    channels_last on CPU and CUDA: measured here for the three CNNs of SPEC §4 on
-    CPU (torch 2.14, 2 cores), it takes 0.68-0.94× the time of NCHW for a training
-    pass and 0.33-0.6× for an evaluation pass (bench/RESULTS.md, issue 9); cuDNN's
-    fastest convolutions are NHWC too. Elsewhere (MPS) NCHW, which is unmeasured."""
+    channels_last on CPU and CUDA: measured for the three CNNs of SPEC §4 on a
+    2-core CPU (torch 2.14, bench/cpu_layouts.py), a training pass takes 0.65-0.9×
+    the time of NCHW and an evaluation pass 0.36-0.96× (the paper's CNN: about
+    0.7× and 0.4×); cuDNN's fastest convolutions are NHWC too. Elsewhere (MPS)
+    NCHW, which is unmeasured."""
     return torch.channels_last if torch.device(device).type in ("cpu", "cuda") else torch.contiguous_format
 
 

@@ -116,7 +116,7 @@ def eval_batch_size(device: torch.device) -> int:
     """Images per evaluation batch: fixed per device type, never probed at run time,
     because the split decides the float rounding of the sums and a resumed trial
     must split as the uninterrupted one did. CPU: 64-256 run alike, 1024 falls out
-    of cache and takes up to 2× as long (bench/RESULTS.md, issue 9). GPUs and MPS:
+    of cache and takes up to 1.7× as long (bench/cpu_layouts.py). GPUs and MPS:
     1024, big batches keep them busy (not measured: no GPU was lent)."""
     return 256 if device.type == "cpu" else 1024
 
