@@ -233,9 +233,60 @@ class LLMConfig(BaseModel):
     api_key_file: Union[PathText, None] = None
 
 
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
+_ONE_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps")
+
+
+def _device_list(value: Any) -> Any:
+    """"auto", one device, or a list of distinct devices; `--set parallel.devices=cuda:0,cuda:2` gives a list."""
+    if value == "auto":
+        return value
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(d, str) for d in value):
+        raise ValueError('must be "auto" or a list of devices such as ["cuda:0", "cuda:1"]')
+    bad = [d for d in value if not _ONE_DEVICE.fullmatch(d)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a device: use cpu, cuda:N or mps (or \"auto\" for every visible GPU)")
+    if len(set(value)) != len(value):
+        raise ValueError("lists a device twice: use per_device for several trials on one device")
+    return value
+
+
+def _auto_or_count(high: int) -> Any:
+    """"auto" or a whole number 1..high, with one message for both (not one per union branch)."""
+    def check(value: Any) -> Any:
+        if value == "auto":
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise ValueError(f'must be "auto" or a whole number from 1 to {high}')
+        return value
+    return Annotated[Union[Literal["auto"], int], BeforeValidator(check),
+                     Field(json_schema_extra={"anyOf": [{"const": "auto"}, {"type": "integer", "minimum": 1, "maximum": high}]})]
+
+
+class ParallelConfig(BaseModel):
+    """How many trials run at once, and where (engine/placement.py resolves "auto").
+
+    Workers = devices x per_device, each a process training one trial at a time.
+    Results do not depend on the number of workers; on CPU they may depend on
+    `threads` (the split of a sum over threads rounds differently)."""
+
+    model_config = _SECTION
+
+    # "auto": every visible CUDA device when `device` allows CUDA, else `device` itself.
+    devices: Annotated[Union[Literal["auto"], list[str]], BeforeValidator(_device_list)] = "auto"
+    # "auto": one trial per GPU; on CPU one worker per core (at most one per trial),
+    # because two 1-thread workers train 1.5-1.7x faster than one 2-thread worker.
+    per_device: _auto_or_count(64) = "auto"
+    # torch threads per worker. "auto": this machine's cores divided among the workers.
+    threads: _auto_or_count(1024) = "auto"
+
+
 # --- the whole config ------------------------------------------------------------
 
-_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
 _RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -271,6 +322,7 @@ class SweepConfig(BaseModel):
     dataset: DatasetConfig = DatasetConfig()
     model: ModelConfig = ModelConfig()
     search: SearchConfig = SearchConfig()
+    parallel: ParallelConfig = ParallelConfig()
     llm: LLMConfig = LLMConfig()
 
     @field_validator("name")

@@ -72,6 +72,10 @@ class RunStarted(_Event):
     pid: int
     host: str
     resumed: bool = False
+    # Parallel trials (issue 11); logs written before it ran one trial at a time.
+    workers: int = 1
+    devices: Optional[list[str]] = None
+    threads: Optional[int] = None
 
 
 class TrialStarted(_Event):
@@ -83,6 +87,9 @@ class TrialStarted(_Event):
     params: dict[str, Any]
     n_epochs: int
     start_epoch: int = 1  # > 1 when a resumed trial continues from a checkpoint
+    worker: Optional[int] = None  # the worker slot (0-based) that runs it, and where
+    device: Optional[str] = None
+    worker_pid: Optional[int] = None
 
 
 class EpochMetrics(_Event):
