@@ -21,7 +21,6 @@ import torch
 from torch import nn
 
 from sweepdeck.engine.errors import SweepdeckError
-from sweepdeck.engine.store import write_bytes_atomic
 
 FILE = "checkpoint.pt"
 REJECTED = "checkpoint.rejected"
@@ -41,7 +40,7 @@ class Checkpoint:
     rng: dict[str, Any]
 
 
-def capture_rng() -> dict[str, Any]:
+def capture_rng(device: torch.device) -> dict[str, Any]:
     version, state, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
     return {
@@ -49,50 +48,65 @@ def capture_rng() -> dict[str, Any]:
         "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
                   "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        # Only the trial's own GPU: a trial may continue on another GPU of the box.
+        "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
     }
 
 
-def restore_rng(rng: dict[str, Any]) -> None:
+def restore_rng(rng: dict[str, Any], device: torch.device) -> None:
     version, state, gauss = rng["python"]
     random.setstate((version, tuple(state), gauss))
     n = rng["numpy"]
     np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
     torch.set_rng_state(rng["torch"])
-    if rng.get("cuda") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
+    cuda = rng.get("cuda")
+    if isinstance(cuda, torch.Tensor) and device.type == "cuda":
+        torch.cuda.set_rng_state(cuda, device)
 
 
-def save_checkpoint(path: Path, epoch: int, trial_key: str, model: nn.Module,
-                    opt: torch.optim.Optimizer, sched: Any) -> None:
-    """Atomically replace the trial's one checkpoint.
-
-    Serialised in memory first: torch.save reports a full disk as an opaque stream
-    error, while a plain file write raises OSError(ENOSPC) that the runner names."""
+def checkpoint_bytes(epoch: int, trial_key: str, model: nn.Module, opt: torch.optim.Optimizer, sched: Any) -> bytes:
+    """A trial's checkpoint, serialised. The worker that trains the trial makes it;
+    the runner, the run folder's only writer, stores it (`store.write_bytes_atomic`)."""
+    device = next(model.parameters()).device
     buf = io.BytesIO()
     torch.save({
         "epoch": epoch, "trial_key": trial_key, "model": model.state_dict(),
-        "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": capture_rng(),
+        "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": capture_rng(device),
     }, buf)
-    write_bytes_atomic(path, buf.getvalue())
+    return buf.getvalue()
 
 
-def load_checkpoint(path: Path, trial_key: str) -> Optional[Checkpoint]:
-    """The checkpoint at `path`, or None when there is none; CheckpointError when
-    something is there that is not this trial's checkpoint."""
+def read_checkpoint_file(path: Path) -> Optional[bytes]:
+    """The bytes of the checkpoint at `path`, None when there is none;
+    CheckpointError when something other than a regular file is there."""
     if not path.exists() and not path.is_symlink():
         return None
     if path.is_symlink() or not path.is_file():
         raise CheckpointError(f"{path} is not a regular file")
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
+        return path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path} cannot be read ({exc.strerror or exc})") from None
+
+
+def parse_checkpoint(data: bytes, trial_key: str, where: Path | str) -> Checkpoint:
+    """`data` as this trial's checkpoint (CheckpointError otherwise, naming `where`)."""
+    try:
+        raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated, corrupt, or holding objects that are not plain data
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(f"{path} cannot be read as a checkpoint ({first[:160]})") from None
-    ckpt = _validated(raw, path)
+        raise CheckpointError(f"{where} cannot be read as a checkpoint ({first[:160]})") from None
+    ckpt = _validated(raw, where)
     if ckpt.trial_key != trial_key:
-        raise CheckpointError(f"{path} belongs to another trial (parameters differ)")
+        raise CheckpointError(f"{where} belongs to another trial (parameters differ)")
     return ckpt
+
+
+def load_checkpoint(path: Path, trial_key: str) -> Optional[Checkpoint]:
+    """The checkpoint at `path`, or None when there is none; CheckpointError when
+    something is there that is not this trial's checkpoint."""
+    data = read_checkpoint_file(path)
+    return None if data is None else parse_checkpoint(data, trial_key, path)
 
 
 def reject(path: Path) -> Path:
@@ -102,7 +116,7 @@ def reject(path: Path) -> Path:
     return aside
 
 
-def _validated(raw: Any, path: Path) -> Checkpoint:
+def _validated(raw: Any, path: Path | str) -> Checkpoint:
     def need(ok: bool, what: str) -> None:
         if not ok:
             raise CheckpointError(f"{path} is not a sweepdeck checkpoint: {what}")

@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--no-report", action="store_true", help="do not write report.md at the end")
     add_report_options(resume)
 
+    skip = sub.add_parser("skip", help="skip one trial of a running sweep (running or waiting to run)")
+    skip.add_argument("run", help="runs/<id> or <id>")
+    skip.add_argument("trial", help="the trial's id, e.g. t003 (`sweepdeck show RUN` lists them)")
+
     runs = sub.add_parser("runs", help="table of past runs")
     runs.add_argument("--runs-dir", default="runs")
 
@@ -83,6 +87,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sweepdeck.engine.resume import cmd_resume
 
         return cmd_resume(args)
+    if command == "skip":
+        return cmd_skip(args)
     if command == "runs":
         return cmd_runs(args)
     if command == "show":
@@ -122,6 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(code.line(), flush=True)
     if args.dry_run:
         print_trials(trials)
+        print(f"parallel: {_planned_workers(cfg, len(trials))}")
         return 0
     from sweepdeck.engine.session import train_and_report
 
@@ -134,6 +141,41 @@ def print_trials(trials) -> None:
     for t in trials:
         print(f"{t.id:<5} {t.params.exp_type:<18} {t.label:<{width}}")
     print(f"{len(trials)} trials")
+
+
+def _planned_workers(cfg, n_trials: int) -> str:
+    """The dry run's worker line, without importing torch (so GPUs are counted from the driver)."""
+    from sweepdeck.engine.placement import plan_workers, usable_cores, visible_cuda_count_hint
+
+    return plan_workers(cfg.parallel, cfg.device, n_trials, visible_cuda_count_hint(), usable_cores()).describe()
+
+
+# --- skip --------------------------------------------------------------------------------
+
+def cmd_skip(args: argparse.Namespace) -> int:
+    from sweepdeck.engine import store
+    from sweepdeck.engine.control import request_skip
+    from sweepdeck.engine.events import DONE_STATUSES, read_events
+
+    run_dir = store.resolve_run(args.run)
+    if not store.lock_is_live(store.read_lock(run_dir)):
+        status = store.summarize_run(run_dir).status
+        hint = "" if status == "completed" else f" (continue it with `sweepdeck resume {run_dir}`)"
+        raise UsageError(f"{run_dir} is not running ({status}): nothing to skip{hint}")
+    rows = {r["trial_id"]: r for r in store.trial_rows(read_events(run_dir / store.EVENTS), store.read_resolved(run_dir))}
+    row = rows.get(args.trial)
+    if row is None:
+        known = ", ".join(sorted(rows)[:3]) + (", ..." if len(rows) > 3 else "")
+        raise UsageError(f"{args.trial!r}: no such trial in {run_dir.name} (its trials: {known}; `sweepdeck show {run_dir}` lists them)")
+    if row.get("status") in DONE_STATUSES:
+        raise UsageError(f"{args.trial} has already finished ({row['status']}): nothing to skip")
+    try:
+        request_skip(run_dir, args.trial)
+    except OSError as exc:
+        raise UsageError(f"{run_dir}: cannot leave the skip request there ({exc.strerror or exc})") from None
+    when = "after its current batch" if row.get("status") == "running" else "before it starts"
+    print(f"asked the runner to skip {args.trial} {when}")
+    return 0
 
 
 # --- runs / show ---------------------------------------------------------------------------

@@ -14,27 +14,33 @@ from sweepdeck.engine.formatting import fmt_duration
 class Progress:
     """An event listener that renders the sweep's progress."""
 
-    def __init__(self, n_trials: int, n_epochs: int, out: TextIO | None = None, tty: bool | None = None):
+    def __init__(self, n_trials: int, n_epochs: int, out: TextIO | None = None, tty: bool | None = None,
+                 finished: int = 0):
         self.out = out or sys.stderr
         self.tty = self.out.isatty() if tty is None else tty
         self.total = n_trials * n_epochs
         self.n_epochs = n_epochs
-        self.done = 0
+        self.finished_before = finished * n_epochs  # trials a resumed run had finished
+        self.epochs_of: dict[str, int] = {}  # per trial seen: epochs accounted for (trials run side by side)
         self.started = time.monotonic()
-        self.index = 0
         self.best: float | None = None
         self._epochs_this_session = 0
 
+    @property
+    def done(self) -> int:
+        return self.finished_before + sum(self.epochs_of.values())
+
     def __call__(self, event: object) -> None:
         if isinstance(event, RunStarted):
-            self._line(f"run {event.run_id}: {event.n_trials} trials on {event.device}" + (" (resumed)" if event.resumed else ""))
+            workers = f" ({event.workers} workers, {event.threads} thread{'s' if event.threads != 1 else ''} each)" if event.workers > 1 else ""
+            self._line(f"run {event.run_id}: {event.n_trials} trials on {event.device}{workers}" + (" (resumed)" if event.resumed else ""))
         elif isinstance(event, TrialStarted):
-            self.index = event.index
-            self.done = max(self.done, event.index * self.n_epochs + event.start_epoch - 1)
+            self.epochs_of[event.trial_id] = max(self.epochs_of.get(event.trial_id, 0), event.start_epoch - 1)
             if not self.tty:
-                self._line(f"{event.trial_id} started: {event.label}" + (f" (from epoch {event.start_epoch})" if event.start_epoch > 1 else ""))
+                where = f" on worker {event.worker} ({event.device})" if event.worker is not None else ""
+                self._line(f"{event.trial_id} started{where}: {event.label}" + (f" (from epoch {event.start_epoch})" if event.start_epoch > 1 else ""))
         elif isinstance(event, EpochMetrics):
-            self.done += 1
+            self.epochs_of[event.trial_id] = event.epoch
             self._epochs_this_session += 1
             self.best = max(self.best or 0.0, event.test_acc)
             if self.tty:
@@ -43,7 +49,8 @@ class Progress:
                 train = f" train_acc={event.train_acc:.4f}" if event.train_acc is not None else ""
                 self._line(f"{event.trial_id} epoch {event.epoch}/{self.n_epochs} loss={event.train_loss:.4f}{train} test_acc={event.test_acc:.4f} ({self._eta()} left)")
         elif isinstance(event, TrialFinished):
-            self.done = max(self.done, (self.index + 1) * self.n_epochs)  # a trial that ended early
+            if event.status != "interrupted":  # one that ended early counts as done
+                self.epochs_of[event.trial_id] = self.n_epochs
             extra = f": {event.error}" if event.error else ""
             self._line(f"{event.trial_id} {event.status} after {event.epochs_done} epochs{extra}")
         elif isinstance(event, LogLine):

@@ -1,15 +1,19 @@
-"""A whole sweep: load the data once, run every trial, record everything.
+"""A whole sweep: load the data once, train every trial in worker processes, record everything.
 
-The runner is the only writer of a run folder (it holds `runner.lock`). Each
-trial's failure is contained: divergence, out-of-memory and exceptions end that
-trial with a status, and the sweep goes on. SIGINT/SIGTERM stop the sweep after
-the current batch (resumable); SIGUSR1 skips the current trial.
+The runner is the only writer of a run folder (it holds `runner.lock`). It starts
+the workers of the WorkerPlan (engine/placement.py, the `parallel` section),
+hands each a trial, and appends what they send back to `events.jsonl`; it writes
+their checkpoints and weights itself. Each trial's failure is contained:
+divergence, out-of-memory and exceptions end that trial with a status; a worker
+that dies is replaced and its trial continues from its last checkpoint, once.
+SIGINT/SIGTERM stop every running trial after its current batch (resumable);
+`sweepdeck skip` (engine/control.py) skips one trial, and SIGUSR1 skips the
+trial that runs when only one does.
 """
 
 from __future__ import annotations
 
 import errno
-import io
 import os
 import platform
 import signal
@@ -17,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
+from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,38 +29,66 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
-from sweepdeck.engine import store
+from sweepdeck.engine import control, store
+from sweepdeck.engine.checkpoint import FILE as CHECKPOINT, CheckpointError, parse_checkpoint, read_checkpoint_file, reject
 from sweepdeck.engine.config import SweepConfig
 from sweepdeck.engine.data import DataBundle, load_dataset
+from sweepdeck.engine.errors import SweepdeckError
 from sweepdeck.engine.events import (
-    DONE_STATUSES, LogLine, RunFinished, RunStarted, RunStatus, TrialFinished, TrialStarted,
+    DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, RunStatus, TrialFinished, TrialStarted,
     append_event, read_events,
 )
-from sweepdeck.engine.checkpoint import FILE as CHECKPOINT, CheckpointError, load_checkpoint, reject
-from sweepdeck.engine.train import StopFlags, TrialOutcome, pick_device, train_trial
+from sweepdeck.engine.placement import WorkerPlan, plan_workers, usable_cores
+from sweepdeck.engine.pool import Died, WorkerHandle, WorkerPool
+from sweepdeck.engine.train import StopFlags
 from sweepdeck.engine.trials import Trial
+from sweepdeck.engine.worker import Broken, CheckpointReady, Done, Emitted, WorkerSetup
 
 Listener = Callable[[object], None]
+POLL_S = 0.25  # how often the runner looks at signals and skip requests while it waits
+MAX_START_FAILURES = 2  # a slot whose worker cannot start twice in a row is given up
 
 
-def environment(device: torch.device, raw: dict) -> dict:
+class WorkersFailed(SweepdeckError):
+    """No worker could be started: nothing can train."""
+
+    exit_code = 1
+
+
+def environment(plan: WorkerPlan, raw: dict) -> dict:
     """env.json: enough to reproduce or explain a run."""
     env = {
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
-        "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device": ", ".join(plan.devices),
+        "device_name": ", ".join(_device_name(torch.device(d)) for d in plan.devices),
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "command": sys.argv,
         "cwd": os.getcwd(),
         "code_version": store.code_version(),
         "config_hash": store.config_hash(raw),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": plan.threads,
+        "parallel": plan.as_json(),
+        "cpu_cores": usable_cores(),
     }
     env.update(_git_state())
     return env
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()
+
+
+def plan_for(cfg: SweepConfig, n_trials: int) -> WorkerPlan:
+    """The workers for this sweep on this machine (UsageError for a device it lacks).
+    Planned for all of the run's trials, also on resume, so `threads` comes out
+    the same and so do the numbers."""
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    return plan_workers(cfg.parallel, cfg.device, n_trials, torch.cuda.device_count(), usable_cores(), mps)
 
 
 def _git_state() -> dict:
@@ -75,7 +107,7 @@ def _git_state() -> dict:
 
 @contextmanager
 def signal_flags(flags: StopFlags) -> Iterator[None]:
-    """SIGINT/SIGTERM → stop after this batch; SIGUSR1 → skip this trial."""
+    """SIGINT/SIGTERM → stop after this batch; SIGUSR1 → skip the one running trial."""
     def stop(signum, frame):
         flags.stop = True
 
@@ -128,12 +160,13 @@ class Recorder:
             pass  # the failed write was reported already; what reached the disk is intact
 
 
-def write_run_files(run_dir: Path, raw: dict, cfg: SweepConfig, trials: list[Trial], data: DataBundle, device: torch.device) -> None:
+def write_run_files(run_dir: Path, raw: dict, cfg: SweepConfig, trials: list[Trial], data: DataBundle,
+                    plan: WorkerPlan) -> None:
     """A new run's config.json, resolved.json, env.json and empty log, all at once."""
     store.create_run_files(run_dir, {
         store.CONFIG: raw,
         store.RESOLVED: resolved_run(run_dir, cfg, trials, data),
-        store.ENV: environment(device, raw),
+        store.ENV: environment(plan, raw),
     })
 
 
@@ -155,51 +188,52 @@ def run_sweep(
     listeners: Optional[list[Listener]] = None,
     data: Optional[DataBundle] = None,
     resume: bool = False,
+    flags: Optional[StopFlags] = None,
 ) -> SweepResult:
-    """Run (or, with `resume`, continue) every trial into `run_dir`."""
-    device = pick_device(cfg.device)
-    # A dying network's activations go denormal, which slows CPU kernels by 10x or more.
-    torch.set_flush_denormal(True)
-    data = data or load_dataset(cfg.dataset, device)
+    """Run (or, with `resume`, continue) every trial into `run_dir`. `data` is on
+    the CPU (loaded here when not given); `flags` lets a caller stop the sweep as
+    a signal would."""
+    plan = plan_for(cfg, len(trials))
+    data = data or load_dataset(cfg.dataset, "cpu")
     if not resume:
-        write_run_files(run_dir, raw, cfg, trials, data, device)
+        write_run_files(run_dir, raw, cfg, trials, data, plan)
     lock = store.acquire_lock(run_dir)
     try:
         record = Recorder(run_dir, listeners or [])
     except BaseException:
         lock.release()
         raise
-    flags = StopFlags()
+    flags = flags or StopFlags()
     done: dict[str, str] = {}
     if resume:
         for ev in read_events(run_dir / store.EVENTS).events:
             if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES:
                 done[ev.trial_id] = ev.status
-    status = "completed"
+    control.clear_requests(run_dir)
+    status: RunStatus = "completed"
+    pool: Optional[WorkerPool] = None
     try:
         with signal_flags(flags):
             record(RunStarted(
                 run_id=run_dir.name, name=cfg.name, n_trials=len(trials), trial_ids=[t.id for t in trials],
-                device=str(device), pid=os.getpid(), host=socket.gethostname(), resumed=resume,
+                device=", ".join(plan.devices), pid=os.getpid(), host=socket.gethostname(), resumed=resume,
+                workers=plan.workers, devices=plan.devices, threads=plan.threads,
             ))
             if any(t.params.wn is not None and t.params.batch_norm for t in trials):
                 record(LogLine(level="warning", message="batch_norm is switched off in trials with weight normalisation (wn), as in the original implementation"))
-            for trial in trials:
-                if trial.id in done:
-                    continue
-                done[trial.id] = run_one(trial, cfg, data, device, run_dir, record, flags)
-                store.write_tables(run_dir)
-                if flags.stop:
-                    status = "interrupted"
-                    break
+            pool = WorkerPool(make_setup=_setup_maker(cfg, data, plan, record))
+            sweep = Sweep(cfg, run_dir, record, pool, plan, flags, [t for t in trials if t.id not in done], done)
+            status = sweep.run()
             record(RunFinished(status=status))
-    except store.StorageError as exc:
+    except (store.StorageError, WorkersFailed) as exc:
         try:
             record(RunFinished(status="failed", message=str(exc)))
         except store.StorageError:
             pass
         raise
     finally:
+        if pool is not None:
+            pool.close()
         record.close()
         try:
             store.write_tables(run_dir)
@@ -209,71 +243,207 @@ def run_sweep(
     return SweepResult(run_dir=run_dir, status=status, trial_status=done)
 
 
-def run_one(trial: Trial, cfg: SweepConfig, data: DataBundle, device: torch.device,
-            run_dir: Path, record: Recorder, flags: StopFlags) -> str:
-    """One trial with its faults contained; returns its status."""
-    tdir = store.trial_dir(run_dir, trial.id)
-    ckpt_path = tdir / CHECKPOINT
+def _setup_maker(cfg: SweepConfig, data: DataBundle, plan: WorkerPlan, record: Recorder) -> Callable:
+    """Slot → WorkerSetup. The data goes to the workers once, through shared memory;
+    where that cannot hold it (a container's small /dev/shm), each worker loads its own."""
+    shared: Optional[DataBundle] = data
     try:
-        checkpoint = load_checkpoint(ckpt_path, trial.key)
-    except CheckpointError as exc:
-        reject(ckpt_path)
-        record(LogLine(level="warning", message=f"{exc}: moved aside, trial {trial.id} reruns from epoch 1"))
-        checkpoint = None
-    start_epoch = checkpoint.epoch + 1 if checkpoint else 1
-    record(TrialStarted(
-        trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
-        params=trial.params.model_dump(mode="json"), n_epochs=cfg.n_epochs, start_epoch=start_epoch,
-    ))
-    t0 = time.perf_counter()
-    flags.skip = False
-    try:
-        outcome = train_trial(trial, cfg, data, device, record, flags, ckpt_path, checkpoint)
-    except store.StorageError:
-        raise  # the run folder cannot be written: no use going on with other trials
-    except Exception as exc:  # contained: the sweep goes on
-        outcome = _failure(exc, trial, tdir)
-    if outcome.model is not None:
-        store.write_bytes_atomic(tdir / "weights.pt", _state_bytes(outcome.model))
-    record(TrialFinished(
-        trial_id=trial.id, status=outcome.status, epochs_done=outcome.epochs_done,
-        duration_s=time.perf_counter() - t0, error=outcome.error, margin=outcome.margin,
-        ranks=outcome.ranks, test_misclassified=outcome.test_misclassified,
-    ))
-    if outcome.status != "interrupted":
-        # Only after the event: a crash in between leaves a finished trial with a
-        # spare checkpoint (cleaned up on resume), never an unfinished one without.
-        ckpt_path.unlink(missing_ok=True)
-    return outcome.status
+        data.share_memory_()
+    except RuntimeError as exc:
+        shared = None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        record(LogLine(level="warning", message=(
+            f"the dataset does not fit in shared memory ({first}): each worker loads its own copy; "
+            "give /dev/shm more room (docker run --shm-size=...) to share one")))
+
+    def make(slot) -> WorkerSetup:
+        return WorkerSetup(slot=slot, cfg=cfg, data=shared, dataset=cfg.dataset, sys_path=list(sys.path),
+                           n_workers=plan.workers)
+    return make
 
 
-def _state_bytes(model: torch.nn.Module) -> bytes:
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    return buf.getvalue()
+class Sweep:
+    """The runner's loop: hand trials to idle workers, record what comes back,
+    act on stop and skip, replace workers that die."""
 
+    def __init__(self, cfg: SweepConfig, run_dir: Path, record: Recorder, pool: WorkerPool, plan: WorkerPlan,
+                 flags: StopFlags, todo: list[Trial], done: dict[str, str]):
+        self.cfg, self.run_dir, self.record, self.pool, self.flags = cfg, run_dir, record, pool, flags
+        self.plan = plan
+        self.queue: deque[Trial] = deque(todo)
+        self.done = done
+        self.stopping = False
+        self.deaths: Counter[str] = Counter()  # per trial: how often its worker died under it
+        self.start_failures: Counter[int] = Counter()  # per slot, in a row
+        self.last_epoch: dict[str, int] = {}
 
-def _failure(exc: BaseException, trial: Trial, tdir: Path) -> TrialOutcome:
-    if is_disk_full(exc):  # torch's own writers (a user's model saving files) report it oddly
-        raise store.StorageError(tdir, OSError(errno.ENOSPC, "No space left on device")) from None
-    store.write_text_atomic(tdir / "error.txt", traceback.format_exc())
-    if _is_oom(exc):
-        message = f"out of memory at batch size {trial.params.batchsize}: try a smaller batchsize"
-    else:
-        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-    return TrialOutcome(status="failed", epochs_done=0, error=message)
+    def run(self) -> RunStatus:
+        for slot in self.plan.slots[:len(self.queue)]:
+            self.pool.start(slot)
+        while self.queue or self.pool.busy():
+            if self.flags.stop and not self.stopping:
+                self._stop()
+            self._skip_requested()
+            if not self.stopping:
+                self._hand_out()
+            elif not self.pool.busy():
+                break
+            if not self.pool.live():
+                self._no_workers_left()
+            for worker, msg in self.pool.poll(POLL_S):
+                self._handle(worker, msg)
+                if self.flags.stop and not self.stopping:  # at once: a listener may have asked for it
+                    self._stop()
+        return "interrupted" if self.stopping and (self.queue or "interrupted" in self.done.values()) else "completed"
 
+    # --- handing out -------------------------------------------------------------------
 
-def is_disk_full(exc: BaseException) -> bool:
-    # torch.save to a file reports a full disk as a RuntimeError from its stream writer.
-    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
+    def _hand_out(self) -> None:
+        for worker in self.pool.live():
+            if not self.queue:
+                return
+            if worker.idle:
+                self._assign(worker, self.queue.popleft())
 
+    def _assign(self, worker: WorkerHandle, trial: Trial) -> None:
+        checkpoint, start_epoch = self._checkpoint(trial)
+        self.record(TrialStarted(
+            trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
+            params=trial.params.model_dump(mode="json"), n_epochs=self.cfg.n_epochs, start_epoch=start_epoch,
+            worker=worker.slot.index, device=worker.slot.device, worker_pid=worker.pid,
+        ))
+        self.pool.assign(worker, trial, checkpoint)
 
-def _is_oom(exc: BaseException) -> bool:
-    if isinstance(exc, (MemoryError, getattr(torch, "OutOfMemoryError", MemoryError))):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+    def _checkpoint(self, trial: Trial) -> tuple[Optional[bytes], int]:
+        """The trial's checkpoint (checked here, in the writer) and the epoch it continues from."""
+        path = store.trial_dir(self.run_dir, trial.id) / CHECKPOINT
+        try:
+            data = read_checkpoint_file(path)
+            if data is None:
+                return None, 1
+            return data, parse_checkpoint(data, trial.key, path).epoch + 1
+        except CheckpointError as exc:
+            reject(path)
+            self.record(LogLine(level="warning", message=f"{exc}: moved aside, trial {trial.id} reruns from epoch 1"))
+            return None, 1
+
+    # --- what workers send ---------------------------------------------------------------
+
+    def _handle(self, worker: WorkerHandle, msg: object) -> None:
+        if isinstance(msg, Emitted):
+            if isinstance(msg.event, EpochMetrics):
+                self.last_epoch[msg.event.trial_id] = msg.event.epoch
+            self.record(msg.event)
+        elif isinstance(msg, CheckpointReady):
+            store.write_bytes_atomic(store.trial_dir(self.run_dir, msg.trial_id) / CHECKPOINT, msg.data)
+        elif isinstance(msg, Done):
+            self._finished(worker, msg)
+        elif isinstance(msg, Died):
+            self._lost(worker, msg.how)
+        elif worker.pid is not None and not isinstance(msg, Broken):
+            self.start_failures[worker.slot.index] = 0  # Ready: this slot starts fine
+
+    def _finished(self, worker: WorkerHandle, msg: Done) -> None:
+        trial, worker.trial = worker.trial, None
+        tdir = store.trial_dir(self.run_dir, msg.trial_id)
+        if msg.traceback:
+            store.write_text_atomic(tdir / "error.txt", msg.traceback)
+        if msg.disk_full:  # the trial's own code hit it; the run folder is next
+            raise store.StorageError(tdir, OSError(errno.ENOSPC, "No space left on device"))
+        if msg.weights is not None:
+            store.write_bytes_atomic(tdir / "weights.pt", msg.weights)
+        self.record(TrialFinished(
+            trial_id=msg.trial_id, status=msg.status, epochs_done=msg.epochs_done,
+            duration_s=time.perf_counter() - worker.trial_started, error=msg.error, margin=msg.margin,
+            ranks=msg.ranks, test_misclassified=msg.test_misclassified,
+        ))
+        if msg.status != "interrupted":
+            # Only after the event: a crash in between leaves a finished trial with a
+            # spare checkpoint (cleaned up on resume), never an unfinished one without.
+            (tdir / CHECKPOINT).unlink(missing_ok=True)
+        self.done[msg.trial_id] = msg.status
+        store.write_tables(self.run_dir)
+
+    def _lost(self, worker: WorkerHandle, how: str) -> None:
+        """A worker died. Its trial continues from its last checkpoint on a new
+        worker, once; the second death fails it. The slot gets a new worker."""
+        trial, worker.trial = worker.trial, None
+        slot = worker.slot
+        if worker.pid is None:
+            self.start_failures[slot.index] += 1
+        where = f" while training {trial.id}" if trial else ""
+        self.record(LogLine(level="warning", message=f"{worker.name()} {how}{where}"))
+        if trial is not None:
+            self._after_death(trial, how)
+        if (self.queue and not self.stopping and self.start_failures[slot.index] < MAX_START_FAILURES):
+            self.pool.start(slot)
+
+    def _after_death(self, trial: Trial, how: str) -> None:
+        epochs = self.last_epoch.get(trial.id, 0)
+        if self.stopping:  # killed along with the runner's own stop: resumable as any stop
+            self._end_unstarted(trial, "interrupted", epochs_done=epochs, started=True)
+            return
+        self.deaths[trial.id] += 1
+        if self.deaths[trial.id] == 1:
+            self.queue.appendleft(trial)
+            self.record(LogLine(level="warning", message=f"{trial.id} continues from its last checkpoint on a new worker"))
+        else:
+            self._end_unstarted(trial, "failed", epochs_done=epochs, started=True,
+                                error=f"its worker {how}, twice (the second time on a fresh worker)")
+
+    def _end_unstarted(self, trial: Trial, status: str, epochs_done: int = 0, started: bool = False,
+                       error: Optional[str] = None) -> None:
+        """Record the end of a trial that no worker is running (skipped while pending,
+        or lost with its worker)."""
+        if not started:
+            self.record(TrialStarted(
+                trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
+                params=trial.params.model_dump(mode="json"), n_epochs=self.cfg.n_epochs,
+            ))
+        self.record(TrialFinished(trial_id=trial.id, status=status, epochs_done=epochs_done, duration_s=0.0, error=error))
+        self.done[trial.id] = status
+        store.write_tables(self.run_dir)
+
+    def _no_workers_left(self) -> None:
+        reasons = {w.broken for w in self.pool.workers.values() if w.broken}
+        why = f": {sorted(reasons)[0]}" if reasons else ""
+        raise WorkersFailed(f"no worker could start{why}; nothing was lost: fix that, then `sweepdeck resume {self.run_dir}`")
+
+    # --- stop and skip ----------------------------------------------------------------------
+
+    def _stop(self) -> None:
+        self.stopping = True
+        running = [w.trial.id for w in self.pool.busy()]
+        self.pool.stop_all()
+        if running:
+            self.record(LogLine(message=f"stopping: {', '.join(running)} stop after their current batch"))
+
+    def _skip_requested(self) -> None:
+        for trial_id in control.take_skip_requests(self.run_dir):
+            self._skip(trial_id)
+        if self.flags.skip:  # SIGUSR1, which names no trial
+            self.flags.skip = False
+            busy = self.pool.busy()
+            if len(busy) == 1:
+                self._skip(busy[0].trial.id)
+            elif busy:
+                self.record(LogLine(level="warning", message=(
+                    f"SIGUSR1 skips a trial only when one runs; {len(busy)} are running: "
+                    f"use `sweepdeck skip {self.run_dir} TRIAL`")))
+
+    def _skip(self, trial_id: str) -> None:
+        running = [w for w in self.pool.busy() if w.trial.id == trial_id]
+        if running:
+            self.pool.skip(running[0], trial_id)
+            self.record(LogLine(message=f"skipping {trial_id} ({running[0].name()}) after its current batch"))
+            return
+        pending = [t for t in self.queue if t.id == trial_id]
+        if pending:
+            self.queue.remove(pending[0])
+            self.record(LogLine(message=f"skipping {trial_id} before it starts"))
+            self._end_unstarted(pending[0], "skipped")
+            return
+        self.record(LogLine(level="warning", message=f"skip {trial_id}: it is not running or waiting to run"))
 
 
 def preflight(cfg: SweepConfig, trials: list[Trial], data: DataBundle) -> None:

@@ -25,18 +25,21 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
     from sweepdeck.engine.data import load_dataset
     from sweepdeck.engine.progress import Progress
     from sweepdeck.engine.report import check_report_options
-    from sweepdeck.engine.runner import preflight, run_sweep
+    from sweepdeck.engine.runner import plan_for, preflight, run_sweep
 
     if not args.no_report:
         check_report_options(args)
-    device = _available_device(cfg.device)
-    data = load_dataset(cfg.dataset, device)
+    _available_device(cfg.device)
+    plan_for(cfg, len(trials))  # a device the machine lacks is refused before any loading
+    # On the CPU: workers share this one copy (engine/runner.py) and move it to their device.
+    data = load_dataset(cfg.dataset, "cpu")
     preflight(cfg, trials, data)
     if run_dir is None:
         run_dir = _new_run_dir(args, cfg)
     print(f"run folder: {run_dir}", flush=True)
     try:
-        result = run_sweep(cfg, raw, trials, run_dir, listeners=[Progress(len(trials), cfg.n_epochs)], data=data, resume=resume)
+        progress = Progress(len(trials), cfg.n_epochs, finished=_finished_trials(run_dir) if resume else 0)
+        result = run_sweep(cfg, raw, trials, run_dir, listeners=[progress], data=data, resume=resume)
     except store.StorageError as exc:
         exc.message = f"{exc.message}; {_after_storage_failure(run_dir)}"
         raise
@@ -52,6 +55,13 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
         report_command(run_dir, args)
     print(f"results: {run_dir}")
     return 0
+
+
+def _finished_trials(run_dir: Path) -> int:
+    from sweepdeck.engine.events import DONE_STATUSES, TrialFinished, read_events
+
+    return len({ev.trial_id for ev in read_events(run_dir / store.EVENTS).events
+                if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES})
 
 
 def _after_storage_failure(run_dir: Path) -> str:

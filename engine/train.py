@@ -22,7 +22,6 @@ import random
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -31,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from sweepdeck.engine.checkpoint import Checkpoint, restore_rng, save_checkpoint
+from sweepdeck.engine.checkpoint import Checkpoint, checkpoint_bytes, restore_rng
 from sweepdeck.engine.config import SweepConfig
 from sweepdeck.engine.data import DataBundle, image_memory_format
 from sweepdeck.engine.events import EpochMetrics, LogLine, TrialStatus
@@ -234,11 +233,12 @@ def train_trial(
     device: torch.device,
     emit: Callable[[object], None],
     flags: StopFlags,
-    checkpoint_path: Optional[Path] = None,
+    save_checkpoint: Optional[Callable[[int, bytes], None]] = None,
     resume_from: Optional[Checkpoint] = None,
 ) -> TrialOutcome:
     """Train one trial to the end (or until stopped), emitting one event per epoch
-    (and, with `compile`, one log line saying what compiling cost).
+    (and, with `compile`, one log line saying what compiling cost). After each
+    epoch's event, `save_checkpoint(epoch, bytes)` gets the trial's checkpoint.
 
     With `resume_from` (a checkpoint), training continues after its epoch."""
     p = trial.params
@@ -263,7 +263,7 @@ def train_trial(
         model.load_state_dict(ckpt.model)
         opt.load_state_dict(ckpt.optimizer)
         sched.load_state_dict(ckpt.scheduler)
-        restore_rng(ckpt.rng)
+        restore_rng(ckpt.rng, device)
         start_epoch = ckpt.epoch + 1
 
     penalised = p.l2_sum_lambda > 0 or p.l2_mul_lambda > 0
@@ -316,8 +316,8 @@ def train_trial(
             test_loss=test.loss, test_acc=test.acc, test_f1=test.f1, test_confusion=test.confusion,
             lr=lr_used, epoch_time_s=time.perf_counter() - t0, rho=rho, layer_norms=norms,
         ))
-        if checkpoint_path is not None:
-            save_checkpoint(checkpoint_path, epoch, trial.key, model, opt, sched)
+        if save_checkpoint is not None:
+            save_checkpoint(epoch, checkpoint_bytes(epoch, trial.key, model, opt, sched))
 
     if epoch < start_epoch:  # resumed after its last epoch: nothing evaluated in this process
         _, test_correct = evaluate(model, data.x_test, data.y_test, data.binary, n_classes, amp)

@@ -35,6 +35,9 @@ def tiny_raw(**overrides) -> dict:
         "batchsize": 64,
         "lr": [0.01],
         "device": "cpu",
+        # One worker with one thread, on any machine: the numbers and the order of
+        # events do not depend on its cores. Parallel tests ask for more.
+        "parallel": {"per_device": 1, "threads": 1},
     }
     raw.update(overrides)
     return raw
@@ -116,24 +119,19 @@ def runs(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, Path]]:
 def interrupted_run(run_dir: Path, raw: dict, after_epoch: int = 1) -> Path:
     """Run `raw` into `run_dir` and stop it (as Ctrl+C would) once its first trial
     has finished `after_epoch` epochs: an interrupted run with a checkpoint."""
-    from unittest import mock
-
     import sweepdeck.engine.runner as runner
     from sweepdeck.engine.config import validate_config
     from sweepdeck.engine.events import EpochMetrics
+    from sweepdeck.engine.train import StopFlags
     from sweepdeck.engine.trials import build_trials
 
-    real = runner.train_trial
+    flags = StopFlags()
 
-    def stopping(trial, cfg, data, device, emit, flags, *rest):
-        def emit_then_stop(event):
-            emit(event)
-            if isinstance(event, EpochMetrics) and event.epoch >= after_epoch:
-                flags.stop = True
-        return real(trial, cfg, data, device, emit_then_stop, flags, *rest)
+    def stop_after(event):  # as a signal would: the worker stops after its current batch
+        if isinstance(event, EpochMetrics) and event.epoch >= after_epoch:
+            flags.stop = True
 
     run_dir.mkdir()
     cfg = validate_config(raw)
-    with mock.patch.object(runner, "train_trial", stopping):
-        assert runner.run_sweep(cfg, raw, build_trials(cfg), run_dir).status == "interrupted"
+    assert runner.run_sweep(cfg, raw, build_trials(cfg), run_dir, listeners=[stop_after], flags=flags).status == "interrupted"
     return run_dir

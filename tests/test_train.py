@@ -102,15 +102,33 @@ def test_exception_in_a_trial_is_contained(tmp_path, monkeypatch):
 
 
 def test_out_of_memory_names_the_batch_size(tmp_path, monkeypatch):
-    import sweepdeck.engine.runner as runner
-
-    def oom(*args, **kwargs):
-        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-
-    monkeypatch.setattr(runner, "train_trial", oom)
-    run_dir, result = _run(tmp_path)
+    (tmp_path / "oommodel.py").write_text(
+        "import torch\nfrom torch import nn\n"
+        "class Hungry(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(); self.lin = nn.Linear(1, 1)\n"
+        "    def forward(self, x):\n"
+        "        raise torch.OutOfMemoryError('CUDA out of memory. Tried to allocate 2.00 GiB')\n"
+        "def make():\n"
+        "    return Hungry()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run_dir, result = _run(tmp_path, model="oommodel:make")
     assert result.trial_status == {"t000": "failed"}
     assert _csv(run_dir / "trials.csv")[0]["error"] == "out of memory at batch size 64: try a smaller batchsize"
+
+
+def test_out_of_memory_with_trials_sharing_a_gpu_suggests_fewer_per_device():
+    from sweepdeck.engine.config import validate_config
+    from sweepdeck.engine.placement import Slot
+    from sweepdeck.engine.trials import build_trials
+    from sweepdeck.engine.worker import WorkerSetup, failure_message
+
+    cfg = validate_config(tiny_raw(batchsize=[128]))
+    setup = WorkerSetup(slot=Slot(index=1, device="cuda:0", threads=1), cfg=cfg, data=None, dataset=cfg.dataset,
+                        sys_path=[], n_workers=4)
+    message = failure_message(torch.OutOfMemoryError("CUDA out of memory"), build_trials(cfg)[0], setup)
+    assert "parallel.per_device" in message and "cuda:0" in message and "128" in message
 
 
 def test_same_config_gives_identical_metrics(tmp_path):
@@ -122,7 +140,7 @@ def test_same_config_gives_identical_metrics(tmp_path):
 
 
 def test_stop_flag_interrupts_and_keeps_a_checkpoint(tmp_path):
-    run_dir = interrupted_run(tmp_path / "run", tiny_raw(n_epochs=3, lr=[0.01, 0.02]))
+    run_dir = interrupted_run(tmp_path / "run", tiny_raw(n_epochs=4, lr=[0.01, 0.02]))
     assert {r["trial_id"]: r["status"] for r in _csv(run_dir / "trials.csv")} == {"t000": "interrupted", "t001": "pending"}
     assert (run_dir / "trials" / "t000" / "checkpoint.pt").is_file()
     assert store.summarize_run(run_dir).status == "interrupted"

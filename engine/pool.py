@@ -1,0 +1,178 @@
+"""The runner's side of its worker processes: start them, hand out trials, hear back.
+
+One `WorkerHandle` per slot of the WorkerPlan. `WorkerPool.poll` waits on every
+worker's pipe and process at once and returns what happened, in order per worker:
+its messages (engine/worker.py) and, last, its death. The runner decides what
+each means; this module only moves messages and processes.
+
+Workers start with the forkserver method where the platform has it: a clean
+process like spawn (no CUDA context or threads inherited from the runner), but
+forked from a server that has already imported torch, so a worker (or its
+replacement after a crash) is ready in a fraction of a second instead of the
+seconds an import of torch takes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Optional
+
+import torch.multiprocessing  # noqa: F401  (registers how tensors travel: through shared memory)
+
+from sweepdeck.engine.placement import Slot
+from sweepdeck.engine.trials import Trial
+from sweepdeck.engine.worker import Assign, Broken, Ready, Skip, Stop, WorkerSetup, serve
+
+WORKER_MODULE = "sweepdeck.engine.worker"
+STOP_GRACE_S = 30.0  # after this, workers that have not finished their batch are killed
+
+
+@dataclass
+class Died:
+    """A worker's process ended while the runner still needed it."""
+
+    how: str  # "was killed by SIGKILL (the out-of-memory killer?)", "exited with code 3", ...
+
+
+@dataclass
+class WorkerHandle:
+    slot: Slot
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    pid: Optional[int] = None  # set once the worker said it is ready
+    trial: Optional[Trial] = None  # what it trains now
+    trial_started: float = 0.0
+    broken: Optional[str] = None  # what the worker said before exiting on purpose
+    gone: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return self.pid is not None and not self.gone
+
+    @property
+    def idle(self) -> bool:
+        return self.ready and self.trial is None
+
+    def name(self) -> str:
+        pid = f", pid {self.pid or self.process.pid}"
+        return f"worker {self.slot.index} ({self.slot.device}{pid})"
+
+
+@dataclass
+class WorkerPool:
+    make_setup: "callable"  # Slot -> WorkerSetup
+    workers: dict[int, WorkerHandle] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._ctx = _context()
+
+    def start(self, slot: Slot) -> WorkerHandle:
+        """Start (or restart) the worker of `slot`."""
+        ours, theirs = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(target=serve, args=(self.make_setup(slot), theirs),
+                                    name=f"sweepdeck-worker-{slot.index}")
+        process.start()
+        theirs.close()  # only the worker holds its end: our copy would hide the worker's exit
+        handle = WorkerHandle(slot=slot, process=process, conn=ours)
+        self.workers[slot.index] = handle
+        return handle
+
+    def assign(self, worker: WorkerHandle, trial: Trial, checkpoint: Optional[bytes]) -> None:
+        worker.trial = trial
+        worker.trial_started = time.perf_counter()
+        self._send(worker, Assign(trial=trial, checkpoint=checkpoint))
+
+    def skip(self, worker: WorkerHandle, trial_id: str) -> None:
+        self._send(worker, Skip(trial_id))
+
+    def stop_all(self) -> None:
+        for worker in self.live():
+            self._send(worker, Stop())
+
+    def live(self) -> list[WorkerHandle]:
+        return [w for w in self.workers.values() if not w.gone]
+
+    def busy(self) -> list[WorkerHandle]:
+        return [w for w in self.live() if w.trial is not None]
+
+    def poll(self, timeout: float) -> list[tuple[WorkerHandle, object]]:
+        """What the workers sent or did within `timeout` seconds (messages first, a
+        death after the messages sent before it)."""
+        live = self.live()
+        waitables = [w.conn for w in live] + [w.process.sentinel for w in live]
+        if not waitables:
+            time.sleep(timeout)
+            return []
+        ready = set(wait(waitables, timeout))
+        out: list[tuple[WorkerHandle, object]] = []
+        for worker in live:
+            if worker.conn in ready or worker.process.sentinel in ready:
+                out.extend((worker, msg) for msg in self._drain(worker))
+        return out
+
+    def _drain(self, worker: WorkerHandle) -> list[object]:
+        msgs: list[object] = []
+        try:
+            while worker.conn.poll():
+                msg = worker.conn.recv()
+                if isinstance(msg, Ready):
+                    worker.pid = msg.pid
+                elif isinstance(msg, Broken):
+                    worker.broken = msg.message
+                msgs.append(msg)
+        except (EOFError, OSError):
+            pass  # the worker is gone; what it sent before is in msgs
+        if not worker.process.is_alive():
+            worker.process.join(timeout=1)
+            worker.gone = True
+            worker.conn.close()
+            msgs.append(Died(worker.broken or describe_exit(worker.process.exitcode)))
+        return msgs
+
+    def _send(self, worker: WorkerHandle, msg: object) -> None:
+        try:
+            worker.conn.send(msg)
+        except (OSError, EOFError):
+            pass  # it died: poll() reports that
+
+    def close(self) -> None:
+        """End every worker: ask politely, then make sure (no orphan keeps a GPU)."""
+        for worker in self.live():
+            self._send(worker, None)
+        deadline = time.monotonic() + 5
+        for worker in self.workers.values():
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=5)
+            worker.conn.close()
+
+
+def describe_exit(code: Optional[int]) -> str:
+    """How a worker process ended, in words."""
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        if name == "SIGKILL":
+            return "was killed by SIGKILL (the out-of-memory killer, or kill -9)"
+        if name == "SIGSEGV":
+            return "crashed with SIGSEGV (a segmentation fault in native code)"
+        return f"was killed by {name}"
+    return f"exited with code {code}"
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([WORKER_MODULE])
+        return ctx
+    return multiprocessing.get_context("spawn")

@@ -1,0 +1,262 @@
+"""A worker process: trains the trials the runner sends it, one at a time, on one device.
+
+The runner (engine/runner.py) starts one worker per slot of the WorkerPlan and
+stays the only writer of the run folder: a worker writes nothing, it sends
+everything back over its pipe, in order: the epoch events, each epoch's
+checkpoint (as bytes), and the trial's outcome with its final weights. A trial's
+numbers do not depend on the worker that trains it: each trial seeds every RNG
+from its own seed (or restores them from its checkpoint), and every worker of a
+run uses the same number of torch threads.
+
+A worker ignores Ctrl+C (the terminal sends it to the whole process group; the
+runner decides what stopping means) and exits as soon as its pipe to the runner
+closes, so a runner killed with kill -9 leaves no worker holding a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from queue import SimpleQueue
+from typing import Optional, Union
+
+import torch
+
+from sweepdeck.engine.checkpoint import parse_checkpoint
+from sweepdeck.engine.config import DatasetConfig, SweepConfig
+from sweepdeck.engine.data import DataBundle, load_dataset
+from sweepdeck.engine.events import EpochMetrics, LogLine, TrialStatus
+from sweepdeck.engine.placement import Slot
+from sweepdeck.engine.train import StopFlags, TrialOutcome, train_trial
+from sweepdeck.engine.trials import Trial
+
+
+# --- what the runner sends ---------------------------------------------------------------
+
+@dataclass
+class Assign:
+    trial: Trial
+    checkpoint: Optional[bytes] = None  # already checked by the runner; the trial continues after its epoch
+
+
+@dataclass
+class Stop:
+    """Stop the running trial after its current batch (resumable); the sweep is ending."""
+
+
+@dataclass
+class Skip:
+    trial_id: str  # ignored unless that trial is (or is about to be) the one running
+
+
+# --- what a worker sends back ----------------------------------------------------------
+
+@dataclass
+class Ready:
+    pid: int
+
+
+@dataclass
+class Emitted:
+    event: Union[EpochMetrics, LogLine]
+
+
+@dataclass
+class CheckpointReady:
+    trial_id: str
+    epoch: int
+    data: bytes
+
+
+@dataclass
+class Done:
+    trial_id: str
+    status: TrialStatus
+    epochs_done: int
+    error: Optional[str] = None
+    margin: Optional[float] = None
+    ranks: Optional[list[int]] = None
+    test_misclassified: Optional[list[int]] = None
+    weights: Optional[bytes] = field(default=None, repr=False)  # the final state_dict, serialised
+    traceback: Optional[str] = None  # for trials/<id>/error.txt
+    disk_full: bool = False  # the trial's own code hit a full disk: the runner stops the sweep
+
+
+@dataclass
+class Broken:
+    """This worker cannot train any more (its CUDA context is poisoned, or it could
+    not start); it exits right after sending this."""
+
+    message: str
+
+
+@dataclass
+class WorkerSetup:
+    slot: Slot
+    cfg: SweepConfig
+    data: Optional[DataBundle]  # CPU tensors in shared memory; None: load `dataset` here
+    dataset: DatasetConfig
+    sys_path: list[str]  # the runner's import path, for a model factory named by the config
+    n_workers: int  # for the out-of-memory advice
+
+
+# --- the process ------------------------------------------------------------------------
+
+def serve(setup: WorkerSetup, conn: Connection) -> None:
+    """The worker process's main function."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.path[:] = setup.sys_path
+    inbox: SimpleQueue = SimpleQueue()
+    control = _Control()
+    threading.Thread(target=_listen, args=(conn, inbox, control), daemon=True, name="runner-pipe").start()
+    try:
+        device = torch.device(setup.slot.device)
+        torch.set_num_threads(setup.slot.threads)
+        # A dying network's activations go denormal, which slows CPU kernels by 10x or more.
+        torch.set_flush_denormal(True)
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        data = setup.data.to(device) if setup.data is not None else load_dataset(setup.dataset, device)
+    except Exception as exc:
+        _send(conn, Broken(f"could not start on {setup.slot.device}: {_one_line(exc)}"))
+        os._exit(3)
+    _send(conn, Ready(pid=os.getpid()))
+    while True:
+        job = inbox.get()
+        if job is None:
+            break
+        done = _train(job, setup, data, device, conn, control)
+        _send(conn, done)
+        if isinstance(done, Broken):
+            os._exit(3)  # a fresh process is the only cure for a poisoned CUDA context
+    conn.close()
+
+
+class _Control:
+    """What the pipe thread tells the training loop: the flags it polls per batch."""
+
+    def __init__(self) -> None:
+        self.flags = StopFlags()
+        self.current: Optional[str] = None
+        self.skip_ids: set[str] = set()
+
+    def begin(self, trial_id: str) -> None:
+        # Set `current` before reading `skip_ids`, while _listen adds before reading
+        # `current`: a skip that arrives as the trial starts is seen by one of them.
+        self.current = trial_id
+        self.flags.skip = trial_id in self.skip_ids
+
+    def skip(self, trial_id: str) -> None:
+        self.skip_ids.add(trial_id)
+        if self.current == trial_id:
+            self.flags.skip = True
+
+
+def _listen(conn: Connection, inbox: SimpleQueue, control: _Control) -> None:
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the runner is gone (or closed the pipe): nobody would record what we train
+        if isinstance(msg, Assign):
+            inbox.put(msg)
+        elif isinstance(msg, Stop):
+            control.flags.stop = True
+        elif isinstance(msg, Skip):
+            control.skip(msg.trial_id)
+        elif msg is None:
+            inbox.put(None)
+            return
+
+
+def _send(conn: Connection, msg: object) -> None:
+    try:
+        conn.send(msg)
+    except (OSError, EOFError):
+        os._exit(0)
+
+
+def _train(job: Assign, setup: WorkerSetup, data: DataBundle, device: torch.device,
+           conn: Connection, control: _Control) -> Union[Done, Broken]:
+    trial = job.trial
+    control.begin(trial.id)
+    try:
+        checkpoint = parse_checkpoint(job.checkpoint, trial.key, "checkpoint") if job.checkpoint else None
+        outcome = train_trial(
+            trial, setup.cfg, data, device,
+            emit=lambda event: _send(conn, Emitted(event)),
+            flags=control.flags,
+            save_checkpoint=lambda epoch, blob: _send(conn, CheckpointReady(trial.id, epoch, blob)),
+            resume_from=checkpoint,
+        )
+    except Exception as exc:  # contained: the trial fails, the worker goes on
+        if poisons_cuda(exc):
+            return Broken(f"CUDA error: {_one_line(exc)}")
+        return Done(trial_id=trial.id, status="failed", epochs_done=0, error=failure_message(exc, trial, setup),
+                    traceback=traceback.format_exc(), disk_full=is_disk_full(exc))
+    finally:
+        control.current = None
+    return Done(
+        trial_id=trial.id, status=outcome.status, epochs_done=outcome.epochs_done, error=outcome.error,
+        margin=outcome.margin, ranks=outcome.ranks, test_misclassified=outcome.test_misclassified,
+        weights=_state_bytes(outcome),
+    )
+
+
+def _state_bytes(outcome: TrialOutcome) -> Optional[bytes]:
+    if outcome.model is None:
+        return None
+    import io
+
+    buf = io.BytesIO()
+    torch.save(outcome.model.state_dict(), buf)
+    return buf.getvalue()
+
+
+# --- naming what went wrong -----------------------------------------------------------------
+
+def failure_message(exc: BaseException, trial: Trial, setup: WorkerSetup) -> str:
+    """One line for a failed trial's `error`."""
+    if is_oom(exc):
+        sharing = setup.n_workers > 1 and setup.slot.device != "cpu"
+        where = setup.slot.device
+        if sharing:
+            return (f"out of memory on {where} with parallel trials sharing it: lower parallel.per_device "
+                    f"(or the batchsize, {trial.params.batchsize})")
+        return f"out of memory at batch size {trial.params.batchsize}: try a smaller batchsize"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
+def is_oom(exc: BaseException) -> bool:
+    if isinstance(exc, (MemoryError, getattr(torch, "OutOfMemoryError", MemoryError))):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    # torch.save to a file reports a full disk as a RuntimeError from its stream writer.
+    import errno
+
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
+
+
+def poisons_cuda(exc: BaseException) -> bool:
+    """A CUDA error after which this process's context is unusable (an illegal
+    address, a device-side assert): every later kernel would fail too."""
+    if is_oom(exc):
+        return False
+    accelerator_error = getattr(torch, "AcceleratorError", None)
+    if accelerator_error is not None and isinstance(exc, accelerator_error):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("CUDA error" in text or "device-side assert" in text)
+
+
+def _one_line(exc: BaseException) -> str:
+    return (f"{type(exc).__name__}: {exc}".strip().splitlines() or [type(exc).__name__])[0][:300]

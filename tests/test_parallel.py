@@ -1,0 +1,225 @@
+"""Parallel trials (issue 11): several workers, one writer, the same numbers.
+
+A trial's metrics must not depend on which worker ran it, how many there were or
+the order in which trials finished; a worker that dies costs its trial at most one
+retry; a runner killed with kill -9 leaves no worker behind; skip acts on one
+trial of several."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FOUR_TRIALS, interrupted_run, tiny_raw
+from sweepdeck.engine import store
+from sweepdeck.engine.cli import main
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.control import request_skip
+from sweepdeck.engine.events import LogLine, TrialFinished, TrialStarted, read_events
+from sweepdeck.engine.runner import run_sweep
+from sweepdeck.engine.trials import build_trials
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+TWO_WORKERS = {"per_device": 2, "threads": 1}
+
+
+def _sweep(run_dir: Path, raw: dict, **kw):
+    run_dir.mkdir(parents=True)
+    cfg = validate_config(raw)
+    return run_sweep(cfg, raw, build_trials(cfg), run_dir, **kw)
+
+
+def _events(run_dir: Path, kind: type) -> list:
+    return [e for e in read_events(run_dir / store.EVENTS).events if isinstance(e, kind)]
+
+
+def _trial_csv(run_dir: Path) -> list[dict]:
+    import csv
+
+    with (run_dir / store.TRIALS).open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_two_workers_give_the_numbers_of_one(tmp_path, finished_run):
+    run_dir = tmp_path / "two"
+    result = _sweep(run_dir, {**FOUR_TRIALS, "parallel": TWO_WORKERS})
+    assert result.status == "completed"
+    started = _events(run_dir, TrialStarted)
+    assert {e.worker for e in started} == {0, 1}  # both workers trained
+    assert all(e.device == "cpu" and e.worker_pid for e in started)
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
+    # tables stay in trial order whatever the order trials finished in
+    assert [r["trial_id"] for r in _trial_csv(run_dir)] == ["t000", "t001", "t002", "t003"]
+    env = json.loads((run_dir / store.ENV).read_text())
+    assert env["parallel"] == {"devices": ["cpu"], "per_device": 2, "threads": 1, "workers": 2}
+
+
+def test_stop_with_two_workers_interrupts_both_and_resume_matches(tmp_path, finished_run, capsys):
+    run_dir = interrupted_run(tmp_path / "run", {**FOUR_TRIALS, "n_epochs": 3, "parallel": TWO_WORKERS})
+    rows = _trial_csv(run_dir)
+    interrupted = [r for r in rows if r["status"] == "interrupted"]
+    assert interrupted, rows
+    for row in interrupted:  # stopped after an epoch: its checkpoint; within the first: none to keep
+        assert (run_dir / "trials" / row["trial_id"] / "checkpoint.pt").is_file() == (int(row["epochs_done"]) > 0)
+    assert main(["resume", str(run_dir), "--no-report"]) == 0
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
+
+
+# --- workers that die -------------------------------------------------------------------------
+
+DYING_MODEL = """
+import ctypes, os, signal
+import torch
+from torch import nn
+
+CALLS = 0
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        global CALLS
+        CALLS += 1
+        # {how}: 4 training batches and 2 evaluations per epoch, so call 8 is in the second epoch
+        if self.training and CALLS >= {at} and {condition}:
+            {action}
+        return self.head(self.conv(x).mean((2, 3)))
+
+def make():
+    return Net()
+"""
+
+
+def _dying_model(tmp_path: Path, monkeypatch, name: str, at: int, condition: str, action: str) -> str:
+    (tmp_path / f"{name}.py").write_text(DYING_MODEL.format(how=name, at=at, condition=condition, action=action))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return f"{name}:make"
+
+
+def test_a_worker_killed_once_is_replaced_and_its_trial_continues_identically(tmp_path, monkeypatch):
+    marker = tmp_path / "killed-once"
+    model = _dying_model(tmp_path, monkeypatch, "oncekilled", 8, f"not os.path.exists({str(marker)!r})",
+                         f"open({str(marker)!r}, 'w').close(); os.kill(os.getpid(), signal.SIGKILL)")
+    raw = tiny_raw(model=model, n_epochs=3, parallel=TWO_WORKERS)
+    result = _sweep(tmp_path / "killed", raw)
+    assert result.trial_status == {"t000": "completed"}
+    warnings = [e.message for e in _events(tmp_path / "killed", LogLine) if e.level == "warning"]
+    assert any("SIGKILL" in w and "t000" in w for w in warnings), warnings
+    restarts = [e for e in _events(tmp_path / "killed", TrialStarted) if e.trial_id == "t000"]
+    assert [e.start_epoch for e in restarts] == [1, 2]  # the second worker went on from the checkpoint
+    # the same trial, never killed (the marker exists now), gives the same numbers
+    assert _sweep(tmp_path / "clean", raw).trial_status == {"t000": "completed"}
+    assert store.comparable_metrics(tmp_path / "killed") == store.comparable_metrics(tmp_path / "clean")
+
+
+def test_a_trial_whose_worker_segfaults_twice_fails_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    deaths = tmp_path / "deaths"
+    deaths.mkdir()
+    # One worker: t000 crashes it twice (both attempts, the second on a fresh worker); t001 then runs normally.
+    model = _dying_model(tmp_path, monkeypatch, "segfaults", 2, f"len(os.listdir({str(deaths)!r})) < 2",
+                         f"open(os.path.join({str(deaths)!r}, str(os.getpid())), 'w').close(); ctypes.string_at(0)")
+    raw = tiny_raw(model=model, lr=[0.01, 0.02], n_epochs=2)
+    result = _sweep(tmp_path / "run", raw)
+    assert result.status == "completed"
+    rows = {r["trial_id"]: r for r in _trial_csv(tmp_path / "run")}
+    assert rows["t001"]["status"] == "completed"
+    assert rows["t000"]["status"] == "failed"
+    assert "SIGSEGV" in rows["t000"]["error"] and "twice" in rows["t000"]["error"]
+
+
+# --- kill -9 of the runner ------------------------------------------------------------------------
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie holds nothing
+    except OSError:
+        return False
+
+
+def test_kill_9_of_the_runner_leaves_no_worker_and_resume_matches(tmp_path, finished_run):
+    raw = {**FOUR_TRIALS, "n_epochs": 3, "parallel": TWO_WORKERS,
+           "dataset": {"name": "shapes", "n_train": 256, "n_test": 128}}
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(raw))
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir", str(run_dir),
+                             "--no-report"], env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    pids: set[int] = set()
+    while time.monotonic() < deadline and len(pids) < 2 and proc.poll() is None:
+        if (run_dir / store.EVENTS).exists():
+            pids = {e.worker_pid for e in _events(run_dir, TrialStarted) if e.worker_pid}
+        time.sleep(0.01)
+    assert len(pids) == 2, "the sweep ended before both workers started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    assert not [p for p in pids if _alive(p)], "a worker outlived its runner"
+    assert main(["resume", str(run_dir), "--no-report"]) == 0
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
+
+
+# --- skip ----------------------------------------------------------------------------------------------
+
+def test_skip_one_running_and_one_waiting_trial(tmp_path):
+    raw = tiny_raw(n_epochs=60, lr=[0.01, 0.02, 0.03], parallel=TWO_WORKERS)
+    run_dir = tmp_path / "run"
+    done = {}
+    sweeping = threading.Thread(target=lambda: done.update(result=_sweep(run_dir, raw)))
+    sweeping.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not ((run_dir / store.EVENTS).exists() and
+                                               {e.trial_id for e in _events(run_dir, TrialStarted)} >= {"t000", "t001"}):
+        time.sleep(0.01)
+    assert main(["skip", str(run_dir), "t002"]) == 0  # waiting: skipped before it starts
+    assert main(["skip", str(run_dir), "t001"]) == 0  # running: skipped after its current batch
+    sweeping.join(timeout=120)
+    statuses = {e.trial_id: (e.status, e.epochs_done) for e in _events(run_dir, TrialFinished)}
+    assert statuses["t000"] == ("completed", 60)
+    assert statuses["t001"][0] == "skipped" and statuses["t001"][1] < 60
+    assert statuses["t002"] == ("skipped", 0)
+    assert done["result"].status == "completed"
+
+
+def test_skip_refuses_what_it_cannot_skip(tmp_path, finished_run, capsys):
+    assert main(["skip", str(finished_run), "t000"]) == 2
+    assert "is not running (completed)" in capsys.readouterr().err
+
+
+def test_skip_requests_left_in_a_copied_folder_do_not_act(tmp_path, finished_run):
+    run_dir = interrupted_run(tmp_path / "run", tiny_raw(n_epochs=3, lr=[0.01, 0.02]))
+    request_skip(run_dir, "t001")  # planted before the runner starts
+    assert main(["resume", str(run_dir), "--no-report"]) == 0
+    assert {e.trial_id: e.status for e in _events(run_dir, TrialFinished) if e.status != "interrupted"} == {
+        "t000": "completed", "t001": "completed"}
+
+
+# --- when shared memory is too small ------------------------------------------------------------
+
+def test_workers_load_their_own_data_when_shared_memory_is_full(tmp_path, monkeypatch, finished_run):
+    from sweepdeck.engine.data import DataBundle
+
+    def full(self):
+        raise RuntimeError("unable to write to file </torch_123_456_0>: No space left on device (28)")
+
+    monkeypatch.setattr(DataBundle, "share_memory_", full)
+    result = _sweep(tmp_path / "run", {**FOUR_TRIALS, "parallel": TWO_WORKERS})
+    assert result.status == "completed"
+    warnings = [e.message for e in _events(tmp_path / "run", LogLine) if e.level == "warning"]
+    assert any("shared memory" in w and "--shm-size" in w for w in warnings)
+    assert store.comparable_metrics(tmp_path / "run") == store.comparable_metrics(finished_run)
