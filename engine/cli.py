@@ -127,8 +127,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code is not None:
         print(code.line(), flush=True)
     if args.dry_run:
-        print_trials(trials)
         print(f"parallel: {_planned_workers(cfg, len(trials))}")
+        print_trials(trials)
         return 0
     from sweepdeck.engine.session import train_and_report
 

@@ -13,7 +13,7 @@ from conftest import tiny_raw
 from sweepdeck.engine import store
 from sweepdeck.engine.config import validate_config
 from sweepdeck.engine.data import load_dataset
-from sweepdeck.engine.events import LogLine, read_events
+from sweepdeck.engine.events import EpochMetrics, LogLine, read_events
 from sweepdeck.engine.models import build_model, layer_gain, weight_layers
 from sweepdeck.engine.runner import run_sweep
 from sweepdeck.engine.train import StopFlags, configure_backends, evaluate, train_trial
@@ -144,13 +144,27 @@ def test_compile_unavailable_trains_eagerly_after_one_warning(tmp_path, monkeypa
     monkeypatch.setattr(train, "_NOT_COMPILABLE", set())
     monkeypatch.setattr(torch, "compile", lambda model, **kw: _CompilerMissing(model))
     overrides = dict(lr=[0.01, 0.02], bias=[True], batch_norm=[True])
-    eager = _sweep(tmp_path, "eager", **overrides)
-    fallback = _sweep(tmp_path, "fallback", compile=True, **overrides)
-    warnings = [e for e in read_events(fallback / store.EVENTS).events if isinstance(e, LogLine) and e.level == "warning"]
+    # In this process, as one worker would train them: the patched torch.compile stays here.
+    eager = _train_here(**overrides)
+    fallback = _train_here(compile=True, **overrides)
+    warnings = [e for e in fallback if isinstance(e, LogLine) and e.level == "warning"]
     assert len(warnings) == 1  # the second trial of the shape does not try again
     assert "compile" in warnings[0].message and "unavailable" in warnings[0].message
     assert "\n" not in warnings[0].message
-    assert store.comparable_metrics(fallback) == store.comparable_metrics(eager)  # nothing the attempt did remains
+    assert _metrics(fallback) == _metrics(eager)  # nothing the attempt did remains
+
+
+def _train_here(**overrides) -> list:
+    cfg = validate_config(tiny_raw(**overrides))
+    data = load_dataset(cfg.dataset, "cpu")
+    events: list = []
+    for trial in build_trials(cfg):
+        train_trial(trial, cfg, data, torch.device("cpu"), events.append, StopFlags())
+    return events
+
+
+def _metrics(events: list) -> list[dict]:
+    return [e.model_dump(exclude={"time", "epoch_time_s"}) for e in events if isinstance(e, EpochMetrics)]
 
 
 def test_compile_once_per_model_shape(tmp_path, monkeypatch):

@@ -1,0 +1,198 @@
+"""Parallel trials on the CPU (issue 11): throughput, memory, and the cost of workers.
+
+    python bench/parallel.py [throughput|memory|overhead|all] [--rounds 2]
+
+throughput: an 8-trial sweep of the paper's CNN, `per_device=2, threads=1`
+    against `per_device=1, threads=2`, in interleaved rounds; each sweep is a
+    whole `sweepdeck run` (process start, data, workers, training, tables).
+    Prints the wall times and their ratio (the issue asks >= 1.5x on 2 cores).
+memory: peak memory of a sweep on CIFAR-size data (50,000 + 10,000 images of
+    3x32x32, 737 MB as float32) with 4 CPU workers against 1. Sampled every 0.1 s
+    over the runner and all its descendants: the sum of PSS (each shared page
+    divided among the processes that map it: the memory the sweep really takes)
+    and, for comparison, the sum of RSS (which counts the shared dataset once per
+    worker).
+overhead: one worker against the sequential runner of an earlier commit
+    (--base, the last one before workers), a whole `sweepdeck run` each, in
+    interleaved rounds (the issue asks the new path >= 0.97x the old one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+
+PAPER_SWEEP = {  # the paper's CNN on 2,000 images; 8 trials of 2 epochs
+    "name": "bench", "dataset": {"name": "shapes", "n_train": 2000, "n_test": 500}, "model": "underparameterized",
+    "n_epochs": 2, "batchsize": 64, "lr": [0.01, 0.003], "l2_sum_lambda": [0.001, 0.0001], "l2_mul_lambda": [0.001, 0.0001],
+    "device": "cpu",
+}
+
+
+def sweep_seconds(raw: dict, cli: list[str], env: dict) -> float:
+    """Wall time of one `run` of `raw` (without a report)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "c.json"
+        cfg.write_text(json.dumps(raw))
+        t0 = time.perf_counter()
+        subprocess.run([*cli, "run", str(cfg), "--run-dir", str(Path(tmp) / "run"), "--no-report"], env=env,
+                       check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return time.perf_counter() - t0
+
+
+NEW_CLI = [sys.executable, "-P", "-m", "sweepdeck.engine.cli"]
+
+
+def throughput(rounds: int) -> None:
+    n = len(PAPER_SWEEP["lr"]) * (len(PAPER_SWEEP["l2_sum_lambda"]) + len(PAPER_SWEEP["l2_mul_lambda"]))
+    two = {**PAPER_SWEEP, "parallel": {"per_device": 2, "threads": 1}}
+    one = {**PAPER_SWEEP, "parallel": {"per_device": 1, "threads": 2}}
+    times: dict[str, list[float]] = {"2 workers x 1 thread": [], "1 worker x 2 threads": []}
+    for r in range(rounds):
+        for name, raw in (("2 workers x 1 thread", two), ("1 worker x 2 threads", one))[:: 1 if r % 2 == 0 else -1]:
+            times[name].append(sweep_seconds(raw, NEW_CLI, ENV))
+            print(f"  round {r + 1}: {name}: {times[name][-1]:.1f} s", flush=True)
+    a, b = (statistics.median(v) for v in times.values())
+    print(f"throughput ({n} trials): 2x1 {a:.1f} s, 1x2 {b:.1f} s (medians of {rounds}): ratio {b / a:.2f}x")
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def _rollup(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in KiB; zeros when it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def peak_memory(raw: dict) -> tuple[float, float]:
+    """(peak sum of PSS, peak sum of RSS) in GiB over a `sweepdeck run` and its descendants."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "c.json"
+        cfg.write_text(json.dumps(raw))
+        proc = subprocess.Popen([*NEW_CLI, "run", str(cfg), "--run-dir", str(Path(tmp) / "run"), "--no-report"],
+                                env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak_pss = peak_rss = 0
+        while proc.poll() is None:
+            rss = pss = 0
+            for pid in _descendants(proc.pid):
+                r, p = _rollup(pid)
+                rss, pss = rss + r, pss + p
+            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            time.sleep(0.1)
+        if proc.returncode != 0:
+            raise SystemExit(f"the sweep failed with exit code {proc.returncode}")
+    return peak_pss / 2**20, peak_rss / 2**20
+
+
+def memory() -> None:
+    base = {"name": "mem", "dataset": {"name": "shapes", "n_train": 50_000, "n_test": 10_000}, "model": "tiny",
+            "n_epochs": 1, "batchsize": 256, "lr": [0.01, 0.02, 0.03, 0.04], "device": "cpu", "eval_train_set": False}
+    results = {}
+    for workers in (1, 4):
+        raw = {**base, "parallel": {"per_device": workers, "threads": 1}}
+        results[workers] = peak_memory(raw)
+        print(f"  {workers} worker(s): peak PSS {results[workers][0]:.2f} GiB, peak RSS (shared pages counted per process) "
+              f"{results[workers][1]:.2f} GiB", flush=True)
+    print(f"memory (CIFAR-size data, 4 trials): 4 workers / 1 worker: PSS {results[4][0] / results[1][0]:.2f}x, "
+          f"RSS sum {results[4][1] / results[1][1]:.2f}x")
+
+
+# --- overhead ---------------------------------------------------------------------------------
+
+OLD_RUNNER = """
+import runpy, sys
+# The installed (editable) sweepdeck points at this checkout; drop its finder so
+# `sweepdeck` comes from the old tree first on sys.path.
+sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+sys.argv[0] = "sweepdeck"
+runpy.run_module("sweepdeck.engine.cli", run_name="__main__")
+"""
+
+
+def old_tree(rev: str) -> Path:
+    """`rev`'s tree laid out as the installed package would be (sweepdeck/engine, ...)."""
+    dest = Path(tempfile.mkdtemp(prefix=f"sweepdeck-{rev}-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
+    (dest / "tree.tar").write_bytes(archive)
+    with tarfile.open(dest / "tree.tar") as tar:
+        tar.extractall(dest / "tree", filter="data")
+    pkg = dest / "site" / "sweepdeck"
+    pkg.mkdir(parents=True)
+    for name in ("__init__.py", "__main__.py"):
+        (pkg / name).write_text((dest / "tree" / "package" / "sweepdeck" / name).read_text())
+    for part in ("engine", "tui", "prompts"):
+        (pkg / part).symlink_to(dest / "tree" / part)
+    return dest / "site"
+
+
+def overhead(rounds: int, base: str) -> None:
+    site = old_tree(base)
+    old_cli = [sys.executable, "-P", "-c", OLD_RUNNER]
+    old_env = {**ENV, "PYTHONPATH": str(site)}
+    raw = {**PAPER_SWEEP, "lr": [0.01], "l2_mul_lambda": [0.001], "n_epochs": 3}  # 2 trials of 3 epochs
+    new_raw = {**raw, "parallel": {"per_device": 1}}
+    times: dict[str, list[float]] = {"new, 1 worker": [], f"old ({base})": []}
+    for r in range(rounds):
+        order = [("new, 1 worker", new_raw, NEW_CLI, ENV), (f"old ({base})", raw, old_cli, old_env)]
+        for name, cfg, cli, env in order[:: 1 if r % 2 == 0 else -1]:
+            times[name].append(sweep_seconds(cfg, cli, env))
+            print(f"  round {r + 1}: {name}: {times[name][-1]:.1f} s", flush=True)
+    new, old = (statistics.median(v) for v in times.values())
+    print(f"overhead: new {new:.1f} s, old {old:.1f} s (medians of {rounds}): new path {old / new:.2f}x the old one's speed")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", nargs="?", default="all", choices=["throughput", "memory", "overhead", "all"])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--base", default="a6d5e8c", help="the commit with the sequential runner (overhead)")
+    args = ap.parse_args()
+    print(f"cores: {len(os.sched_getaffinity(0))}, python {sys.version.split()[0]}", flush=True)
+    if args.what in ("throughput", "all"):
+        throughput(args.rounds)
+    if args.what in ("memory", "all"):
+        memory()
+    if args.what in ("overhead", "all"):
+        overhead(args.rounds, args.base)
+
+
+if __name__ == "__main__":
+    main()
