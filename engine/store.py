@@ -63,7 +63,7 @@ PARAM_COLUMNS = [
 TRIAL_COLUMNS = [
     "trial_id", "index", "label", *PARAM_COLUMNS, "status", "epochs_done",
     "test_acc_final", "test_acc_best", "test_acc_best_epoch", "train_acc_final",
-    "test_loss_final", "train_loss_final", "margin", "duration_s", "error",
+    "test_loss_final", "train_loss_final", "margin", "duration_s", "device", "error",
 ]
 
 
@@ -360,6 +360,8 @@ def trial_rows(log: EventLog, resolved: Optional[dict[str, Any]] = None) -> list
         if isinstance(ev, TrialStarted):
             row = rows.setdefault(ev.trial_id, {"trial_id": ev.trial_id})
             row.update(index=ev.index, label=ev.label, **ev.params, status="running")
+            if ev.device:  # where it ran last (a trial can continue on another worker)
+                row["device"] = ev.device
         elif isinstance(ev, EpochMetrics):
             epochs.setdefault(ev.trial_id, {})[ev.epoch] = ev
             rows.setdefault(ev.trial_id, {"trial_id": ev.trial_id})["epochs_done"] = ev.epoch

@@ -58,8 +58,12 @@ def test_two_workers_give_the_numbers_of_one(tmp_path, finished_run):
     assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
     # tables stay in trial order whatever the order trials finished in
     assert [r["trial_id"] for r in _trial_csv(run_dir)] == ["t000", "t001", "t002", "t003"]
+    assert {r["device"] for r in _trial_csv(run_dir)} == {"cpu"}
     env = json.loads((run_dir / store.ENV).read_text())
     assert env["parallel"] == {"devices": ["cpu"], "per_device": 2, "threads": 1, "workers": 2}
+    from sweepdeck.engine.analysis.facts import load_run
+
+    assert "2 workers, 1 thread each" in load_run(run_dir).device  # the report's device line
 
 
 def test_stop_with_two_workers_interrupts_both_and_resume_matches(tmp_path, finished_run, capsys):

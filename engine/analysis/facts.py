@@ -248,6 +248,11 @@ def load_run(run_dir: Path) -> RunData:
     device = env.get("device_name") or env.get("device") or (started.device if started else "unknown")
     if env.get("device") and env.get("device_name") and env["device_name"] != env["device"]:
         device = f"{env['device']} ({env['device_name']})"
+    parallel = env.get("parallel")
+    if isinstance(parallel, dict) and isinstance(parallel.get("workers"), int):
+        threads = parallel.get("threads")
+        device = f"{device}; {parallel['workers']} worker{'s' if parallel['workers'] != 1 else ''}" + (
+            f", {threads} thread{'s' if threads != 1 else ''} each" if isinstance(threads, int) else "")
     return RunData(run_dir=run_dir, resolved=resolved, env=env, metrics=metrics, trials=trials,
                    margins=margins, started=started.time if started else (min(times) if times else None),
                    ended=ended, device=str(device), damage=log.damage)
