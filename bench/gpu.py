@@ -5,6 +5,7 @@ one-off compile time, which the trainer reports apart from the epochs.
     python bench/gpu.py                       # CUDA when there is one: the paper's CNN, 10,000 / 2,000 images
     python bench/gpu.py --device cpu          # the small CPU version: tiny CNN, 512 / 128 images, seconds
     python bench/gpu.py --no-compile --epochs 2 --settings fp32,bf16 --rounds 3 --threads 1
+    python bench/gpu.py --only parallel --per-device 1,2,4,8   # issue 11: trials sharing a GPU
 
 An epoch is issue 9's work (weight normalisation g0 = 0.9, additive penalty,
 AdamW, batch 64, evaluation of the whole training and test sets); its time is
@@ -13,6 +14,13 @@ first epoch is outside it. Settings run in turn in one process, `--rounds`
 times (medians): compiled settings of the same model shape reuse one
 compilation (as in a sweep), so the compile time of the first is the one that
 counts.
+
+Parallel trials (issue 11): a 16-trial grid of the paper's CNN on CIFAR-shaped
+data (32x32x3) run as a whole sweep (runner, workers, event log) with
+`parallel.per_device` = 1, 2, 4, 8 on one GPU, and with every GPU when there
+are several: wall time and grid throughput (training images per second over
+the sweep) and its ratio to per_device=1. On the CPU: the tiny CNN, 1 and 2
+one-thread workers.
 """
 
 from __future__ import annotations
@@ -65,6 +73,45 @@ def measure(raw: dict, data, device: torch.device) -> dict:
             "test_acc": epochs[-1].test_acc if epochs else None, "notes": notes}
 
 
+def parallel_sweeps(device: torch.device, model: str, n_train: int, epochs: int, per_device: list[int]) -> list[dict]:
+    """Wall time and grid throughput of one sweep per `per_device` (and all GPUs)."""
+    import tempfile
+
+    from sweepdeck.engine.runner import run_sweep
+
+    on_gpu = device.type == "cuda"
+    base = {"name": "gpu-parallel", "dataset": {"name": "shapes", "n_train": n_train, "n_test": n_train // 5},
+            "model": model, "n_epochs": epochs, "batchsize": 64, "lr": [0.01, 0.003, 0.001, 0.0003],
+            "l2_sum_lambda": [0.001, 0.0001], "l2_mul_lambda": [0.001, 0.0001], "device": str(device)}
+    cfg0 = validate_config(base)
+    n_trials = len(build_trials(cfg0))
+    data = load_dataset(cfg0.dataset, "cpu")
+    plans = [({"devices": [f"cuda:{device.index or 0}"] if on_gpu else ["cpu"], "per_device": n,
+               **({} if on_gpu else {"threads": 1})}, f"per_device={n}") for n in per_device]
+    if on_gpu and torch.cuda.device_count() > 1:
+        plans += [({"devices": "auto", "per_device": n}, f"{torch.cuda.device_count()} GPUs, per_device={n}")
+                  for n in per_device]
+    print(f"\nparallel trials: {n_trials} trials x {epochs} epochs, model={model}, n_train={n_train}")
+    print(f"{'workers':28s} {'wall s':>8s} {'images/s':>9s} {'vs 1':>6s}  statuses")
+    rows = []
+    for parallel, name in plans:
+        raw = {**base, "parallel": parallel}
+        cfg = validate_config(raw)
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp) / "run"
+            run_dir.mkdir()
+            t0 = time.perf_counter()
+            result = run_sweep(cfg, raw, build_trials(cfg), run_dir, data=data)
+            wall = time.perf_counter() - t0
+        images = n_trials * epochs * n_train
+        row = {"workers": name, "wall_s": wall, "images_per_s": images / wall,
+               "statuses": sorted(set(result.trial_status.values()))}
+        row["vs_1"] = row["images_per_s"] / rows[0]["images_per_s"] if rows else 1.0
+        rows.append(row)
+        print(f"{name:28s} {wall:8.1f} {row['images_per_s']:9.0f} {row['vs_1']:5.2f}x  {','.join(row['statuses'])}", flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     cuda = torch.cuda.is_available()
     ap = argparse.ArgumentParser()
@@ -76,6 +123,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--no-compile", action="store_true", help="eager only")
     ap.add_argument("--rounds", type=int, default=1, help="run every setting this many times, in turn (medians)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--only", choices=["precision", "parallel"], help="one part only (default: both)")
+    ap.add_argument("--per-device", default=None, help="parallel part: trials per device (default 1,2,4,8 on CUDA, 1,2 on CPU)")
+    ap.add_argument("--parallel-epochs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -88,6 +138,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     base = {"dataset": {"name": "shapes", "n_train": n_train, "n_test": n_train // 5}, "model": model,
             "n_epochs": args.epochs, "lr": [0.003], "batchsize": 64, "wn": [0.9], "l2_sum_lambda": [0.001],
             "l2_mul_lambda": [0], "device": str(device)}
+    if args.only == "parallel":
+        per_device = [int(n) for n in (args.per_device or ("1,2,4,8" if on_gpu else "1,2")).split(",")]
+        return parallel_sweeps(device, model, n_train, args.parallel_epochs, per_device)
     data = load_dataset(validate_config(base).dataset, device)
     name = torch.cuda.get_device_name(device) if on_gpu else f"CPU, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
     print(f"device={device} ({name}) torch={torch.__version__} model={model} n_train={n_train} "
@@ -110,6 +163,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         for note in r["notes"]:
             if "unavailable" in note:
                 print(f"          {note}")
+    if args.only is None:
+        per_device = [int(n) for n in (args.per_device or ("1,2,4,8" if on_gpu else "1,2")).split(",")]
+        rows += parallel_sweeps(device, model, n_train, args.parallel_epochs, per_device)
     return rows
 
 

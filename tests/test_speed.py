@@ -190,9 +190,12 @@ def test_gpu_bench_runs_its_cpu_version():
         import gpu
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    rows = gpu.main(["--device", "cpu", "--no-compile", "--epochs", "2", "--n-train", "128"])
+    rows = gpu.main(["--device", "cpu", "--no-compile", "--epochs", "2", "--n-train", "128", "--only", "precision"])
     assert [r["precision"] for r in rows] == ["fp32", "tf32", "bf16"]
     assert all(r["status"] == "completed" and r["s_per_epoch"] > 0 and r["images_per_s"] > 0 for r in rows)
+    sweeps = gpu.main(["--device", "cpu", "--n-train", "128", "--only", "parallel", "--parallel-epochs", "1"])
+    assert [r["workers"] for r in sweeps] == ["per_device=1", "per_device=2"]
+    assert all(r["statuses"] == ["completed"] and r["images_per_s"] > 0 for r in sweeps)
 
 
 # --- on a GPU ------------------------------------------------------------------------------
@@ -201,9 +204,16 @@ def test_gpu_bench_runs_its_cpu_version():
 def test_cuda_bf16_sweep_runs_channels_last_with_autotuning(tmp_path):
     run_dir = _sweep(tmp_path, "run", device="cuda", precision="bf16", wn=[0.9], l2_mul_lambda=[0.001])
     assert store.summarize_run(run_dir).status == "completed"
-    assert torch.backends.cudnn.benchmark
     data = load_dataset(validate_config(tiny_raw(device="cuda")).dataset, "cuda")
     assert data.x_train.is_contiguous(memory_format=CL)
+
+
+@pytest.mark.cuda
+def test_cuda_two_trials_share_one_gpu(tmp_path):
+    run_dir = _sweep(tmp_path, "run", device="cuda", lr=[0.01, 0.02, 0.03], parallel={"per_device": 2, "threads": 1})
+    assert store.summarize_run(run_dir).status == "completed"
+    started = [e for e in read_events(run_dir / store.EVENTS).events if type(e).__name__ == "TrialStarted"]
+    assert {e.worker for e in started} == {0, 1} and {e.device for e in started} == {"cuda:0"}
 
 
 @pytest.mark.cuda
