@@ -227,3 +227,66 @@ def test_workers_load_their_own_data_when_shared_memory_is_full(tmp_path, monkey
     warnings = [e.message for e in _events(tmp_path / "run", LogLine) if e.level == "warning"]
     assert any("shared memory" in w and "--shm-size" in w for w in warnings)
     assert store.comparable_metrics(tmp_path / "run") == store.comparable_metrics(finished_run)
+
+
+# --- the plan: how "auto" resolves, and what is refused -----------------------------------------
+
+def _plan(parallel: dict, device: str = "auto", n_trials: int = 8, cuda: int = 0, cores: int = 2):
+    from sweepdeck.engine.placement import plan_workers
+
+    return plan_workers(validate_config({"parallel": parallel}).parallel, device, n_trials, cuda, cores)
+
+
+def test_auto_fills_every_gpu_once_and_every_cpu_core_with_a_one_thread_worker():
+    gpus = _plan({}, cuda=4, cores=16)
+    assert [s.device for s in gpus.slots] == ["cuda:0", "cuda:1", "cuda:2", "cuda:3"] and gpus.threads == 4
+    cpu = _plan({}, cores=2)
+    assert [s.device for s in cpu.slots] == ["cpu", "cpu"] and cpu.threads == 1
+    assert _plan({}, n_trials=1, cores=2).workers == 1  # never more workers than trials
+    assert _plan({}, device="cpu", cuda=2).devices == ["cpu"]  # `device: cpu` keeps the GPUs out
+    assert _plan({}, device="cuda:1", cuda=2).devices == ["cuda:1"]
+
+
+def test_per_device_spreads_round_robin_and_threads_split_the_cores():
+    plan = _plan({"devices": ["cuda:0", "cuda:2"], "per_device": 2}, cuda=3, cores=8)
+    assert [s.device for s in plan.slots] == ["cuda:0", "cuda:2", "cuda:0", "cuda:2"] and plan.threads == 2
+    assert _plan({"per_device": 4, "threads": 3}, cores=2).threads == 3  # asked for: kept
+
+
+@pytest.mark.parametrize("parallel, cuda, words", [
+    ({"devices": ["cuda:2"]}, 2, "only 2 CUDA device(s)"),
+    ({"devices": ["cuda:0"]}, 0, "CUDA is not available"),
+    ({"devices": ["cuda", "cuda:0"]}, 1, "twice"),
+])
+def test_devices_this_machine_lacks_are_refused_in_one_line(parallel, cuda, words):
+    from sweepdeck.engine.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        _plan(parallel, cuda=cuda)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_visible_gpu_hint_follows_cuda_visible_devices(monkeypatch):
+    from sweepdeck.engine.placement import visible_cuda_count_hint
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert visible_cuda_count_hint() == 2
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert visible_cuda_count_hint() == 0
+
+
+@pytest.mark.parametrize("setting, words", [
+    ("parallel.per_device=0", 'parallel.per_device: 0 is invalid: must be "auto" or a whole number from 1 to 64'),
+    ("parallel.threads=many", 'parallel.threads: "many" is invalid: must be "auto" or a whole number'),
+    ("parallel.devices=tpu:0", "'tpu:0' is not a device"),
+    ("parallel.workers=2", "parallel.workers: unknown key"),
+])
+def test_bad_parallel_settings_are_one_line_exit_2(tiny_config_file, capsys, setting, words):
+    assert main(["run", str(tiny_config_file()), "--set", setting, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_dry_run_names_the_workers(tiny_config_file, capsys):
+    assert main(["run", str(tiny_config_file(lr=[0.1, 0.01, 0.001])), "--set", "parallel.per_device=2", "--dry-run"]) == 0
+    assert "parallel: 2 workers on cpu, 1 thread each" in capsys.readouterr().out
