@@ -3,16 +3,19 @@ and the live screen following, skipping and stopping sweeps of the fake and the 
 
 from __future__ import annotations
 
+import heapq
 import os
+import random
 
 import pytest
 
-from tests.support.tui import ROOT, kill_quietly, make_app, params_form, press_and_confirm, wait_for
+from tests.support.fake_runner import write_running_parallel_run
+from tests.support.tui import T0, ROOT, kill_quietly, make_app, params_form, press_and_confirm, wait_for
 
 from sweepdeck.engine.events import EpochMetrics
 from sweepdeck.tui.app import SweepdeckApp
 from sweepdeck.tui.downsample import downsample
-from sweepdeck.tui.run_state import RunState
+from sweepdeck.tui.run_state import RunState, sweep_eta
 
 pytestmark = pytest.mark.anyio
 
@@ -41,6 +44,77 @@ def test_run_state_progress_eta_and_resumed_epochs(tmp_path):
     assert st.summary_line(live=True).startswith("running  trials 0/2  epochs 2/8")
     assert st.summary_line(live=False).startswith("stopped  trials 0/2")
     assert RunState(tmp_path / "not-yet").summary_line(live=False).startswith("waiting for the runner  trials 0/0")
+
+
+def test_sweep_eta_shares_whole_trials_among_workers():
+    # 3 pending trials of 10 s: one worker takes 30 s, two take 20 s (not the fluid 15 s)
+    assert sweep_eta([], 1, 3, 10.0) == 30.0
+    assert sweep_eta([], 2, 3, 10.0) == 20.0
+    # a worker busy for 25 s more: the other takes every pending trial it can
+    assert sweep_eta([25.0], 2, 2, 10.0) == 25.0
+    assert sweep_eta([25.0], 2, 3, 10.0) == 30.0
+    assert sweep_eta([25.0], 2, 4, 10.0) == 35.0  # the fourth waits for the busy one
+    assert sweep_eta([4.0, 6.0], 2, 0, 10.0) == 6.0
+    # the same as handing each pending trial to the first free worker, one by one
+    rng = random.Random(0)
+    for _ in range(2000):
+        workers = rng.randint(1, 5)
+        busy = [rng.choice([0.0, 0.5, 3.0, rng.uniform(0, 40)]) for _ in range(rng.randint(0, workers))]
+        pending, per_trial = rng.randint(0, 30), rng.choice([0.05, 1.0, 7.0, 33.3])
+        free = busy + [0.0] * (workers - len(busy))
+        end = max(free)
+        heapq.heapify(free)
+        for _ in range(pending):
+            start = heapq.heappop(free)
+            heapq.heappush(free, start + per_trial)
+            end = max(end, start + per_trial)
+        assert sweep_eta(busy, workers, pending, per_trial) == pytest.approx(end), (busy, workers, pending, per_trial)
+
+
+def test_run_state_follows_several_interleaved_trials(tmp_path):
+    from sweepdeck.engine.events import LogLine, RunStarted, TrialFinished, TrialStarted, read_events
+
+    # 3 workers (two on cuda:0), trials t000-t002 running with 3, 2 and 1 epochs of
+    # 2, 4 and 6 s each, epochs interleaved newest first; t003 and t004 pending.
+    run_dir = write_running_parallel_run(tmp_path, "pool", 5, 10, T0, ["cuda:0", "cuda:1", "cuda:0"], [3, 2, 1])
+    st = RunState(run_dir)
+    st.apply(read_events(run_dir / "events.jsonl").events)
+    assert st.running_ids == ["t000", "t001", "t002"] and st.current == "t002"  # the most recently started
+    assert [st.trials[t].epochs for t in st.running_ids] == [[1, 2, 3], [1, 2], [1]]
+    assert [st.trials[t].status for t in ("t003", "t004")] == ["pending", "pending"]
+    assert st.trials["t001"].where() == "w1 cuda:1" and st.trials["t001"].where(short=True) == "w1 c1"
+    # each at its own pace: 7 x 2 s, 8 x 4 s, 9 x 6 s left
+    assert [st.trial_eta_s(t) for t in st.running()] == [14.0, 32.0, 54.0]
+    # the pending trials (10 epochs at the run's mean 20/6 s) go to the first free
+    # workers, at 14 s and 32 s: the sweep ends at 32 + 33.3 s, not after the 146.7 s
+    # that one worker would take for the 44 epochs left
+    assert st.eta_s() == pytest.approx(32 + 100 / 3)
+    assert "trials 0/5 (3 running)" in st.summary_line(live=True)
+    logs = "\n".join(st.logs)
+    assert "run started: 5 trials on cuda:0, cuda:1, 3 workers, 1 thread each" in logs
+    assert "t000 started on w0 cuda:0 (pid 1000)" in logs and "t002 started on w2 cuda:0 (pid 1002)" in logs
+
+    # t002 is skipped: the chart's default goes back to the latest still running
+    st.apply([TrialFinished(trial_id="t002", status="skipped", epochs_done=1, duration_s=6.0)])
+    assert st.current == "t001" and st.trial_eta_s(st.trials["t002"]) is None
+    # t000's worker dies: the runner says so and starts it again elsewhere from its checkpoint
+    st.apply([LogLine(level="warning", message="worker 0 (pid 1000) died: SIGKILL; t000 continues"),
+              TrialStarted(trial_id="t000", index=0, label="lr=0.1", exp_type="No_Regularization", params={},
+                           n_epochs=10, start_epoch=3, worker=2, device="cuda:0", worker_pid=1003),
+              ep_event("t000", 3, 0.9)])
+    assert st.current == "t000" and st.trials["t000"].where() == "w2 cuda:0"
+    assert st.trials["t000"].epochs == [1, 2, 3] and st.trials["t000"].best_test_acc == 0.9
+    assert st.logs[-1].endswith("t000 continues from epoch 3 on w2 cuda:0")
+    # the runner was killed; a resume starts again: what ran is no longer running
+    st.apply([RunStarted(run_id="pool", name="pool", n_trials=5, trial_ids=[f"t00{i}" for i in range(5)],
+                         device="cuda:0", pid=2, host="h", resumed=True, workers=3, devices=["cuda:0", "cuda:1"])])
+    assert st.current is None and st.trials["t001"].status == "interrupted"
+
+
+def ep_event(tid: str, n: int, acc: float, epoch_time_s: float = 2.0) -> EpochMetrics:
+    return EpochMetrics(trial_id=tid, epoch=n, train_loss=1, penalty_sum=0, penalty_mul=0, test_loss=1,
+                        test_acc=acc, test_f1=acc, test_confusion=[[1]], lr=0.1, epoch_time_s=epoch_time_s, rho=1,
+                        layer_norms=[1.0])
 
 
 def test_downsample_keeps_ends_and_bounds_points():
