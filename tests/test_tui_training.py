@@ -90,6 +90,11 @@ def test_run_state_follows_several_interleaved_trials(tmp_path):
     # that one worker would take for the 44 epochs left
     assert st.eta_s() == pytest.approx(32 + 100 / 3)
     assert "trials 0/5 (3 running)" in st.summary_line(live=True)
+    # 80 columns: the bar shrinks, then goes, so that the sweep's ETA stays on the line
+    for max_len in (78, 66):
+        line = st.summary_line(live=True, width=20, max_len=max_len)
+        assert len(line) <= max_len and line.endswith("12%  ETA 1m 05s"), line
+    assert "[" in st.summary_line(live=True, width=20, max_len=78) and "[" not in line
     logs = "\n".join(st.logs)
     assert "run started: 5 trials on cuda:0, cuda:1, 3 workers, 1 thread each" in logs
     assert "t000 started on w0 cuda:0 (pid 1000)" in logs and "t002 started on w2 cuda:0 (pid 1002)" in logs
@@ -278,5 +283,108 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
             await wait_for(pilot, lambda: tr.state.status == "interrupted", timeout=5)
             assert 1 <= tr.state.trials["t000"].epochs_done < n_epochs
             assert tr.state.trials["t001"].status == "interrupted"
+        finally:
+            kill_quietly(launch.proc.pid)
+
+
+@pytest.mark.parametrize("size, where", [((80, 24), "w1 c1"), ((120, 40), "w1 cuda:1")])
+async def test_several_running_trials_follow_select_and_skip(runs, size, where):
+    """A pool's run mid-sweep (synthetic, interleaved, kept live by a lock this
+    test holds): every running trial in the table, the chart following the newest
+    until the user selects, skip requests for the selected trial."""
+    from sweepdeck.engine.events import TrialFinished, TrialStarted, append_event
+    from sweepdeck.engine.store import acquire_lock
+    from sweepdeck.tui.screens.modals import ConfirmScreen
+
+    runs_dir, _ = runs
+    run_dir = write_running_parallel_run(runs_dir, "20260103-120000-pool", 5, 10, T0,
+                                         ["cuda:0", "cuda:1", "cuda:0"], [3, 2, 1])
+    lock = acquire_lock(run_dir)
+    try:
+        app = make_app(runs_dir, attach=run_dir)
+        async with app.run_test(size=size) as pilot:
+            tr = app.screen
+            table = tr.query_one("#trials")
+            await wait_for(pilot, lambda: tr.live and table.row_count == 5 and tr.selected == "t002")
+
+            def row(tid):
+                return {key.value: str(table.get_cell(tid, key)) for key in table.columns}
+
+            assert row("t001") == {"trial": "t001", "status": "running", "ep": "2/10", "eta": "32s", "best": row("t001")["best"],
+                                   "where": where, "label": "lr=0.05"}
+            assert row("t004")["status"] == "pending" and row("t004")["ep"] == "0/10" and row("t004")["eta"] == ""
+            assert "trials 0/5 (3 running)" in str(tr.query_one("#progress").render())
+            # the chart follows the most recently started trial
+            await wait_for(pilot, lambda: len(tr.query_one("#chart-trial").plotted.get("test_acc", ([], []))[1]) == 1)
+            assert any("t001 started on w1 cuda:1" in str(line.text) for line in tr.query_one("#log").lines)
+
+            with (run_dir / "events.jsonl").open("a", encoding="utf-8") as fh:
+                append_event(fh, TrialFinished(trial_id="t002", status="completed", epochs_done=1, duration_s=6.0))
+                append_event(fh, TrialStarted(trial_id="t003", index=3, label="lr=0.01", exp_type="No_Regularization",
+                                              params={}, n_epochs=10, worker=2, device="cuda:0"))
+            await wait_for(pilot, lambda: tr.selected == "t003" and table.cursor_row == 3)
+            # the user picks t001: the chart stays there when another trial starts
+            await pilot.press("up", "up")
+            await wait_for(pilot, lambda: tr.selected == "t001" and not tr.auto_follow)
+            with (run_dir / "events.jsonl").open("a", encoding="utf-8") as fh:
+                append_event(fh, TrialStarted(trial_id="t004", index=4, label="lr=0.005", exp_type="No_Regularization",
+                                              params={}, n_epochs=10, worker=0, device="cuda:0"))
+            await wait_for(pilot, lambda: tr.state.current == "t004")
+            await pilot.pause(0.6)  # a redraw or two
+            assert tr.selected == "t001"
+            assert len(tr.query_one("#chart-trial").plotted["test_acc"][1]) == 2  # t001's two epochs
+
+            # x asks, naming the selected trial, and leaves requests/skip.t001 for the runner
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert app.screen.question == "Skip running trial t001 (lr=0.05)?"
+            await pilot.press("n")
+            await pilot.pause()
+            assert not (run_dir / "requests" / "skip.t001").exists()  # no means no
+            await press_and_confirm(pilot, "x")
+            await wait_for(pilot, lambda: (run_dir / "requests" / "skip.t001").exists())
+            # a finished trial cannot be skipped: no question, no request
+            await pilot.press("down")
+            await wait_for(pilot, lambda: tr.selected == "t002")
+            await pilot.press("x")
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert not (run_dir / "requests" / "skip.t002").exists()
+            assert any(n.message.startswith("t002 has ended (completed): select a running or pending trial")
+                       for n in app._notifications)
+    finally:
+        lock.release()
+
+
+async def test_skip_one_of_two_running_trials_of_the_fake_pool(runs, monkeypatch):
+    """The fake runner with 2 workers: the skip key on a running trial that is not
+    the followed one skips just that trial; the other goes on, the next one starts."""
+    runs_dir, _ = runs
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.1")
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        scr.set_field("lr", "0.1, 0.01, 0.001")
+        scr.set_field("n_epochs", "200")
+        await pilot.pause()
+        app.start_sweep({**scr.raw(), "parallel": {"per_device": 2}})
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        launch = app.launched[app.run_dir]
+        try:
+            tr = app.screen
+            await wait_for(pilot, lambda: tr.live and tr.state.running_ids == ["t000", "t001"]
+                           and tr.selected == "t001", timeout=15)
+            assert tr.state.workers == 2
+            await pilot.press("up")
+            await wait_for(pilot, lambda: tr.selected == "t000")
+            await press_and_confirm(pilot, "x")
+            await wait_for(pilot, lambda: tr.state.trials["t000"].status == "skipped", timeout=10)
+            await wait_for(pilot, lambda: tr.state.running_ids == ["t001", "t002"], timeout=10)
+            assert tr.state.trials["t001"].status == "running"
+            await press_and_confirm(pilot, "s")
+            await wait_for(pilot, lambda: launch.proc.poll() is not None, timeout=10)
+            await wait_for(pilot, lambda: tr.state.status == "interrupted", timeout=5)
+            assert {tr.state.trials[t].status for t in ("t001", "t002")} == {"interrupted"}
         finally:
             kill_quietly(launch.proc.pid)

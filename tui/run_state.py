@@ -42,6 +42,16 @@ def short_status(status: str) -> str:
     return SHORT_STATUS.get(status, status)
 
 
+def short_duration(seconds: float) -> str:
+    """45s, 14m or 3h05: an ETA in an 80-column table (fmt_duration's 14m 05s is too wide)."""
+    s = max(int(round(seconds)), 0)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    return f"{s // 3600}h{s % 3600 // 60:02d}"
+
+
 def short_device(device: str) -> str:
     """cuda:1 -> c1 for an 80-column table; cpu and mps stay as they are."""
     return "c" + device.partition(":")[2] if device.startswith("cuda:") else device
@@ -104,12 +114,11 @@ class TrialState:
         times = [v for v in self.series["epoch_time_s"][-recent:] if v is not None]
         return sum(times) / len(times) if times else None
 
-    def where(self, short: bool = False) -> str:
-        """The worker and device running it: "w1 cuda:0" (short: "w1" or "w1 c0")."""
-        if self.worker is None and not self.device:
-            return ""
+    def where(self, short: bool = False, device: bool = True) -> str:
+        """The worker and device running it: "w1 cuda:0" (short: "w1 c0"; without
+        the device, for a run on one device: "w1")."""
         parts = [] if self.worker is None else [f"w{self.worker}"]
-        if self.device:
+        if self.device and (device or not parts):
             parts.append(short_device(self.device) if short else self.device)
         return " ".join(parts)
 
@@ -320,21 +329,27 @@ class RunState:
             return "stopped"
         return self.status
 
-    def summary_line(self, live: bool, width: int = 30) -> str:
+    def summary_line(self, live: bool, width: int = 30, max_len: Optional[int] = None) -> str:
+        """One line of progress; its bar (`width` wide) shrinks, then goes, to keep
+        the line within `max_len`: the ETA at its end matters more than the bar."""
         done, total = self.epoch_totals()
         frac = done / total if total else 0.0
-        fill = int(round(frac * width))
-        bar = "[" + "#" * fill + "." * (width - fill) + "]"
         status = self.seen_status(live)
         shown = "waiting for the runner" if status == "waiting" and not live else status
         running = len(self.running_ids)
         trials = f"trials {self.n_finished()}/{self.n_trials or len(self.trials)}"
-        parts = [shown, trials + (f" ({running} running)" if running > 1 else ""),
-                 f"epochs {done}/{total}", bar, f"{frac * 100:3.0f}%"]
+        head = [shown, trials + (f" ({running} running)" if running > 1 else ""), f"epochs {done}/{total}"]
+        tail = [f"{frac * 100:3.0f}%"]
         eta = self.eta_s()
         if eta is not None:
-            parts.append(f"ETA {fmt_duration(eta)}")
-        return "  ".join(parts)
+            tail.append(f"ETA {fmt_duration(eta)}")
+        if max_len is not None:
+            room = max_len - len("  ".join(head + tail)) - 4  # the bar's brackets and its two separators
+            width = min(width, room) if room >= 5 else 0
+        if width <= 0:
+            return "  ".join(head + tail)
+        fill = int(round(frac * width))
+        return "  ".join(head + ["[" + "#" * fill + "." * (width - fill) + "]"] + tail)
 
 
 def _clock(t: float) -> str:
