@@ -10,7 +10,9 @@ import random
 import pytest
 
 from tests.support.fake_runner import write_running_parallel_run
-from tests.support.tui import T0, ROOT, kill_quietly, make_app, params_form, press_and_confirm, wait_for
+from tests.support.tui import (
+    T0, ROOT, kill_quietly, make_app, params_form, press_and_confirm, start_from_form, wait_for,
+)
 
 from sweepdeck.engine.events import EpochMetrics
 from sweepdeck.tui.app import SweepdeckApp
@@ -219,13 +221,7 @@ async def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        scr = await params_form(pilot, app)
-        scr.set_field("lr", "0.1, 0.01")
-        scr.set_field("n_epochs", "200")
-        await pilot.pause()
-        app.start_sweep(scr.raw())
-        await wait_for(pilot, lambda: app.current_mode == "training")
-        launch = app.launched[app.run_dir]
+        launch = await start_from_form(pilot, app, {"lr": "0.1, 0.01", "n_epochs": "200"})
         try:
             tr = app.screen
             await wait_for(pilot, lambda: tr.live and tr.state.current == "t000", timeout=15)
@@ -364,13 +360,8 @@ async def test_skip_one_of_two_running_trials_of_the_fake_pool(runs, monkeypatch
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        scr = await params_form(pilot, app)
-        scr.set_field("lr", "0.1, 0.01, 0.001")
-        scr.set_field("n_epochs", "200")
-        await pilot.pause()
-        app.start_sweep({**scr.raw(), "parallel": {"per_device": 2}})
-        await wait_for(pilot, lambda: app.current_mode == "training")
-        launch = app.launched[app.run_dir]
+        launch = await start_from_form(pilot, app, {"lr": "0.1, 0.01, 0.001", "n_epochs": "200",
+                                                    "parallel.per_device": "2"})
         try:
             tr = app.screen
             await wait_for(pilot, lambda: tr.live and tr.state.running_ids == ["t000", "t001"]
