@@ -75,6 +75,67 @@ def test_estimate_from_past_runs(runs):
     assert estimate_seconds(timings, "cifar10", "tiny", 512, 10, 3) == (None, 0)
 
 
+def test_estimate_shares_whole_trials_among_workers(runs):
+    timings = past_timings(runs[0])
+    one, _ = estimate_seconds(timings, "shapes", "tiny", 256, 10, 3)
+    assert one == pytest.approx(0.5 * 10 * 3)
+    assert estimate_seconds(timings, "shapes", "tiny", 256, 10, 3, workers=2)[0] == pytest.approx(0.5 * 10 * 2)
+    assert estimate_seconds(timings, "shapes", "tiny", 256, 10, 3, workers=8)[0] == pytest.approx(0.5 * 10)
+
+
+def test_parallel_fields_as_text():
+    values = form.form_values({})
+    assert [values[k] for k in ("parallel.devices", "parallel.per_device", "parallel.threads")] == ["auto"] * 3
+    values.update({"parallel.devices": " cuda:0 , cuda:2", "parallel.per_device": "4", "parallel.threads": ""})
+    raw = form.to_raw(values)
+    assert raw["parallel"] == {"devices": ["cuda:0", "cuda:2"], "per_device": 4, "threads": "auto"}
+    assert validate_config(raw).parallel.devices == ["cuda:0", "cuda:2"]
+    assert form.form_values(raw)["parallel.devices"] == "cuda:0, cuda:2"  # and back
+
+
+async def test_parallel_fields_validate_as_you_type_and_the_estimate_counts_workers(runs, monkeypatch):
+    runs_dir, _ = runs
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # no GPU here, whatever the machine has
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        scr = await params_form(pilot, app)
+        devices = scr.query_one("#f-parallel-devices")
+        devices.focus()
+        devices.value = ""
+        await pilot.press(*"cuda:0, gpu")
+        await pilot.pause()
+        err = scr.query_one("#f-parallel-devices-err")
+        assert err.has_class("-shown") and "'gpu' is not a device: use cpu, cuda:N or mps" in str(err.render())
+        assert devices.has_class("-invalid")
+        scr.set_field("parallel.devices", "cuda:0, cuda:0")
+        scr.set_field("parallel.per_device", "0")
+        scr.set_field("parallel.threads", "many")
+        await pilot.pause()
+        assert "lists a device twice" in str(err.render())
+        assert 'must be "auto" or a whole number from 1 to 64' in str(scr.query_one("#f-parallel-per-device-err").render())
+        assert 'must be "auto" or a whole number from 1 to 1024' in str(scr.query_one("#f-parallel-threads-err").render())
+        assert "3 problems" in str(scr.query_one("#preview-count").render())
+        # 4 trials of 10 epochs at the past runs' 0.5 s: 2 workers take two rounds of 5 s
+        for key, value in {"dataset.name": "shapes", "model.name": "tiny", "dataset.n_train": "256", "device": "cpu",
+                           "lr": "0.1, 0.05, 0.02, 0.01", "n_epochs": "10", "parallel.devices": "auto",
+                           "parallel.per_device": "2", "parallel.threads": "1"}.items():
+            scr.set_field(key, value)
+        await wait_for(pilot, lambda: "past run" in str(scr.query_one("#preview-estimate").render()))
+        assert not scr.errors and scr.plan is not None and scr.plan.workers == 2
+        assert str(scr.query_one("#preview-estimate").render()) == "about 10s on 2 workers (from 2 past runs)"
+        assert str(scr.query_one("#preview-workers").render()) == "2 workers on cpu, 1 thread each"
+        scr.set_field("parallel.per_device", "")  # empty is auto, as the placeholder says
+        await pilot.pause()
+        assert scr.raw()["parallel"]["per_device"] == "auto" and not scr.errors
+        # a GPU this machine does not have: valid config, but the runner would refuse; said, not hidden
+        scr.set_field("parallel.devices", "cuda:1")
+        await pilot.pause()
+        workers = scr.query_one("#preview-workers")
+        assert "cuda:1: CUDA is not available here" in str(workers.render()) and workers.has_class("-problem")
+        assert str(scr.query_one("#preview-estimate").render()) == "about 20s (from 2 past runs)"
+
+
 async def test_params_preview_shows_custom_model_code_and_survives_hostile_values(runs, monkeypatch, tmp_path):
     runs_dir, _ = runs
     lib = tmp_path / "lib"

@@ -92,3 +92,28 @@ def test_help_snapshot(snap_compare, runs):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_training_pool_snapshot(snap_compare, runs, size):
+    """A pool of 3 workers mid-sweep: every running trial with its epochs, ETA and worker."""
+    from sweepdeck.engine.store import acquire_lock
+    from tests.support.fake_runner import write_running_parallel_run
+    from tests.support.tui import T0
+
+    run_dir = write_running_parallel_run(runs["alpha"].parent, "20260103-120000-pool", 5, 10, T0 + 2 * 86400,
+                                         ["cuda:0", "cuda:1", "cuda:0"], [3, 2, 1])
+    lock = acquire_lock(run_dir)  # live, as while its runner runs
+    app = app_for(attach=run_dir)
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        scr = app.screen
+        await wait_for(pilot, lambda: scr.live and scr.query_one("#trials").row_count == 5 and scr.selected == "t002"
+                       and scr.redraws > 0 and not scr._dirty)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=ready)
+    finally:
+        lock.release()

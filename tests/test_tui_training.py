@@ -3,16 +3,21 @@ and the live screen following, skipping and stopping sweeps of the fake and the 
 
 from __future__ import annotations
 
+import heapq
 import os
+import random
 
 import pytest
 
-from tests.support.tui import ROOT, kill_quietly, make_app, params_form, press_and_confirm, wait_for
+from tests.support.fake_runner import write_running_parallel_run
+from tests.support.tui import (
+    T0, ROOT, kill_quietly, make_app, params_form, press_and_confirm, start_from_form, wait_for,
+)
 
 from sweepdeck.engine.events import EpochMetrics
 from sweepdeck.tui.app import SweepdeckApp
 from sweepdeck.tui.downsample import downsample
-from sweepdeck.tui.run_state import RunState
+from sweepdeck.tui.run_state import RunState, sweep_eta
 
 pytestmark = pytest.mark.anyio
 
@@ -41,6 +46,82 @@ def test_run_state_progress_eta_and_resumed_epochs(tmp_path):
     assert st.summary_line(live=True).startswith("running  trials 0/2  epochs 2/8")
     assert st.summary_line(live=False).startswith("stopped  trials 0/2")
     assert RunState(tmp_path / "not-yet").summary_line(live=False).startswith("waiting for the runner  trials 0/0")
+
+
+def test_sweep_eta_shares_whole_trials_among_workers():
+    # 3 pending trials of 10 s: one worker takes 30 s, two take 20 s (not the fluid 15 s)
+    assert sweep_eta([], 1, 3, 10.0) == 30.0
+    assert sweep_eta([], 2, 3, 10.0) == 20.0
+    # a worker busy for 25 s more: the other takes every pending trial it can
+    assert sweep_eta([25.0], 2, 2, 10.0) == 25.0
+    assert sweep_eta([25.0], 2, 3, 10.0) == 30.0
+    assert sweep_eta([25.0], 2, 4, 10.0) == 35.0  # the fourth waits for the busy one
+    assert sweep_eta([4.0, 6.0], 2, 0, 10.0) == 6.0
+    # the same as handing each pending trial to the first free worker, one by one
+    rng = random.Random(0)
+    for _ in range(2000):
+        workers = rng.randint(1, 5)
+        busy = [rng.choice([0.0, 0.5, 3.0, rng.uniform(0, 40)]) for _ in range(rng.randint(0, workers))]
+        pending, per_trial = rng.randint(0, 30), rng.choice([0.05, 1.0, 7.0, 33.3])
+        free = busy + [0.0] * (workers - len(busy))
+        end = max(free)
+        heapq.heapify(free)
+        for _ in range(pending):
+            start = heapq.heappop(free)
+            heapq.heappush(free, start + per_trial)
+            end = max(end, start + per_trial)
+        assert sweep_eta(busy, workers, pending, per_trial) == pytest.approx(end), (busy, workers, pending, per_trial)
+
+
+def test_run_state_follows_several_interleaved_trials(tmp_path):
+    from sweepdeck.engine.events import LogLine, RunStarted, TrialFinished, TrialStarted, read_events
+
+    # 3 workers (two on cuda:0), trials t000-t002 running with 3, 2 and 1 epochs of
+    # 2, 4 and 6 s each, epochs interleaved newest first; t003 and t004 pending.
+    run_dir = write_running_parallel_run(tmp_path, "pool", 5, 10, T0, ["cuda:0", "cuda:1", "cuda:0"], [3, 2, 1])
+    st = RunState(run_dir)
+    st.apply(read_events(run_dir / "events.jsonl").events)
+    assert st.running_ids == ["t000", "t001", "t002"] and st.current == "t002"  # the most recently started
+    assert [st.trials[t].epochs for t in st.running_ids] == [[1, 2, 3], [1, 2], [1]]
+    assert [st.trials[t].status for t in ("t003", "t004")] == ["pending", "pending"]
+    assert st.trials["t001"].where() == "w1 cuda:1" and st.trials["t001"].where(short=True) == "w1 c1"
+    # each at its own pace: 7 x 2 s, 8 x 4 s, 9 x 6 s left
+    assert [st.trial_eta_s(t) for t in st.running()] == [14.0, 32.0, 54.0]
+    # the pending trials (10 epochs at the run's mean 20/6 s) go to the first free
+    # workers, at 14 s and 32 s: the sweep ends at 32 + 33.3 s, not after the 146.7 s
+    # that one worker would take for the 44 epochs left
+    assert st.eta_s() == pytest.approx(32 + 100 / 3)
+    assert "trials 0/5 (3 running)" in st.summary_line(live=True)
+    # 80 columns: the bar shrinks, then goes, so that the sweep's ETA stays on the line
+    for max_len in (78, 66):
+        line = st.summary_line(live=True, width=20, max_len=max_len)
+        assert len(line) <= max_len and line.endswith("12%  ETA 1m 05s"), line
+    assert "[" in st.summary_line(live=True, width=20, max_len=78) and "[" not in line
+    logs = "\n".join(st.logs)
+    assert "run started: 5 trials on cuda:0, cuda:1, 3 workers, 1 thread each" in logs
+    assert "t000 started on w0 cuda:0 (pid 1000)" in logs and "t002 started on w2 cuda:0 (pid 1002)" in logs
+
+    # t002 is skipped: the chart's default goes back to the latest still running
+    st.apply([TrialFinished(trial_id="t002", status="skipped", epochs_done=1, duration_s=6.0)])
+    assert st.current == "t001" and st.trial_eta_s(st.trials["t002"]) is None
+    # t000's worker dies: the runner says so and starts it again elsewhere from its checkpoint
+    st.apply([LogLine(level="warning", message="worker 0 (pid 1000) died: SIGKILL; t000 continues"),
+              TrialStarted(trial_id="t000", index=0, label="lr=0.1", exp_type="No_Regularization", params={},
+                           n_epochs=10, start_epoch=3, worker=2, device="cuda:0", worker_pid=1003),
+              ep_event("t000", 3, 0.9)])
+    assert st.current == "t000" and st.trials["t000"].where() == "w2 cuda:0"
+    assert st.trials["t000"].epochs == [1, 2, 3] and st.trials["t000"].best_test_acc == 0.9
+    assert st.logs[-1].endswith("t000 continues from epoch 3 on w2 cuda:0")
+    # the runner was killed; a resume starts again: what ran is no longer running
+    st.apply([RunStarted(run_id="pool", name="pool", n_trials=5, trial_ids=[f"t00{i}" for i in range(5)],
+                         device="cuda:0", pid=2, host="h", resumed=True, workers=3, devices=["cuda:0", "cuda:1"])])
+    assert st.current is None and st.trials["t001"].status == "interrupted"
+
+
+def ep_event(tid: str, n: int, acc: float, epoch_time_s: float = 2.0) -> EpochMetrics:
+    return EpochMetrics(trial_id=tid, epoch=n, train_loss=1, penalty_sum=0, penalty_mul=0, test_loss=1,
+                        test_acc=acc, test_f1=acc, test_confusion=[[1]], lr=0.1, epoch_time_s=epoch_time_s, rho=1,
+                        layer_norms=[1.0])
 
 
 def test_downsample_keeps_ends_and_bounds_points():
@@ -140,13 +221,7 @@ async def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
 
     app = make_app(runs_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        scr = await params_form(pilot, app)
-        scr.set_field("lr", "0.1, 0.01")
-        scr.set_field("n_epochs", "200")
-        await pilot.pause()
-        app.start_sweep(scr.raw())
-        await wait_for(pilot, lambda: app.current_mode == "training")
-        launch = app.launched[app.run_dir]
+        launch = await start_from_form(pilot, app, {"lr": "0.1, 0.01", "n_epochs": "200"})
         try:
             tr = app.screen
             await wait_for(pilot, lambda: tr.live and tr.state.current == "t000", timeout=15)
@@ -204,5 +279,103 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
             await wait_for(pilot, lambda: tr.state.status == "interrupted", timeout=5)
             assert 1 <= tr.state.trials["t000"].epochs_done < n_epochs
             assert tr.state.trials["t001"].status == "interrupted"
+        finally:
+            kill_quietly(launch.proc.pid)
+
+
+@pytest.mark.parametrize("size, where", [((80, 24), "w1 c1"), ((120, 40), "w1 cuda:1")])
+async def test_several_running_trials_follow_select_and_skip(runs, size, where):
+    """A pool's run mid-sweep (synthetic, interleaved, kept live by a lock this
+    test holds): every running trial in the table, the chart following the newest
+    until the user selects, skip requests for the selected trial."""
+    from sweepdeck.engine.events import TrialFinished, TrialStarted, append_event
+    from sweepdeck.engine.store import acquire_lock
+    from sweepdeck.tui.screens.modals import ConfirmScreen
+
+    runs_dir, _ = runs
+    run_dir = write_running_parallel_run(runs_dir, "20260103-120000-pool", 5, 10, T0,
+                                         ["cuda:0", "cuda:1", "cuda:0"], [3, 2, 1])
+    lock = acquire_lock(run_dir)
+    try:
+        app = make_app(runs_dir, attach=run_dir)
+        async with app.run_test(size=size) as pilot:
+            tr = app.screen
+            table = tr.query_one("#trials")
+            await wait_for(pilot, lambda: tr.live and table.row_count == 5 and tr.selected == "t002")
+
+            def row(tid):
+                return {key.value: str(table.get_cell(tid, key)) for key in table.columns}
+
+            assert row("t001") == {"trial": "t001", "status": "running", "ep": "2/10", "eta": "32s", "best": row("t001")["best"],
+                                   "where": where, "label": "lr=0.05"}
+            assert row("t004")["status"] == "pending" and row("t004")["ep"] == "0/10" and row("t004")["eta"] == ""
+            assert "trials 0/5 (3 running)" in str(tr.query_one("#progress").render())
+            # the chart follows the most recently started trial
+            await wait_for(pilot, lambda: len(tr.query_one("#chart-trial").plotted.get("test_acc", ([], []))[1]) == 1)
+            assert any("t001 started on w1 cuda:1" in str(line.text) for line in tr.query_one("#log").lines)
+
+            with (run_dir / "events.jsonl").open("a", encoding="utf-8") as fh:
+                append_event(fh, TrialFinished(trial_id="t002", status="completed", epochs_done=1, duration_s=6.0))
+                append_event(fh, TrialStarted(trial_id="t003", index=3, label="lr=0.01", exp_type="No_Regularization",
+                                              params={}, n_epochs=10, worker=2, device="cuda:0"))
+            await wait_for(pilot, lambda: tr.selected == "t003" and table.cursor_row == 3)
+            # the user picks t001: the chart stays there when another trial starts
+            await pilot.press("up", "up")
+            await wait_for(pilot, lambda: tr.selected == "t001" and not tr.auto_follow)
+            with (run_dir / "events.jsonl").open("a", encoding="utf-8") as fh:
+                append_event(fh, TrialStarted(trial_id="t004", index=4, label="lr=0.005", exp_type="No_Regularization",
+                                              params={}, n_epochs=10, worker=0, device="cuda:0"))
+            await wait_for(pilot, lambda: tr.state.current == "t004")
+            await pilot.pause(0.6)  # a redraw or two
+            assert tr.selected == "t001"
+            assert len(tr.query_one("#chart-trial").plotted["test_acc"][1]) == 2  # t001's two epochs
+
+            # x asks, naming the selected trial, and leaves requests/skip.t001 for the runner
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert app.screen.question == "Skip running trial t001 (lr=0.05)?"
+            await pilot.press("n")
+            await pilot.pause()
+            assert not (run_dir / "requests" / "skip.t001").exists()  # no means no
+            await press_and_confirm(pilot, "x")
+            await wait_for(pilot, lambda: (run_dir / "requests" / "skip.t001").exists())
+            # a finished trial cannot be skipped: no question, no request
+            await pilot.press("down")
+            await wait_for(pilot, lambda: tr.selected == "t002")
+            await pilot.press("x")
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert not (run_dir / "requests" / "skip.t002").exists()
+            assert any(n.message.startswith("t002 has ended (completed): select a running or pending trial")
+                       for n in app._notifications)
+    finally:
+        lock.release()
+
+
+async def test_skip_one_of_two_running_trials_of_the_fake_pool(runs, monkeypatch):
+    """The fake runner with 2 workers: the skip key on a running trial that is not
+    the followed one skips just that trial; the other goes on, the next one starts."""
+    runs_dir, _ = runs
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.1")
+
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        launch = await start_from_form(pilot, app, {"lr": "0.1, 0.01, 0.001", "n_epochs": "200",
+                                                    "parallel.per_device": "2"})
+        try:
+            tr = app.screen
+            await wait_for(pilot, lambda: tr.live and tr.state.running_ids == ["t000", "t001"]
+                           and tr.selected == "t001", timeout=15)
+            assert tr.state.workers == 2
+            await pilot.press("up")
+            await wait_for(pilot, lambda: tr.selected == "t000")
+            await press_and_confirm(pilot, "x")
+            await wait_for(pilot, lambda: tr.state.trials["t000"].status == "skipped", timeout=10)
+            await wait_for(pilot, lambda: tr.state.running_ids == ["t001", "t002"], timeout=10)
+            assert tr.state.trials["t001"].status == "running"
+            await press_and_confirm(pilot, "s")
+            await wait_for(pilot, lambda: launch.proc.poll() is not None, timeout=10)
+            await wait_for(pilot, lambda: tr.state.status == "interrupted", timeout=5)
+            assert {tr.state.trials[t].status for t in ("t001", "t002")} == {"interrupted"}
         finally:
             kill_quietly(launch.proc.pid)

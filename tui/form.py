@@ -3,7 +3,9 @@ text in a field becomes a JSON value and back. No Textual here.
 
 Lists are typed as comma-separated values; enums are selects; booleans are
 switches; a sweepable boolean (depth_normalization, batch_norm, bias) is a
-select of False / True / both.
+select of False / True / both. The parallel section's fields take "auto" (also
+when left empty) or a number ("auto" kind), or a comma-separated list of names
+("autolist" kind: devices).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 # sweepdeck.engine.config (pydantic) is imported where needed, not here: the form's
 # layout must paint before pydantic has loaded (start-up time).
 
-Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes"]
+Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes", "auto", "autolist"]
 
 BOOL_SWEEP = [("False", "False"), ("True", "True"), ("both", "False, True")]
 
@@ -88,6 +90,13 @@ SECTIONS: list[tuple[str, list[Field]]] = [
         Field("search.n_trials", "n_trials", "scalar", "random search: how many", placeholder="all"),
         Field("search.seed", "seed", "scalar", placeholder="0"),
     ]),
+    ("parallel", [
+        Field("parallel.devices", "devices", "autolist", "auto (every visible GPU, else device) or cuda:0, cuda:1",
+              placeholder="auto"),
+        Field("parallel.per_device", "per_device", "auto", "trials sharing one device: auto or 1-64", placeholder="auto"),
+        Field("parallel.threads", "threads", "auto", "torch threads per worker: auto (cores / workers) or a number",
+              placeholder="auto"),
+    ]),
     ("llm (report)", [
         Field("llm.model", "model", "opttext", "empty = from environment", placeholder="(env)"),
         Field("llm.base_url", "base_url", "opttext", "OpenAI-compatible endpoint", placeholder="(env)"),
@@ -106,7 +115,8 @@ SECTIONS: list[tuple[str, list[Field]]] = [
 FIELDS: list[Field] = [f for _, fields in SECTIONS for f in fields]
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 # Errors raised for a whole section land on this field.
-SECTION_ERROR_FIELD = {"search": "search.n_trials", "dataset": "dataset.name", "model": "model.name", "llm": "llm.model"}
+SECTION_ERROR_FIELD = {"search": "search.n_trials", "dataset": "dataset.name", "model": "model.name", "llm": "llm.model",
+                       "parallel": "parallel.devices"}
 DEFAULT_FIELD = "name"
 
 
@@ -150,7 +160,7 @@ def to_text(field: Field, value: Any) -> Any:
     if field.kind == "list":
         values = value if isinstance(value, list) else [value]
         return ", ".join(_fmt(v) for v in values)
-    if field.kind == "classes":
+    if field.kind in ("classes", "autolist"):
         if value is None:
             return ""
         if isinstance(value, list):
@@ -195,6 +205,13 @@ def from_text(field: Field, text: Any) -> Any:
         return text.strip()
     if field.kind == "opttext":
         return text.strip() or None
+    if field.kind == "autolist":
+        # Names, not values: "cuda:0" stays a string, and "0" reaches the config's
+        # check as a string too, which names it ("'0' is not a device").
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        return "auto" if not parts or parts == ["auto"] else parts
+    if field.kind == "auto" and not text.strip():
+        return "auto"  # an empty field means the default, as its placeholder says
     # scalar
     if not text.strip():
         return None

@@ -1,4 +1,4 @@
-"""The runner process the TUI starts, and the signals it sends a running sweep.
+"""The runner process the TUI starts, and what it asks of a running sweep (stop, skip).
 
 A sweep runs as `sweepdeck run CFG --run-dir DIR` in its own session, so it outlives
 the TUI and a dropped SSH connection. The TUI writes the config it starts to
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from sweepdeck.engine.control import request_skip
 from sweepdeck.engine.store import CONFIG, lock_is_live, read_lock, run_id_candidates
 
 TUI_DIR = ".tui"  # <runs_dir>/.tui/<run_id>.json and .log: the config the TUI started, the runner's output
@@ -115,5 +116,22 @@ def stop_run(run_dir: Path) -> str:
     return signal_runner(run_dir, signal.SIGTERM)
 
 
-def skip_trial(run_dir: Path) -> str:
+def skip_trial(run_dir: Path, trial_id: str) -> str:
+    """Ask the run's runner to skip one trial, running or pending; returns what
+    went wrong, for the user. A request file, not a signal: a signal cannot name
+    one of several running trials, and a file reaches a runner on another host."""
+    if not lock_is_live(read_lock(Path(run_dir))):
+        return "no runner is writing this run"
+    try:
+        request_skip(Path(run_dir), trial_id)
+    except ValueError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"could not leave the skip request: {exc.strerror or exc}"
+    return ""
+
+
+def skip_running_trial(run_dir: Path) -> str:
+    """SIGUSR1: how a runner from before issue 11 (one trial at a time) is asked
+    to skip its running trial; it reads no request files."""
     return signal_runner(run_dir, signal.SIGUSR1)

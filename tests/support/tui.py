@@ -49,6 +49,18 @@ async def params_form(pilot, app):
     return app.screen
 
 
+async def start_from_form(pilot, app, fields: dict[str, str]):
+    """Fill the Params form, start its sweep without the size question, and
+    return the runner's Launch once the Training section follows it."""
+    scr = await params_form(pilot, app)
+    for key, value in fields.items():
+        scr.set_field(key, value)
+    await pilot.pause()
+    app.start_sweep(scr.raw())
+    await wait_for(pilot, lambda: app.current_mode == "training")
+    return app.launched[app.run_dir]
+
+
 async def runs_table(pilot, app):
     """The Runs section's table, once it has loaded."""
     await pilot.press("f4")

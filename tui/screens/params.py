@@ -24,6 +24,7 @@ from sweepdeck.tui.widgets.section_bar import SectionBar
 
 if TYPE_CHECKING:
     from sweepdeck.engine.config import SweepConfig
+    from sweepdeck.engine.placement import WorkerPlan
     from sweepdeck.tui.estimate import PastTiming
 
 # engine (pydantic) and sweepdeck.tui.estimate are imported after the first paint: start-up time.
@@ -38,6 +39,9 @@ SUGGEST = {
     "device": ["auto", "cpu", "cuda", "cuda:0", "cuda:1", "mps"],
     "opt_name": ["adamw", "adam", "sgd"],
     "wn": ["None", "default"],
+    "parallel.devices": ["auto", "cpu", "cuda:0", "cuda:0, cuda:1", "mps"],
+    "parallel.per_device": ["auto"],
+    "parallel.threads": ["auto"],
 }
 
 
@@ -62,6 +66,7 @@ class ParamsScreen(SectionScreen):
         self.config: Optional["SweepConfig"] = None
         self.n_trials = 0
         self.estimate_s: Optional[float] = None
+        self.plan: Optional["WorkerPlan"] = None  # the workers the sweep would get here
         self.timings: list["PastTiming"] = []
         self.loaded_from: Optional[Path] = None
         self.ready = False  # the whole form is mounted and filled (after the first paint)
@@ -78,6 +83,9 @@ class ParamsScreen(SectionScreen):
                 yield from self._rows(form.SECTIONS[:1])
             with Vertical(id="preview"):
                 yield Static("", id="preview-count")
+                workers = Static("", id="preview-workers")
+                workers.display = False
+                yield workers
                 yield Static("", id="preview-estimate")
                 model_code = Static("", id="preview-model")
                 model_code.display = False
@@ -190,7 +198,7 @@ class ParamsScreen(SectionScreen):
     def revalidate(self) -> None:
         from sweepdeck.engine.space import count_trials
         from sweepdeck.engine.trials import build_trials
-        from sweepdeck.tui.estimate import estimate_seconds
+        from sweepdeck.tui.estimate import estimate_seconds, local_plan
 
         raw = self.raw()
         cfg, errors = form.check(raw)
@@ -207,21 +215,29 @@ class ParamsScreen(SectionScreen):
         table = self.query_one("#preview-trials", DataTable)
         table.clear()
         table.display = cfg is not None
+        workers = self.query_one("#preview-workers", Static)
+        workers.display = cfg is not None
         if cfg is None:
             n = sum(len(v) for v in errors.values())
             count.update(f"{n} problem{'s' if n != 1 else ''}: fix the fields marked in red")
             estimate.update("")
-            self.n_trials, self.estimate_s = 0, None
+            self.n_trials, self.estimate_s, self.plan = 0, None, None
             return
         self.n_trials = count_trials(cfg)
         count.update(f"{self.n_trials} trial{'s' if self.n_trials != 1 else ''} x {cfg.n_epochs} epochs")
+        # The runner starts on this machine: its GPUs and cores decide the workers.
+        self.plan, problem = local_plan(cfg, self.n_trials)
+        workers.update(self.plan.describe() if self.plan else problem)
+        workers.set_class(self.plan is None, "-problem")
+        n_workers = self.plan.workers if self.plan else 1
         est, n_runs = estimate_seconds(self.timings, cfg.dataset.name, cfg.model.name, cfg.dataset.n_train,
-                                       cfg.n_epochs, self.n_trials)
+                                       cfg.n_epochs, self.n_trials, n_workers)
         self.estimate_s = est
         if est is None:
             estimate.update(f"duration: no past runs of {cfg.dataset.name}/{cfg.model.name} to estimate from")
         else:
-            estimate.update(f"about {fmt_duration(est)} (from {n_runs} past run{'s' if n_runs != 1 else ''})")
+            on = f" on {n_workers} worker{'s' if n_workers != 1 else ''}" if self.plan else ""
+            estimate.update(f"about {fmt_duration(est)}{on} (from {n_runs} past run{'s' if n_runs != 1 else ''})")
         if self.n_trials <= BUILD_LIMIT:
             for t in build_trials(cfg)[:PREVIEW_ROWS]:
                 table.add_row(t.id, t.label)

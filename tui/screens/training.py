@@ -1,6 +1,10 @@
 """Section 2: a run, live. It only ever reads the run's events (and the runner's
 output file): a thread follows events.jsonl and posts what is new; the screen
-applies it to a RunState and redraws on a timer, only while visible."""
+applies it to a RunState and redraws on a timer, only while visible.
+
+Several trials may run at once (a pool of workers): the table shows each one's
+progress, ETA and worker, the chart follows the most recently started trial
+until the user selects one, and the skip key acts on the selected trial."""
 
 from __future__ import annotations
 
@@ -16,13 +20,13 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.worker import get_current_worker
 
-from sweepdeck.engine.formatting import fmt_acc
+from sweepdeck.engine.formatting import fmt_acc, fmt_duration
 from sweepdeck.engine.liveness import run_is_live
 from sweepdeck.engine.safe_text import strip_control
 from sweepdeck.tui.messages import RunUpdate
-from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, short_status
+from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState, short_duration, short_status
 from sweepdeck.tui.run_tail import RunTail
-from sweepdeck.tui.runner_process import skip_trial, stop_run
+from sweepdeck.tui.runner_process import skip_running_trial, skip_trial, stop_run
 from sweepdeck.tui.screens.base import SectionScreen
 from sweepdeck.tui.screens.modals import ConfirmScreen
 from sweepdeck.tui.widgets.charts import AllTrialsChart, TrialChart
@@ -30,6 +34,8 @@ from sweepdeck.tui.widgets.section_bar import SectionBar
 
 REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the event rate
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
+NARROW = 100  # below this many columns the table uses short forms (w1 c0, not w1 cuda:0)
+SKIPPABLE = ("running", "pending")
 
 
 class TrainingScreen(SectionScreen):
@@ -37,9 +43,9 @@ class TrainingScreen(SectionScreen):
         Binding("m", "metric", "Metric", tooltip="Show the next metric in the trial chart"),
         Binding("n", "next_trial", "Next", tooltip="Select the next trial"),
         Binding("p", "prev_trial", "Prev", tooltip="Select the previous trial"),
-        Binding("f", "follow_current", "Follow", tooltip="Follow the running trial"),
+        Binding("f", "follow_current", "Follow", tooltip="Follow the most recently started trial"),
         Binding("s", "stop", "Stop", tooltip="Stop the sweep (asks first)"),
-        Binding("x", "skip", "Skip", tooltip="Skip the current trial (asks first)"),
+        Binding("x", "skip", "Skip", tooltip="Skip the selected trial, running or pending (asks first)"),
         Binding("l", "toggle_log", "Log", tooltip="Show or hide the log pane"),
         Binding("r", "report", "Report", tooltip="This run's report"),
         Binding("q", "app.quit", "Quit", show=False),
@@ -59,6 +65,7 @@ class TrainingScreen(SectionScreen):
         self.redraws = 0
         self._last_chart = 0.0
         self._force_chart = False
+        self._columns: list[str] = []  # the table's column keys, chosen once the run's first events are in
 
     def compose(self) -> ComposeResult:
         yield SectionBar("training")
@@ -73,9 +80,6 @@ class TrainingScreen(SectionScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#trials", DataTable)
-        for label, key in (("trial", "trial"), ("status", "status"), ("ep", "ep"), ("best", "best"), ("label", "label")):
-            table.add_column(label, key=key)
         self.set_interval(REDRAW_S, self.redraw)
         self.watch(self.app, "run_dir", self._run_changed, init=False)
         self._show_empty()
@@ -109,7 +113,8 @@ class TrainingScreen(SectionScreen):
         self.auto_follow = True
         self._dirty_trials = set()
         self._pending_log = []
-        self.query_one("#trials", DataTable).clear()
+        self._columns = []
+        self.query_one("#trials", DataTable).clear(columns=True)
         self.query_one("#log", RichLog).clear()
         self.query_one("#run-title", Static).update(Text(f"run {run_dir.name}", style="bold"))
         self._dirty = True
@@ -146,7 +151,8 @@ class TrainingScreen(SectionScreen):
         self._dirty = not charts_due  # come back for the charts on a later tick
         self.redraws += 1
         state = self.state
-        self.query_one("#progress", Static).update(state.summary_line(self.live, width=20))
+        progress = self.query_one("#progress", Static)
+        progress.update(state.summary_line(self.live, width=20, max_len=progress.content_region.width or None))
         self._update_table()
         if self.auto_follow and state.current and state.current != self.selected:
             self._select(state.current)
@@ -163,13 +169,49 @@ class TrainingScreen(SectionScreen):
                 log.write(Text(line))
             self._pending_log = []
 
+    def _set_columns(self, table: DataTable) -> None:
+        """Chosen once, before the first row (a column added or removed later would
+        move the cursor, and the user's selection with it): ETAs only for a run
+        still running when first seen, workers only for a run whose events name them
+        (not runs from before issue 11). An 80-column table has no room to spare."""
+        assert self.state is not None
+        state = self.state
+        # One worker runs everything on one device: the log says which, a column would repeat it.
+        where = state.workers > 1 or any(t.worker for t in state.trials.values())
+        columns = [("trial", "trial"), ("status", "status"), ("ep", "ep")]
+        columns += [("ETA", "eta")] if state.status == "running" else []
+        columns += [("on", "where")] if where else []
+        columns += [("best", "best")]
+        columns += [("label", "label")]
+        for label, key in columns:
+            table.add_column(label, key=key)
+        self._columns = [key for _, key in columns]
+
+    def _cells(self, t: TrialState) -> dict[str, str]:
+        assert self.state is not None
+        narrow = self.app.size.width < NARROW
+        eta = self.state.trial_eta_s(t)
+        cells = {"trial": strip_control(t.trial_id), "status": short_status(t.status),
+                 # x/y while it may still run or if it ended early; a completed trial did all its epochs
+                 "ep": str(t.epochs_done) if t.status == "completed" or not t.planned else f"{t.epochs_done}/{t.planned}",
+                 "eta": "" if eta is None else short_duration(eta) if narrow else fmt_duration(eta),
+                 "where": t.where(short=narrow, device=not narrow or len(self.state.devices or []) != 1),
+                 "best": fmt_acc(t.best_test_acc), "label": t.label}
+        return {key: cells[key] for key in self._columns}
+
     def _update_table(self) -> None:
         assert self.state is not None
+        state = self.state
         table = self.query_one("#trials", DataTable)
-        for tid in sorted(self._dirty_trials, key=lambda k: self.state.trials[k].index):  # type: ignore[union-attr]
-            t = self.state.trials[tid]
-            cells = {"trial": strip_control(tid), "status": short_status(t.status), "ep": str(t.epochs_done),
-                     "best": fmt_acc(t.best_test_acc), "label": t.label}
+        if not self._columns:
+            if not state.n_events:
+                return
+            self._set_columns(table)
+            self._dirty_trials = set(state.trials)
+        # ETAs change with every epoch of any trial: the running rows are redrawn each time.
+        for tid in sorted(self._dirty_trials | set(state.running_ids), key=lambda k: state.trials[k].index):
+            t = state.trials[tid]
+            cells = self._cells(t)
             if tid in table.rows:
                 for key, value in cells.items():
                     table.update_cell(tid, key, value, update_width=True)
@@ -190,6 +232,10 @@ class TrainingScreen(SectionScreen):
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         tid = event.row_key.value
         if tid is None or tid == self.selected:
+            return
+        if event.cursor_row != event.data_table.cursor_row:
+            # Stale: the cursor moved on since (the first row added highlights
+            # itself, then the screen follows the running trial): not a choice of the user's.
             return
         self.selected = tid
         if self.state is not None and tid != self.state.current:
@@ -244,24 +290,47 @@ class TrainingScreen(SectionScreen):
             ConfirmScreen(f"Stop the sweep {run_dir.name}?",
                           "The runner finishes the current batch, marks the run interrupted and exits. "
                           "`sweepdeck resume` (R in Runs) continues it later."),
-            lambda yes: self._signal(run_dir, stop=True) if yes else None,
+            lambda yes: self._stop(run_dir) if yes else None,
         )
 
     def action_skip(self) -> None:
-        if self.run_dir is None or not run_is_live(self.run_dir):
+        if self.run_dir is None or self.state is None or not run_is_live(self.run_dir):
             self.notify("No sweep is running here", severity="warning")
             return
-        run_dir = self.run_dir
-        current = self.state.current if self.state else None
+        run_dir, state = self.run_dir, self.state
+        # Following, the user means the followed trial, which the table may show only at the next redraw.
+        tid = state.current if self.auto_follow and state.current else self.selected
+        t = state.trials.get(tid or "")
+        if t is None or t.status not in SKIPPABLE:
+            shown = f"{t.trial_id} has ended ({t.status})" if t else "No trial is selected"
+            self.notify(f"{shown}: select a running or pending trial to skip (up/down, n/p)", severity="warning")
+            return
+        # A runner from before issue 11 names no devices and reads no skip requests:
+        # SIGUSR1 skips its one running trial, and nothing can skip a pending one.
+        by_signal = state.devices is None
+        if by_signal and t.trial_id != state.current:
+            self.notify(f"This runner can skip only its running trial ({state.current or 'none now'})",
+                        severity="warning")
+            return
+        tid = t.trial_id
+        label = f" ({t.label})" if t.label else ""
+        detail = ("It ends now with status 'skipped'; the other trials go on." if t.status == "running"
+                  else "It will not run: it is marked 'skipped' and the sweep goes on without it.")
         self.app.push_screen(
-            ConfirmScreen(f"Skip the current trial{' ' + current if current else ''}?",
-                          "It ends now with status 'skipped'; the sweep goes on with the next trial."),
-            lambda yes: self._signal(run_dir, stop=False) if yes else None,
+            ConfirmScreen(f"Skip {t.status} trial {tid}{label}?", detail),
+            lambda yes: self._skip(run_dir, tid, by_signal) if yes else None,
         )
 
-    def _signal(self, run_dir: Path, stop: bool) -> None:
-        problem = stop_run(run_dir) if stop else skip_trial(run_dir)
+    def _skip(self, run_dir: Path, tid: str, by_signal: bool) -> None:
+        problem = skip_running_trial(run_dir) if by_signal else skip_trial(run_dir, tid)
         if problem:
             self.notify(problem, severity="warning")
         else:
-            self.notify("Stopping the sweep..." if stop else "Skipping the current trial...")
+            self.notify(f"Skipping {tid}...")
+
+    def _stop(self, run_dir: Path) -> None:
+        problem = stop_run(run_dir)
+        if problem:
+            self.notify(problem, severity="warning")
+        else:
+            self.notify("Stopping the sweep...")
