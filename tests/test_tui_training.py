@@ -240,13 +240,11 @@ async def test_skip_trial_and_quit_leaves_sweep_running(runs, monkeypatch):
 
 
 async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
-    """The same as above with the real runner (`python -m sweepdeck.engine.cli run`)."""
-    if not (ROOT / "engine" / "cli.py").exists():
-        pytest.skip("the trainer CLI is not there yet")
+    """The same as above with the real runner (`python -m sweepdeck.engine.cli run`)
+    and two workers: both trials run at once; skip one, stop the other."""
     runs_dir, _ = runs
 
-    # Far more epochs than the test lasts: a trial that finished before the skip
-    # arrived (a tiny epoch takes ~50 ms) would make the skip land on the next one.
+    # Far more epochs than the test lasts: a trial must still be running when the skip arrives.
     n_epochs = 100_000
 
     app = SweepdeckApp(runs_dir=runs_dir, cursor_blink=False)  # the default runner: python -m sweepdeck.engine.cli
@@ -254,7 +252,7 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
         scr = await params_form(pilot, app)
         for key, value in {"name": "real", "lr": "0.01, 0.02", "n_epochs": str(n_epochs), "dataset.name": "shapes",
                            "dataset.n_train": "256", "dataset.n_test": "128", "model.name": "tiny",
-                           "device": "cpu"}.items():
+                           "device": "cpu", "parallel.per_device": "2", "parallel.threads": "1"}.items():
             scr.set_field(key, value)
         await pilot.pause()
         assert scr.n_trials == 2
@@ -265,14 +263,20 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
         launch = app.launched[app.run_dir]
         try:
             tr = app.screen
-            await wait_for(pilot, lambda: tr.live and tr.state.trials.get("t000") is not None
-                           and tr.state.trials["t000"].epochs_done >= 1, timeout=60)
+            await wait_for(pilot, lambda: tr.live and all(
+                tr.state.trials.get(t) is not None and tr.state.trials[t].epochs_done >= 1 for t in ("t000", "t001")),
+                timeout=60)
             await wait_for(pilot, lambda: len(tr.query_one("#chart-trial").plotted.get("test_acc", ([], []))[1]) >= 1,
                            timeout=5)
-            await press_and_confirm(pilot, "x")  # skip t000 (SIGUSR1)
+            for _ in range(5):  # the chart follows the newest trial; pick the other one
+                if tr.selected == "t000":
+                    break
+                await pilot.press("up")
+                await pilot.pause()
+            assert tr.selected == "t000"
+            await press_and_confirm(pilot, "x")  # skip t000 (a request file the runner reads)
             await wait_for(pilot, lambda: tr.state.trials["t000"].status == "skipped", timeout=30)
-            await wait_for(pilot, lambda: tr.state.trials.get("t001") is not None
-                           and tr.state.trials["t001"].epochs_done >= 1, timeout=30)
+            assert tr.state.trials["t001"].status == "running"
             await press_and_confirm(pilot, "s")  # stop the sweep (SIGTERM)
             await wait_for(pilot, lambda: launch.proc.poll() is not None, timeout=30)
             assert launch.proc.returncode == 0
