@@ -92,7 +92,7 @@ class Broken:
     """This worker cannot train any more (its CUDA context is poisoned, or it could
     not start); it exits right after sending this."""
 
-    message: str
+    message: str  # says what happened to the worker: "could not start on cuda:1: ..."
 
 
 @dataclass
@@ -196,7 +196,7 @@ def _train(job: Assign, setup: WorkerSetup, data: DataBundle, device: torch.devi
         )
     except Exception as exc:  # contained: the trial fails, the worker goes on
         if poisons_cuda(exc):
-            return Broken(f"CUDA error: {_one_line(exc)}")
+            return Broken(f"stopped after a CUDA error, which leaves its process unusable ({_one_line(exc)})")
         return Done(trial_id=trial.id, status="failed", epochs_done=0, error=failure_message(exc, trial, setup),
                     traceback=traceback.format_exc(), disk_full=is_disk_full(exc))
     finally:

@@ -142,6 +142,18 @@ def test_a_trial_whose_worker_segfaults_twice_fails_and_the_sweep_goes_on(tmp_pa
     assert "SIGSEGV" in rows["t000"]["error"] and "twice" in rows["t000"]["error"]
 
 
+def test_a_cuda_error_ends_its_worker_and_the_trial_gets_one_fresh_one(tmp_path, monkeypatch):
+    # An illegal address poisons a CUDA context for good: the worker must not train on.
+    model = _dying_model(tmp_path, monkeypatch, "poisoned", 2, "True",
+                         "raise RuntimeError('CUDA error: an illegal memory access was encountered')")
+    result = _sweep(tmp_path / "run", tiny_raw(model=model, n_epochs=2))
+    assert result.trial_status == {"t000": "failed"}
+    started = [e for e in _events(tmp_path / "run", TrialStarted)]
+    assert len(started) == 2 and started[0].worker_pid != started[1].worker_pid  # a fresh process
+    error = _trial_csv(tmp_path / "run")[0]["error"]
+    assert "CUDA error" in error and "illegal memory access" in error and "twice" in error
+
+
 # --- kill -9 of the runner ------------------------------------------------------------------------
 
 def _alive(pid: int) -> bool:
