@@ -13,6 +13,11 @@ def test_durations(seconds, shown):
     assert fmt_duration(seconds) == shown
 
 
+@pytest.mark.parametrize("seconds, shown", [(44.6, "45s"), (845, "14m"), (3599, "59m"), (11100, "3h05")])
+def test_short_durations_fit_a_narrow_column(seconds, shown):
+    assert fmt_duration(seconds, short=True) == shown
+
+
 def test_accuracies():
     assert fmt_acc(None) == "-"
     assert fmt_acc(0.857) == "85.70%"

@@ -42,16 +42,6 @@ def short_status(status: str) -> str:
     return SHORT_STATUS.get(status, status)
 
 
-def short_duration(seconds: float) -> str:
-    """45s, 14m or 3h05: an ETA in an 80-column table (fmt_duration's 14m 05s is too wide)."""
-    s = max(int(round(seconds)), 0)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    return f"{s // 3600}h{s % 3600 // 60:02d}"
-
-
 def short_device(device: str) -> str:
     """cuda:1 -> c1 for an 80-column table; cpu and mps stay as they are."""
     return "c" + device.partition(":")[2] if device.startswith("cuda:") else device

@@ -24,7 +24,7 @@ from sweepdeck.engine.formatting import fmt_acc, fmt_duration
 from sweepdeck.engine.liveness import run_is_live
 from sweepdeck.engine.safe_text import strip_control
 from sweepdeck.tui.messages import RunUpdate
-from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState, short_duration, short_status
+from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState, short_status
 from sweepdeck.tui.run_tail import RunTail
 from sweepdeck.tui.runner_process import skip_running_trial, skip_trial, stop_run
 from sweepdeck.tui.screens.base import SectionScreen
@@ -194,7 +194,7 @@ class TrainingScreen(SectionScreen):
         cells = {"trial": strip_control(t.trial_id), "status": short_status(t.status),
                  # x/y while it may still run or if it ended early; a completed trial did all its epochs
                  "ep": str(t.epochs_done) if t.status == "completed" or not t.planned else f"{t.epochs_done}/{t.planned}",
-                 "eta": "" if eta is None else short_duration(eta) if narrow else fmt_duration(eta),
+                 "eta": "" if eta is None else fmt_duration(eta, short=narrow),
                  "where": t.where(short=narrow, device=not narrow or len(self.state.devices or []) != 1),
                  "best": fmt_acc(t.best_test_acc), "label": t.label}
         return {key: cells[key] for key in self._columns}
