@@ -42,7 +42,7 @@ from sweepdeck.engine.placement import WorkerPlan, plan_workers, usable_cores
 from sweepdeck.engine.pool import Died, WorkerHandle, WorkerPool
 from sweepdeck.engine.train import StopFlags
 from sweepdeck.engine.trials import Trial
-from sweepdeck.engine.worker import Broken, CheckpointReady, Done, Emitted, WorkerSetup
+from sweepdeck.engine.worker import CheckpointReady, Done, Emitted, Ready, WorkerSetup
 
 Listener = Callable[[object], None]
 POLL_S = 0.25  # how often the runner looks at signals and skip requests while it waits
@@ -340,8 +340,8 @@ class Sweep:
             self._finished(worker, msg)
         elif isinstance(msg, Died):
             self._lost(worker, msg.how)
-        elif worker.pid is not None and not isinstance(msg, Broken):
-            self.start_failures[worker.slot.index] = 0  # Ready: this slot starts fine
+        elif isinstance(msg, Ready):
+            self.start_failures[worker.slot.index] = 0  # this slot can start workers
 
     def _finished(self, worker: WorkerHandle, msg: Done) -> None:
         trial, worker.trial = worker.trial, None
