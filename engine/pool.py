@@ -170,6 +170,15 @@ def describe_exit(code: Optional[int]) -> str:
     return f"exited with code {code}"
 
 
+def start_server_early() -> None:
+    """Start the forkserver (which imports torch, seconds on a small machine) now,
+    so that it does so while the runner loads the data rather than after."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
