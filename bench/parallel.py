@@ -2,6 +2,9 @@
 
     python bench/parallel.py [throughput|memory|overhead|all] [--rounds 2]
 
+bare: two training loops (4 epochs of the paper's CNN) in two 1-thread processes at
+    once against one after the other with 2 threads, timed from after imports
+    and data: the most any scheduling of workers can gain on this machine.
 throughput: an 8-trial sweep of the paper's CNN, `per_device=2, threads=1`
     against `per_device=1, threads=2`, in interleaved rounds; each sweep is a
     whole `sweepdeck run` (process start, data, workers, training, tables).
@@ -64,7 +67,54 @@ def throughput(rounds: int) -> None:
             times[name].append(sweep_seconds(raw, NEW_CLI, ENV))
             print(f"  round {r + 1}: {name}: {times[name][-1]:.1f} s", flush=True)
     a, b = (statistics.median(v) for v in times.values())
-    print(f"throughput ({n} trials): 2x1 {a:.1f} s, 1x2 {b:.1f} s (medians of {rounds}): ratio {b / a:.2f}x")
+    ratios = sorted(y / x for x, y in zip(*times.values()))
+    print(f"throughput ({n} trials): 2x1 {a:.1f} s, 1x2 {b:.1f} s (medians of {rounds}): ratio {b / a:.2f}x; "
+          f"per-round ratios {', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}x)")
+
+
+# --- the bound: bare training loops -------------------------------------------------------------
+
+BARE_LOOP = """
+import sys, time, torch
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.data import load_dataset
+from sweepdeck.engine.train import StopFlags, train_trial
+from sweepdeck.engine.trials import build_trials
+torch.set_num_threads(int(sys.argv[1])); torch.set_flush_denormal(True)
+cfg = validate_config({"dataset": {"name": "shapes", "n_train": 2000, "n_test": 500}, "n_epochs": 4, "device": "cpu",
+                       "l2_sum_lambda": [0.001], "model": "underparameterized"})
+data = load_dataset(cfg.dataset, "cpu")
+input()  # start together
+t0 = time.perf_counter()
+train_trial(build_trials(cfg)[0], cfg, data, torch.device("cpu"), lambda e: None, StopFlags())
+print(time.perf_counter() - t0)
+"""
+
+
+def bare(rounds: int) -> None:
+    """Two trials' training loops without sweepdeck around them: in two 1-thread
+    processes at once, against one after the other with 2 threads (the issue's
+    1.67x). Data and imports are ready before the clock starts."""
+    def loops(threads: int, together: bool) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", BARE_LOOP, str(threads)], env=ENV, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(2 if together else 1)]
+        time.sleep(8)  # imports and data
+        t0 = time.perf_counter()
+        for p in procs:
+            p.stdin.write("\n")
+            p.stdin.flush()
+        for p in procs:
+            p.communicate()
+        return time.perf_counter() - t0
+
+    ratios = []
+    for r in range(rounds):
+        parallel = loops(1, together=True)
+        sequential = loops(2, together=False) + loops(2, together=False)
+        ratios.append(sequential / parallel)
+        print(f"  round {r + 1}: two 1-thread loops at once {parallel:.1f} s, one after the other with 2 threads "
+              f"{sequential:.1f} s: {ratios[-1]:.2f}x", flush=True)
+    print(f"bare loops: {statistics.median(ratios):.2f}x (median of {rounds})")
 
 
 # --- memory ---------------------------------------------------------------------------------
@@ -181,13 +231,15 @@ def overhead(rounds: int, base: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="all", choices=["throughput", "memory", "overhead", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["throughput", "bare", "memory", "overhead", "all"])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--base", default="a6d5e8c", help="the commit with the sequential runner (overhead)")
     args = ap.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}, python {sys.version.split()[0]}", flush=True)
     if args.what in ("throughput", "all"):
         throughput(args.rounds)
+    if args.what in ("bare", "all"):
+        bare(args.rounds)
     if args.what in ("memory", "all"):
         memory()
     if args.what in ("overhead", "all"):
