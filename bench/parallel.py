@@ -119,7 +119,8 @@ def bare(rounds: int) -> None:
 
 # --- memory ---------------------------------------------------------------------------------
 
-def _descendants(pid: int) -> list[int]:
+def _descendants(pid: int) -> list[tuple[int, int]]:
+    """(pid, depth) of `pid` and every process below it."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -129,11 +130,11 @@ def _descendants(pid: int) -> list[int]:
             except (OSError, ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
+    out, todo = [], [(pid, 0)]
     while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
+        p, depth = todo.pop()
+        out.append((p, depth))
+        todo.extend((c, depth + 1) for c in children.get(p, []))
     return out
 
 
@@ -152,24 +153,30 @@ def _rollup(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def peak_memory(raw: dict) -> tuple[float, float]:
-    """(peak sum of PSS, peak sum of RSS) in GiB over a `sweepdeck run` and its descendants."""
+def peak_memory(raw: dict) -> dict[str, float]:
+    """Peak sums of PSS and RSS (GiB) over a `sweepdeck run` and its descendants:
+    over the whole run, and while training (once workers, the forkserver's
+    children, exist; loading the data peaks before that)."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "c.json"
         cfg.write_text(json.dumps(raw))
         proc = subprocess.Popen([*NEW_CLI, "run", str(cfg), "--run-dir", str(Path(tmp) / "run"), "--no-report"],
                                 env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        peak_pss = peak_rss = 0
+        peak = {"pss": 0, "rss": 0, "training pss": 0, "training rss": 0}
         while proc.poll() is None:
             rss = pss = 0
-            for pid in _descendants(proc.pid):
+            procs = _descendants(proc.pid)
+            for pid, _ in procs:
                 r, p = _rollup(pid)
                 rss, pss = rss + r, pss + p
-            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            peak["pss"], peak["rss"] = max(peak["pss"], pss), max(peak["rss"], rss)
+            if any(depth >= 2 for _, depth in procs):  # runner -> forkserver -> workers
+                peak["training pss"] = max(peak["training pss"], pss)
+                peak["training rss"] = max(peak["training rss"], rss)
             time.sleep(0.1)
         if proc.returncode != 0:
             raise SystemExit(f"the sweep failed with exit code {proc.returncode}")
-    return peak_pss / 2**20, peak_rss / 2**20
+    return {k: v / 2**20 for k, v in peak.items()}
 
 
 def memory() -> None:
@@ -179,10 +186,9 @@ def memory() -> None:
     for workers in (1, 4):
         raw = {**base, "parallel": {"per_device": workers, "threads": 1}}
         results[workers] = peak_memory(raw)
-        print(f"  {workers} worker(s): peak PSS {results[workers][0]:.2f} GiB, peak RSS (shared pages counted per process) "
-              f"{results[workers][1]:.2f} GiB", flush=True)
-    print(f"memory (CIFAR-size data, 4 trials): 4 workers / 1 worker: PSS {results[4][0] / results[1][0]:.2f}x, "
-          f"RSS sum {results[4][1] / results[1][1]:.2f}x")
+        print(f"  {workers} worker(s): " + ", ".join(f"peak {k} {v:.2f} GiB" for k, v in results[workers].items()), flush=True)
+    print("memory (CIFAR-size data, 4 trials): 4 workers / 1 worker: " +
+          ", ".join(f"{k} {results[4][k] / results[1][k]:.2f}x" for k in results[1]))
 
 
 # --- overhead ---------------------------------------------------------------------------------
