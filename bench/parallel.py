@@ -213,7 +213,7 @@ def old_tree(rev: str) -> Path:
     pkg = dest / "site" / "sweepdeck"
     pkg.mkdir(parents=True)
     for name in ("__init__.py", "__main__.py"):
-        (pkg / name).write_text((dest / "tree" / "package" / "sweepdeck" / name).read_text())
+        (pkg / name).write_text((dest / "tree" / "package" / name).read_text())
     for part in ("engine", "tui", "prompts"):
         (pkg / part).symlink_to(dest / "tree" / part)
     return dest / "site"

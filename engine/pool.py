@@ -20,13 +20,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-import torch.multiprocessing  # noqa: F401  (registers how tensors travel: through shared memory)
-
-from sweepdeck.engine.placement import Slot
-from sweepdeck.engine.trials import Trial
-from sweepdeck.engine.worker import Assign, Broken, Ready, Skip, Stop, WorkerSetup, serve
+if TYPE_CHECKING:  # torch is imported when the first worker starts, not with this module (see start_server_early)
+    from sweepdeck.engine.placement import Slot
+    from sweepdeck.engine.trials import Trial
 
 WORKER_MODULE = "sweepdeck.engine.worker"
 STOP_GRACE_S = 30.0  # after this, workers that have not finished their batch are killed
@@ -41,11 +39,11 @@ class Died:
 
 @dataclass
 class WorkerHandle:
-    slot: Slot
+    slot: "Slot"
     process: multiprocessing.process.BaseProcess
     conn: Connection
     pid: Optional[int] = None  # set once the worker said it is ready
-    trial: Optional[Trial] = None  # what it trains now
+    trial: Optional["Trial"] = None  # what it trains now
     trial_started: float = 0.0
     broken: Optional[str] = None  # what the worker said before exiting on purpose
     gone: bool = False
@@ -65,14 +63,18 @@ class WorkerHandle:
 
 @dataclass
 class WorkerPool:
-    make_setup: "callable"  # Slot -> WorkerSetup
+    make_setup: Callable[["Slot"], object]  # -> WorkerSetup
     workers: dict[int, WorkerHandle] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ctx = _context()
 
-    def start(self, slot: Slot) -> WorkerHandle:
+    def start(self, slot: "Slot") -> WorkerHandle:
         """Start (or restart) the worker of `slot`."""
+        import torch.multiprocessing  # noqa: F401  (registers how tensors travel: through shared memory)
+
+        from sweepdeck.engine.worker import serve
+
         ours, theirs = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(target=serve, args=(self.make_setup(slot), theirs),
                                     name=f"sweepdeck-worker-{slot.index}")
@@ -82,15 +84,21 @@ class WorkerPool:
         self.workers[slot.index] = handle
         return handle
 
-    def assign(self, worker: WorkerHandle, trial: Trial, checkpoint: Optional[bytes]) -> None:
+    def assign(self, worker: WorkerHandle, trial: "Trial", checkpoint: Optional[bytes]) -> None:
+        from sweepdeck.engine.worker import Assign
+
         worker.trial = trial
         worker.trial_started = time.perf_counter()
         self._send(worker, Assign(trial=trial, checkpoint=checkpoint))
 
     def skip(self, worker: WorkerHandle, trial_id: str) -> None:
+        from sweepdeck.engine.worker import Skip
+
         self._send(worker, Skip(trial_id))
 
     def stop_all(self) -> None:
+        from sweepdeck.engine.worker import Stop
+
         for worker in self.live():
             self._send(worker, Stop())
 
@@ -116,6 +124,8 @@ class WorkerPool:
         return out
 
     def _drain(self, worker: WorkerHandle) -> list[object]:
+        from sweepdeck.engine.worker import Broken, Ready
+
         msgs: list[object] = []
         try:
             while worker.conn.poll():
@@ -171,8 +181,9 @@ def describe_exit(code: Optional[int]) -> str:
 
 
 def start_server_early() -> None:
-    """Start the forkserver (which imports torch, seconds on a small machine) now,
-    so that it does so while the runner loads the data rather than after."""
+    """Start the forkserver now: it imports torch (seconds on a small machine) while
+    the runner imports torch and loads the data, on another core, rather than after.
+    Call it before importing torch: this module does not."""
     if _context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 

@@ -22,8 +22,10 @@ from sweepdeck.engine.trials import Trial
 def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepConfig, trials: list[Trial],
                      run_dir: Optional[Path], resume: bool = False) -> int:
     """Load data, train into the run folder (a new one when `run_dir` is None), write the report."""
-    from sweepdeck.engine.data import load_dataset
     from sweepdeck.engine.pool import start_server_early
+
+    start_server_early()  # its import of torch overlaps ours (below) on another core
+    from sweepdeck.engine.data import load_dataset
     from sweepdeck.engine.progress import Progress
     from sweepdeck.engine.report import check_report_options
     from sweepdeck.engine.runner import plan_for, preflight, run_sweep
@@ -32,7 +34,6 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
         check_report_options(args)
     _available_device(cfg.device)
     plan_for(cfg, len(trials))  # a device the machine lacks is refused before any loading
-    start_server_early()
     # On the CPU: workers share this one copy (engine/runner.py) and move it to their device.
     data = load_dataset(cfg.dataset, "cpu")
     preflight(cfg, trials, data)
