@@ -232,7 +232,9 @@ def overhead(rounds: int, base: str) -> None:
             times[name].append(sweep_seconds(cfg, cli, env))
             print(f"  round {r + 1}: {name}: {times[name][-1]:.1f} s", flush=True)
     new, old = (statistics.median(v) for v in times.values())
-    print(f"overhead: new {new:.1f} s, old {old:.1f} s (medians of {rounds}): new path {old / new:.2f}x the old one's speed")
+    ratios = sorted(o / n for n, o in zip(*times.values()))
+    print(f"overhead: new {new:.1f} s, old {old:.1f} s (medians of {rounds}): new path {old / new:.2f}x the old one's speed; "
+          f"per-round {', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}x)")
 
 
 def main() -> None:
