@@ -75,8 +75,9 @@ def credit(rep: Report, line: int, number: str, quote: str) -> Claim | None:
     if not on_line:
         return None
     holding = [c for c in on_line if number and number in c.anchor]
-    if len(holding) >= 1:
-        return holding[0]
+    both = [c for c in holding if c.anchor in quote or quote.strip("…") in c.anchor]
+    if both or holding:
+        return (both or holding)[0]
     inside = [c for c in on_line if c.anchor in quote or quote.strip("…") in c.anchor]
     if inside:
         return inside[0]

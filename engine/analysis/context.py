@@ -37,6 +37,7 @@ class Ctx:
     unit: str = ""          # "%", "pp" or "" as written
     kind: Optional[str] = None   # rank | epoch | epoch_total | epoch_count | count: from the words right at the number
     own_split: Optional[str] = None  # the split named in this number's own words (not inherited)
+    params_near: bool = False  # the parameters were named right at the number, not only somewhere in the sentence
     prev: Optional["Ctx"] = field(default=None, repr=False)
 
 
@@ -78,6 +79,8 @@ class ContextReader:
         self.fs = fs
         self.trial_ids = set(fs.trials.index)
         self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
+        self._ids = list(fs.trials.index)
+        self._cols: Optional[dict[str, list[str]]] = None
 
     def context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
         """What number `m` in `sent` is about: `left` is the text since the previous
@@ -151,6 +154,7 @@ class ContextReader:
                 near = False  # named somewhere in the sentence: a hint, not a binding
             if pt is not None:
                 ctx.trials, ctx.explicit_trial, ctx.params = pt, near and len(pt) == 1, params
+                ctx.params_near = near
             elif prev is not None and prev.trials is not None and not aggregate:
                 ctx.trials, ctx.explicit_trial = prev.trials, False
         ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
@@ -182,6 +186,15 @@ class ContextReader:
         ids &= self.trial_ids
         return ids or None
 
+    def _param_cols(self) -> dict[str, list[str]]:
+        """Every trial's parameters as reports write them, lower case: computed once, since
+        formatting a pandas column per sentence made checking slow."""
+        if self._cols is None:
+            df = self.fs.trials
+            self._cols = {k: [format_param(v).lower() for v in df[k]] for k in df.columns if k not in ("exp_type",)}
+            self._cols["exp_type"] = [str(v) for v in df["exp_type"]]
+        return self._cols
+
     def trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
         named: dict[str, str] = {}
         for m in PARAM_ANY.finditer(text):
@@ -192,15 +205,18 @@ class ContextReader:
         types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
         if not named:
             return None, {}
-        df = self.fs.trials
-        mask = [True] * len(df)
+        cols = self._param_cols()
+        mask = [True] * len(self._ids)
         for key, val in named.items():
-            col = df[key].map(lambda v: format_param(v).lower())
             want = format_param(value_of(val)).lower()
-            mask = [a and b for a, b in zip(mask, (col == want).tolist())]
+            if key == "lambda":  # "λ = 0.001" without a type: either penalty's weight
+                hit = [a == want or b == want for a, b in zip(cols["l2_sum_lambda"], cols["l2_mul_lambda"])]
+            else:
+                hit = [v == want for v in cols[key]]
+            mask = [a and b for a, b in zip(mask, hit)]
         if len(types) == 1:
-            mask = [a and b for a, b in zip(mask, (df["exp_type"] == next(iter(types))).tolist())]
-        ids = {tid for tid, ok in zip(df.index, mask) if ok}
-        if not ids or len(ids) == len(df):
+            mask = [a and b == next(iter(types)) for a, b in zip(mask, cols["exp_type"])]
+        ids = {tid for tid, ok in zip(self._ids, mask) if ok}
+        if not ids or len(ids) == len(self._ids):
             return None, named
         return ids, named

@@ -30,10 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from sweepdeck.engine.analysis.context import ContextReader, Ctx, param_name
+from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
+from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
 from sweepdeck.engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
-from sweepdeck.engine.analysis.vocabulary import (DURATION_UNITS, PRONOUN, PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, TOP_N,
-                                        TRIAL_ID, TYPE_WORDS)
+from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, PARAM_ANY, PRONOUN, RANGED,
+                                                  PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
+                                                  TYPE_WORDS)
 
 # --- results ---------------------------------------------------------------------------------------
 
@@ -78,6 +81,11 @@ class Verifier:
         self.param_values["lr_min"] = {format_param(fs.config.get("lr_min", 0.003))}
         self.known_numbers = _numbers_in(fs.config) | _numbers_in(fs.dataset) | _numbers_in(fs.model)
         self.ranked = list(fs.ranked.index)
+        self.curves = Curves(fs)
+        self.headline_differences = _headline_differences(fs)
+        self.labels = {tid: str(lab) for tid, lab in fs.trials["label"].items()}
+        self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
+        self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
         self._last_trial: Optional[str] = None
 
     # -- entry point ------------------------------------------------------------------------------
@@ -96,8 +104,10 @@ class Verifier:
                 continue
             if in_code:
                 continue
-            if re.match(r"#{1,6}\s", stripped):
-                section = stripped.lstrip("#").strip()
+            bold = BOLD_HEADING.match(stripped)
+            if re.match(r"#{1,6}\s", stripped) or bold:
+                # a bold line of its own ("**4. Next steps**") is a heading too: models write them instead of ##
+                section = stripped.lstrip("#").strip() if not bold else (bold.group(1) or bold.group(2))
                 header = None
                 intro = section
                 self._last_trial = None
@@ -170,6 +180,10 @@ class Verifier:
                 self._check(m, ctx, sent, lineno, recommend, res)
             if ids:
                 self._last_trial = ids[-1] if len(ids) == 1 else None
+            else:
+                by_params = self.reader.trials_from_params(sent)[0]
+                if by_params is not None and len(by_params) == 1:
+                    self._last_trial = next(iter(by_params))  # "The Summation λ = 0.001, lr = 0.01 run ...": "It ..."
 
     def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult) -> None:
         row_text = " | ".join(cells)
@@ -221,6 +235,16 @@ class Verifier:
             res.n_skipped += 1
             return
         raw, x, dec, unit, pct, pp = q.raw, q.x, q.dec, q.unit, q.pct, q.pp
+        left, right = m.string[max(0, m.start() - 12):m.start()], m.string[m.end():m.end() + 12]
+        if not pct and not pp and (DATE_AROUND.search(left) or DATE_AROUND.search(right)):
+            res.n_skipped += 1  # "27 November 2026": a date
+            return
+        if recommend and not ctx.explicit_trial and not ctx.superlative and not (ctx.param and not pct and not pp):
+            res.n_skipped += 1  # a recommendation proposes values and thresholds; only results it credits to a trial are checked
+            return
+        if not ctx.param and not pct and not pp and self._names_param_value(q, quote):
+            res.n_skipped += 1  # "0.01 > 0.03 > 0.1" after "learning rates": parameter values, not results
+            return
         if ctx.param and not pct and not pp:
             if recommend or PROPOSAL.search(quote):
                 res.n_skipped += 1
@@ -228,7 +252,7 @@ class Verifier:
             res.n_checked += 1
             values = self.param_values.get(ctx.param, set())
             if not any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)) \
-                    and not any(_close(x, k, q.tol) for k in self.known_numbers):  # e.g. the dataset's own seed
+                    and not (ctx.param == "seed" and any(_close(x, k, q.tol) for k in self.known_numbers)):  # the dataset's own seed
                 self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
             return
@@ -247,8 +271,12 @@ class Verifier:
             res.n_checked += 1
             self._check_rank(ctx.rank, next(iter(ctx.trials or [])), raw, quote, lineno, res)
             return
+        if not pct and not pp and dec == 0 and re.match(r"\s*(?:of|out of)\s+\d+", m.string[m.end():m.end() + 12]) \
+                and not re.search(r"epochs?\s*#?\s*$", m.string[max(0, m.start() - 10):m.start()], re.I) \
+                and any(rx.search(quote) for _, rx in FLAG_WORDS):
+            ctx.kind = "count"  # "(12 of 36) carry an overfitting flag"
         if ctx.kind == "count" and not pct and not pp:
-            res.n_skipped += 1  # "4 of 6 trials", "top 3": counts are not checked
+            self._check_count(q, m, quote, lineno, res)
             return
         if ctx.kind == "epoch_total" and not pct and not pp:
             res.n_checked += 1
@@ -257,14 +285,22 @@ class Verifier:
                 self._flag(res, raw, quote, lineno, f"{raw} epochs in total does not match the run",
                            f"n_epochs = {self.fs.n_epochs}")
             return
+        if ctx.kind in ("epoch", "epoch_count") and not pct and not pp and ctx.metric != "eps" \
+                and SETTLED.search(m.string[max(0, m.start() - 60):m.start()]):
+            res.n_checked += 1
+            self._check_settled(q, ctx, quote, lineno, res)
+            return
         if ctx.kind == "epoch_count" and not pct and not pp:
+            if recommend or PROPOSAL.search(quote):
+                res.n_skipped += 1  # "train for 50 epochs": a proposal
+                return
             res.n_checked += 1
             if x != int(x) or x > max(self.fs.n_epochs, 1):
                 self._flag(res, raw, quote, lineno, f"{raw} epochs is more than the sweep ran", f"n_epochs = {self.fs.n_epochs}")
             return
         if ctx.kind == "epoch" and not pct and not pp and ctx.metric != "eps":
             res.n_checked += 1
-            self._check_epoch(q, ctx, quote, lineno, res)
+            self._check_epoch(q, ctx, m, quote, lineno, res)
             return
         # trial numbers, list markers, small counts and years carry no claim that can be checked
         if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
@@ -280,15 +316,56 @@ class Verifier:
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
-            self._nowhere(q, quote, lineno, res)
+            self._nowhere(q, ctx, m, quote, lineno, res)
             return
         if ctx.metric == "acc" and pp:
             ctx.metric = "gap"
-        self._metric_check(q, ctx, quote, lineno, res)
+        self._metric_check(q, ctx, m, quote, lineno, res)
         if ctx.rank is not None and ctx.explicit_trial and ctx.trials:
             self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res)
 
-    def _check_epoch(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+    def _check_count(self, q: Quoted, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        """"12 of 36 carry an overfitting flag", "3 trials diverged": a count of flagged trials is
+        checked against the flags; other counts ("top 3", "4 of 6 trials") are not."""
+        words = m.string[max(0, m.start() - 30):m.end() + 60]
+        kind = next((k for k, rx in FLAG_WORDS if rx.search(words)), None)
+        if kind is None or re.search(r"(?:\bof|/|\bout of)\s*$", m.string[max(0, m.start() - 8):m.start()]):
+            res.n_skipped += 1  # "4 of 6 trials", "top 3"; the "36" of "12 of 36" is the whole
+            return
+        res.n_checked += 1
+        t = self.fs.trials
+        ids = sorted({f.trial_id for f in self.fs.flags if f.kind == kind}) if kind not in ("completed", "failed") \
+            else sorted(t.index[t["status"] == kind])
+        if kind == "diverged":
+            ids = sorted(t.index[t["diverged"].astype(bool)])
+        if q.x != len(ids):
+            self._flag(res, q.raw, quote, lineno, f"{q.raw} trials said to be {kind.replace('_', ' ')}",
+                       f"{len(ids)} are: " + (", ".join(self.who(x) for x in ids[:4]) + (", …" if len(ids) > 4 else "")
+                                              if ids else "none"))
+
+    def _check_settled(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+        """"converged within 10 epochs", "plateaued after epoch 12": against curves.converged_epoch
+        (the trials named, else those of the types named, else all; "most": more than half must)."""
+        named = ctx.trials if ctx.trials and ctx.explicit_trial else \
+            self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
+        if named is None and ctx.types:
+            named = {t for t in self.ranked if self.types[t] in ctx.types}
+        group = [t for t in (self.ranked if named is None else named)
+                 if t in self.ranked and self.curves.converged_epoch(t) is not None]
+        if not group or q.span:
+            return
+        slack = SETTLE_SLACK + (1 if q.approx else 0)
+        late = [(t, self.curves.converged_epoch(t)) for t in group]
+        late = [(t, e) for t, e in late if e is not None and e > q.x + slack]
+        most = re.search(r"\b(most|majority|nearly all|almost all)\b", quote, re.I)
+        bad = len(late) * 2 > len(group) if most else bool(late)
+        if bad:
+            shown = "; ".join(f"{self.who(t)} settled at epoch {e} (best {self.fs.trials.loc[t, 'test_acc_best'] * 100:.2f}% "
+                              f"at epoch {int(self.fs.trials.loc[t, 'test_acc_best_epoch'])})" for t, e in late[:3])
+            self._flag(res, q.raw, quote, lineno,
+                       f"settled by epoch {q.raw} does not hold for {len(late)} of the {len(group)} trials meant", shown)
+
+    def _check_epoch(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
         x, raw = q.x, q.raw
         n = max(self.fs.n_epochs, 1)
         if x != int(x) or not 0 <= x <= n:
@@ -303,9 +380,19 @@ class Verifier:
             ok = [f.value] if f is not None else []
             if ctx.stat is None and done is not None:
                 ok.append(done.value)  # "reached 86.6% at epoch 25": the last epoch is also a fact
-            if f is not None and not any(_close(x, v, 0.5) for v in ok):
-                self._flag(res, raw, quote, lineno, f"{tid}'s best test accuracy placed at epoch {raw}",
-                           f"{tid} reached its best test accuracy at epoch {f.display()}")
+            if f is not None and not any(_close(x, v, 0.5) for v in ok) and not self._held_at(tid, int(x), m):
+                self._flag(res, raw, quote, lineno, f"the best test accuracy of {self.who(tid)} placed at epoch {raw}",
+                           f"{self.who(tid)} reached its best test accuracy, "
+                           f"{self.fs.facts[f'trial.{tid}.test_acc_best'].display()}, at epoch {f.display()}")
+
+    def _held_at(self, tid: str, epoch: int, m: re.Match[str]) -> bool:
+        """Does the accuracy quoted just before "at epoch N" hold at that epoch ("was at 85.9% at epoch 9")?"""
+        before = [x for x in numbers(m.string[max(0, m.start() - 40):m.start()]) if (x.group("unit") or "").strip() == "%"]
+        if not before:
+            return False
+        q = Quoted.read(before[-1])
+        at = self.curves.at(tid, "test_acc", epoch)
+        return q is not None and at is not None and abs(at * 100 - q.x) <= q.tol + 1e-9
 
     def _candidates(self, ctx: Ctx) -> list[Fact]:
         if ctx.stat == "mean" and ctx.metric in ("acc", "eps", None):
@@ -348,7 +435,10 @@ class Verifier:
             out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
         return out
 
-    def _metric_check(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+    def _metric_check(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        if (q.bound or (q.span and RANGED.search(m.string[max(0, m.start() - 60):m.start()]))) \
+                and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
+            return  # "above 85%" is a limit: that some fact is about 85% says nothing
         if ctx.metric == "acc" and ctx.split is None:
             ctx.split = "test"  # an unqualified "accuracy" in a sweep report is a test accuracy
         cands = self._candidates(ctx)
@@ -372,12 +462,66 @@ class Verifier:
             if ctx.params:
                 pool = [f for f in pool if f.trial is None]
                 if ctx.stat == "mean" and ctx.metric == "acc":
-                    pool = []  # "the mean at lr=0.003 is X": only that value's mean will do
+                    # "the mean at lr=0.003 is X": only that value's mean will do; but "moving from lr = 0.003
+                    # to lr = 0.01 raises the mean from X to Y" binds no value to X: any group's mean may be meant
+                    pool = [] if ctx.params_near else [f for f in pool if f.stat == "mean"
+                                                       and f.name.startswith(("sens.", "type."))]
             if any(self._match(f, q) for f in pool):
                 return
         if ctx.metric == "gap" and self._is_difference(q, quote):
             return
+        if self._judged_elsewhere(q, ctx, m, quote, lineno, res):
+            return
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
+
+    # -- values that hold at some epoch, limits and ranges ---------------------------------------------
+    def _judged_elsewhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> bool:
+        """Before a number is called wrong: is it a limit or a range ("above 86%", "between 5.4 and
+        6.5 pp") that the values meet, or a value the curves held at some epoch? True when that
+        settled it (passed, or flagged here with what the curve or the values say)."""
+        left = m.string[max(0, m.start() - 40):m.start()]
+        epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs)
+        group = self._group(ctx, quote)
+        if q.bound or q.span:
+            verdict = limit_verdict(self, q, ctx, group, epoch, by, quote)
+            if verdict is not None:
+                self._flag(res, q.raw, quote, lineno, *verdict)
+            return True
+        verdict_c = curve_verdict(self, q, ctx, group, epoch, left)
+        if verdict_c is None:
+            return True
+        if verdict_c:
+            self._flag(res, q.raw, quote, lineno, *verdict_c)
+            return True
+        return False
+
+    def _group(self, ctx: Ctx, quote: str) -> list[str]:
+        """The trials a sentence is about: those named, else those of the types named, else all
+        (with results); only the completed ones when it says "completed"."""
+        if ctx.trials:
+            ids = set(ctx.trials)
+        elif ctx.types:
+            ids = {t for t in self.ranked if self.types[t] in ctx.types}
+        else:
+            ids = set(self.ranked)
+        if re.search(r"\bcompleted\b", quote, re.I):
+            ids = {t for t in ids if self.status[t] == "completed"}
+        return [t for t in self.ranked if t in ids]
+
+    def _names_param_value(self, q: Quoted, quote: str) -> bool:
+        """A bare number that is a value of a parameter the sentence names ("learning rates ...
+        0.01 > 0.03 > 0.1"): a parameter value, whatever words follow it."""
+        named = {k for k, pat in (("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?|\bbs\b"),
+                                  ("lambda", r"λ|lambda|penalt|regulari[sz]ation (?:weight|strength)"),
+                                  ("seed", r"\bseeds?\b"), ("wn", r"\bwn\b|weight[ -]norm"))
+                 if re.search(pat, quote, re.I)}
+        return any(any(_is_num(v) and _close(q.x, value_of(v), q.tol) for v in self.param_values.get(k, ()))
+                   for k in named)
+
+    def who(self, tid: str) -> str:
+        """A trial as a researcher reads it: its label (sum=0.001 lr=0.01), then its id."""
+        label = self.labels.get(tid)
+        return f"{label} ({tid})" if label and label != tid else tid
 
     def _superlative_cands(self, ctx: Ctx) -> list[Fact]:
         facts = self.fs.facts
@@ -430,11 +574,17 @@ class Verifier:
         trials = self.reader.trials_in(quote) or set()
         for t in trials:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
+        # "the Summation winner edges out the Multiplication winner by 0.30 pp": two headline facts of one kind
+        if any(_close(q.x, d * 100, q.tol + 0.01) for d in self.headline_differences):
+            return True
         return any(_close(abs(a - b), q.x, q.tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
 
-    def _nowhere(self, q: Quoted, quote: str, lineno: int, res: VerifyResult) -> None:
-        """A number with no recognisable context: it must still be some fact, parameter or config value."""
+    def _nowhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        """A number with no recognisable context: it must still be some fact, parameter or config value,
+        or a value some trial's curve held at some epoch."""
         if any(self._match(f, q) for f in self.all_facts):
+            return
+        if (q.pct or q.bound or q.span) and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
         if not q.pct:
             for vals in self.param_values.values():
@@ -514,6 +664,8 @@ class Verifier:
         return "; ".join(said) or "no matching fact"
 
     def _flag(self, res: VerifyResult, raw: str, quote: str, lineno: int, reason: str, data_says: str) -> None:
+        if res.mismatches and res.mismatches[-1].line == lineno and res.mismatches[-1].reason == reason:
+            return  # both ends of one range, judged once
         q = quote.strip()
         if len(q) > 220:
             i = q.find(raw)
@@ -527,6 +679,22 @@ def verify(text: str, fs: FactSheet) -> VerifyResult:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+def _headline_differences(fs: FactSheet) -> list[float]:
+    """Differences a report may quote without naming both sides: between the top trials' best test
+    accuracies, the types' best and mean ones, and the means of the values of one parameter."""
+    kinds: dict[str, list[float]] = {}
+    for n, f in fs.facts.items():
+        if f.metric != "acc" or not isinstance(f.value, (int, float)):
+            continue
+        if n.startswith("top.") and n.endswith(".test_acc_best"):
+            kinds.setdefault("top", []).append(f.value)
+        elif n.startswith("type.") and n.count(".") == 2 and n.endswith((".test_acc_best", ".test_acc_best_mean")):
+            kinds.setdefault(n.rsplit(".", 1)[1], []).append(f.value)
+        elif n.startswith("sens.") and n.endswith(".test_acc_best_mean"):
+            kinds.setdefault(n.split(".")[1], []).append(f.value)
+    return [abs(a - b) for vals in kinds.values() for i, a in enumerate(vals) for b in vals[i + 1:]]
+
 
 def _short(f: Fact) -> str:
     if f.name.startswith("trial."):
