@@ -34,7 +34,8 @@ from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
 from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
 from sweepdeck.engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
-from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, PARAM_ANY, PRONOUN, RANGED,
+from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
+                                                  PRONOUN, RANGED,
                                                   PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
                                                   TYPE_WORDS)
 
@@ -148,6 +149,8 @@ class Verifier:
             self._last_trial = None
             return
         for sent in sentences(text):
+            if not recommend:
+                self._param_words(sent, lineno, res)
             toks = list(numbers(sent))
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
@@ -185,14 +188,49 @@ class Verifier:
                 if by_params is not None and len(by_params) == 1:
                     self._last_trial = next(iter(by_params))  # "The Summation λ = 0.001, lr = 0.01 run ...": "It ..."
 
+    def _param_words(self, sent: str, lineno: int, res: VerifyResult) -> None:
+        """"wn=False", "opt: sgd": a parameter value that is not a number, stated as used, must be one a
+        trial used (numbers are checked where they stand). Proposals and negations ("no trial used
+        wn=False") state nothing about the sweep."""
+        if PROPOSAL.search(sent):
+            return
+        for m in PARAM_ANY.finditer(sent):
+            key = next(k for k, v in m.groupdict().items() if v and k != "val")
+            val = m.group("val")
+            if _is_num(val) or key not in self.param_values:
+                continue
+            res.n_checked += 1
+            if NEGATION.search(sent[:m.start()]):
+                continue
+            used = {v.lower() for v in self.param_values[key]}
+            if format_param(value_of(val)).lower() not in used:
+                self._flag(res, m.group(0), sent, lineno, f"{m.group(0)}: no trial used {key} = {val}",
+                           f"{key} in this sweep: {', '.join(sorted(self.param_values[key]))}")
+
     def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult) -> None:
         row_text = " | ".join(cells)
         row_trials = self.reader.trials_in(row_text)
         row_param_trials, row_params = self.reader.trials_from_params(row_text)
         row_types = {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
         quote = f"| {row_text} |"
+        # "| Metric | Summation | Multiplication |": the metric is in the row label and the trial or type
+        # in the column header (the transpose of the usual layout)
+        transposed = len(header) >= 2 and len(cells) >= 2 and self._subject(cells[0]) is None \
+            and sum(self._subject(h) is not None for h in header[1:]) * 2 >= len(header) - 1
         for ci, cell in enumerate(cells):
             head = header[ci] if ci < len(header) else ""
+            if transposed:
+                if ci == 0:
+                    continue
+                subject = self._subject(head)
+                row_trials, row_types = (subject or (None, set()))
+                row_param_trials, row_params = None, {}
+                if row_trials is None and len(row_types) == 1 and re.search(r"\bbest\b", cells[0], re.I):
+                    best = self.fs.best_per_type.get(next(iter(row_types)))
+                    row_trials = {best} if best and re.search(r"\bepoch|trial|run|config", cells[0], re.I) else None
+                elif row_trials is None and row_types:
+                    row_param_trials = {t for t in self.ranked if self.types[t] in row_types} or None
+                head = cells[0]
             if re.fullmatch(r"(rank|#|pos(ition)?|place)\.?", head.strip(), re.I):
                 m = re.fullmatch(r"#?\s*(\d+)\.?", cell.strip())
                 if m and row_trials and len(row_trials) == 1:
@@ -200,6 +238,8 @@ class Verifier:
                     self._check_rank(int(m.group(1)), next(iter(row_trials)), cell, row_text, lineno, res)
                 continue
             head_param = param_name(head + " =")
+            if transposed:  # "Final train accuracy (best trial)": "best" names the trial, not the statistic
+                head = re.sub(r"\([^)]*\)|\bbest (?:trial|run|config\w*)\b", "", head, flags=re.I)
             hctx = self.reader.context(head, head, "", None, None)
             prev: Optional[Ctx] = None
             for piece in bounded(cell):
@@ -213,6 +253,8 @@ class Verifier:
                         ctx.param = ctx.param or head_param
                     if ctx.kind is None and re.search(r"\(\s*$", left) and re.search(r"\(epoch|epoch\)", head, re.I):
                         ctx.kind = "epoch"
+                    if ctx.kind is None and transposed and re.search(r"\bepoch\b", head, re.I) and not m.group("unit"):
+                        ctx.kind, ctx.stat = "epoch", "best" if re.search(r"\bbest|peak", head, re.I) else None
                     for attr in ("metric", "split", "stat"):
                         if getattr(ctx, attr) is None:
                             setattr(ctx, attr, getattr(hctx, attr))
@@ -507,6 +549,12 @@ class Verifier:
         if re.search(r"\bcompleted\b", quote, re.I):
             ids = {t for t in ids if self.status[t] == "completed"}
         return [t for t in self.ranked if t in ids]
+
+    def _subject(self, text: str) -> Optional[tuple[Optional[set[str]], set[str]]]:
+        """The trials (by id or parameters) or experiment types a table cell names, if any."""
+        ids = self.reader.trials_in(text) or self.reader.trials_from_params(text)[0]
+        types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
+        return (ids, types) if ids or types else None
 
     def _names_param_value(self, q: Quoted, quote: str) -> bool:
         """A bare number that is a value of a parameter the sentence names ("learning rates ...

@@ -118,3 +118,4 @@ RANGED = re.compile(r"\brang(?:e|es|ed|ing)\b[^.;]*$", re.I)  # "ranged from A t
 # words that put a number on the curve rather than at its best or end: "started at", "was at", "dropped to"
 CURVE_WORDS = re.compile(r"\b(start\w*|was|were|stood|sits?|sat|dropp\w*|drift\w*|slid|slipp\w*|fell|climb\w*|ris\w*|rose|"
                          r"dipp\w*|went|then|from)\b[^.;,]{0,12}$", re.I)
+NEGATION = re.compile(r"\b(no|not|never|none|without|nor)\b|n't\b", re.I)
