@@ -29,13 +29,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from sweepdeck.engine.analysis.claims import ClaimChecker
 from sweepdeck.engine.analysis.context import ContextReader, Ctx, param_name
 from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
 from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
 from sweepdeck.engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
-                                                  PRONOUN, RANGED,
+                                                  PRONOUN, RANGED, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
                                                   PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
                                                   TYPE_WORDS)
 
@@ -84,6 +85,7 @@ class Verifier:
         self.ranked = list(fs.ranked.index)
         self.curves = Curves(fs)
         self.headline_differences = _headline_differences(fs)
+        self.claims = ClaimChecker(self)
         self.labels = {tid: str(lab) for tid, lab in fs.trials["label"].items()}
         self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
         self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
@@ -98,6 +100,7 @@ class Verifier:
         section = ""
         header: Optional[list[str]] = None
         intro = ""
+        row_no = 0
         for lineno, line in enumerate(lines, start=1):
             stripped = line.strip()
             if stripped.startswith("```") or stripped.startswith("~~~"):
@@ -121,8 +124,13 @@ class Verifier:
                 nxt = lines[lineno].strip() if lineno < len(lines) else ""
                 if header is None and re.fullmatch(r"\|?\s*:?-{2,}.*", nxt):
                     header = cells
+                    row_no = 0
                     continue
-                self._table_row(cells, header or [], lineno, recommend, res)
+                row_no += 1
+                # a table under "The top three by best test accuracy are:" ranks its rows, rank column or not
+                ranks_rows = intro != section and bool(TOP_N_WORDS.search(intro)) and not re.search(
+                    r"\b(worst|lowest|bottom)\b", intro, re.I)
+                self._table_row(cells, header or [], lineno, recommend, res, row_no if ranks_rows else None)
                 continue
             header = None
             if stripped.startswith(">") and "fact" in stripped.lower() and "check" in stripped.lower():
@@ -135,10 +143,17 @@ class Verifier:
                 first = TRIAL_ID.search(item.group(2))
                 head = item.group(2)[:first.start()] if first else item.group(2)
                 typed = any(p.search(head) for p in TYPE_WORDS.values())  # "2. Multiplication: t004", a list by type
+                if not ids and not TYPED_ITEM.match(item.group(2)):
+                    # "3. **Summation, λ = 0.01** — 87.4%": a trial named by its parameters
+                    by_params = self.reader.trials_from_params(prose_text(item.group(2)))[0]
+                    ids, typed = (sorted(by_params), False) if by_params is not None and len(by_params) == 1 else ([], typed)
                 if ids and not typed and not re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):
                     res.n_checked += 1
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
-            elif stripped and not re.match(r"[-*+]\s", stripped):
+            bullet = re.match(r"(?:[-*+]|\d+[.)])\s+(.*)", stripped)
+            if bullet and TYPED_ITEM.match(bullet.group(1)) and BEST_PER_TYPE.search(intro):
+                self._check_type_best(prose_text(bullet.group(1)), stripped, lineno, res)
+            if not (item and RANKING_INTRO.search(intro)) and stripped and not re.match(r"[-*+]\s", stripped):
                 intro = stripped
             self._prose(prose_text(line), lineno, recommend, res)
         return res
@@ -151,6 +166,7 @@ class Verifier:
         for sent in sentences(text):
             if not recommend:
                 self._param_words(sent, lineno, res)
+                self.claims.check(sent, lineno, res)
             toks = list(numbers(sent))
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
@@ -188,6 +204,26 @@ class Verifier:
                 if by_params is not None and len(by_params) == 1:
                     self._last_trial = next(iter(by_params))  # "The Summation λ = 0.001, lr = 0.01 run ...": "It ..."
 
+    def _check_type_best(self, item: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        """"- No regularization: lr=0.003 — 84.49%" under "Best per type:": the trial named must be that type's best."""
+        typ = next((t for t, p in TYPE_WORDS.items() if p.match(item.lstrip(" *_"))), None)
+        best = self.fs.best_per_type.get(typ or "")
+        if best is None:
+            return
+        ids = self.reader.trials_in(item)
+        if ids is None:
+            ids = self.reader.trials_from_params(item)[0]
+            ids = {t for t in ids or () if self.types.get(t) == typ} or None
+        if ids is None or len(ids) != 1:
+            return
+        res.n_checked += 1
+        tid = next(iter(ids))
+        if tid != best:
+            self._flag(res, item.split(":")[0].strip(" *_") + ":", quote, lineno, f"{self.who(tid)} is called the best {typ} trial",
+                       f"the best {typ} trial is {self.who(best)} "
+                       f"({self.fs.facts[f'trial.{best}.test_acc_best'].display()} best test accuracy; "
+                       f"{self.who(tid)}: {self.fs.facts[f'trial.{tid}.test_acc_best'].display()})")
+
     def _param_words(self, sent: str, lineno: int, res: VerifyResult) -> None:
         """"wn=False", "opt: sgd": a parameter value that is not a number, stated as used, must be one a
         trial used (numbers are checked where they stand). Proposals and negations ("no trial used
@@ -207,7 +243,8 @@ class Verifier:
                 self._flag(res, m.group(0), sent, lineno, f"{m.group(0)}: no trial used {key} = {val}",
                            f"{key} in this sweep: {', '.join(sorted(self.param_values[key]))}")
 
-    def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult) -> None:
+    def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult,
+                   row_rank: Optional[int] = None) -> None:
         row_text = " | ".join(cells)
         row_trials = self.reader.trials_in(row_text)
         row_param_trials, row_params = self.reader.trials_from_params(row_text)
@@ -217,6 +254,12 @@ class Verifier:
         # in the column header (the transpose of the usual layout)
         transposed = len(header) >= 2 and len(cells) >= 2 and self._subject(cells[0]) is None \
             and sum(self._subject(h) is not None for h in header[1:]) * 2 >= len(header) - 1
+        rank_col = any(re.fullmatch(r"(rank|#|pos(ition)?|place)\.?", h.strip(), re.I) for h in header)
+        one = row_trials if row_trials and len(row_trials) == 1 else \
+            row_param_trials if row_param_trials is not None and len(row_param_trials) == 1 else None
+        if row_rank is not None and not rank_col and not transposed and one:
+            res.n_checked += 1
+            self._check_rank(row_rank, next(iter(one)), cells[0], quote, lineno, res)
         for ci, cell in enumerate(cells):
             head = header[ci] if ci < len(header) else ""
             if transposed:
@@ -233,9 +276,9 @@ class Verifier:
                 head = cells[0]
             if re.fullmatch(r"(rank|#|pos(ition)?|place)\.?", head.strip(), re.I):
                 m = re.fullmatch(r"#?\s*(\d+)\.?", cell.strip())
-                if m and row_trials and len(row_trials) == 1:
+                if m and one:
                     res.n_checked += 1
-                    self._check_rank(int(m.group(1)), next(iter(row_trials)), cell, row_text, lineno, res)
+                    self._check_rank(int(m.group(1)), next(iter(one)), cell, row_text, lineno, res)
                 continue
             head_param = param_name(head + " =")
             if transposed:  # "Final train accuracy (best trial)": "best" names the trial, not the statistic
@@ -650,9 +693,11 @@ class Verifier:
         actual = self.ranked.index(tid) + 1
         if actual != rank:
             who = self.ranked[rank - 1] if 0 < rank <= len(self.ranked) else None
-            self._flag(res, raw, quote, lineno, f"{tid} is placed at rank {rank}",
-                       f"{tid} ranks {actual} by best test accuracy"
-                       + (f"; rank {rank} is {who} ({self.fs.facts[f'trial.{who}.test_acc_best'].display()})" if who else ""))
+            self._flag(res, raw, quote, lineno, f"{self.who(tid)} is placed at rank {rank}",
+                       f"{self.who(tid)} ranks {actual} by best test accuracy "
+                       f"({self.fs.facts[f'trial.{tid}.test_acc_best'].display()})"
+                       + (f"; rank {rank} is {self.who(who)} ({self.fs.facts[f'trial.{who}.test_acc_best'].display()})"
+                          if who else ""))
 
     def _check_top(self, tid: str, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
         if ctx.split == "train":

@@ -73,7 +73,7 @@ PARAM_TAIL = re.compile(
 )
 PARAM_ANY = re.compile(
     r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
-    r"\s*(?:=|:)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
+    r"\s*(?:=|:|\()?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
     re.I,
 )
 
@@ -119,3 +119,6 @@ RANGED = re.compile(r"\brang(?:e|es|ed|ing)\b[^.;]*$", re.I)  # "ranged from A t
 CURVE_WORDS = re.compile(r"\b(start\w*|was|were|stood|sits?|sat|dropp\w*|drift\w*|slid|slipp\w*|fell|climb\w*|ris\w*|rose|"
                          r"dipp\w*|went|then|from)\b[^.;,]{0,12}$", re.I)
 NEGATION = re.compile(r"\b(no|not|never|none|without|nor)\b|n't\b", re.I)
+TOP_N_WORDS = re.compile(r"\btop[- ]?(?:\d|two|three|four|five|ten)\b|\b(?:ranking|ranked|leaderboard)\b", re.I)
+TYPED_ITEM = re.compile(r"\W*(?:summation|multiplication|no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg)\b\W*[:–—]", re.I)
+BEST_PER_TYPE = re.compile(r"\bbest\b[^.]*\b(?:per|each|by|of every)\b[^.]*\btype|\bper[- ]type\b", re.I)
