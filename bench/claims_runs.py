@@ -31,6 +31,7 @@ RUNS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "lr12": (paper_config(n_lr=2), {"seed": 3, "diverge": {"t011": 8}}),
     "grid36": (paper_config(n_lr=3, n_seeds=2), {"seed": 1, "diverge": {"t010": 5}}),
     "noreg": (_noreg(), {"seed": 7}),
+    "wn12": (paper_config(n_wn=2), {"seed": 5, "statuses": {"t007": "failed"}}),
     "lrbs": ({"lr": [0.1, 0.03, 0.01], "batchsize": [32, 128], "n_epochs": 20, "l2_sum_lambda": [0.001], "seed": [1],
               "wn": [0.9]}, {"seed": 11}),
 }
