@@ -58,6 +58,10 @@ _RANK_AFTER = re.compile(  # the ordinal comes first, the trial after it
 _RANK_BEFORE = re.compile(  # the trial comes first: "X ranks second", "X, second overall", "X comes third"
     r"(?:\b(?:ranks?|ranked|comes?|came|finish(?:es|ed)?|is|was|places?|placed)\s+|,\s*)"
     r"(first|second|third|fourth|fifth|[1-5](?:st|nd|rd|th))\b(?:\s+(?:overall|place|best))?", re.I)
+_ACHIEVED_BY = re.compile(
+    r"\b(?:highest|best|top)\s+(?!(?:final\s+)?train)(?:\w+\s+){0,3}?(?:accuracy|result|score|performance)\b"
+    r"(?:[^.;]|\.(?=\d)){0,40}?"
+    r"\b(?:was\s+|were\s+)?(?:achieved|reached|obtained|attained|delivered|posted|came from|belongs to)\s+(?:by\s+)?", re.I)
 _FOLLOWED = re.compile(r"\bfollowed (?:closely )?by\b", re.I)
 _EXTREME = re.compile(
     r"\b(largest|highest|biggest|greatest|smallest|lowest|most|least)\s+(?:final\s+)?"
@@ -72,6 +76,7 @@ _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matc
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
     r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
+    r"(?:\([^)]{0,20}\)\s+)?"
     r"(?:go(?:es)? with|went with|led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
     r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|helps?|(?:were|was|is|are) better)"
     r"\s*(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller)?\s*(?P<y>[\w λ_-]{0,40})", re.I)
@@ -80,7 +85,11 @@ _CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive
 _UP = {"higher", "larger", "bigger", "stronger", "greater", "more", "better", "faster", "positive"}
 _X_WORDS = [("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?"),
             ("lambda", r"λ|lambda|penalt\w*|regulari[sz]ation|weight decay"), ("margin", r"margins?"),
+            ("wn", r"weight[- ]norm\w*|\bwn\b|\bgain\b"),
             ("train_acc_final", r"train(?:ing)? accurac\w*"), ("train_test_gap_final", r"\bgaps?\b")]
+
+
+_PARAM_X = ("lr", "batchsize", "lambda", "wn")
 
 
 def _ordinal(word: str) -> int:
@@ -95,7 +104,8 @@ class ClaimChecker:
         self.fs = v.fs
         t = v.fs.trials
         self.best = {tid: float(t.loc[tid, "test_acc_best"]) for tid in v.ranked}
-        self.rows = {tid: t.loc[tid] for tid in v.ranked}
+        self.rows = {tid: t.loc[tid].to_dict() for tid in v.ranked}
+        self.shown = {tid: {k: format_param(val).lower() for k, val in r.items()} for tid, r in self.rows.items()}
 
     # -- who a piece of text is about ----------------------------------------------------------------
     def resolve(self, text: str, shared: Optional[dict[str, str]] = None,
@@ -123,16 +133,17 @@ class ClaimChecker:
 
     def _select(self, params: dict[str, str], types: set[str]) -> set[str]:
         out = set()
+        wants = {key: format_param(value_of(val)).lower() for key, val in params.items()}
         for tid, r in self.rows.items():
             if types and r["exp_type"] not in types:
                 continue
             ok = True
-            for key, val in params.items():
-                want = format_param(value_of(val)).lower()
+            shown = self.shown[tid]
+            for key, want in wants.items():
                 if key == "lambda":
-                    ok &= want in (format_param(r["l2_sum_lambda"]).lower(), format_param(r["l2_mul_lambda"]).lower())
-                elif key in r.index:
-                    ok &= format_param(r[key]).lower() == want
+                    ok &= want in (shown["l2_sum_lambda"], shown["l2_mul_lambda"])
+                elif key in shown:
+                    ok &= shown[key] == want
             if ok:
                 out.add(tid)
         return out
@@ -154,6 +165,8 @@ class ClaimChecker:
             rank = 2 if m.group(1) else _ordinal(m.group(2) or m.group(3))
             tail = re.split(r",\s*followed|;|\.\s|\bwhile\b|\bwhereas\b", sent[m.end():])[0]
             claims.append((rank, tail, m.group(0).strip()))
+        for m in _ACHIEVED_BY.finditer(sent):
+            claims.append((1, re.split(r";|\.(?:\s|$)", sent[m.end():])[0], m.group(0).strip()))
         for m in _RANK_BEFORE.finditer(sent):
             head = re.split(r";|\.(?:\s|$)|\bwhile\b|\bwhereas\b", sent[:m.start()])[-1]
             claims.append((_ordinal(m.group(1)), head, m.group(0).strip(" ,")))
@@ -256,9 +269,11 @@ class ClaimChecker:
 
     def _pick(self, text: str) -> Callable[[set[str]], float]:
         """How a side's trials are summed up: "the best X" its best trial, "the worst X" its worst, else the mean."""
-        if re.search(r"\b(best|top|strongest)\b", text, re.I):
+        text = re.sub(r"\([^)]*\)", "", text)
+        run = r"\s+(?:[\w=.λ-]+\s+){0,3}?(?:run|trial|configuration|config|model|result|one)s?\b"
+        if re.search(r"\b(best|top|strongest)" + run, text, re.I):
             return lambda g: max(self.best[t] for t in g)
-        if re.search(r"\b(worst|weakest|lowest)\b", text, re.I):
+        if re.search(r"\b(worst|weakest|lowest)" + run, text, re.I) and not re.search(r"penalt|λ|lambda", text, re.I):
             return lambda g: min(self.best[t] for t in g)
         return lambda g: sum(self.best[t] for t in g) / len(g)
 
@@ -401,8 +416,11 @@ class ClaimChecker:
             r = self.rows[t]
             if xkey == "lambda":
                 return {"Summation": r["l2_sum_lambda"], "Multiplication": r["l2_mul_lambda"]}.get(r["exp_type"])
-            val = r[xkey]
-            return None if val is None or val != val else float(val)
+            try:
+                val = float(r[xkey])
+            except (TypeError, ValueError):
+                return None  # wn = "default"
+            return None if val != val else val
 
         pools = [[t for t in self.v.ranked if self.rows[t]["exp_type"] == typ] for typ in sorted(
             {str(self.rows[t]["exp_type"]) for t in self.v.ranked} - {"No_Regularization"})] if per_type else [self.v.ranked]
@@ -414,7 +432,7 @@ class ClaimChecker:
             xs = sorted({x for x, _ in pts})
             if len(xs) < 2:
                 continue
-            if xkey in ("lr", "batchsize", "lambda"):
+            if xkey in _PARAM_X:
                 means = [sum(y for x, y in pts if x == v) / sum(1 for x, _ in pts if x == v) for v in xs]
                 rising = means[-1] > means[0]
                 ok = rising == same_sign and means[-1] != means[0]
@@ -432,7 +450,7 @@ class ClaimChecker:
                 name = {"test_acc_best": "mean best test accuracy", "train_acc_final": "mean final train accuracy",
                         "margin": "mean margin", "converged": "mean epoch at which test accuracy settled"}[ycol]
                 label = {"lambda": "λ"}.get(xkey, xkey)
-                return f"{name} by {label}: {shown[-1]}" if xkey in ("lr", "batchsize", "lambda") else shown[-1]
+                return f"{name} by {label}: {shown[-1]}" if xkey in _PARAM_X else shown[-1]
         return "" if shown else None
 
     # -- wording ---------------------------------------------------------------------------------------------

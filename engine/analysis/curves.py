@@ -75,17 +75,33 @@ _EPOCH_RIGHT = re.compile(r"^[^.;:]{0,30}?\b(?:at|in|by|after|on|around)\s+(?:th
 _EPOCH_LEFT = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:epoch\s*#?\s*(\d+)|(first|last|final)\s+epoch)\s*[,(:]?\s*"
                          r"(?:with\s+|against\s+|vs\.?\s+|versus\s+|compared (?:to|with)\s+)?~?$",
                          re.I)
+_WORD_EPOCH = {"one": 1, "first": 1, "single": 1, "two": 2, "three": 3, "five": 5, "ten": 10}
+_EPOCH_WORDS = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:(one|first|single|two|three|five|ten)\s+epochs?|"
+                          r"epoch\s+(one|two|three|five|ten))\b", re.I)
+_OPENING = re.compile(r"^\W*(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?epoch\s*#?\s*(\d+)\b", re.I)
+_ABOUT_EPOCH = re.compile(r"\b(?:around|about|roughly|approximately|~)\s*(?:the\s+)?epoch", re.I)
 _STARTED = re.compile(r"\bstart(?:s|ed|ing)?\s+(?:out\s+)?(?:at|from|around|near|with)\s*~?$", re.I)
 _BY = re.compile(r"\bby\s+(?:the\s+)?epoch", re.I)
 
 
-def pinned_epoch(left: str, right: str, n_epochs: int) -> tuple[Optional[int], bool]:
-    """(the epoch the words next to a number pin it to, whether it is "by" that epoch)."""
+def pinned_epoch(left: str, right: str, n_epochs: int, sentence: str = "") -> tuple[Optional[int], bool]:
+    """(the epoch the words next to a number pin it to, whether it is "by" that epoch, or
+    "around" it: then the epoch after counts too). A sentence opening "At epoch 10, ..."
+    pins all its numbers that name no epoch of their own."""
     for rx, text in ((_EPOCH_LEFT, left), (_EPOCH_RIGHT, right)):
         m = rx.search(text)
         if m:
             e = int(m.group(1)) if m.group(1) else (1 if m.group(2).lower() == "first" else n_epochs)
+            if _ABOUT_EPOCH.search(text[max(0, m.start() - 2):m.end()]):
+                return min(e + 1, n_epochs), True  # "around epoch 7": by epoch 8
             return e, bool(_BY.search(m.group(0)))
+    for text in (right[:40], left[-40:]):
+        w = _EPOCH_WORDS.search(text)
+        if w:
+            return _WORD_EPOCH[(w.group(1) or w.group(2)).lower()], False
     if _STARTED.search(left):
         return 1, False
+    o = _OPENING.match(sentence)
+    if o:
+        return int(o.group(1)), False
     return None, False

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 _PLURAL_SUBJECT = re.compile(r"\b(runs|trials|configurations|models|experiments|settings)\b", re.I)
 _RULE = re.compile(r"\b(rule|threshold|criterion|defined as|counts? as|flag(?:ged|s)? (?:when|if)|is flagged|when the|if the)\b",
                    re.I)
+_OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|\bthe rest\b", re.I)
 _SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best to worst)\b", re.I)
 _FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
 
@@ -51,7 +52,7 @@ def _column(ctx: Ctx, q: Quoted) -> Optional[str]:
     return CURVE_COLUMNS.get((metric or "", ctx.split or "test"))
 
 
-def curve_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: Optional[int],
+def curve_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: Optional[int], by: bool,
                   left: str) -> Union[None, bool, tuple[str, str]]:
     """None: some trial's curve holds the number (at the pinned epoch, if any). A (reason,
     data) pair: the one trial named held something else at the pinned epoch. False: no verdict.
@@ -67,7 +68,7 @@ def curve_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     hits = [(t, e) for t in group for e, val in v.curves.curve(t, col) if abs(val - x) <= tol + 1e-9]
     if epoch is None:
         return None if hits else False
-    if any(e == epoch for _, e in hits):
+    if any(e == epoch or (by and e <= epoch) for _, e in hits):
         return None
     if len(group) != 1:
         return False
@@ -98,11 +99,16 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
     if metric == "gap" and _SPREAD.search(clause):
         return None  # "the spread is under 3 pp": about the sweep's range, not any trial's train − test gap
+    if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
+        # "while every other completed run stays under 2 pp": the trials the sentence did not name
+        group = [t for t in v.ranked if t not in ctx.trials and (not re.search(r"\bcompleted\b", clause, re.I)
+                                                                  or v.status[t] == "completed")]
     values = [(t, val) for t in group if (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
     if not values:
         return None
     x, tol = _scaled(q, metric)
-    if q.span is not None and RANGED.search(quote[:max(quote.find(q.raw), 0)]):
+    precise = q.span is not None and q.dec >= 1 and not q.approx  # "were at 82.7–85.7%": the lowest and the highest
+    if q.span is not None and (precise or RANGED.search(quote[:max(quote.find(q.raw), 0)])):
         lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), metric)[0] for e in q.span)
         vals = [val for _, val in values]
         if abs(min(vals) - lo) <= tol + 1e-9 and abs(max(vals) - hi) <= tol + 1e-9:
@@ -114,7 +120,7 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
                 f"of the {len(values)} trial{'s' if len(values) != 1 else ''} meant",
                 f"they range from {format_value(low[1], metric)} ({v.who(low[0])}) to {format_value(high[1], metric)} "
                 f"({v.who(high[0])})")
-    if q.span is not None:
+    if q.span is not None:  # "between 58% and 60%", "about 56–59%": every value (or one) lies inside
         lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), metric)[0] for e in q.span)
         ok = [lo - tol - 1e-9 <= val <= hi + tol + 1e-9 for _, val in values]
         said_limit = f"between {q.span[0]:g} and {q.span[1]:g}{q.unit if q.unit in ('%',) else ' ' + q.unit if q.unit else ''}"
@@ -126,14 +132,17 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         said_limit = f"below {q.raw}"
     every = bool(UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(quote.find(q.raw), 0)])) \
         and not EXISTENTIAL.search(clause)
+    if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
+        every = True
     if (all(ok) if every else any(ok)):
         return None
     bad = [(t, val) for (t, val), good in zip(values, ok) if not good]
     what = _what(metric, ctx, epoch, by, quote)
     shown = "; ".join(f"{v.who(t)}: {format_value(val, metric)}" for t, val in bad[:3]) + ("; …" if len(bad) > 3 else "")
-    scope = "every one" if every else "none"
-    return (f"{said_limit} does not hold for the {what} of {scope if not every else 'all'} of the {len(values)} trial"
-            f"{'s' if len(values) != 1 else ''} meant", f"{what}: {shown}")
+    n = f"{len(values)} trial{'s' if len(values) != 1 else ''} meant"
+    reason = (f"{what} {said_limit} said of all {n}, which not all hold" if every
+              else f"{what} {said_limit} said, which none of the {n} holds")
+    return reason, f"{what}: {shown}"
 
 
 def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int], by: bool,
@@ -141,14 +150,14 @@ def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int],
     row = v.fs.trials.loc[tid]
     split = ctx.split or "test"
     if metric == "acc" and epoch is not None:
-        curve = [val for e, val in v.curves.curve(tid, f"{split}_acc") if e <= epoch]
-        if not curve:
+        curve = v.curves.curve(tid, f"{split}_acc")
+        upto = [val for e, val in curve if e <= epoch]
+        if not upto:
             return None
-        return max(curve) if by and bound == ">" else next((val for e, val in v.curves.curve(tid, f"{split}_acc")
-                                                              if e == epoch), None)
+        return max(upto) if by and bound == ">" else next((val for e, val in curve if e == epoch), None)
     col = {"gap": "train_test_gap_final", "margin": "margin", "loss": f"{split}_loss_final"}.get(metric)
     if col is None:
-        col = f"{split}_acc_final" if (ctx.stat == "final" or _FINAL.search(quote)) else f"{split}_acc_best"
+        col = f"{split}_acc_final" if (ctx.stat == "final" or _FINAL.search(_clause(quote, ""))) else f"{split}_acc_best"
     val = row.get(col)
     return None if val is None or val != val else float(val)
 

@@ -29,7 +29,7 @@ MAX_SPAN = 400  # characters: every number's context is sought within its span, 
 
 def sentences(text: str) -> list[str]:
     """`text` cut into sentences and clauses set off by ";" or a dash, each bounded."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*])|;\s+|\s+[—–]\s+", text)
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*]|t\d{3})|;\s+|\s+[—–]\s+", text)  # "... end. t027 was ..."
     return [q for p in parts if p.strip() for q in bounded(p)]
 
 

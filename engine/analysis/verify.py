@@ -101,6 +101,7 @@ class Verifier:
         header: Optional[list[str]] = None
         intro = ""
         row_no = 0
+        list_no = 0
         for lineno, line in enumerate(lines, start=1):
             stripped = line.strip()
             if stripped.startswith("```") or stripped.startswith("~~~"):
@@ -116,7 +117,8 @@ class Verifier:
                 intro = section
                 self._last_trial = None
                 continue
-            recommend = bool(RECOMMEND_HEADING.search(section))
+            recommend = bool(RECOMMEND_HEADING.search(section)) or bool(
+                re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I))
             if stripped.startswith("|"):
                 cells = [c.strip() for c in stripped.strip("|").split("|")]
                 if all(re.fullmatch(r":?-{2,}:?", c) or c == "" for c in cells):
@@ -151,6 +153,11 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             bullet = re.match(r"(?:[-*+]|\d+[.)])\s+(.*)", stripped)
+            if bullet and not item and TOP_N_WORDS.search(intro) and intro != section and intro.rstrip("*_ ").endswith(":"):
+                list_no += 1  # "Top 3 configurations:" then "- ..." items: the order is the rank
+                self._check_listed(list_no, bullet.group(1), stripped, intro, lineno, res)
+            elif not bullet:
+                list_no = 0
             if bullet and TYPED_ITEM.match(bullet.group(1)) and BEST_PER_TYPE.search(intro):
                 self._check_type_best(prose_text(bullet.group(1)), stripped, lineno, res)
             if not (item and RANKING_INTRO.search(intro)) and stripped and not re.match(r"[-*+]\s", stripped):
@@ -166,12 +173,14 @@ class Verifier:
         for sent in sentences(text):
             if not recommend:
                 self._param_words(sent, lineno, res)
-                self.claims.check(sent, lineno, res)
+            n_before = len(res.mismatches)
             toks = list(numbers(sent))
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
             # "It reached ...": the trial of the previous sentence
-            pronoun = self._last_trial if not ids and PRONOUN.match(sent.strip()) else None
+            pronoun = self._last_trial if not ids and PRONOUN.match(sent.strip()) and not re.match(
+                r"\W*(?:its|their)\s+(?:[\w-]+\s+)?(?:twin|counterpart|sibling|neighbou?r|rival|runner-up|competitor)\b",
+                sent, re.I) else None
             topn = TOP_N.search(sent)
             if topn and not recommend and len(ids) == int(topn.group(1)) >= 2 and self.ranked:
                 res.n_checked += 1
@@ -197,12 +206,23 @@ class Verifier:
                     ctx.metric = "acc"  # "the best run is t004 at 88.38%": ranking is by test accuracy
                 prev, prev_end = ctx, m.end()
                 self._check(m, ctx, sent, lineno, recommend, res)
+            if not recommend and len(res.mismatches) == n_before:
+                # a sentence whose numbers were already flagged is one wrong claim: one entry, not two
+                self.claims.check(sent, lineno, res)
             if ids:
                 self._last_trial = ids[-1] if len(ids) == 1 else None
             else:
                 by_params = self.reader.trials_from_params(sent)[0]
                 if by_params is not None and len(by_params) == 1:
                     self._last_trial = next(iter(by_params))  # "The Summation λ = 0.001, lr = 0.01 run ...": "It ..."
+
+    def _check_listed(self, rank: int, text: str, quote: str, intro: str, lineno: int, res: VerifyResult) -> None:
+        if TYPED_ITEM.match(text) or re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):
+            return
+        ids = self.reader.trials_in(text) or self.reader.trials_from_params(prose_text(text))[0]
+        if ids is not None and len(ids) == 1:
+            res.n_checked += 1
+            self._check_rank(rank, next(iter(ids)), text.split("(")[0].strip(" *_-—"), quote, lineno, res)
 
     def _check_type_best(self, item: str, quote: str, lineno: int, res: VerifyResult) -> None:
         """"- No regularization: lr=0.003 — 84.49%" under "Best per type:": the trial named must be that type's best."""
@@ -247,7 +267,9 @@ class Verifier:
                    row_rank: Optional[int] = None) -> None:
         row_text = " | ".join(cells)
         row_trials = self.reader.trials_in(row_text)
-        row_param_trials, row_params = self.reader.trials_from_params(row_text)
+        named = " ".join(f"{h}={c}" for h, c in zip(header, cells)
+                         if param_name(h + " =") and re.fullmatch(r"[\w.+-]+", c.strip()))
+        row_param_trials, row_params = self.reader.trials_from_params(row_text + " " + named)
         row_types = {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
         quote = f"| {row_text} |"
         # "| Metric | Summation | Multiplication |": the metric is in the row label and the trial or type
@@ -326,6 +348,10 @@ class Verifier:
             return
         if recommend and not ctx.explicit_trial and not ctx.superlative and not (ctx.param and not pct and not pp):
             res.n_skipped += 1  # a recommendation proposes values and thresholds; only results it credits to a trial are checked
+            return
+        if not pct and not pp and ctx.metric is None and not ctx.explicit_trial and PROPOSAL.search(quote) \
+                and not any(self._match(f, q) for f in self.all_facts):
+            res.n_skipped += 1  # "increase the epochs to 40": a proposal, not a result
             return
         if not ctx.param and not pct and not pp and self._names_param_value(q, quote):
             res.n_skipped += 1  # "0.01 > 0.03 > 0.1" after "learning rates": parameter values, not results
@@ -412,8 +438,11 @@ class Verifier:
     def _check_count(self, q: Quoted, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
         """"12 of 36 carry an overfitting flag", "3 trials diverged": a count of flagged trials is
         checked against the flags; other counts ("top 3", "4 of 6 trials") are not."""
-        words = m.string[max(0, m.start() - 30):m.end() + 60]
-        kind = next((k for k, rx in FLAG_WORDS if rx.search(words)), None)
+        after = re.split(r"[(,;]", m.string[m.end():m.end() + 45])[0]
+        hits = [(x.start(), k) for k, rx in FLAG_WORDS if (x := rx.search(after))]
+        if not hits:
+            hits = [(-x.start(), k) for k, rx in FLAG_WORDS if (x := rx.search(m.string[max(0, m.start() - 30):m.start()]))]
+        kind = min(hits)[1] if hits else None  # "11 of 12 runs completed and one diverged": the word nearest after it
         if kind is None or re.search(r"(?:\bof|/|\bout of)\s*$", m.string[max(0, m.start() - 8):m.start()]):
             res.n_skipped += 1  # "4 of 6 trials", "top 3"; the "36" of "12 of 36" is the whole
             return
@@ -457,6 +486,11 @@ class Verifier:
             self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
             return
         peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top)\b", quote, re.I)
+        if not (ctx.trials and ctx.explicit_trial) and re.search(r"\bpeak\w*\b(?:[^.;]|\.(?=\d)){0,30}$", m.string[:m.start()], re.I):
+            # "Summation λ = 0.01, wn = 0.9 peaked at 87.4% in epoch 23": the one trial the sentence names
+            single = self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
+            if single is not None and len(single) == 1:
+                ctx.trials, ctx.explicit_trial = set(single), True
         if ctx.trials and ctx.explicit_trial and ctx.metric in (None, "acc") and ctx.split != "train" and (
                 ctx.stat == "best" or (ctx.stat is None and peak_words)):
             tid = next(iter(ctx.trials))
@@ -506,7 +540,8 @@ class Verifier:
             if ctx.split and f.split and f.split != ctx.split and f.metric in ("acc", "loss", "change"):
                 continue
             if ctx.stat in ("best", "final") and f.stat in ("best", "final") and f.stat != ctx.stat and f.metric == "acc" \
-                    and f.trial is not None:
+                    and f.trial is not None and not (ctx.superlative and ctx.split == "train"):
+                # (the sweep's highest train accuracy is a final one: best_train ranks by train_acc_final)
                 continue  # a trial's final accuracy quoted as its best (or the reverse)
             out.append(f)
         return out
@@ -515,7 +550,11 @@ class Verifier:
         out = []
         for key, val in ctx.params.items():
             want = format_param(value_of(val))
-            out += [f for n, f in self.fs.facts.items() if n.startswith(f"sens.{key}.{want}.") and f.metric != "text"]
+            keys = [key] if key != "lambda" else [k for k, typ in (("l2_sum_lambda", "Summation"),
+                                                                   ("l2_mul_lambda", "Multiplication"))
+                                                  if not ctx.types or typ in ctx.types]
+            out += [f for n, f in self.fs.facts.items() if n.startswith(tuple(f"sens.{k}.{want}." for k in keys))
+                    and f.metric != "text"]
         for t in ctx.types:
             out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
         return out
@@ -544,7 +583,7 @@ class Verifier:
             # a statement about the sweep as a whole is fine too
             loose = Ctx(metric=ctx.metric, split=ctx.split, stat=ctx.stat)
             pool = self._candidates(loose)
-            if ctx.params:
+            if ctx.params and ctx.params_near:
                 pool = [f for f in pool if f.trial is None]
                 if ctx.stat == "mean" and ctx.metric == "acc":
                     # "the mean at lr=0.003 is X": only that value's mean will do; but "moving from lr = 0.003
@@ -565,14 +604,14 @@ class Verifier:
         6.5 pp") that the values meet, or a value the curves held at some epoch? True when that
         settled it (passed, or flagged here with what the curve or the values say)."""
         left = m.string[max(0, m.start() - 40):m.start()]
-        epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs)
+        epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs, quote)
         group = self._group(ctx, quote)
         if q.bound or q.span:
             verdict = limit_verdict(self, q, ctx, group, epoch, by, quote)
             if verdict is not None:
                 self._flag(res, q.raw, quote, lineno, *verdict)
             return True
-        verdict_c = curve_verdict(self, q, ctx, group, epoch, left)
+        verdict_c = curve_verdict(self, q, ctx, group, epoch, by, left)
         if verdict_c is None:
             return True
         if verdict_c:

@@ -111,7 +111,7 @@ EXISTENTIAL = re.compile(r"\b(others?|rest|some|most|several|one|a few|many|any 
 BOLD_HEADING = re.compile(r"^\*\*([^*]{2,80})\*\*:?$|^__([^_]{2,80})__:?$")
 SETTLED = re.compile(r"\b(converg\w*|plateau\w*|settl\w*|stabili[sz]\w*|flatten\w*|level(?:l)?ed off|saturat\w*)\b[^.;]*$",
                      re.I)
-FLAG_WORDS = [("overfitting", re.compile(r"\boverfit", re.I)), ("underfitting", re.compile(r"\bunderfit", re.I)),
+FLAG_WORDS = [("completed", re.compile(r"\bcompleted\b", re.I)), ("overfitting", re.compile(r"\boverfit", re.I)), ("underfitting", re.compile(r"\bunderfit", re.I)),
               ("not_converged", re.compile(r"\bnot[_ ]converged", re.I)),
               ("diverged", re.compile(r"\bdiverg", re.I)), ("failed", re.compile(r"\bfailed\b", re.I))]
 RANGED = re.compile(r"\brang(?:e|es|ed|ing)\b[^.;]*$", re.I)  # "ranged from A to B": A is the lowest, B the highest
