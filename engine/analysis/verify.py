@@ -32,6 +32,7 @@ from typing import Any, Optional
 from sweepdeck.engine.analysis.claims import ClaimChecker
 from sweepdeck.engine.analysis.context import ContextReader, Ctx, param_name
 from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
+from sweepdeck.engine.analysis.explain import describe, said
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
 from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
 from sweepdeck.engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
@@ -63,6 +64,15 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return not self.mismatches
+
+
+def grouped(mismatches: list[Mismatch]) -> list[tuple[Mismatch, list[int]]]:
+    """Repeats of one wrong claim (the same number, the same reason) as one entry: the first
+    occurrence and the 1-based positions of all of them in `mismatches` (the ⚠[i] markers)."""
+    groups: dict[tuple[str, str], tuple[Mismatch, list[int]]] = {}
+    for i, m in enumerate(mismatches, start=1):
+        groups.setdefault((m.number, m.reason), (m, []))[1].append(i)
+    return list(groups.values())
 
 
 class Verifier:
@@ -770,30 +780,48 @@ class Verifier:
     def _what(self, ctx: Ctx, raw: str) -> str:
         parts = []
         if ctx.superlative:
-            parts.append("best")
-        if ctx.split:
+            parts.append("the best")
+        elif ctx.stat in ("best", "final", "mean"):
+            parts.append(ctx.stat)
+        if ctx.split and ctx.metric in ("acc", "loss", None):
             parts.append(ctx.split)
-        parts.append({"acc": "accuracy", "eps": "epochs/s"}.get(ctx.metric or "", ctx.metric or "value"))
+        parts.append({"acc": "accuracy", "eps": "epochs/s", "gap": "train − test gap"}.get(ctx.metric or "",
+                                                                                          ctx.metric or "value"))
         who = ""
         if ctx.trials and ctx.explicit_trial:
-            who = f" of {next(iter(ctx.trials))}"
+            who = f" of {self.who(next(iter(ctx.trials)))}"
         elif ctx.params:
-            who = " for " + ", ".join(f"{k}={v}" for k, v in ctx.params.items())
-        return f"{raw} quoted as {' '.join(parts)}{who}, which the data does not hold"
+            who = " for " + " ".join(f"{k}={v}" for k, v in ctx.params.items())
+        return f"{raw} given as {' '.join(parts)}{who}, which the data does not hold"
 
     def _data_says(self, ctx: Ctx, cands: list[Fact], q: Quoted) -> str:
-        said = []
-        # what the number really is, when it is some other fact (a train accuracy, another trial)
-        really = [f for f in self.all_facts if self._match(f, q) and not f.name.startswith(("best", "top.", "type.", "sens."))]
-        expected = sorted(cands, key=lambda f: (f.trial or "", f.name))[:4]
+        """What the data holds instead: the claimed subject's own values, then what the number really is."""
+        out: list[str] = []
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial and "best.test_acc_best" in self.fs.facts:
-            expected = [self.fs.facts["best.test_acc_best"]]
-            said.append(f"the best test accuracy is {expected[0].display()} ({self.fs.top[0]})")
-        elif expected:
-            said.append("; ".join(f"{_short(f)} = {f.display()}" for f in expected))
-        if really:
-            said.append(f"{q.shown} is " + ", ".join(f"{_short(f)}" for f in really[:3]))
-        return "; ".join(said) or "no matching fact"
+            out.append(f"the best test accuracy is {self.fs.facts['best.test_acc_best'].display()}, "
+                       f"by {self.who(self.fs.top[0])}")
+        else:
+            own = [f for f in cands if not f.name.startswith(("rule.", "best", "top.", "type.")) and f.metric == ctx.metric]
+            if ctx.trials and ctx.explicit_trial:
+                own = [f for f in own if f.trial in ctx.trials]
+            own.sort(key=lambda f: (f.trial is None, f.name))
+            out += [x for f in own[:2] if (x := said(self, f))]
+        really = [f for f in self.all_facts if self._match(f, q) and f.name.startswith("trial.") and f.metric == ctx.metric]
+        really += [f for f in self.all_facts if self._match(f, q) and f.name.startswith(("sens.", "type.", "run."))
+                   and f.metric == ctx.metric and f not in really]
+        shown = [x for f in really[:2] if (x := describe(self, f))]
+        if shown:
+            out.append(f"{q.shown} is " + " and ".join(shown))
+        elif ctx.trials and ctx.explicit_trial and ctx.metric in ("acc", "loss"):
+            tid = next(iter(ctx.trials))
+            col = f"{ctx.split or 'test'}_{ctx.metric}"
+            x = q.x / 100 if (ctx.metric == "acc" and (q.pct or q.x > 1)) else q.x
+            tol = q.tol / 100 if ctx.metric == "acc" and (q.pct or q.x > 1) else q.tol
+            at = [e for e, val in self.curves.curve(tid, col) if abs(val - x) <= tol + 1e-9]
+            if at:
+                out.append(f"{q.shown} is its {col.replace('_acc', ' accuracy').replace('_loss', ' loss')} at epoch "
+                           + ", ".join(map(str, at[:3])) + ", neither its best nor its final value")
+        return "; ".join(out) or "no value in the data matches"
 
     def _flag(self, res: VerifyResult, raw: str, quote: str, lineno: int, reason: str, data_says: str) -> None:
         if res.mismatches and res.mismatches[-1].line == lineno and res.mismatches[-1].reason == reason:
