@@ -78,7 +78,8 @@ _EPOCH_LEFT = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:epoch\s*#?\s*
 _WORD_EPOCH = {"one": 1, "first": 1, "single": 1, "two": 2, "three": 3, "five": 5, "ten": 10}
 _EPOCH_WORDS = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:(one|first|single|two|three|five|ten)\s+epochs?|"
                           r"epoch\s+(one|two|three|five|ten))\b", re.I)
-_OPENING = re.compile(r"^\W*(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?epoch\s*#?\s*(\d+)\b", re.I)
+_OPENING = re.compile(r"^\W*(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?(?:epoch\s*#?\s*(\d+)\b|the\s+(first)\s+epoch\b|"
+                      r"(one)\s+epoch\b)", re.I)
 _ABOUT_EPOCH = re.compile(r"\b(?:around|about|roughly|approximately|~)\s*(?:the\s+)?epoch", re.I)
 _STARTED = re.compile(r"\bstart(?:s|ed|ing)?\s+(?:out\s+)?(?:at|from|around|near|with)\s*~?$", re.I)
 _BY = re.compile(r"\bby\s+(?:the\s+)?epoch", re.I)
@@ -95,13 +96,14 @@ def pinned_epoch(left: str, right: str, n_epochs: int, sentence: str = "") -> tu
             if _ABOUT_EPOCH.search(text[max(0, m.start() - 2):m.end()]):
                 return min(e + 1, n_epochs), True  # "around epoch 7": by epoch 8
             return e, bool(_BY.search(m.group(0)))
-    for text in (right[:40], left[-40:]):
+    for text, at_end in ((right[:40], False), (left[-40:], True)):
         w = _EPOCH_WORDS.search(text)
-        if w:
+        if w and (not at_end or re.fullmatch(r"[\s,(:~]*(?:(?:versus|vs\.?|against|compared (?:to|with)|while)\s*)?",
+                                             text[w.end():], re.I)):  # "... after one epoch versus 55-57%"
             return _WORD_EPOCH[(w.group(1) or w.group(2)).lower()], False
     if _STARTED.search(left):
         return 1, False
     o = _OPENING.match(sentence)
     if o:
-        return int(o.group(1)), False
+        return (int(o.group(1)) if o.group(1) else 1), False
     return None, False

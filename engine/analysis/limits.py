@@ -124,11 +124,11 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), metric)[0] for e in q.span)
         ok = [lo - tol - 1e-9 <= val <= hi + tol + 1e-9 for _, val in values]
         said_limit = f"between {q.span[0]:g} and {q.span[1]:g}{q.unit if q.unit in ('%',) else ' ' + q.unit if q.unit else ''}"
-    elif q.bound == ">":
-        ok = [val > x - tol for _, val in values]
+    elif q.bound == ">":  # a limit is a threshold, not a rounded value: "at least 0.1" excludes 0.05
+        ok = [val > x - 1e-9 for _, val in values]
         said_limit = f"above {q.raw}"
     else:
-        ok = [val < x + tol for _, val in values]
+        ok = [val < x + 1e-9 for _, val in values]
         said_limit = f"below {q.raw}"
     every = bool(UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(quote.find(q.raw), 0)])) \
         and not EXISTENTIAL.search(clause)
@@ -147,7 +147,7 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
 
 def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int], by: bool,
            bound: Optional[str], quote: str) -> Optional[float]:
-    row = v.fs.trials.loc[tid]
+    row = v.rows[tid]
     split = ctx.split or "test"
     if metric == "acc" and epoch is not None:
         curve = v.curves.curve(tid, f"{split}_acc")

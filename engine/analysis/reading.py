@@ -102,7 +102,7 @@ class Quoted:
         unit = (m.group("unit") or "").strip().lower()
         before = m.string[max(0, m.start() - 40):m.start()]
         span = _span(m)
-        approx = bool(APPROX.search(before)) or (span is not None and bool(APPROX.search(_before_span(m))))
+        approx = bool(APPROX.search(before)) or (span is not None and bool(APPROX.search(before_range(m))))
         bound = ">" if BOUND_ABOVE.search(before) else "<" if BOUND_BELOW.search(before) else None
         if span is not None and not unit:
             tail = _RANGE_TAIL.match(m.string[m.end():m.end() + 40])
@@ -146,7 +146,8 @@ def _span(m: re.Match[str]) -> Optional[tuple[float, float]]:
     return None
 
 
-def _before_span(m: re.Match[str]) -> str:
+def before_range(m: re.Match[str]) -> str:
+    """The text before a range that `m` ends ("after one epoch versus " for the 57% of "versus 55–57%")."""
     head = _RANGE_HEAD.search(m.string[max(0, m.start() - 40):m.start()])
     return m.string[max(0, m.start() - 70):m.start() - (len(head.group(0)) if head else 0)]
 

@@ -35,7 +35,8 @@ from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
 from sweepdeck.engine.analysis.explain import describe, said
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
 from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
-from sweepdeck.engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
+from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, before_range, bounded, numbers, prose_text, sentences,
+                                               value_of)
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
                                                   PRONOUN, RANGED, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
                                                   PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
@@ -55,11 +56,17 @@ class Mismatch:
         return self.__dict__.copy()
 
 
+# characters of an answer that are checked: sweepdeck reads at most 65536 characters of an LLM's answer,
+# and a longer text (a caller that did not cut it) is checked up to here, so checking stays under seconds
+MAX_CHECKED = 65536
+
+
 @dataclass
 class VerifyResult:
     n_checked: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     n_skipped: int = 0
+    truncated: bool = False  # the text was longer than MAX_CHECKED: the rest was not checked
 
     @property
     def ok(self) -> bool:
@@ -96,6 +103,12 @@ class Verifier:
         self.curves = Curves(fs)
         self.headline_differences = _headline_differences(fs)
         self.claims = ClaimChecker(self)
+        self.rows = {tid: r for tid, r in fs.trials.to_dict("index").items()}
+        # the facts of each group (sens.lr.0.01, type.Summation), looked up for many numbers: indexed once
+        self.groups: dict[str, list[Fact]] = {}
+        for n, f in fs.facts.items():
+            if f.metric != "text" and n.startswith(("sens.", "type.")):
+                self.groups.setdefault(n.rsplit(".", 1)[0], []).append(f)
         self.labels = {tid: str(lab) for tid, lab in fs.trials["label"].items()}
         self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
         self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
@@ -105,6 +118,8 @@ class Verifier:
     def verify(self, text: str) -> VerifyResult:
         res = VerifyResult()
         self._last_trial = None
+        if len(text) > MAX_CHECKED:
+            text, res.truncated = text[:MAX_CHECKED], True
         lines = text.split("\n")
         in_code = False
         section = ""
@@ -192,7 +207,14 @@ class Verifier:
                 r"\W*(?:its|their)\s+(?:[\w-]+\s+)?(?:twin|counterpart|sibling|neighbou?r|rival|runner-up|competitor)\b",
                 sent, re.I) else None
             topn = TOP_N.search(sent)
-            if topn and not recommend and len(ids) == int(topn.group(1)) >= 2 and self.ranked:
+            listed = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent[topn.end():])] if topn else []
+            if topn and not recommend and len(listed) == int(topn.group(1)) > len(set(listed)):
+                res.n_checked += 1
+                twice = sorted({t for t in listed if listed.count(t) > 1})
+                self._flag(res, topn.group(0), sent, lineno, f"{', '.join(map(self.who, twice))} listed twice in the {topn.group(0)}",
+                           f"the {topn.group(0)} by best test accuracy are "
+                           + ", ".join(self.who(t) for t in self.ranked[:int(topn.group(1))]))
+            elif topn and not recommend and len(ids) == int(topn.group(1)) >= 2 and self.ranked:
                 res.n_checked += 1
                 want = self.ranked[:len(ids)]
                 if set(ids) != set(want):
@@ -563,10 +585,10 @@ class Verifier:
             keys = [key] if key != "lambda" else [k for k, typ in (("l2_sum_lambda", "Summation"),
                                                                    ("l2_mul_lambda", "Multiplication"))
                                                   if not ctx.types or typ in ctx.types]
-            out += [f for n, f in self.fs.facts.items() if n.startswith(tuple(f"sens.{k}.{want}." for k in keys))
-                    and f.metric != "text"]
+            for k in keys:
+                out += self.groups.get(f"sens.{k}.{want}", [])
         for t in ctx.types:
-            out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
+            out += self.groups.get(f"type.{t}", [])
         return out
 
     def _metric_check(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
@@ -587,6 +609,14 @@ class Verifier:
         if matched:
             if ctx.superlative and ctx.metric == "acc" and ctx.explicit_trial and ctx.trials:
                 self._check_top(next(iter(ctx.trials)), ctx, q.raw, quote, lineno, res)
+            elif ctx.explicit_trial and ctx.trials and len(ctx.trials) == 1 and ctx.metric in ("acc", "loss"):
+                # "t002 started at 81% in epoch 1": 81% is its best, but not at epoch 1
+                left = m.string[max(0, m.start() - 40):m.start()]
+                epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs)
+                if epoch is not None and not by:
+                    verdict = curve_verdict(self, q, ctx, sorted(ctx.trials), epoch, False, left)
+                    if verdict:
+                        self._flag(res, q.raw, quote, lineno, *verdict)
             return
         if ctx.trials is not None and not ctx.explicit_trial:
             # the trials were inherited from an earlier clause or implied by several parameters:
@@ -613,7 +643,7 @@ class Verifier:
         """Before a number is called wrong: is it a limit or a range ("above 86%", "between 5.4 and
         6.5 pp") that the values meet, or a value the curves held at some epoch? True when that
         settled it (passed, or flagged here with what the curve or the values say)."""
-        left = m.string[max(0, m.start() - 40):m.start()]
+        left = m.string[max(0, m.start() - 40):m.start()] if not q.span else before_range(m)[-40:]
         epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs, quote)
         group = self._group(ctx, quote)
         if q.bound or q.span:
