@@ -193,3 +193,20 @@ def test_a_5_mb_answer_is_cut_and_checked_in_seconds(fs):
     res = verify(text, fs)
     assert time.perf_counter() - t0 < 15   # a few seconds even on a loaded machine; it once took minutes
     assert res.truncated
+
+
+# --- what the second held-out set (bench/claims_corpus/x*) showed -------------------------------------
+
+@pytest.mark.parametrize("text,bad", [
+    ("t002 lost 2.00 pp from its peak by the end.", False),     # 81% best, 79% final
+    ("t002 lost 3.00 pp from its peak by the end.", True),
+    ("Ranking: 1. Summation sum=0.001 (86.00%), 2. Summation sum=0.01 (80.00%), 3. Multiplication mul=0.01 (81.00%).", True),
+    ("Ranking: 1. Summation sum=0.001 (86.00%), 2. Multiplication mul=0.01 (81.00%), 3. Summation sum=0.01 (80.00%).", False),
+    ("Within Summation the order is λ = 0.01 > λ = 0.001.", True),
+    ("Lower λ goes with a larger train–test gap.", True),         # both types: the smaller weight has the smaller gap
+    ("Margin and test accuracy are positively correlated (Spearman ρ = 1.00).", False),
+    ("t001 reached 83% at epoch 2, then stayed between 83% and 86%.", False),
+    ("t001 reached 83% at epoch 2, then stayed between 87% and 90%.", True),   # epoch 3: 86%
+])
+def test_held_out_shapes(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

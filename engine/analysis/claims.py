@@ -76,14 +76,15 @@ _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matc
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
     r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
-    r"(?:\([^)]{0,20}\)\s+)?"
-    r"(?:go(?:es)? with|went with|led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
-    r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|helps?|(?:were|was|is|are) better)"
-    r"\s*(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller)?\s*(?P<y>[\w λ_-]{0,40})", re.I)
+    r"(?:\([^)]{0,20}\)\s+)?(?:consistently\s+|clearly\s+|generally\s+|always\s+)?"
+    r"(?P<verb>go(?:es)? with|went with|led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
+    r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|hurt|helps?|helped|"
+    r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse)"
+    r"\s*(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller)?\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
 _CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive|negative)\s+(?:correlation|relationship|"
                    r"association)\s+between\s+(?P<x>[\w λ_-]{2,40}?)\s+and\s+(?P<y>[\w λ_-]{2,40})", re.I)
 _UP = {"higher", "larger", "bigger", "stronger", "greater", "more", "better", "faster", "positive"}
-_X_WORDS = [("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?"),
+_X_WORDS = [("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?|batch(?:es)?\b"),
             ("lambda", r"λ|lambda|penalt\w*|regulari[sz]ation|weight decay"), ("margin", r"margins?"),
             ("wn", r"weight[- ]norm\w*|\bwn\b|\bgain\b"),
             ("train_acc_final", r"train(?:ing)? accurac\w*"), ("train_test_gap_final", r"\bgaps?\b")]
@@ -165,6 +166,9 @@ class ClaimChecker:
             rank = 2 if m.group(1) else _ordinal(m.group(2) or m.group(3))
             tail = re.split(r",\s*followed|;|\.\s|\bwhile\b|\bwhereas\b", sent[m.end():])[0]
             claims.append((rank, tail, m.group(0).strip()))
+        if re.search(r"\b(ranking|ranked|top[- ]?\d|leaderboard)\b", sent, re.I):
+            for m in re.finditer(r"(?:^|[:,;]\s*)([1-9])\.\s+([^,;()]+)", sent):
+                claims.append((int(m.group(1)), m.group(2), f"{m.group(1)}."))
         for m in _ACHIEVED_BY.finditer(sent):
             claims.append((1, re.split(r";|\.(?:\s|$)", sent[m.end():])[0], m.group(0).strip()))
         for m in _RANK_BEFORE.finditer(sent):
@@ -234,7 +238,12 @@ class ClaimChecker:
         # type named on one side only; the parameters that describe one side's subject stay with it
         lead = re.match(r"\s*(?:\W*\s*)?(?:at|with|for|among|under|using|when|in)\s+([^,]*?)(?:,|\s+the\b)", left, re.I)
         ctx = self.resolve(lead.group(1)) if lead else None
-        shared = ctx[1] if ctx else {}
+        shared = dict(ctx[1]) if ctx else {}
+        for side in (left, right):  # "λ=0.0001 beats λ=0.01 at lr=0.003": "at lr=0.003" is said of both
+            for p in PARAM_ANY.finditer(side):
+                if re.search(r"\b(?:at|with|for|under|using)\s+$", side[:p.start()], re.I):
+                    key = next(k for k, val in p.groupdict().items() if val and k != "val")
+                    shared.setdefault(key, p.group("val"))
         a_types = a0[2] or (b0[2] if not b0[2] else set()) or (ctx[2] if ctx else set())
         b_types = b0[2] or a0[2]
         a = a0 if TRIAL_ID.search(left) else self.resolve(left, shared, a_types)
@@ -311,7 +320,8 @@ class ClaimChecker:
 
     def _chain(self, sent: str) -> Optional[list[tuple[str, set[str]]]]:
         """"0.01 > 0.03 > 0.1" (values of the parameter the sentence names) or "Summation > Multiplication"."""
-        m = re.search(r"((?:[\w.λ=-]+\s*>\s*)+[\w.λ=-]+)", sent)
+        item = r"(?:[\wλ.-]+\s*=\s*)?[\w.λ=-]+"
+        m = re.search(rf"((?:{item}\s*>\s*)+{item})", sent)
         if not m or ">" not in m.group(1):
             return None
         items = [x.strip(" ()") for x in m.group(1).split(">")]
@@ -375,18 +385,22 @@ class ClaimChecker:
             up_x = m.group(1).lower() in _UP
             verb = m.group(0).lower()
             d2 = (m.group("dir2") or "").lower()
-            up_y = d2 in _UP if d2 else not re.search(r"\bhurts?\b", verb)
-            if re.search(r"\b(better)\b", verb) and not d2:
-                up_y = True
+            up_y = d2 in _UP if d2 else not re.search(r"\b(hurts?|worse\w*)\b", m.group("verb"), re.I)
             phrase = m.group(0).strip()
         else:
             return
         xkey = next((k for k, rx in _X_WORDS if re.search(rx, x, re.I)), None)
         if xkey is None:
             return
-        ycol = ("converged" if re.search(r"converg|faster|slower", y, re.I) else
+        evaluative = bool(m and not corr and re.search(r"help|hurt|improv|worse|better", m.group("verb"), re.I))
+        ycol: Optional[str] = ("converged" if re.search(r"converg|faster|slower", y, re.I) else
                 "train_acc_final" if re.search(r"train(?:ing)? accurac", y, re.I) else
-                "margin" if re.search(r"margin", y, re.I) else "test_acc_best")
+                "train_test_gap_final" if re.search(r"\bgap|overfit", y, re.I) else
+                "margin" if re.search(r"margin", y, re.I) else
+                "test_acc_best" if (evaluative or re.search(r"accurac|result|performance|generali[sz]|better|worse", y, re.I))
+                else None)
+        if ycol is None:
+            return  # "higher lr gave noisier curves": a measure this does not model
         if ycol == "converged":
             up_y = not up_y if re.search(r"faster", y, re.I) else up_y  # faster convergence: a smaller epoch
             if re.search(r"slower", y, re.I):
@@ -394,7 +408,7 @@ class ClaimChecker:
         if xkey == ycol:
             return
         types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
-        per_type = bool(re.search(r"\b(both|each|every)\b.*\b(types?|penalt\w*|regulari[sz]\w*)", sent, re.I))
+        per_type = bool(re.search(r"\b(both|each|every)\b.*\b(types?|penalt\w*|regulari[sz]\w*)", sent, re.I)) or bool(types)
         verdict = self._trend_verdict(xkey, ycol, up_x == up_y, types, per_type or xkey == "lambda",
                                       bool(re.search(r"\bconsistent(?:ly)?\b|\balways\b", sent, re.I)))
         if verdict is None:
@@ -424,7 +438,7 @@ class ClaimChecker:
 
         pools = [[t for t in self.v.ranked if self.rows[t]["exp_type"] == typ] for typ in sorted(
             {str(self.rows[t]["exp_type"]) for t in self.v.ranked} - {"No_Regularization"})] if per_type else [self.v.ranked]
-        if types - {"No_Regularization"} and not re.search(r"\b(both|each|every)\b", " ".join(types), re.I):
+        if types:  # "Larger batches help the unregularized runs": within the types named, each on its own
             pools = [[t for t in self.v.ranked if self.rows[t]["exp_type"] == typ] for typ in sorted(types)]
         shown = []
         for pool in pools:
@@ -448,6 +462,7 @@ class ClaimChecker:
                 shown.append(f"Spearman ρ = {rho:+.2f} over {len(pts)} trials (a trend needs |ρ| ≥ {TREND_MIN_RHO})")
             if not ok:
                 name = {"test_acc_best": "mean best test accuracy", "train_acc_final": "mean final train accuracy",
+                        "train_test_gap_final": "mean final train − test gap",
                         "margin": "mean margin", "converged": "mean epoch at which test accuracy settled"}[ycol]
                 label = {"lambda": "λ"}.get(xkey, xkey)
                 return f"{name} by {label}: {shown[-1]}" if xkey in _PARAM_X else shown[-1]

@@ -134,8 +134,15 @@ class ContextReader:
         # trials: explicit ids first
         found = self.trials_in(left_clause) or self.trials_in(right_clause) or self.trials_in(left)
         aggregate = re.search(r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I)
+        own = None
+        if prev is not None and prev.explicit_trial and m is not None:
+            near_text = re.split(r"[,;)]", m.string[max(0, m.start() - 40):m.start()])[-1]
+            own = self.trials_from_params(near_text)[0]
         if found:
             ctx.trials, ctx.explicit_trial = found, len(found) == 1
+        elif own is not None and len(own) == 1 and not own <= (prev.trials or set()):
+            # "1. Summation lr=0.01 bs=128 (89.74%), 2. Summation lr=0.01 bs=32 (89.73%)": a new trial, by parameters
+            ctx.trials, ctx.explicit_trial = own, True
         elif prev is not None and prev.trials is not None and prev.explicit_trial and not aggregate \
                 and not COMPARE.search(left):
             # "t009 (Multiplication, mul=0.001) peaks at X": still about t009

@@ -36,6 +36,8 @@ _PLURAL_SUBJECT = re.compile(r"\b(runs|trials|configurations|models|experiments|
 _RULE = re.compile(r"\b(rule|threshold|criterion|defined as|counts? as|flag(?:ged|s)? (?:when|if)|is flagged|when the|if the)\b",
                    re.I)
 _OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|\bthe rest\b", re.I)
+_WANDER = re.compile(r"\b(fluctuat\w*|oscillat\w*|hover\w*|bounc\w*|stay\w*|stayed|remain\w*|var(?:ied|ies|y)|mov\w*|"
+                     r"sat|sits?)\b", re.I)
 _SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best to worst)\b", re.I)
 _FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
 
@@ -104,6 +106,12 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         group = [t for t in v.ranked if t not in ctx.trials and (not re.search(r"\bcompleted\b", clause, re.I)
                                                                   or v.status[t] == "completed")]
     values = [(t, val) for t in group if (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
+    if q.span is not None and metric == "acc" and len(group) == 1 and _WANDER.search(before_range_text(quote, q.raw)):
+        # "reached 88.38% at epoch 10, then fluctuated between 87.1% and 88.3%": the curve after that epoch
+        since = [int(e) for e in re.findall(r"\bepoch\s+(\d+)", quote[:max(quote.find(q.raw), 0)], re.I)]
+        after = since[-1] if since else 0
+        points = [(e, val) for e, val in v.curves.curve(group[0], f"{ctx.split or 'test'}_acc") if e > after]
+        return _within_span(v, q, group[0], points, after) if points else None
     if not values:
         return None
     x, tol = _scaled(q, metric)
@@ -145,6 +153,20 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     return reason, f"{what}: {shown}"
 
 
+def _within_span(v: "Verifier", q: Quoted, tid: str, points: list[tuple[int, float]],
+                 after: int) -> Optional[tuple[str, str]]:
+    """Every epoch's value after `after` inside the range written (with the tolerance of its digits)."""
+    assert q.span is not None
+    _, tol = _scaled(q, "acc")
+    lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), "acc")[0] for e in q.span)
+    out = [(e, val) for e, val in points if not lo - tol - 1e-9 <= val <= hi + tol + 1e-9]
+    if not out:
+        return None
+    shown = "; ".join(f"epoch {e}: {format_value(val, 'acc')}" for e, val in out[:3]) + ("; …" if len(out) > 3 else "")
+    return (f"the test accuracy of {v.who(tid)} after epoch {after} said to stay between {q.span[0]:g} and "
+            f"{q.span[1]:g}%, which it did not", shown)
+
+
 def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int], by: bool,
            bound: Optional[str], quote: str) -> Optional[float]:
     row = v.rows[tid]
@@ -179,3 +201,10 @@ def _what(metric: str, ctx: Ctx, epoch: Optional[int], by: bool, quote: str) -> 
         return f"{ctx.split or 'test'} accuracy {'by' if by else 'at'} epoch {epoch}"
     return {"acc": f"{'final' if (ctx.stat == 'final' or _FINAL.search(quote)) else 'best'} {ctx.split or 'test'} accuracy",
             "gap": "final train − test gap", "margin": "margin", "loss": f"final {ctx.split or 'test'} loss"}[metric]
+
+
+def before_range_text(quote: str, raw: str) -> str:
+    """The words just before a range ("then fluctuated between 87.1% and 88.3%": "then fluctuated between")."""
+    i = quote.find(raw)
+    head = quote[:i] if i >= 0 else quote
+    return re.sub(r"[\d.]+\s*%?\s*(?:–|-|—|to|and)\s*$", "", head)[-50:]

@@ -29,7 +29,8 @@ MAX_SPAN = 400  # characters: every number's context is sought within its span, 
 
 def sentences(text: str) -> list[str]:
     """`text` cut into sentences and clauses set off by ";" or a dash, each bounded."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*]|t\d{3})|;\s+|\s+[—–]\s+", text)  # "... end. t027 was ..."
+    # "... end. t027 was ..." starts a sentence; "Ranking: 1. X, 2. Y" does not (a list inside one)
+    parts = re.split(r"(?<=[.!?])(?<![:,]\s\d\.)\s+(?=[A-Z(\"'*]|t\d{3})|;\s+|\s+[—–]\s+", text)
     return [q for p in parts if p.strip() for q in bounded(p)]
 
 

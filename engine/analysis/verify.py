@@ -38,7 +38,7 @@ from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
 from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, before_range, bounded, numbers, prose_text, sentences,
                                                value_of)
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
-                                                  PRONOUN, RANGED, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
+                                                  PRONOUN, RANGED, STATISTIC, CHANGE_WORDS, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
                                                   PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
                                                   TYPE_WORDS)
 
@@ -378,6 +378,9 @@ class Verifier:
         if not pct and not pp and (DATE_AROUND.search(left) or DATE_AROUND.search(right)):
             res.n_skipped += 1  # "27 November 2026": a date
             return
+        if STATISTIC.search(m.string[max(0, m.start() - 30):m.start()]):
+            res.n_skipped += 1  # "Spearman ρ ≈ 0.55": a statistic the writer computed, which no fact holds
+            return
         if recommend and not ctx.explicit_trial and not ctx.superlative and not (ctx.param and not pct and not pp):
             res.n_skipped += 1  # a recommendation proposes values and thresholds; only results it credits to a trial are checked
             return
@@ -632,7 +635,7 @@ class Verifier:
                                                        and f.name.startswith(("sens.", "type."))]
             if any(self._match(f, q) for f in pool):
                 return
-        if ctx.metric == "gap" and self._is_difference(q, quote):
+        if ctx.metric == "gap" and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
             return
         if self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
@@ -731,6 +734,19 @@ class Verifier:
             scale = DURATION_UNITS.get(q.unit, 1)
             return _close(x * scale, v, tol * scale) or any(_close(x * s, v, tol * s) for s in (1, 60, 3600))
         return _close(x, v, tol)
+
+    def _is_change(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str) -> bool:
+        """"lost 0.7 pp in the last epoch", "dropped 1.1 pp from its peak": a change of the trial's own
+        test accuracy (best to final, or over the last epoch)."""
+        if not CHANGE_WORDS.search(m.string[max(0, m.start() - 40):m.start()]):
+            return False
+        group = ctx.trials if ctx.trials else (self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0])
+        for t in group or ():
+            curve = [v for _, v in self.curves.curve(t, "test_acc")]
+            if len(curve) >= 2 and any(_close(q.x, abs(d) * 100, q.tol + 1e-6)
+                                       for d in (max(curve) - curve[-1], curve[-1] - curve[-2])):
+                return True
+        return False
 
     def _is_difference(self, q: Quoted, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
