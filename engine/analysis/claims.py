@@ -383,7 +383,6 @@ class ClaimChecker:
         elif m:
             x, y = m.group("x"), (m.group("dir2") or "") + " " + m.group("y")
             up_x = m.group(1).lower() in _UP
-            verb = m.group(0).lower()
             d2 = (m.group("dir2") or "").lower()
             up_y = d2 in _UP if d2 else not re.search(r"\b(hurts?|worse\w*)\b", m.group("verb"), re.I)
             phrase = m.group(0).strip()

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from sweepdeck.engine.analysis.vocabulary import APPROX, BOUND_ABOVE, BOUND_BELOW, NUMBER, RANGE_JOIN, RANGE_START
+from sweepdeck.engine.analysis.vocabulary import APPROX, BOUND_ABOVE, BOUND_BELOW, NUMBER, RANGE_START
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _CODE = re.compile(r"`([^`]*)`")

@@ -1,4 +1,4 @@
-"""The number checker: every number in a report must be in the facts.
+"""The fact checker: every number in a report must be in the facts, and every claim true of them.
 
 `verify` reads Markdown and checks every literal number against the fact sheet:
 
@@ -15,9 +15,15 @@
   that is not the best, or a trial placed at a rank it does not hold;
 - a number with no recognisable context must still appear somewhere in the data.
 
-Numbers in code blocks, identifiers (t007, CIFAR-10), list markers, "top 3" and
+Numbers in code blocks, identifiers (t007, CIFAR-10), list markers, dates, "top 3" and
 parameter values in the Recommendations section (which propose new values) are not
 checked. Numbers written by parameter names elsewhere must be values the sweep used.
+
+Beyond a fact's value (issue 14): a value that held at some epoch, limits and ranges
+(limits.py, on the curves of curves.py), convergence claims (curves.py's rule), counts
+of flagged trials, tables with the metric in the row label, and claims without a number:
+ranks, comparisons and trends (claims.py). Flags are worded by explain.py. docs/report.md
+lists every rule.
 
 The words it knows are in vocabulary.py; how it cuts Markdown into spans and
 numbers is in reading.py.

@@ -105,7 +105,6 @@ BOUND_ABOVE = re.compile(r"(?:>|≥|>=|\b(?:above|over|exceed(?:s|ed|ing)?|more 
 BOUND_BELOW = re.compile(r"(?:<|≤|<=|\b(?:below|under|less than|lower than|at most|up to|within|short of|no more than))\s*$",
                          re.I)
 RANGE_START = re.compile(r"\b(?:between|rang(?:e|es|ed|ing)\s+(?:from|between)?|spann?(?:ing|s|ed)?(?:\s+from)?)\s*$", re.I)
-RANGE_JOIN = re.compile(r"\s*(?:%|pp|percentage points?)?\s*(?:–|-|—|to|and)\s*$", re.I)
 UNIVERSAL = re.compile(r"\b(all|every|each|both)\b", re.I)
 EXISTENTIAL = re.compile(r"\b(others?|rest|some|most|several|one|a few|many|any of)\b", re.I)
 BOLD_HEADING = re.compile(r"^\*\*([^*]{2,80})\*\*:?$|^__([^_]{2,80})__:?$")
