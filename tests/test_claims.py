@@ -210,3 +210,11 @@ def test_a_5_mb_answer_is_cut_and_checked_in_seconds(fs):
 ])
 def test_held_out_shapes(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_filled_ranking_placeholder_passes_and_a_reordered_one_does_not(fs):
+    from sweepdeck.engine.analysis.placeholders import fill_placeholders
+
+    text = fill_placeholders("By best test accuracy: {{run.ranking}}.", fs).text
+    assert flags(text, fs) == []
+    assert flags("By best test accuracy: t002 > t001 > t000.", fs)
