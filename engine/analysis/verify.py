@@ -240,7 +240,7 @@ class Verifier:
                     ctx.trials, ctx.explicit_trial = {pronoun}, True
                 if topn and ctx.metric is None and ctx.unit == "%":
                     ctx.metric, ctx.split, ctx.stat = "acc", ctx.split or "test", ctx.stat or "best"
-                if ctx.superlative and ctx.metric is None and ctx.unit == "%":
+                if (ctx.superlative or ctx.rank) and ctx.metric is None and ctx.unit == "%":
                     ctx.metric = "acc"  # "the best run is t004 at 88.38%": ranking is by test accuracy
                 prev, prev_end = ctx, m.end()
                 self._check(m, ctx, sent, lineno, recommend, res)
@@ -526,6 +526,12 @@ class Verifier:
         if x != int(x) or not 0 <= x <= n:
             self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
             return
+        if ctx.trials and re.search(r"\b(diverg\w*|fail\w*|crash\w*|stopp\w*|NaN)\b[^.;,]{0,20}$", m.string[:m.start()], re.I):
+            done = self.fs.facts.get(f"trial.{next(iter(ctx.trials))}.epochs_done")
+            if done is not None and x not in (done.value, done.value + 1) and len(ctx.trials) == 1 and ctx.explicit_trial:
+                self._flag(res, raw, quote, lineno, f"{self.who(next(iter(ctx.trials)))} said to stop at epoch {raw}",
+                           f"it logged {done.display()} epochs and stopped in epoch {done.value + 1}")
+            return  # "diverged at epoch 5 after reaching 72.68%": the epoch it stopped, not its best
         peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top)\b", quote, re.I)
         if not (ctx.trials and ctx.explicit_trial) and re.search(r"\bpeak\w*\b(?:[^.;]|\.(?=\d)){0,30}$", m.string[:m.start()], re.I):
             # "Summation λ = 0.01, wn = 0.9 peaked at 87.4% in epoch 23": the one trial the sentence names
@@ -614,6 +620,10 @@ class Verifier:
                 return
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial:
             cands = self._superlative_cands(ctx)
+        elif ctx.rank and ctx.metric == "acc" and not ctx.trials and not ctx.types and 1 < ctx.rank <= len(self.ranked) \
+                and ctx.split != "train" and ctx.stat != "mean":
+            # "the second-best run ... (89.29%)": the best test accuracy of the trial at that rank
+            cands = [f for f in self.by_trial.get(self.ranked[ctx.rank - 1], []) if f.name.endswith(".test_acc_best")]
         matched = [f for f in cands if self._match(f, q)]
         if matched:
             if ctx.superlative and ctx.metric == "acc" and ctx.explicit_trial and ctx.trials:
@@ -645,6 +655,9 @@ class Verifier:
             return
         if self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
+        if ctx.metric == "acc" and ctx.split != "train" and not ctx.params_near \
+                and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(quote)):
+            return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
 
     # -- values that hold at some epoch, limits and ranges ---------------------------------------------
@@ -680,6 +693,23 @@ class Verifier:
         if re.search(r"\bcompleted\b", quote, re.I):
             ids = {t for t in ids if self.status[t] == "completed"}
         return [t for t in self.ranked if t in ids]
+
+    def _named_means(self, quote: str) -> list[float]:
+        """Mean best test accuracies of the groups a sentence names and their crossings (a type at a
+        parameter value): a writer may average what no fact averages."""
+        named = [(k, format_param(value_of(m.group("val"))).lower()) for m in PARAM_ANY.finditer(quote)
+                 for k, val in m.groupdict().items() if val and k not in ("val", "n_epochs", "lr_min")]
+        types = [t for t, p in TYPE_WORDS.items() if p.search(quote)]
+        if not named and not types:
+            return []
+        cols = self.reader._param_cols()
+        ids = self.reader._ids
+        best = {t: self.rows[t]["test_acc_best"] for t in self.ranked}
+        sets = [{t for t, v in zip(ids, cols[k]) if v == want} for k, want in named if k in cols]
+        sets += [{t for t in self.ranked if self.types[t] == typ} for typ in types]
+        # only the crossings: each group's own mean is a fact, checked with its own binding rules
+        crossed = [a & b for a in sets[:len(named)] for b in sets[len(named):]]
+        return [sum(best[t] for t in s if t in best) / n for s in crossed if (n := sum(1 for t in s if t in best))]
 
     def _subject(self, text: str) -> Optional[tuple[Optional[set[str]], set[str]]]:
         """The trials (by id or parameters) or experiment types a table cell names, if any."""
