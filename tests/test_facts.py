@@ -159,3 +159,8 @@ def test_csvs_missing_are_rebuilt_from_the_log(tmp_path):
     (run / "trials.csv").unlink()
     fs = build_facts(run)
     assert fs.top[0] == "t001"
+
+
+def test_the_ranking_fact_orders_trials_by_best_test_accuracy(fs):
+    # t001 86%, t002 81%, t000 80%, t003 60%: a ranking a report can quote and cannot get wrong
+    assert fs.facts["run.ranking"].value == "sum=0.001 (t001) > mul=0.01 (t002) > sum=0.01 (t000) > mul=0.001 (t003)"

@@ -30,7 +30,7 @@ def flagged(text, fs):
 def test_train_accuracy_quoted_as_test_accuracy(fs):
     ms = flagged("The best test accuracy was 99.00%, reached by t002.", fs)
     assert len(ms) == 1
-    assert "train_acc_final of t002" in ms[0].data_says
+    assert "final train accuracy of mul=0.01 (t002)" in ms[0].data_says  # named by its label, not a fact key
     assert "86.00%" in ms[0].data_says  # what the best test accuracy really is
 
 
@@ -175,7 +175,7 @@ The **{t.loc[b, 'exp_type']}** experiments achieve slightly higher test accuracy
 """
     ms = verify(text, fs).mismatches
     assert len(ms) == 1, [m.__dict__ for m in ms]
-    assert "train_acc_final" in ms[0].data_says
+    assert "final train accuracy" in ms[0].data_says
 
 
 # --- a hand-written report in the style of a chat model, on a synthetic run ----------------------------

@@ -6,8 +6,12 @@ sections.py      section titles, and the sections sweepdeck writes in every repo
 offline.py       the offline report's body, written from the facts by code
 prompt.py        the LLM's prompt: templates in prompts/ filled with a compact fact sheet
 placeholders.py  {{fact.name}} in the LLM's answer replaced by the fact's value, also while it streams
-verify.py        the number checker: every number typed in a report checked against the facts
+verify.py        the checker: every number typed in a report checked against the facts, and the claims below
 context.py       what a number is about (metric, split, trial, rank...), read from the words around it
-reading.py       Markdown cut into prose, bounded spans and quoted numbers
+reading.py       Markdown cut into prose, bounded spans and quoted numbers (approximate, limits, ranges)
 vocabulary.py    the words and number forms the checker knows
+curves.py        per-epoch values of each trial, the epoch a number is pinned to, the converged/plateau rule
+limits.py        values that held at some epoch, and limits and ranges checked as inequalities
+claims.py        claims without numbers: ranks, comparisons, trends
+explain.py       what a flag says about the data, in words, trials by label
 """

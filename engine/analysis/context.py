@@ -37,6 +37,7 @@ class Ctx:
     unit: str = ""          # "%", "pp" or "" as written
     kind: Optional[str] = None   # rank | epoch | epoch_total | epoch_count | count: from the words right at the number
     own_split: Optional[str] = None  # the split named in this number's own words (not inherited)
+    params_near: bool = False  # the parameters were named right at the number, not only somewhere in the sentence
     prev: Optional["Ctx"] = field(default=None, repr=False)
 
 
@@ -78,6 +79,8 @@ class ContextReader:
         self.fs = fs
         self.trial_ids = set(fs.trials.index)
         self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
+        self._ids = list(fs.trials.index)
+        self._cols: Optional[dict[str, list[str]]] = None
 
     def context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
         """What number `m` in `sent` is about: `left` is the text since the previous
@@ -131,8 +134,15 @@ class ContextReader:
         # trials: explicit ids first
         found = self.trials_in(left_clause) or self.trials_in(right_clause) or self.trials_in(left)
         aggregate = re.search(r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I)
+        own = None
+        if prev is not None and prev.explicit_trial and m is not None:
+            near_text = re.split(r"[,;)]", m.string[max(0, m.start() - 40):m.start()])[-1]
+            own = self.trials_from_params(near_text)[0]
         if found:
             ctx.trials, ctx.explicit_trial = found, len(found) == 1
+        elif own is not None and len(own) == 1 and not own <= (prev.trials or set()):
+            # "1. Summation lr=0.01 bs=128 (89.74%), 2. Summation lr=0.01 bs=32 (89.73%)": a new trial, by parameters
+            ctx.trials, ctx.explicit_trial = own, True
         elif prev is not None and prev.trials is not None and prev.explicit_trial and not aggregate \
                 and not COMPARE.search(left):
             # "t009 (Multiplication, mul=0.001) peaks at X": still about t009
@@ -146,11 +156,18 @@ class ContextReader:
                 local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
             pt, params = self.trials_from_params(local)
             near = True
+            if m is not None and (
+                    re.match(r"\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*[\d.]+", m.string[m.end():m.end() + 16], re.I)
+                    or re.search(r"[\d.]+\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*$", m.string[max(0, m.start() - 16):m.start()], re.I)):
+                # "A outperformed B (87.10% vs 85.82%)", "A and B average 87.57% and 87.19%": a pair of numbers
+                # answers the names in order, not the last name before it
+                pt, params = None, {}
             if pt is None and not params:
                 pt, params = self.trials_from_params(sent)
                 near = False  # named somewhere in the sentence: a hint, not a binding
             if pt is not None:
                 ctx.trials, ctx.explicit_trial, ctx.params = pt, near and len(pt) == 1, params
+                ctx.params_near = near
             elif prev is not None and prev.trials is not None and not aggregate:
                 ctx.trials, ctx.explicit_trial = prev.trials, False
         ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
@@ -161,7 +178,8 @@ class ContextReader:
         weak = WEAK_SUPERLATIVE.search(scope)
         if weak and self.trials_in(scope[:weak.start()]):
             weak = None  # "For t004, the best test accuracy was ...": that trial's own best
-        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause)
+        ctx.superlative = bool(GLOBAL_SUPERLATIVE.search(scope) or weak) and not PER_TRIAL_BEST.search(left_clause) \
+            and not re.search(r"\b(?:second|third|fourth|fifth|next|[2-5](?:nd|rd|th))[- ](?:best|highest)", scope, re.I)
         if ctx.superlative and ctx.split == "train" and not re.search(
                 r"\b(highest|best|top|max(?:imum)?)\W+(?:\w+\W+){0,2}train", scope, re.I):
             ctx.superlative = False  # "the best trial ends with train accuracy X" is not a claim about train
@@ -182,6 +200,15 @@ class ContextReader:
         ids &= self.trial_ids
         return ids or None
 
+    def _param_cols(self) -> dict[str, list[str]]:
+        """Every trial's parameters as reports write them, lower case: computed once, since
+        formatting a pandas column per sentence made checking slow."""
+        if self._cols is None:
+            df = self.fs.trials
+            self._cols = {k: [format_param(v).lower() for v in df[k]] for k in df.columns if k not in ("exp_type",)}
+            self._cols["exp_type"] = [str(v) for v in df["exp_type"]]
+        return self._cols
+
     def trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
         named: dict[str, str] = {}
         for m in PARAM_ANY.finditer(text):
@@ -192,15 +219,18 @@ class ContextReader:
         types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
         if not named:
             return None, {}
-        df = self.fs.trials
-        mask = [True] * len(df)
+        cols = self._param_cols()
+        mask = [True] * len(self._ids)
         for key, val in named.items():
-            col = df[key].map(lambda v: format_param(v).lower())
             want = format_param(value_of(val)).lower()
-            mask = [a and b for a, b in zip(mask, (col == want).tolist())]
+            if key == "lambda":  # "λ = 0.001" without a type: either penalty's weight
+                hit = [a == want or b == want for a, b in zip(cols["l2_sum_lambda"], cols["l2_mul_lambda"])]
+            else:
+                hit = [v == want for v in cols[key]]
+            mask = [a and b for a, b in zip(mask, hit)]
         if len(types) == 1:
-            mask = [a and b for a, b in zip(mask, (df["exp_type"] == next(iter(types))).tolist())]
-        ids = {tid for tid, ok in zip(df.index, mask) if ok}
-        if not ids or len(ids) == len(df):
+            mask = [a and b == next(iter(types)) for a, b in zip(mask, cols["exp_type"])]
+        ids = {tid for tid, ok in zip(self._ids, mask) if ok}
+        if not ids or len(ids) == len(self._ids):
             return None, named
         return ids, named

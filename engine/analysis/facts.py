@@ -544,6 +544,9 @@ def _register(fs: FactSheet) -> None:
         _add(fs, "run.n_flagged_overfitting", len({f.trial_id for f in fs.flags if f.kind == "overfitting"}), "count")
         _add(fs, "run.n_flagged_underfitting", len({f.trial_id for f in fs.flags if f.kind == "underfitting"}), "count")
         _add(fs, "run.n_not_converged", len({f.trial_id for f in fs.flags if f.kind == "not_converged"}), "count")
+    if len(ranked):
+        # the order itself as one fact, so a report can state a ranking it cannot get wrong
+        _add(fs, "run.ranking", " > ".join(f"{ranked.loc[x, 'label']} ({x})" for x in ranked.index[:5]), "text")
     for tid in t.index:
         _add_trial(fs, f"trial.{tid}", tid)
     if fs.top:

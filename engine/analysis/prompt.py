@@ -63,6 +63,8 @@ def fact_sheet_text(fs: FactSheet) -> str:
                        ("completed", "diverged", "failed", "interrupted", "skipped", "pending", "running") if (t["status"] == s).any())
     lines.append(f"name: {fs.name}; dataset: {fs.dataset}; model: {fs.model}; device: {fs.device}")
     lines.append(f"trials: {len(t)} ({counts}); epochs per trial: {fs.n_epochs}")
+    if "run.ranking" in fs.facts:
+        lines.append(f"run.ranking = {fs.facts['run.ranking'].display()}")
     for name in ("run.n_trials", "run.n_completed", "run.n_diverged", "run.n_failed", "run.n_epochs", "run.duration_s",
                  "run.epochs_per_s_mean", "run.test_acc_best_mean", "run.test_acc_best_min", "run.test_acc_best_range",
                  "run.seed_spread_test_acc_best"):

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from sweepdeck.engine.analysis.vocabulary import NUMBER
+from sweepdeck.engine.analysis.vocabulary import APPROX, BOUND_ABOVE, BOUND_BELOW, NUMBER, RANGE_START
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _CODE = re.compile(r"`([^`]*)`")
@@ -29,7 +29,8 @@ MAX_SPAN = 400  # characters: every number's context is sought within its span, 
 
 def sentences(text: str) -> list[str]:
     """`text` cut into sentences and clauses set off by ";" or a dash, each bounded."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*])|;\s+|\s+[—–]\s+", text)
+    # "... end. t027 was ..." starts a sentence; "Ranking: 1. X, 2. Y" does not (a list inside one)
+    parts = re.split(r"(?<=[.!?])(?<![:,]\s\d\.)\s+(?=[A-Z(\"'*]|t\d{3})|;\s+|\s+[—–]\s+", text)
     return [q for p in parts if p.strip() for q in bounded(p)]
 
 
@@ -76,12 +77,15 @@ class Quoted:
     x: float    # its value, signed
     dec: int    # decimals written (0 in exponent form)
     unit: str   # as written, lower case: "%", "pp", "percentage points", "min", "epochs/s"... or ""
+    approx: bool = False   # "~89.2%", "about 2 pp": the tolerance is one unit of the last digit, not half
+    bound: Optional[str] = None   # ">" for "above 86%", "<" for "below 0.45": a limit, not a value
+    span: Optional[tuple[float, float]] = None   # "between 5.4 and 6.5 pp", "56–59%": both ends, as written
     tol: float = field(init=False)   # half a unit of the last decimal written: 87.1 stands for 87.05 to 87.15
     pct: bool = field(init=False)
     pp: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tol = 0.5 * 10 ** (-self.dec) * (1 + 1e-6) + 1e-12
+        self.tol = (1.0 if self.approx else 0.5) * 10 ** (-self.dec) * (1 + 1e-6) + 1e-12
         self.pct = self.unit == "%"
         self.pp = self.unit == "pp" or self.unit.startswith("percentage")
 
@@ -96,7 +100,15 @@ class Quoted:
         if m.group("sign") in ("-", "−"):
             x = -x
         dec = len(num.split(".")[1]) if "." in num and "e" not in num.lower() else 0
-        return cls(m.group(0).strip(), x, dec, (m.group("unit") or "").strip().lower())
+        unit = (m.group("unit") or "").strip().lower()
+        before = m.string[max(0, m.start() - 40):m.start()]
+        span = _span(m)
+        approx = bool(APPROX.search(before)) or (span is not None and bool(APPROX.search(before_range(m))))
+        bound = ">" if BOUND_ABOVE.search(before) else "<" if BOUND_BELOW.search(before) else None
+        if span is not None and not unit:
+            tail = _RANGE_TAIL.match(m.string[m.end():m.end() + 40])
+            unit = (tail.group(2) or "") if tail else ""  # "56–59%": the first end is a percentage too
+        return cls(m.group(0).strip(), x, dec, unit, approx, bound, span)
 
     @property
     def shown(self) -> str:
@@ -112,3 +124,38 @@ def value_of(v: Any) -> Any:
         if isinstance(v, str) and v.lower() in ("true", "false"):
             return v.lower() == "true"
         return v
+
+
+_NUM = r"[-+−]?\d+(?:\.\d+)?"
+_RANGE_TAIL = re.compile(r"^\s*(?:%|pp|percentage points?)?\s*(?:–|-|—|to|and)\s*~?\s*(" + _NUM + r")\s?(%|pp\b)?")
+_RANGE_HEAD = re.compile(r"(" + _NUM + r")\s*(?:%|pp|percentage points?)?\s*(?:–|-|—|to|and)\s*~?\s*$")
+
+
+def _span(m: re.Match[str]) -> Optional[tuple[float, float]]:
+    """Both ends when the number is one end of a range: "between A and B", "ranged from A
+    to B", "A–B". "from A to B" alone is a change, not a range (each end is a value)."""
+    s = m.string
+    after = _RANGE_TAIL.match(s[m.end():m.end() + 40])
+    if after and (RANGE_START.search(s[max(0, m.start() - 30):m.start()]) or after.group(0).strip()[:1] in "–-—"):
+        return _pair(m.group("num"), after.group(1))
+    head = _RANGE_HEAD.search(s[max(0, m.start() - 40):m.start()])
+    if head:
+        lead = s[max(0, m.start() - 40):m.start()][:head.start()]
+        joiner = head.group(0)[len(head.group(1)):].strip(" %~").strip()
+        if RANGE_START.search(lead[-30:]) or joiner[:1] in "–-—":
+            return _pair(head.group(1), m.group("num"))
+    return None
+
+
+def before_range(m: re.Match[str]) -> str:
+    """The text before a range that `m` ends ("after one epoch versus " for the 57% of "versus 55–57%")."""
+    head = _RANGE_HEAD.search(m.string[max(0, m.start() - 40):m.start()])
+    return m.string[max(0, m.start() - 70):m.start() - (len(head.group(0)) if head else 0)]
+
+
+def _pair(a: str, b: str) -> Optional[tuple[float, float]]:
+    try:
+        lo, hi = float(a.replace("−", "-").replace(",", "")), float(b.replace("−", "-").replace(",", ""))
+    except ValueError:
+        return None
+    return (lo, hi) if lo <= hi else None

@@ -10,7 +10,7 @@ import pandas as pd
 
 from sweepdeck.engine.analysis.charts import Charts
 from sweepdeck.engine.analysis.facts import FactSheet, format_param
-from sweepdeck.engine.analysis.verify import Mismatch
+from sweepdeck.engine.analysis.verify import Mismatch, grouped
 
 # Every report has these sections, in this order: the LLM (or the offline report) writes
 # the prose ones; sweepdeck writes the others itself in both kinds of report.
@@ -115,10 +115,11 @@ def fact_check_llm(n_filled: int, n_checked: int, mismatches: list[Mismatch], un
                     f"**{len(mismatches)} did not match** (marked ⚠ in the text):"))
     if mismatches:
         lines.append("")
-    for i, m in enumerate(mismatches[:MAX_LISTED], start=1):
-        lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says or 'no matching fact'}.")
-    if len(mismatches) > MAX_LISTED:
-        lines.append(f"\n…and {len(mismatches) - MAX_LISTED} more (marked ⚠ in the text).")
+    groups = grouped(mismatches)
+    for m, marks in groups[:MAX_LISTED]:
+        lines.append(_entry(m, marks, mismatches))
+    if len(groups) > MAX_LISTED:
+        lines.append(f"\n…and {len(groups) - MAX_LISTED} more (marked ⚠ in the text).")
     if unknown:
         lines += ["", f"**{len(unknown)} unknown placeholder{'s' if len(unknown) != 1 else ''}** "
                       "(shown as [unknown fact: …]; no such fact exists): "
@@ -133,6 +134,15 @@ def fact_check_offline(n_checked: int, mismatches: list[Mismatch]) -> str:
              f"number{'s' if n_checked != 1 else ''} in it: " + ("all match." if not mismatches else f"{len(mismatches)} did not match:")]
     if mismatches:
         lines.append("")
-    for i, m in enumerate(mismatches, start=1):
-        lines.append(f"{i}. “{m.quote}” — **{m.number}**: {m.reason}. The data: {m.data_says}.")
+    for m, marks in grouped(mismatches):
+        lines.append(_entry(m, marks, mismatches))
     return "\n".join(lines)
+
+
+def _entry(m: Mismatch, marks: list[int], mismatches: list[Mismatch]) -> str:
+    """One wrong claim, with every place it occurs: "3, 7. “quote” — **n**: reason (lines 12, 40)."."""
+    where = ""
+    if len(marks) > 1:
+        where = f" (lines {', '.join(str(mismatches[i - 1].line) for i in marks)})"
+    return (f"{', '.join(map(str, marks))}. “{m.quote}” — **{m.number}**: {m.reason}{where}. "
+            f"The data: {m.data_says or 'no value in the data matches'}.")

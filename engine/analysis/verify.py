@@ -1,4 +1,4 @@
-"""The number checker: every number in a report must be in the facts.
+"""The fact checker: every number in a report must be in the facts, and every claim true of them.
 
 `verify` reads Markdown and checks every literal number against the fact sheet:
 
@@ -15,9 +15,15 @@
   that is not the best, or a trial placed at a rank it does not hold;
 - a number with no recognisable context must still appear somewhere in the data.
 
-Numbers in code blocks, identifiers (t007, CIFAR-10), list markers, "top 3" and
+Numbers in code blocks, identifiers (t007, CIFAR-10), list markers, dates, "top 3" and
 parameter values in the Recommendations section (which propose new values) are not
 checked. Numbers written by parameter names elsewhere must be values the sweep used.
+
+Beyond a fact's value (issue 14): a value that held at some epoch, limits and ranges
+(limits.py, on the curves of curves.py), convergence claims (curves.py's rule), counts
+of flagged trials, tables with the metric in the row label, and claims without a number:
+ranks, comparisons and trends (claims.py). Flags are worded by explain.py. docs/report.md
+lists every rule.
 
 The words it knows are in vocabulary.py; how it cuts Markdown into spans and
 numbers is in reading.py.
@@ -29,11 +35,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from sweepdeck.engine.analysis.claims import ClaimChecker
 from sweepdeck.engine.analysis.context import ContextReader, Ctx, param_name
+from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
+from sweepdeck.engine.analysis.explain import describe, said
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
-from sweepdeck.engine.analysis.reading import MAX_SPAN, Quoted, bounded, numbers, prose_text, sentences, value_of
-from sweepdeck.engine.analysis.vocabulary import (DURATION_UNITS, PRONOUN, PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, TOP_N,
-                                        TRIAL_ID, TYPE_WORDS)
+from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
+from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, before_range, bounded, numbers, prose_text, sentences,
+                                               value_of)
+from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
+                                                  PRONOUN, RANGED, STATISTIC, CHANGE_WORDS, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
+                                                  PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
+                                                  TYPE_WORDS)
 
 # --- results ---------------------------------------------------------------------------------------
 
@@ -49,15 +62,30 @@ class Mismatch:
         return self.__dict__.copy()
 
 
+# characters of an answer that are checked: sweepdeck reads at most 65536 characters of an LLM's answer,
+# and a longer text (a caller that did not cut it) is checked up to here, so checking stays under seconds
+MAX_CHECKED = 65536
+
+
 @dataclass
 class VerifyResult:
     n_checked: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     n_skipped: int = 0
+    truncated: bool = False  # the text was longer than MAX_CHECKED: the rest was not checked
 
     @property
     def ok(self) -> bool:
         return not self.mismatches
+
+
+def grouped(mismatches: list[Mismatch]) -> list[tuple[Mismatch, list[int]]]:
+    """Repeats of one wrong claim (the same number, the same reason) as one entry: the first
+    occurrence and the 1-based positions of all of them in `mismatches` (the ⚠[i] markers)."""
+    groups: dict[tuple[str, str], tuple[Mismatch, list[int]]] = {}
+    for i, m in enumerate(mismatches, start=1):
+        groups.setdefault((m.number, m.reason), (m, []))[1].append(i)
+    return list(groups.values())
 
 
 class Verifier:
@@ -78,17 +106,33 @@ class Verifier:
         self.param_values["lr_min"] = {format_param(fs.config.get("lr_min", 0.003))}
         self.known_numbers = _numbers_in(fs.config) | _numbers_in(fs.dataset) | _numbers_in(fs.model)
         self.ranked = list(fs.ranked.index)
+        self.curves = Curves(fs)
+        self.headline_differences = _headline_differences(fs)
+        self.claims = ClaimChecker(self)
+        self.rows = {tid: r for tid, r in fs.trials.to_dict("index").items()}
+        # the facts of each group (sens.lr.0.01, type.Summation), looked up for many numbers: indexed once
+        self.groups: dict[str, list[Fact]] = {}
+        for n, f in fs.facts.items():
+            if f.metric != "text" and n.startswith(("sens.", "type.")):
+                self.groups.setdefault(n.rsplit(".", 1)[0], []).append(f)
+        self.labels = {tid: str(lab) for tid, lab in fs.trials["label"].items()}
+        self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
+        self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
         self._last_trial: Optional[str] = None
 
     # -- entry point ------------------------------------------------------------------------------
     def verify(self, text: str) -> VerifyResult:
         res = VerifyResult()
         self._last_trial = None
+        if len(text) > MAX_CHECKED:
+            text, res.truncated = text[:MAX_CHECKED], True
         lines = text.split("\n")
         in_code = False
         section = ""
         header: Optional[list[str]] = None
         intro = ""
+        row_no = 0
+        list_no = 0
         for lineno, line in enumerate(lines, start=1):
             stripped = line.strip()
             if stripped.startswith("```") or stripped.startswith("~~~"):
@@ -96,13 +140,16 @@ class Verifier:
                 continue
             if in_code:
                 continue
-            if re.match(r"#{1,6}\s", stripped):
-                section = stripped.lstrip("#").strip()
+            bold = BOLD_HEADING.match(stripped)
+            if re.match(r"#{1,6}\s", stripped) or bold:
+                # a bold line of its own ("**4. Next steps**") is a heading too: models write them instead of ##
+                section = stripped.lstrip("#").strip() if not bold else (bold.group(1) or bold.group(2))
                 header = None
                 intro = section
                 self._last_trial = None
                 continue
-            recommend = bool(RECOMMEND_HEADING.search(section))
+            recommend = bool(RECOMMEND_HEADING.search(section)) or bool(
+                re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I))
             if stripped.startswith("|"):
                 cells = [c.strip() for c in stripped.strip("|").split("|")]
                 if all(re.fullmatch(r":?-{2,}:?", c) or c == "" for c in cells):
@@ -110,8 +157,13 @@ class Verifier:
                 nxt = lines[lineno].strip() if lineno < len(lines) else ""
                 if header is None and re.fullmatch(r"\|?\s*:?-{2,}.*", nxt):
                     header = cells
+                    row_no = 0
                     continue
-                self._table_row(cells, header or [], lineno, recommend, res)
+                row_no += 1
+                # a table under "The top three by best test accuracy are:" ranks its rows, rank column or not
+                ranks_rows = intro != section and bool(TOP_N_WORDS.search(intro)) and not re.search(
+                    r"\b(worst|lowest|bottom)\b", intro, re.I)
+                self._table_row(cells, header or [], lineno, recommend, res, row_no if ranks_rows else None)
                 continue
             header = None
             if stripped.startswith(">") and "fact" in stripped.lower() and "check" in stripped.lower():
@@ -124,10 +176,22 @@ class Verifier:
                 first = TRIAL_ID.search(item.group(2))
                 head = item.group(2)[:first.start()] if first else item.group(2)
                 typed = any(p.search(head) for p in TYPE_WORDS.values())  # "2. Multiplication: t004", a list by type
+                if not ids and not TYPED_ITEM.match(item.group(2)):
+                    # "3. **Summation, λ = 0.01** — 87.4%": a trial named by its parameters
+                    by_params = self.reader.trials_from_params(prose_text(item.group(2)))[0]
+                    ids, typed = (sorted(by_params), False) if by_params is not None and len(by_params) == 1 else ([], typed)
                 if ids and not typed and not re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):
                     res.n_checked += 1
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
-            elif stripped and not re.match(r"[-*+]\s", stripped):
+            bullet = re.match(r"(?:[-*+]|\d+[.)])\s+(.*)", stripped)
+            if bullet and not item and TOP_N_WORDS.search(intro) and intro != section and intro.rstrip("*_ ").endswith(":"):
+                list_no += 1  # "Top 3 configurations:" then "- ..." items: the order is the rank
+                self._check_listed(list_no, bullet.group(1), stripped, intro, lineno, res)
+            elif not bullet:
+                list_no = 0
+            if bullet and TYPED_ITEM.match(bullet.group(1)) and BEST_PER_TYPE.search(intro):
+                self._check_type_best(prose_text(bullet.group(1)), stripped, lineno, res)
+            if not (item and RANKING_INTRO.search(intro)) and stripped and not re.match(r"[-*+]\s", stripped):
                 intro = stripped
             self._prose(prose_text(line), lineno, recommend, res)
         return res
@@ -138,13 +202,25 @@ class Verifier:
             self._last_trial = None
             return
         for sent in sentences(text):
+            if not recommend:
+                self._param_words(sent, lineno, res)
+            n_before = len(res.mismatches)
             toks = list(numbers(sent))
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
             # "It reached ...": the trial of the previous sentence
-            pronoun = self._last_trial if not ids and PRONOUN.match(sent.strip()) else None
+            pronoun = self._last_trial if not ids and PRONOUN.match(sent.strip()) and not re.match(
+                r"\W*(?:its|their)\s+(?:[\w-]+\s+)?(?:twin|counterpart|sibling|neighbou?r|rival|runner-up|competitor)\b",
+                sent, re.I) else None
             topn = TOP_N.search(sent)
-            if topn and not recommend and len(ids) == int(topn.group(1)) >= 2 and self.ranked:
+            listed = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent[topn.end():])] if topn else []
+            if topn and not recommend and len(listed) == int(topn.group(1)) > len(set(listed)):
+                res.n_checked += 1
+                twice = sorted({t for t in listed if listed.count(t) > 1})
+                self._flag(res, topn.group(0), sent, lineno, f"{', '.join(map(self.who, twice))} listed twice in the {topn.group(0)}",
+                           f"the {topn.group(0)} by best test accuracy are "
+                           + ", ".join(self.who(t) for t in self.ranked[:int(topn.group(1))]))
+            elif topn and not recommend and len(ids) == int(topn.group(1)) >= 2 and self.ranked:
                 res.n_checked += 1
                 want = self.ranked[:len(ids)]
                 if set(ids) != set(want):
@@ -164,28 +240,109 @@ class Verifier:
                     ctx.trials, ctx.explicit_trial = {pronoun}, True
                 if topn and ctx.metric is None and ctx.unit == "%":
                     ctx.metric, ctx.split, ctx.stat = "acc", ctx.split or "test", ctx.stat or "best"
-                if ctx.superlative and ctx.metric is None and ctx.unit == "%":
+                if (ctx.superlative or ctx.rank) and ctx.metric is None and ctx.unit == "%":
                     ctx.metric = "acc"  # "the best run is t004 at 88.38%": ranking is by test accuracy
                 prev, prev_end = ctx, m.end()
                 self._check(m, ctx, sent, lineno, recommend, res)
+            if not recommend and len(res.mismatches) == n_before:
+                # a sentence whose numbers were already flagged is one wrong claim: one entry, not two
+                self.claims.check(sent, lineno, res)
             if ids:
                 self._last_trial = ids[-1] if len(ids) == 1 else None
+            else:
+                by_params = self.reader.trials_from_params(sent)[0]
+                if by_params is not None and len(by_params) == 1:
+                    self._last_trial = next(iter(by_params))  # "The Summation λ = 0.001, lr = 0.01 run ...": "It ..."
 
-    def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult) -> None:
+    def _check_listed(self, rank: int, text: str, quote: str, intro: str, lineno: int, res: VerifyResult) -> None:
+        if TYPED_ITEM.match(text) or re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):
+            return
+        ids = self.reader.trials_in(text) or self.reader.trials_from_params(prose_text(text))[0]
+        if ids is not None and len(ids) == 1:
+            res.n_checked += 1
+            self._check_rank(rank, next(iter(ids)), text.split("(")[0].strip(" *_-—"), quote, lineno, res)
+
+    def _check_type_best(self, item: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        """"- No regularization: lr=0.003 — 84.49%" under "Best per type:": the trial named must be that type's best."""
+        typ = next((t for t, p in TYPE_WORDS.items() if p.match(item.lstrip(" *_"))), None)
+        best = self.fs.best_per_type.get(typ or "")
+        if best is None:
+            return
+        ids = self.reader.trials_in(item)
+        if ids is None:
+            ids = self.reader.trials_from_params(item)[0]
+            ids = {t for t in ids or () if self.types.get(t) == typ} or None
+        if ids is None or len(ids) != 1:
+            return
+        res.n_checked += 1
+        tid = next(iter(ids))
+        if tid != best:
+            self._flag(res, item.split(":")[0].strip(" *_") + ":", quote, lineno, f"{self.who(tid)} is called the best {typ} trial",
+                       f"the best {typ} trial is {self.who(best)} "
+                       f"({self.fs.facts[f'trial.{best}.test_acc_best'].display()} best test accuracy; "
+                       f"{self.who(tid)}: {self.fs.facts[f'trial.{tid}.test_acc_best'].display()})")
+
+    def _param_words(self, sent: str, lineno: int, res: VerifyResult) -> None:
+        """"wn=False", "opt: sgd": a parameter value that is not a number, stated as used, must be one a
+        trial used (numbers are checked where they stand). Proposals and negations ("no trial used
+        wn=False") state nothing about the sweep."""
+        if PROPOSAL.search(sent):
+            return
+        for m in PARAM_ANY.finditer(sent):
+            key = next(k for k, v in m.groupdict().items() if v and k != "val")
+            val = m.group("val")
+            if _is_num(val) or key not in self.param_values:
+                continue
+            res.n_checked += 1
+            if NEGATION.search(sent[:m.start()]):
+                continue
+            used = {v.lower() for v in self.param_values[key]}
+            if format_param(value_of(val)).lower() not in used:
+                self._flag(res, m.group(0), sent, lineno, f"{m.group(0)}: no trial used {key} = {val}",
+                           f"{key} in this sweep: {', '.join(sorted(self.param_values[key]))}")
+
+    def _table_row(self, cells: list[str], header: list[str], lineno: int, recommend: bool, res: VerifyResult,
+                   row_rank: Optional[int] = None) -> None:
         row_text = " | ".join(cells)
         row_trials = self.reader.trials_in(row_text)
-        row_param_trials, row_params = self.reader.trials_from_params(row_text)
+        named = " ".join(f"{h}={c}" for h, c in zip(header, cells)
+                         if param_name(h + " =") and re.fullmatch(r"[\w.+-]+", c.strip()))
+        row_param_trials, row_params = self.reader.trials_from_params(row_text + " " + named)
         row_types = {t for t, p in TYPE_WORDS.items() if p.search(row_text)}
         quote = f"| {row_text} |"
+        # "| Metric | Summation | Multiplication |": the metric is in the row label and the trial or type
+        # in the column header (the transpose of the usual layout)
+        transposed = len(header) >= 2 and len(cells) >= 2 and self._subject(cells[0]) is None \
+            and sum(self._subject(h) is not None for h in header[1:]) * 2 >= len(header) - 1
+        rank_col = any(re.fullmatch(r"(rank|#|pos(ition)?|place)\.?", h.strip(), re.I) for h in header)
+        one = row_trials if row_trials and len(row_trials) == 1 else \
+            row_param_trials if row_param_trials is not None and len(row_param_trials) == 1 else None
+        if row_rank is not None and not rank_col and not transposed and one:
+            res.n_checked += 1
+            self._check_rank(row_rank, next(iter(one)), cells[0], quote, lineno, res)
         for ci, cell in enumerate(cells):
             head = header[ci] if ci < len(header) else ""
+            if transposed:
+                if ci == 0:
+                    continue
+                subject = self._subject(head)
+                row_trials, row_types = (subject or (None, set()))
+                row_param_trials, row_params = None, {}
+                if row_trials is None and len(row_types) == 1 and re.search(r"\bbest\b", cells[0], re.I):
+                    best = self.fs.best_per_type.get(next(iter(row_types)))
+                    row_trials = {best} if best and re.search(r"\bepoch|trial|run|config", cells[0], re.I) else None
+                elif row_trials is None and row_types:
+                    row_param_trials = {t for t in self.ranked if self.types[t] in row_types} or None
+                head = cells[0]
             if re.fullmatch(r"(rank|#|pos(ition)?|place)\.?", head.strip(), re.I):
                 m = re.fullmatch(r"#?\s*(\d+)\.?", cell.strip())
-                if m and row_trials and len(row_trials) == 1:
+                if m and one:
                     res.n_checked += 1
-                    self._check_rank(int(m.group(1)), next(iter(row_trials)), cell, row_text, lineno, res)
+                    self._check_rank(int(m.group(1)), next(iter(one)), cell, row_text, lineno, res)
                 continue
             head_param = param_name(head + " =")
+            if transposed:  # "Final train accuracy (best trial)": "best" names the trial, not the statistic
+                head = re.sub(r"\([^)]*\)|\bbest (?:trial|run|config\w*)\b", "", head, flags=re.I)
             hctx = self.reader.context(head, head, "", None, None)
             prev: Optional[Ctx] = None
             for piece in bounded(cell):
@@ -199,6 +356,8 @@ class Verifier:
                         ctx.param = ctx.param or head_param
                     if ctx.kind is None and re.search(r"\(\s*$", left) and re.search(r"\(epoch|epoch\)", head, re.I):
                         ctx.kind = "epoch"
+                    if ctx.kind is None and transposed and re.search(r"\bepoch\b", head, re.I) and not m.group("unit"):
+                        ctx.kind, ctx.stat = "epoch", "best" if re.search(r"\bbest|peak", head, re.I) else None
                     for attr in ("metric", "split", "stat"):
                         if getattr(ctx, attr) is None:
                             setattr(ctx, attr, getattr(hctx, attr))
@@ -221,6 +380,23 @@ class Verifier:
             res.n_skipped += 1
             return
         raw, x, dec, unit, pct, pp = q.raw, q.x, q.dec, q.unit, q.pct, q.pp
+        left, right = m.string[max(0, m.start() - 12):m.start()], m.string[m.end():m.end() + 12]
+        if not pct and not pp and (DATE_AROUND.search(left) or DATE_AROUND.search(right)):
+            res.n_skipped += 1  # "27 November 2026": a date
+            return
+        if STATISTIC.search(m.string[max(0, m.start() - 30):m.start()]):
+            res.n_skipped += 1  # "Spearman ρ ≈ 0.55": a statistic the writer computed, which no fact holds
+            return
+        if recommend and not ctx.explicit_trial and not ctx.superlative and not (ctx.param and not pct and not pp):
+            res.n_skipped += 1  # a recommendation proposes values and thresholds; only results it credits to a trial are checked
+            return
+        if not pct and not pp and ctx.metric is None and not ctx.explicit_trial and PROPOSAL.search(quote) \
+                and not any(self._match(f, q) for f in self.all_facts):
+            res.n_skipped += 1  # "increase the epochs to 40": a proposal, not a result
+            return
+        if not ctx.param and not pct and not pp and self._names_param_value(q, quote):
+            res.n_skipped += 1  # "0.01 > 0.03 > 0.1" after "learning rates": parameter values, not results
+            return
         if ctx.param and not pct and not pp:
             if recommend or PROPOSAL.search(quote):
                 res.n_skipped += 1
@@ -228,7 +404,7 @@ class Verifier:
             res.n_checked += 1
             values = self.param_values.get(ctx.param, set())
             if not any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)) \
-                    and not any(_close(x, k, q.tol) for k in self.known_numbers):  # e.g. the dataset's own seed
+                    and not (ctx.param == "seed" and any(_close(x, k, q.tol) for k in self.known_numbers)):  # the dataset's own seed
                 self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
             return
@@ -247,8 +423,12 @@ class Verifier:
             res.n_checked += 1
             self._check_rank(ctx.rank, next(iter(ctx.trials or [])), raw, quote, lineno, res)
             return
+        if not pct and not pp and dec == 0 and re.match(r"\s*(?:of|out of)\s+\d+", m.string[m.end():m.end() + 12]) \
+                and not re.search(r"epochs?\s*#?\s*$", m.string[max(0, m.start() - 10):m.start()], re.I) \
+                and any(rx.search(quote) for _, rx in FLAG_WORDS):
+            ctx.kind = "count"  # "(12 of 36) carry an overfitting flag"
         if ctx.kind == "count" and not pct and not pp:
-            res.n_skipped += 1  # "4 of 6 trials", "top 3": counts are not checked
+            self._check_count(q, m, quote, lineno, res)
             return
         if ctx.kind == "epoch_total" and not pct and not pp:
             res.n_checked += 1
@@ -257,14 +437,22 @@ class Verifier:
                 self._flag(res, raw, quote, lineno, f"{raw} epochs in total does not match the run",
                            f"n_epochs = {self.fs.n_epochs}")
             return
+        if ctx.kind in ("epoch", "epoch_count") and not pct and not pp and ctx.metric != "eps" \
+                and SETTLED.search(m.string[max(0, m.start() - 60):m.start()]):
+            res.n_checked += 1
+            self._check_settled(q, ctx, quote, lineno, res)
+            return
         if ctx.kind == "epoch_count" and not pct and not pp:
+            if recommend or PROPOSAL.search(quote):
+                res.n_skipped += 1  # "train for 50 epochs": a proposal
+                return
             res.n_checked += 1
             if x != int(x) or x > max(self.fs.n_epochs, 1):
                 self._flag(res, raw, quote, lineno, f"{raw} epochs is more than the sweep ran", f"n_epochs = {self.fs.n_epochs}")
             return
         if ctx.kind == "epoch" and not pct and not pp and ctx.metric != "eps":
             res.n_checked += 1
-            self._check_epoch(q, ctx, quote, lineno, res)
+            self._check_epoch(q, ctx, m, quote, lineno, res)
             return
         # trial numbers, list markers, small counts and years carry no claim that can be checked
         if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
@@ -280,21 +468,76 @@ class Verifier:
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
-            self._nowhere(q, quote, lineno, res)
+            self._nowhere(q, ctx, m, quote, lineno, res)
             return
         if ctx.metric == "acc" and pp:
             ctx.metric = "gap"
-        self._metric_check(q, ctx, quote, lineno, res)
+        self._metric_check(q, ctx, m, quote, lineno, res)
         if ctx.rank is not None and ctx.explicit_trial and ctx.trials:
             self._check_rank(ctx.rank, next(iter(ctx.trials)), raw, quote, lineno, res)
 
-    def _check_epoch(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+    def _check_count(self, q: Quoted, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        """"12 of 36 carry an overfitting flag", "3 trials diverged": a count of flagged trials is
+        checked against the flags; other counts ("top 3", "4 of 6 trials") are not."""
+        after = re.split(r"[(,;]", m.string[m.end():m.end() + 45])[0]
+        hits = [(x.start(), k) for k, rx in FLAG_WORDS if (x := rx.search(after))]
+        if not hits:
+            hits = [(-x.start(), k) for k, rx in FLAG_WORDS if (x := rx.search(m.string[max(0, m.start() - 30):m.start()]))]
+        kind = min(hits)[1] if hits else None  # "11 of 12 runs completed and one diverged": the word nearest after it
+        if kind is None or re.search(r"(?:\bof|/|\bout of)\s*$", m.string[max(0, m.start() - 8):m.start()]):
+            res.n_skipped += 1  # "4 of 6 trials", "top 3"; the "36" of "12 of 36" is the whole
+            return
+        res.n_checked += 1
+        t = self.fs.trials
+        ids = sorted({f.trial_id for f in self.fs.flags if f.kind == kind}) if kind not in ("completed", "failed") \
+            else sorted(t.index[t["status"] == kind])
+        if kind == "diverged":
+            ids = sorted(t.index[t["diverged"].astype(bool)])
+        if q.x != len(ids):
+            self._flag(res, q.raw, quote, lineno, f"{q.raw} trials said to be {kind.replace('_', ' ')}",
+                       f"{len(ids)} are: " + (", ".join(self.who(x) for x in ids[:4]) + (", …" if len(ids) > 4 else "")
+                                              if ids else "none"))
+
+    def _check_settled(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+        """"converged within 10 epochs", "plateaued after epoch 12": against curves.converged_epoch
+        (the trials named, else those of the types named, else all; "most": more than half must)."""
+        named = ctx.trials if ctx.trials and ctx.explicit_trial else \
+            self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
+        if named is None and ctx.types:
+            named = {t for t in self.ranked if self.types[t] in ctx.types}
+        group = [t for t in (self.ranked if named is None else named)
+                 if t in self.ranked and self.curves.converged_epoch(t) is not None]
+        if not group or q.span:
+            return
+        slack = SETTLE_SLACK + (1 if q.approx else 0)
+        late = [(t, self.curves.converged_epoch(t)) for t in group]
+        late = [(t, e) for t, e in late if e is not None and e > q.x + slack]
+        most = re.search(r"\b(most|majority|nearly all|almost all)\b", quote, re.I)
+        bad = len(late) * 2 > len(group) if most else bool(late)
+        if bad:
+            shown = "; ".join(f"{self.who(t)} settled at epoch {e} (best {self.fs.trials.loc[t, 'test_acc_best'] * 100:.2f}% "
+                              f"at epoch {int(self.fs.trials.loc[t, 'test_acc_best_epoch'])})" for t, e in late[:3])
+            self._flag(res, q.raw, quote, lineno,
+                       f"settled by epoch {q.raw} does not hold for {len(late)} of the {len(group)} trials meant", shown)
+
+    def _check_epoch(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
         x, raw = q.x, q.raw
         n = max(self.fs.n_epochs, 1)
         if x != int(x) or not 0 <= x <= n:
             self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
             return
+        if ctx.trials and re.search(r"\b(diverg\w*|fail\w*|crash\w*|stopp\w*|NaN)\b[^.;,]{0,20}$", m.string[:m.start()], re.I):
+            done = self.fs.facts.get(f"trial.{next(iter(ctx.trials))}.epochs_done")
+            if done is not None and x not in (done.value, done.value + 1) and len(ctx.trials) == 1 and ctx.explicit_trial:
+                self._flag(res, raw, quote, lineno, f"{self.who(next(iter(ctx.trials)))} said to stop at epoch {raw}",
+                           f"it logged {done.display()} epochs and stopped in epoch {done.value + 1}")
+            return  # "diverged at epoch 5 after reaching 72.68%": the epoch it stopped, not its best
         peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top)\b", quote, re.I)
+        if not (ctx.trials and ctx.explicit_trial) and re.search(r"\bpeak\w*\b(?:[^.;]|\.(?=\d)){0,30}$", m.string[:m.start()], re.I):
+            # "Summation λ = 0.01, wn = 0.9 peaked at 87.4% in epoch 23": the one trial the sentence names
+            single = self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
+            if single is not None and len(single) == 1:
+                ctx.trials, ctx.explicit_trial = set(single), True
         if ctx.trials and ctx.explicit_trial and ctx.metric in (None, "acc") and ctx.split != "train" and (
                 ctx.stat == "best" or (ctx.stat is None and peak_words)):
             tid = next(iter(ctx.trials))
@@ -303,9 +546,19 @@ class Verifier:
             ok = [f.value] if f is not None else []
             if ctx.stat is None and done is not None:
                 ok.append(done.value)  # "reached 86.6% at epoch 25": the last epoch is also a fact
-            if f is not None and not any(_close(x, v, 0.5) for v in ok):
-                self._flag(res, raw, quote, lineno, f"{tid}'s best test accuracy placed at epoch {raw}",
-                           f"{tid} reached its best test accuracy at epoch {f.display()}")
+            if f is not None and not any(_close(x, v, 0.5) for v in ok) and not self._held_at(tid, int(x), m):
+                self._flag(res, raw, quote, lineno, f"the best test accuracy of {self.who(tid)} placed at epoch {raw}",
+                           f"{self.who(tid)} reached its best test accuracy, "
+                           f"{self.fs.facts[f'trial.{tid}.test_acc_best'].display()}, at epoch {f.display()}")
+
+    def _held_at(self, tid: str, epoch: int, m: re.Match[str]) -> bool:
+        """Does the accuracy quoted just before "at epoch N" hold at that epoch ("was at 85.9% at epoch 9")?"""
+        before = [x for x in numbers(m.string[max(0, m.start() - 40):m.start()]) if (x.group("unit") or "").strip() == "%"]
+        if not before:
+            return False
+        q = Quoted.read(before[-1])
+        at = self.curves.at(tid, "test_acc", epoch)
+        return q is not None and at is not None and abs(at * 100 - q.x) <= q.tol + 1e-9
 
     def _candidates(self, ctx: Ctx) -> list[Fact]:
         if ctx.stat == "mean" and ctx.metric in ("acc", "eps", None):
@@ -334,7 +587,8 @@ class Verifier:
             if ctx.split and f.split and f.split != ctx.split and f.metric in ("acc", "loss", "change"):
                 continue
             if ctx.stat in ("best", "final") and f.stat in ("best", "final") and f.stat != ctx.stat and f.metric == "acc" \
-                    and f.trial is not None:
+                    and f.trial is not None and not (ctx.superlative and ctx.split == "train"):
+                # (the sweep's highest train accuracy is a final one: best_train ranks by train_acc_final)
                 continue  # a trial's final accuracy quoted as its best (or the reverse)
             out.append(f)
         return out
@@ -343,12 +597,19 @@ class Verifier:
         out = []
         for key, val in ctx.params.items():
             want = format_param(value_of(val))
-            out += [f for n, f in self.fs.facts.items() if n.startswith(f"sens.{key}.{want}.") and f.metric != "text"]
+            keys = [key] if key != "lambda" else [k for k, typ in (("l2_sum_lambda", "Summation"),
+                                                                   ("l2_mul_lambda", "Multiplication"))
+                                                  if not ctx.types or typ in ctx.types]
+            for k in keys:
+                out += self.groups.get(f"sens.{k}.{want}", [])
         for t in ctx.types:
-            out += [f for n, f in self.fs.facts.items() if n.startswith(f"type.{t}.") and f.metric != "text"]
+            out += self.groups.get(f"type.{t}", [])
         return out
 
-    def _metric_check(self, q: Quoted, ctx: Ctx, quote: str, lineno: int, res: VerifyResult) -> None:
+    def _metric_check(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        if (q.bound or (q.span and RANGED.search(m.string[max(0, m.start() - 60):m.start()]))) \
+                and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
+            return  # "above 85%" is a limit: that some fact is about 85% says nothing
         if ctx.metric == "acc" and ctx.split is None:
             ctx.split = "test"  # an unqualified "accuracy" in a sweep report is a test accuracy
         cands = self._candidates(ctx)
@@ -359,25 +620,117 @@ class Verifier:
                 return
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial:
             cands = self._superlative_cands(ctx)
+        elif ctx.rank and ctx.metric == "acc" and not ctx.trials and not ctx.types and 1 < ctx.rank <= len(self.ranked) \
+                and ctx.split != "train" and ctx.stat != "mean":
+            # "the second-best run ... (89.29%)": the best test accuracy of the trial at that rank
+            cands = [f for f in self.by_trial.get(self.ranked[ctx.rank - 1], []) if f.name.endswith(".test_acc_best")]
         matched = [f for f in cands if self._match(f, q)]
         if matched:
             if ctx.superlative and ctx.metric == "acc" and ctx.explicit_trial and ctx.trials:
                 self._check_top(next(iter(ctx.trials)), ctx, q.raw, quote, lineno, res)
+            elif ctx.explicit_trial and ctx.trials and len(ctx.trials) == 1 and ctx.metric in ("acc", "loss"):
+                # "t002 started at 81% in epoch 1": 81% is its best, but not at epoch 1
+                left = m.string[max(0, m.start() - 40):m.start()]
+                epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs)
+                if epoch is not None and not by:
+                    verdict = curve_verdict(self, q, ctx, sorted(ctx.trials), epoch, False, left)
+                    if verdict:
+                        self._flag(res, q.raw, quote, lineno, *verdict)
             return
         if ctx.trials is not None and not ctx.explicit_trial:
             # the trials were inherited from an earlier clause or implied by several parameters:
             # a statement about the sweep as a whole is fine too
             loose = Ctx(metric=ctx.metric, split=ctx.split, stat=ctx.stat)
             pool = self._candidates(loose)
-            if ctx.params:
+            if ctx.params and ctx.params_near:
                 pool = [f for f in pool if f.trial is None]
                 if ctx.stat == "mean" and ctx.metric == "acc":
-                    pool = []  # "the mean at lr=0.003 is X": only that value's mean will do
+                    # "the mean at lr=0.003 is X": only that value's mean will do; but "moving from lr = 0.003
+                    # to lr = 0.01 raises the mean from X to Y" binds no value to X: any group's mean may be meant
+                    pool = [] if ctx.params_near else [f for f in pool if f.stat == "mean"
+                                                       and f.name.startswith(("sens.", "type."))]
             if any(self._match(f, q) for f in pool):
                 return
-        if ctx.metric == "gap" and self._is_difference(q, quote):
+        if ctx.metric == "gap" and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
             return
+        if self._judged_elsewhere(q, ctx, m, quote, lineno, res):
+            return
+        if ctx.metric == "acc" and ctx.split != "train" and not ctx.params_near \
+                and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(quote)):
+            return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
+
+    # -- values that hold at some epoch, limits and ranges ---------------------------------------------
+    def _judged_elsewhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> bool:
+        """Before a number is called wrong: is it a limit or a range ("above 86%", "between 5.4 and
+        6.5 pp") that the values meet, or a value the curves held at some epoch? True when that
+        settled it (passed, or flagged here with what the curve or the values say)."""
+        left = m.string[max(0, m.start() - 40):m.start()] if not q.span else before_range(m)[-40:]
+        epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs, quote)
+        group = self._group(ctx, quote)
+        if q.bound or q.span:
+            verdict = limit_verdict(self, q, ctx, group, epoch, by, quote)
+            if verdict is not None:
+                self._flag(res, q.raw, quote, lineno, *verdict)
+            return True
+        verdict_c = curve_verdict(self, q, ctx, group, epoch, by, left)
+        if verdict_c is None:
+            return True
+        if verdict_c:
+            self._flag(res, q.raw, quote, lineno, *verdict_c)
+            return True
+        return False
+
+    def _group(self, ctx: Ctx, quote: str) -> list[str]:
+        """The trials a sentence is about: those named, else those of the types named, else all
+        (with results); only the completed ones when it says "completed"."""
+        if ctx.trials:
+            ids = set(ctx.trials)
+        elif ctx.types:
+            ids = {t for t in self.ranked if self.types[t] in ctx.types}
+        else:
+            ids = set(self.ranked)
+        if re.search(r"\bcompleted\b", quote, re.I):
+            ids = {t for t in ids if self.status[t] == "completed"}
+        return [t for t in self.ranked if t in ids]
+
+    def _named_means(self, quote: str) -> list[float]:
+        """Mean best test accuracies of the groups a sentence names and their crossings (a type at a
+        parameter value): a writer may average what no fact averages."""
+        named = [(k, format_param(value_of(m.group("val"))).lower()) for m in PARAM_ANY.finditer(quote)
+                 for k, val in m.groupdict().items() if val and k not in ("val", "n_epochs", "lr_min")]
+        types = [t for t, p in TYPE_WORDS.items() if p.search(quote)]
+        if not named and not types:
+            return []
+        cols = self.reader._param_cols()
+        ids = self.reader._ids
+        best = {t: self.rows[t]["test_acc_best"] for t in self.ranked}
+        sets = [{t for t, v in zip(ids, cols[k]) if v == want} for k, want in named if k in cols]
+        sets += [{t for t in self.ranked if self.types[t] == typ} for typ in types]
+        # only the crossings: each group's own mean is a fact, checked with its own binding rules
+        crossed = [a & b for a in sets[:len(named)] for b in sets[len(named):]]
+        return [sum(best[t] for t in s if t in best) / n for s in crossed if (n := sum(1 for t in s if t in best))]
+
+    def _subject(self, text: str) -> Optional[tuple[Optional[set[str]], set[str]]]:
+        """The trials (by id or parameters) or experiment types a table cell names, if any."""
+        ids = self.reader.trials_in(text) or self.reader.trials_from_params(text)[0]
+        types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
+        return (ids, types) if ids or types else None
+
+    def _names_param_value(self, q: Quoted, quote: str) -> bool:
+        """A bare number that is a value of a parameter the sentence names ("learning rates ...
+        0.01 > 0.03 > 0.1"): a parameter value, whatever words follow it."""
+        named = {k for k, pat in (("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?|\bbs\b"),
+                                  ("lambda", r"λ|lambda|penalt|regulari[sz]ation (?:weight|strength)"),
+                                  ("seed", r"\bseeds?\b"), ("wn", r"\bwn\b|weight[ -]norm"))
+                 if re.search(pat, quote, re.I)}
+        return any(any(_is_num(v) and _close(q.x, value_of(v), q.tol) for v in self.param_values.get(k, ()))
+                   for k in named)
+
+    def who(self, tid: str) -> str:
+        """A trial as a researcher reads it: its label (sum=0.001 lr=0.01), then its id."""
+        label = self.labels.get(tid)
+        return f"{label} ({tid})" if label and label != tid else tid
 
     def _superlative_cands(self, ctx: Ctx) -> list[Fact]:
         facts = self.fs.facts
@@ -418,6 +771,19 @@ class Verifier:
             return _close(x * scale, v, tol * scale) or any(_close(x * s, v, tol * s) for s in (1, 60, 3600))
         return _close(x, v, tol)
 
+    def _is_change(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str) -> bool:
+        """"lost 0.7 pp in the last epoch", "dropped 1.1 pp from its peak": a change of the trial's own
+        test accuracy (best to final, or over the last epoch)."""
+        if not CHANGE_WORDS.search(m.string[max(0, m.start() - 40):m.start()]):
+            return False
+        group = ctx.trials if ctx.trials else (self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0])
+        for t in group or ():
+            curve = [v for _, v in self.curves.curve(t, "test_acc")]
+            if len(curve) >= 2 and any(_close(q.x, abs(d) * 100, q.tol + 1e-6)
+                                       for d in (max(curve) - curve[-1], curve[-1] - curve[-2])):
+                return True
+        return False
+
     def _is_difference(self, q: Quoted, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
         vals = []
@@ -430,11 +796,17 @@ class Verifier:
         trials = self.reader.trials_in(quote) or set()
         for t in trials:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
+        # "the Summation winner edges out the Multiplication winner by 0.30 pp": two headline facts of one kind
+        if any(_close(q.x, d * 100, q.tol + 0.01) for d in self.headline_differences):
+            return True
         return any(_close(abs(a - b), q.x, q.tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
 
-    def _nowhere(self, q: Quoted, quote: str, lineno: int, res: VerifyResult) -> None:
-        """A number with no recognisable context: it must still be some fact, parameter or config value."""
+    def _nowhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        """A number with no recognisable context: it must still be some fact, parameter or config value,
+        or a value some trial's curve held at some epoch."""
         if any(self._match(f, q) for f in self.all_facts):
+            return
+        if (q.pct or q.bound or q.span) and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
         if not q.pct:
             for vals in self.param_values.values():
@@ -452,9 +824,11 @@ class Verifier:
         actual = self.ranked.index(tid) + 1
         if actual != rank:
             who = self.ranked[rank - 1] if 0 < rank <= len(self.ranked) else None
-            self._flag(res, raw, quote, lineno, f"{tid} is placed at rank {rank}",
-                       f"{tid} ranks {actual} by best test accuracy"
-                       + (f"; rank {rank} is {who} ({self.fs.facts[f'trial.{who}.test_acc_best'].display()})" if who else ""))
+            self._flag(res, raw, quote, lineno, f"{self.who(tid)} is placed at rank {rank}",
+                       f"{self.who(tid)} ranks {actual} by best test accuracy "
+                       f"({self.fs.facts[f'trial.{tid}.test_acc_best'].display()})"
+                       + (f"; rank {rank} is {self.who(who)} ({self.fs.facts[f'trial.{who}.test_acc_best'].display()})"
+                          if who else ""))
 
     def _check_top(self, tid: str, ctx: Ctx, raw: str, quote: str, lineno: int, res: VerifyResult) -> None:
         if ctx.split == "train":
@@ -488,32 +862,52 @@ class Verifier:
     def _what(self, ctx: Ctx, raw: str) -> str:
         parts = []
         if ctx.superlative:
-            parts.append("best")
-        if ctx.split:
+            parts.append("the best")
+        elif ctx.stat in ("best", "final", "mean"):
+            parts.append(ctx.stat)
+        if ctx.split and ctx.metric in ("acc", "loss", None):
             parts.append(ctx.split)
-        parts.append({"acc": "accuracy", "eps": "epochs/s"}.get(ctx.metric or "", ctx.metric or "value"))
+        parts.append({"acc": "accuracy", "eps": "epochs/s", "gap": "train − test gap"}.get(ctx.metric or "",
+                                                                                          ctx.metric or "value"))
         who = ""
         if ctx.trials and ctx.explicit_trial:
-            who = f" of {next(iter(ctx.trials))}"
+            who = f" of {self.who(next(iter(ctx.trials)))}"
         elif ctx.params:
-            who = " for " + ", ".join(f"{k}={v}" for k, v in ctx.params.items())
-        return f"{raw} quoted as {' '.join(parts)}{who}, which the data does not hold"
+            who = " for " + " ".join(f"{k}={v}" for k, v in ctx.params.items())
+        return f"{raw} given as {' '.join(parts)}{who}, which the data does not hold"
 
     def _data_says(self, ctx: Ctx, cands: list[Fact], q: Quoted) -> str:
-        said = []
-        # what the number really is, when it is some other fact (a train accuracy, another trial)
-        really = [f for f in self.all_facts if self._match(f, q) and not f.name.startswith(("best", "top.", "type.", "sens."))]
-        expected = sorted(cands, key=lambda f: (f.trial or "", f.name))[:4]
+        """What the data holds instead: the claimed subject's own values, then what the number really is."""
+        out: list[str] = []
         if ctx.superlative and ctx.metric == "acc" and not ctx.explicit_trial and "best.test_acc_best" in self.fs.facts:
-            expected = [self.fs.facts["best.test_acc_best"]]
-            said.append(f"the best test accuracy is {expected[0].display()} ({self.fs.top[0]})")
-        elif expected:
-            said.append("; ".join(f"{_short(f)} = {f.display()}" for f in expected))
-        if really:
-            said.append(f"{q.shown} is " + ", ".join(f"{_short(f)}" for f in really[:3]))
-        return "; ".join(said) or "no matching fact"
+            out.append(f"the best test accuracy is {self.fs.facts['best.test_acc_best'].display()}, "
+                       f"by {self.who(self.fs.top[0])}")
+        else:
+            own = [f for f in cands if not f.name.startswith(("rule.", "best", "top.", "type.")) and f.metric == ctx.metric]
+            if ctx.trials and ctx.explicit_trial:
+                own = [f for f in own if f.trial in ctx.trials]
+            own.sort(key=lambda f: (f.trial is None, f.name))
+            out += [x for f in own[:2] if (x := said(self, f))]
+        really = [f for f in self.all_facts if self._match(f, q) and f.name.startswith("trial.") and f.metric == ctx.metric]
+        really += [f for f in self.all_facts if self._match(f, q) and f.name.startswith(("sens.", "type.", "run."))
+                   and f.metric == ctx.metric and f not in really]
+        shown = [x for f in really[:2] if (x := describe(self, f))]
+        if shown:
+            out.append(f"{q.shown} is " + " and ".join(shown))
+        elif ctx.trials and ctx.explicit_trial and ctx.metric in ("acc", "loss"):
+            tid = next(iter(ctx.trials))
+            col = f"{ctx.split or 'test'}_{ctx.metric}"
+            x = q.x / 100 if (ctx.metric == "acc" and (q.pct or q.x > 1)) else q.x
+            tol = q.tol / 100 if ctx.metric == "acc" and (q.pct or q.x > 1) else q.tol
+            at = [e for e, val in self.curves.curve(tid, col) if abs(val - x) <= tol + 1e-9]
+            if at:
+                out.append(f"{q.shown} is its {col.replace('_acc', ' accuracy').replace('_loss', ' loss')} at epoch "
+                           + ", ".join(map(str, at[:3])) + ", neither its best nor its final value")
+        return "; ".join(out) or "no value in the data matches"
 
     def _flag(self, res: VerifyResult, raw: str, quote: str, lineno: int, reason: str, data_says: str) -> None:
+        if res.mismatches and res.mismatches[-1].line == lineno and res.mismatches[-1].reason == reason:
+            return  # both ends of one range, judged once
         q = quote.strip()
         if len(q) > 220:
             i = q.find(raw)
@@ -527,6 +921,22 @@ def verify(text: str, fs: FactSheet) -> VerifyResult:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+def _headline_differences(fs: FactSheet) -> list[float]:
+    """Differences a report may quote without naming both sides: between the top trials' best test
+    accuracies, the types' best and mean ones, and the means of the values of one parameter."""
+    kinds: dict[str, list[float]] = {}
+    for n, f in fs.facts.items():
+        if f.metric != "acc" or not isinstance(f.value, (int, float)):
+            continue
+        if n.startswith("top.") and n.endswith(".test_acc_best"):
+            kinds.setdefault("top", []).append(f.value)
+        elif n.startswith("type.") and n.count(".") == 2 and n.endswith((".test_acc_best", ".test_acc_best_mean")):
+            kinds.setdefault(n.rsplit(".", 1)[1], []).append(f.value)
+        elif n.startswith("sens.") and n.endswith(".test_acc_best_mean"):
+            kinds.setdefault(n.split(".")[1], []).append(f.value)
+    return [abs(a - b) for vals in kinds.values() for i, a in enumerate(vals) for b in vals[i + 1:]]
+
 
 def _short(f: Fact) -> str:
     if f.name.startswith("trial."):

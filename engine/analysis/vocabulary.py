@@ -14,7 +14,10 @@ from sweepdeck.engine.analysis.facts import EXP_TYPES
 
 _W = r"(?<![A-Za-z])"  # a word starts here, not inside another; after "_" it may (test_acc_best names split and metric)
 SPLIT_WORDS = [
-    ("test", re.compile(_W + r"(test(?:ing|s|ed)?|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
+    # "test finer increments", "test whether...": the verb, not the split
+    ("test", re.compile(_W + r"(test(?:ing|s|ed)?(?!\s+(?:finer|different|more|other|whether|if|a|an|new|additional|"
+                        r"several|values?|increments?|lr|learning|λ|lambda|seeds?|batch|it|them|this|these|those|each|out)\b)"
+                        r"|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
     ("train", re.compile(_W + r"(train(?:ing|s|ed)?|fit(?:ting)? the training)(?![A-Za-z])", re.I)),
 ]
 METRIC_WORDS = [
@@ -63,12 +66,14 @@ PARAM_ALIASES = [
 ]
 PARAM_TAIL = re.compile(
     r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
+    # "learning rates tested: 0.1, ...", "batch size was 64": a few words may come between name and value
+    r"(?:\s+(?:tested|used|tried|values?|were|was|are|set|fixed|held|kept|took|of|to|at|is)){0,3}"
     r"[\"']?\s*(?:=|:|≈|∈|\bof\b|\bis\b|\bin\b|\bat\b|\bto\b|→|->|from)?\s*[\[{(]?\s*[\"']?\s*$",
     re.I,
 )
 PARAM_ANY = re.compile(
-    r"\b(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES if k not in ("lambda",)) + r")"
-    r"\s*(?:=|:)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
+    r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
+    r"\s*(?:=|:|\()?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
     re.I,
 )
 
@@ -90,3 +95,33 @@ TOP_N = re.compile(r"\btop[- ]?(\d)\b", re.I)
 COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
                      r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
 RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
+
+MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+DATE_AROUND = re.compile(r"^\s*" + MONTH + r"\b|\b" + MONTH + r"\.?\s*$", re.I)  # "27 November", "Nov 27"
+# the words right before a number that make it approximate, or a bound rather than a value
+APPROX = re.compile(r"(?:~|≈|∼|\b(?:about|around|roughly|nearly|approximately|approx\.?|almost|circa|some|close to)\s*)$", re.I)
+BOUND_ABOVE = re.compile(r"(?:>|≥|>=|\b(?:above|over|exceed(?:s|ed|ing)?|more than|greater than|higher than|at least|"
+                         r"beyond|pass(?:es|ed)?|cross(?:es|ed)?|surpass(?:es|ed)?|north of))\s*$", re.I)
+BOUND_BELOW = re.compile(r"(?:<|≤|<=|\b(?:below|under|less than|lower than|at most|up to|within|short of|no more than))\s*$",
+                         re.I)
+RANGE_START = re.compile(r"\b(?:between|rang(?:e|es|ed|ing)\s+(?:from|between)?|spann?(?:ing|s|ed)?(?:\s+from)?)\s*$", re.I)
+UNIVERSAL = re.compile(r"\b(all|every|each|both)\b", re.I)
+EXISTENTIAL = re.compile(r"\b(others?|rest|some|most|several|one|a few|many|any of)\b", re.I)
+BOLD_HEADING = re.compile(r"^\*\*([^*]{2,80})\*\*:?$|^__([^_]{2,80})__:?$")
+SETTLED = re.compile(r"\b(converg\w*|plateau\w*|settl\w*|stabili[sz]\w*|flatten\w*|level(?:l)?ed off|saturat\w*)\b[^.;]*$",
+                     re.I)
+FLAG_WORDS = [("completed", re.compile(r"\bcompleted\b", re.I)), ("overfitting", re.compile(r"\boverfit", re.I)), ("underfitting", re.compile(r"\bunderfit", re.I)),
+              ("not_converged", re.compile(r"\bnot[_ ]converged", re.I)),
+              ("diverged", re.compile(r"\bdiverg", re.I)), ("failed", re.compile(r"\bfailed\b", re.I))]
+STATISTIC = re.compile(r"(?:\bspearman|\bpearson|ρ|\brho|\bR²|\bR\^2|\bp-value|\bcorrelation coefficient)"
+                       r"[^.;,]{0,12}?(?:=|≈|~|of|is|at)?\s*$", re.I)
+CHANGE_WORDS = re.compile(r"\b(lost|los(?:es|ing)|dropp\w*|fell|falls?|gain\w*|improv\w*|rose|rises?|slipp\w*|climb\w*|"
+                          r"declin\w*|shed|added)\b[^.;]{0,25}$", re.I)
+RANGED = re.compile(r"\brang(?:e|es|ed|ing)\b[^.;]*$", re.I)  # "ranged from A to B": A is the lowest, B the highest
+# words that put a number on the curve rather than at its best or end: "started at", "was at", "dropped to"
+CURVE_WORDS = re.compile(r"\b(start\w*|was|were|stood|sits?|sat|dropp\w*|drift\w*|slid|slipp\w*|fell|climb\w*|ris\w*|rose|"
+                         r"dipp\w*|went|then|from)\b[^.;,]{0,12}$", re.I)
+NEGATION = re.compile(r"\b(no|not|never|none|without|nor)\b|n't\b", re.I)
+TOP_N_WORDS = re.compile(r"\btop[- ]?(?:\d|two|three|four|five|ten)\b|\b(?:ranking|ranked|leaderboard)\b", re.I)
+TYPED_ITEM = re.compile(r"\W*(?:summation|multiplication|no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg)\b\W*[:–—]", re.I)
+BEST_PER_TYPE = re.compile(r"\bbest\b[^.]*\b(?:per|each|by|of every)\b[^.]*\btype|\bper[- ]type\b", re.I)

@@ -1,0 +1,527 @@
+"""Claims without numbers: ranks, comparisons and trends, checked against the facts.
+
+The worst errors in the paper's reports carry no number at all: the runner-up named
+wrong, "A outperformed B" when B won, "higher margins correlate with better test
+accuracy" when they do not. Each sentence is searched for three kinds of claim; who
+or what it is about is read with the ContextReader (trial ids, parameters that pick
+trials out, experiment types). The rules:
+
+- **Rank** ("the runner-up is X", "X ranks second", "in second place: X", "X, second
+  overall", "followed by X"; "X shows the largest gap", "X overfit most"): trials are
+  ranked by best test accuracy (`FactSheet.ranked`; an equal best test accuracy is
+  broken by trial order, as in the results table); the trial named must hold that
+  rank. "largest/highest/smallest <metric>" names the trial with the extreme final
+  value of that metric (train − test gap, margin, train accuracy, test loss); a group
+  ("the unregularized runs overfit most") must contain it.
+- **Comparison** ("A outperformed / beat / did better than / ranks above B", "A > B",
+  "A > B > C", "X generalised better" against the rest of its parameter): a single
+  trial is compared by its best test accuracy, a group (a type, a parameter value)
+  by the mean best test accuracy of its trials. A tie (equal to 0.01 pp) makes "better"
+  false. Parameters or a type named on one side only apply to both ("At lr = 0.03
+  Multiplication beat Summation"). "at every learning rate", "for both types", "in
+  every matched pair" split the trials by that parameter (a pair: all other varied
+  parameters equal) and the claim must hold in every part.
+- **Trend** ("higher X goes with / led to / correlates with higher Y", "a positive
+  correlation between X and Y", "weaker penalties hurt"): for a parameter X, the mean
+  of Y at its largest value is compared with the mean at its smallest (per experiment
+  type for λ; "consistently" also needs the means in order at every value between);
+  for a measured X (margin, train accuracy, gap) the Spearman rank correlation over
+  the trials with results must have the claimed sign and |ρ| ≥ TREND_MIN_RHO (0.5).
+  Y is the best test accuracy unless the sentence names another measure ("final train
+  accuracy", "faster convergence": the epoch curves.converged_epoch gives).
+
+A claim the words do not pin down (no resolvable trial or group, a quantifier this
+does not model such as "except one") is left alone: a false alarm costs more trust
+than a miss. Recommendations are not read for claims.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Callable, Optional
+
+from sweepdeck.engine.analysis.facts import format_param
+from sweepdeck.engine.analysis.reading import value_of
+from sweepdeck.engine.analysis.vocabulary import PARAM_ANY, TRIAL_ID, TYPE_WORDS
+
+if TYPE_CHECKING:
+    from sweepdeck.engine.analysis.verify import Verifier, VerifyResult
+
+TREND_MIN_RHO = 0.5
+TIE = 1e-4  # 0.01 pp: best test accuracies equal at the precision reports show
+
+_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
+_RANK_AFTER = re.compile(  # the ordinal comes first, the trial after it
+    r"\b(?:the\s+)?(?:(runner[- ]up)|(first|second|third|fourth|fifth|[1-5](?:st|nd|rd|th))[- ](?:best|place[ds]?)"
+    r"(?:\s+(?:run|trial|configuration|config|model|result))?|in\s+(first|second|third|fourth|fifth)\s+place)"
+    r"\s*(?:is|was|:|,|goes to|went to)?\s*", re.I)
+_RANK_BEFORE = re.compile(  # the trial comes first: "X ranks second", "X, second overall", "X comes third"
+    r"(?:\b(?:ranks?|ranked|comes?|came|finish(?:es|ed)?|is|was|places?|placed)\s+|,\s*)"
+    r"(first|second|third|fourth|fifth|[1-5](?:st|nd|rd|th))\b(?:\s+(?:overall|place|best))?", re.I)
+_ACHIEVED_BY = re.compile(
+    r"\b(?:highest|best|top)\s+(?!(?:final\s+)?train)(?:\w+\s+){0,3}?(?:accuracy|result|score|performance)\b"
+    r"(?:[^.;]|\.(?=\d)){0,40}?"
+    r"\b(?:was\s+|were\s+)?(?:achieved|reached|obtained|attained|delivered|posted|came from|belongs to)\s+(?:by\s+)?", re.I)
+_FOLLOWED = re.compile(r"\bfollowed (?:closely )?by\b", re.I)
+_EXTREME = re.compile(
+    r"\b(largest|highest|biggest|greatest|smallest|lowest|most|least)\s+(?:final\s+)?"
+    r"(train(?:ing)?[–-]test gap|generali[sz]ation gap|gap|margins?|train(?:ing)? accuracy|test loss)\b"
+    r"|\b(overfit(?:s|ted|ting)?)\s+(?:the\s+)?most\b", re.I)
+_BETTER = re.compile(r"\b(outperform(?:s|ed)?|beat|beats|did better than|does better than|performed better than|"
+                     r"better than|ranks? above|ranked above|edges? out|ahead of|superior to|exceed(?:s|ed)|(?<!\w)>)", re.I)
+_WORSE = re.compile(r"\b(underperform(?:s|ed)?|did worse than|performed worse than|worse than|ranks? below|ranked below|"
+                    r"behind|trails?|trailed|inferior to|lost to|(?<!\w)<)", re.I)
+_ALONE_BETTER = re.compile(r"\b(generali[sz]ed|performed|did|worked|was|were|is|are)\s+better\b(?!\s+than)", re.I)
+_EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?([a-zλ_ ]{2,40}?)(?:[.,;]|$)", re.I)
+_EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
+_TREND = re.compile(
+    r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
+    r"(?:\([^)]{0,20}\)\s+)?(?:consistently\s+|clearly\s+|generally\s+|always\s+)?"
+    r"(?P<verb>go(?:es)? with|went with|led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
+    r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|hurt|helps?|helped|"
+    r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse)"
+    r"\s*(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller)?\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
+_CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive|negative)\s+(?:correlation|relationship|"
+                   r"association)\s+between\s+(?P<x>[\w λ_-]{2,40}?)\s+and\s+(?P<y>[\w λ_-]{2,40})", re.I)
+_UP = {"higher", "larger", "bigger", "stronger", "greater", "more", "better", "faster", "positive"}
+_X_WORDS = [("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?|batch(?:es)?\b"),
+            ("lambda", r"λ|lambda|penalt\w*|regulari[sz]ation|weight decay"), ("margin", r"margins?"),
+            ("wn", r"weight[- ]norm\w*|\bwn\b|\bgain\b"),
+            ("train_acc_final", r"train(?:ing)? accurac\w*"), ("train_test_gap_final", r"\bgaps?\b")]
+
+
+_PARAM_X = ("lr", "batchsize", "lambda", "wn")
+
+
+def _ordinal(word: str) -> int:
+    return _ORD[word.lower()]
+
+
+class ClaimChecker:
+    """Finds and checks the claims without numbers in one sentence (see the module's rules)."""
+
+    def __init__(self, v: "Verifier"):
+        self.v = v
+        self.fs = v.fs
+        t = v.fs.trials
+        self.best = {tid: float(t.loc[tid, "test_acc_best"]) for tid in v.ranked}
+        self.rows = {tid: t.loc[tid].to_dict() for tid in v.ranked}
+        self.shown = {tid: {k: format_param(val).lower() for k, val in r.items()} for tid, r in self.rows.items()}
+
+    # -- who a piece of text is about ----------------------------------------------------------------
+    def resolve(self, text: str, shared: Optional[dict[str, str]] = None,
+                shared_types: Optional[set[str]] = None) -> Optional[tuple[set[str], dict[str, str], set[str]]]:
+        """(trials, parameters named, types named) for `text`, with `shared` parameters and types
+        added where the text names none of that key; None when it names nothing."""
+        ids = {f"t{int(m.group(1)):03d}" for m in TRIAL_ID.finditer(text)} & set(self.v.ranked)
+        params: dict[str, str] = {}
+        for m in PARAM_ANY.finditer(text):
+            key = next(k for k, val in m.groupdict().items() if val and k != "val")
+            if key not in ("n_epochs", "lr_min"):
+                params[key] = m.group("val")
+        types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
+        if ids:
+            return ids, params, types
+        lam = {"lambda", "l2_sum_lambda", "l2_mul_lambda"}
+        for k, val in (shared or {}).items():
+            if k not in params and not (k in lam and lam & params.keys()):
+                params[k] = val  # named on the other side only: it applies to both ("at lr = 0.03, A beat B")
+        if not types and shared_types:
+            types = set(shared_types)
+        if not params and not types:
+            return None
+        return self._select(params, types), params, types
+
+    def _select(self, params: dict[str, str], types: set[str]) -> set[str]:
+        out = set()
+        wants = {key: format_param(value_of(val)).lower() for key, val in params.items()}
+        for tid, r in self.rows.items():
+            if types and r["exp_type"] not in types:
+                continue
+            ok = True
+            shown = self.shown[tid]
+            for key, want in wants.items():
+                if key == "lambda":
+                    ok &= want in (shown["l2_sum_lambda"], shown["l2_mul_lambda"])
+                elif key in shown:
+                    ok &= shown[key] == want
+            if ok:
+                out.add(tid)
+        return out
+
+    # -- entry point ------------------------------------------------------------------------------------
+    def check(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        if _EXCEPT.search(sent):
+            return
+        for fn in (self._rank, self._extreme, self._compare, self._trend):
+            fn(sent, lineno, res)
+
+    def flag(self, res: "VerifyResult", phrase: str, sent: str, lineno: int, reason: str, says: str) -> None:
+        self.v._flag(res, phrase, sent, lineno, reason, says)
+
+    # -- ranks ---------------------------------------------------------------------------------------------
+    def _rank(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        claims: list[tuple[int, str, str]] = []  # (rank, text naming the trial, phrase)
+        for m in _RANK_AFTER.finditer(sent):
+            rank = 2 if m.group(1) else _ordinal(m.group(2) or m.group(3))
+            tail = re.split(r",\s*followed|;|\.\s|\bwhile\b|\bwhereas\b", sent[m.end():])[0]
+            if not re.search(r"(?:is|was|:|,|to)\s*$", m.group(0)) and re.match(
+                    r"\s*(?:summation|multiplication|no[_ -]?regulari[sz]ation|unregulari[sz]ed)\b", tail, re.I):
+                continue  # "the second-best Summation run is ...": a rank within a type (not checked)
+            claims.append((rank, tail, m.group(0).strip()))
+        label = re.match(r"\W*(winner|top performer|best overall|runner[- ]up|first|second|third|fourth|fifth)\W*:\s*", sent, re.I)
+        if label and not _RANK_AFTER.match(sent):
+            word = label.group(1).lower()
+            rank = 1 if word in ("winner", "top performer", "best overall") else 2 if "runner" in word else _ordinal(word)
+            claims.append((rank, re.split(r";|\.(?:\s|$)", sent[label.end():])[0], label.group(0).strip()))
+        if re.search(r"\b(ranking|ranked|top[- ]?\d|leaderboard)\b", sent, re.I):
+            for m in re.finditer(r"(?:^|[:,;]\s*)([1-9])\.\s+([^,;()]+)", sent):
+                claims.append((int(m.group(1)), m.group(2), f"{m.group(1)}."))
+        for m in _ACHIEVED_BY.finditer(sent):
+            claims.append((1, re.split(r";|\.(?:\s|$)", sent[m.end():])[0], m.group(0).strip()))
+        for m in _RANK_BEFORE.finditer(sent):
+            head = re.split(r";|\.(?:\s|$)|\bwhile\b|\bwhereas\b", sent[:m.start()])[-1]
+            claims.append((_ordinal(m.group(1)), head, m.group(0).strip(" ,")))
+        if claims and _FOLLOWED.search(sent):
+            f = _FOLLOWED.search(sent)
+            claims.append((claims[0][0] + 1, re.split(r";|\.(?:\s|$)", sent[f.end():])[0], f.group(0)))
+        for rank, text, phrase in claims:
+            who = self.resolve(text)
+            if who is None or len(who[0]) != 1 or rank > len(self.v.ranked):
+                continue
+            res.n_checked += 1
+            tid = next(iter(who[0]))
+            actual = self.v.ranked.index(tid) + 1
+            if actual != rank:
+                holder = self.v.ranked[rank - 1]
+                self.flag(res, phrase, sent, lineno, f"{self.v.who(tid)} is placed at rank {rank}",
+                          f"by best test accuracy it ranks {actual} ({self._pct(tid)}); rank {rank} is "
+                          f"{self.v.who(holder)} ({self._pct(holder)})")
+
+    def _extreme(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        m = _EXTREME.search(sent)
+        if not m:
+            return
+        word = (m.group(1) or "most").lower()
+        what = (m.group(2) or "gap").lower()
+        col = ("margin" if "margin" in what else "train_acc_final" if "accuracy" in what else
+               "test_loss_final" if "loss" in what else "train_test_gap_final")
+        high = word in ("largest", "highest", "biggest", "greatest", "most")
+        who = self.resolve(sent[:m.start()]) or self.resolve(sent)
+        if who is None or not who[0]:
+            return
+        vals = {t: float(r[col]) for t, r in self.rows.items() if r[col] == r[col]}
+        if not vals:
+            return
+        top = (max if high else min)(vals, key=lambda t: vals[t])
+        res.n_checked += 1
+        if top not in who[0]:
+            name = col.replace("train_test_gap_final", "final train − test gap").replace("_final", "").replace("_", " ")
+            shown = self._fmt(vals[top], col)
+            self.flag(res, m.group(0), sent, lineno,
+                      f"the {word} {name} credited to {self._group_name(who)}",
+                      f"the {word} {name} is {self.v.who(top)}'s ({shown})")
+
+    # -- comparisons ------------------------------------------------------------------------------------------
+    def _compare(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        chain = self._chain(sent)
+        if chain is not None:
+            self._check_chain(chain, sent, lineno, res)
+            return
+        m = _BETTER.search(sent) or _WORSE.search(sent)
+        better = m is not None and bool(_BETTER.fullmatch(m.group(0)) or _BETTER.match(m.group(0)))
+        if m is None:
+            alone = _ALONE_BETTER.search(sent)
+            if alone:
+                self._against_rest(sent, alone, lineno, res)
+            return
+        left = re.split(r"[:;]", sent[:m.start()])[-1]
+        every = _EVERY.search(sent[m.end():])
+        leading = re.match(r"\W*(?:at|for|across)\s+(?:every|each|all|both)\s+([a-zλ_ ]{1,30}?)\s*,", left, re.I)
+        if every is None and leading:
+            left = left[leading.end():]
+        right = sent[m.end():m.end() + every.start() if every else None]
+        right = re.split(r"[;]|,\s*(?:while|whereas|but|and)\b|\bwhile\b|\bwhereas\b", right)[0]
+        a0, b0 = self.resolve(left), self.resolve(right)
+        if a0 is None or b0 is None:
+            return
+        # what both sides share: a leading "At lr = 0.03", "With lr = 0.1,", "For Multiplication,", and a
+        # type named on one side only; the parameters that describe one side's subject stay with it
+        lead = re.match(r"\s*(?:\W*\s*)?(?:at|with|for|among|under|using|when|in)\s+([^,]*?)(?:,|\s+the\b)", left, re.I)
+        ctx = self.resolve(lead.group(1)) if lead else None
+        shared = dict(ctx[1]) if ctx else {}
+        for side in (left, right):  # "λ=0.0001 beats λ=0.01 at lr=0.003": "at lr=0.003" is said of both
+            for p in PARAM_ANY.finditer(side):
+                if re.search(r"\b(?:at|with|for|under|using)\s+$", side[:p.start()], re.I):
+                    key = next(k for k, val in p.groupdict().items() if val and k != "val")
+                    shared.setdefault(key, p.group("val"))
+        a_types = a0[2] or (b0[2] if not b0[2] else set()) or (ctx[2] if ctx else set())
+        b_types = b0[2] or a0[2]
+        a = a0 if TRIAL_ID.search(left) else self.resolve(left, shared, a_types)
+        b = b0 if TRIAL_ID.search(right) else self.resolve(right, shared, b_types)
+        if a is None or b is None or not a[0] or not b[0] or a[0] == b[0]:
+            return
+        dim = every.group(1) if every else (leading.group(1) if leading else None)
+        parts = self._parts(dim)
+        if parts is None:
+            return
+        pick_a, pick_b = self._pick(left), self._pick(right)
+        if re.search(r"\b(every|all|each)\b", left, re.I) and re.search(r"\b(every|all|any|each)\b", right, re.I):
+            pick_a = (lambda g: min(self.best[t] for t in g)) if better else (lambda g: max(self.best[t] for t in g))
+            pick_b = (lambda g: max(self.best[t] for t in g)) if better else (lambda g: min(self.best[t] for t in g))
+        failed = []
+        n = 0
+        for part in parts:
+            ga, gb = a[0] & part, b[0] & part
+            if not ga or not gb:
+                continue
+            n += 1
+            va, vb = pick_a(ga), pick_b(gb)
+            ok = (va - vb > TIE) if better else (vb - va > TIE)
+            if not ok:
+                failed.append((part, va, vb))
+        if n == 0:
+            return
+        res.n_checked += 1
+        if failed:
+            part, va, vb = failed[0]
+            where = f" (e.g. among {self._part_name(part, dim)})" if dim else ""
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"{self._group_name(a)} said to do {'better' if better else 'worse'} than {self._group_name(b)}"
+                      + (f" at every {dim}" if dim else ""),
+                      f"by {self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}%{where}")
+
+    def _pick(self, text: str) -> Callable[[set[str]], float]:
+        """How a side's trials are summed up: "the best X" its best trial, "the worst X" its worst, else the mean."""
+        text = re.sub(r"\([^)]*\)", "", text)
+        run = r"\s+(?:[\w=.λ-]+\s+){0,3}?(?:run|trial|configuration|config|model|result|one)s?\b"
+        if re.search(r"\b(best|top|strongest)" + run, text, re.I):
+            return lambda g: max(self.best[t] for t in g)
+        if re.search(r"\b(worst|weakest|lowest)" + run, text, re.I) and not re.search(r"penalt|λ|lambda", text, re.I):
+            return lambda g: min(self.best[t] for t in g)
+        return lambda g: sum(self.best[t] for t in g) / len(g)
+
+    def _measure(self, a: set[str], b: set[str]) -> str:
+        return "best test accuracy" if len(a) == 1 and len(b) == 1 else "mean best test accuracy"
+
+    def _parts(self, dim: Optional[str]) -> Optional[list[set[str]]]:
+        """The trials split by the dimension after "at every"/"for both" (None: not understood)."""
+        alltr = set(self.v.ranked)
+        if dim is None:
+            return [alltr]
+        d = dim.lower()
+        keys = [k for k, rx in (("lr", r"learning rate|\blr\b"), ("batchsize", r"batch"), ("seed", r"seed"),
+                                ("exp_type", r"type|regulari[sz]ation|penalt|setting"),
+                                ("l2_sum_lambda", r"λ|lambda|weight"), ("l2_mul_lambda", r"λ|lambda|weight"))
+                if re.search(rx, d)]
+        if re.search(r"\bpairs?\b", d):
+            keys = [k for k in self.fs.varied if k not in ("seed",)]  # a matched pair: all else equal
+            if "seed" not in self.fs.varied:
+                keys = [k for k in keys if k not in ("lr", "batchsize")]
+        if not keys:
+            return None
+        groups: dict[tuple, set[str]] = {}
+        for t, r in self.rows.items():
+            groups.setdefault(tuple(format_param(r[k]) for k in keys), set()).add(t)
+        return list(groups.values())
+
+    def _part_name(self, part: set[str], dim: str) -> str:
+        t = next(iter(part))
+        if re.search(r"\bpairs?\b", dim, re.I):
+            return ", ".join(self.v.who(x) for x in sorted(part))
+        r = self.rows[t]
+        bits = [f"{k}={format_param(r[k])}" for k in ("lr", "batchsize", "seed") if re.search(k[:5], dim.replace(" ", ""), re.I)
+                or (k == "lr" and re.search("learning", dim, re.I))]
+        return " ".join(bits) or str(r["exp_type"])
+
+    def _chain(self, sent: str) -> Optional[list[tuple[str, set[str]]]]:
+        """"0.01 > 0.03 > 0.1" (values of the parameter the sentence names) or "Summation > Multiplication"."""
+        item = r"(?:[\wλ.-]+\s*=\s*)?[\w.λ=-]+"
+        m = re.search(rf"((?:{item}\s*>\s*)+{item})", sent)
+        if not m or ">" not in m.group(1):
+            return None
+        items = [x.strip(" ()") for x in m.group(1).split(">")]
+        key = None
+        for k, rx in (("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?"),
+                      ("lambda", r"λ|lambda|penalt")):
+            if re.search(rx, sent, re.I):
+                key = k
+                break
+        types = {t for t, p in TYPE_WORDS.items() if p.search(sent[:m.start()] + sent[m.end():])}
+        out = []
+        for it in items:
+            who = self.resolve(it)
+            if who is None and key and re.fullmatch(r"\d+(?:\.\d+)?(?:e-?\d+)?", it):
+                who = self.resolve(f"{'lr' if key == 'lr' else 'bs' if key == 'batchsize' else 'λ'}={it}",
+                                   None, types if len(types) == 1 else None)
+            elif who is not None and not who[2] and len(types) == 1:
+                who = self.resolve(it, None, types)
+            if who is None or not who[0]:
+                return None
+            out.append((it, who[0]))
+        return out if len(out) >= 2 else None
+
+    def _check_chain(self, chain: list[tuple[str, set[str]]], sent: str, lineno: int, res: "VerifyResult") -> None:
+        res.n_checked += 1
+        mean = lambda g: sum(self.best[t] for t in g) / len(g)  # noqa: E731
+        vals = [(name, mean(g) if len(g) > 1 else self.best[next(iter(g))]) for name, g in chain]
+        for (n1, v1), (n2, v2) in zip(vals, vals[1:]):
+            if not v1 - v2 > TIE:
+                self.flag(res, f"{n1} > {n2}", sent, lineno, f"{n1} is said to do better than {n2}",
+                          "by mean best test accuracy: " + ", ".join(f"{n}: {v * 100:.2f}%" for n, v in vals))
+                return
+
+    def _against_rest(self, sent: str, m: re.Match[str], lineno: int, res: "VerifyResult") -> None:
+        """"the smaller learning rate (0.003) generalised better": against the other values of its parameter."""
+        who = self.resolve(sent[:m.start()])
+        if who is None or not who[0] or len(who[1]) != 1 or who[2]:
+            return
+        key, val = next(iter(who[1].items()))
+        if key == "lambda" or key not in self.fs.varied:
+            return
+        rest = set(self.v.ranked) - who[0]
+        if not rest:
+            return
+        res.n_checked += 1
+        mean = lambda g: sum(self.best[t] for t in g) / len(g)  # noqa: E731
+        va, vb = mean(who[0]), mean(rest)
+        if not va - vb > TIE:
+            self.flag(res, m.group(0), sent, lineno, f"{key} = {val} said to do better than the other {key} values",
+                      f"mean best test accuracy: {va * 100:.2f}% at {key} = {val}, {vb * 100:.2f}% at the others")
+
+    # -- trends ---------------------------------------------------------------------------------------------
+    def _trend(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        m = _TREND.search(sent)
+        corr = _CORR.search(sent)
+        if corr:
+            x, y, up_x, up_y = corr.group("x"), corr.group("y"), True, corr.group(1).lower() == "positive"
+            phrase = corr.group(0).strip()
+        elif m:
+            x, y = m.group("x"), (m.group("dir2") or "") + " " + m.group("y")
+            up_x = m.group(1).lower() in _UP
+            d2 = (m.group("dir2") or "").lower()
+            up_y = d2 in _UP if d2 else not re.search(r"\b(hurts?|worse\w*)\b", m.group("verb"), re.I)
+            phrase = m.group(0).strip()
+        else:
+            return
+        xkey = next((k for k, rx in _X_WORDS if re.search(rx, x, re.I)), None)
+        if xkey is None:
+            return
+        evaluative = bool(m and not corr and re.search(r"help|hurt|improv|worse|better", m.group("verb"), re.I))
+        ycol: Optional[str] = ("converged" if re.search(r"converg|faster|slower", y, re.I) else
+                "train_acc_final" if re.search(r"train(?:ing)? accurac", y, re.I) else
+                "train_test_gap_final" if re.search(r"\bgap|overfit", y, re.I) else
+                "margin" if re.search(r"margin", y, re.I) else
+                "test_acc_best" if (evaluative or re.search(r"accurac|result|performance|generali[sz]|better|worse", y, re.I))
+                else None)
+        if ycol is None:
+            return  # "higher lr gave noisier curves": a measure this does not model
+        if ycol == "converged":
+            up_y = not up_y if re.search(r"faster", y, re.I) else up_y  # faster convergence: a smaller epoch
+            if re.search(r"slower", y, re.I):
+                up_y = True
+        if xkey == ycol:
+            return
+        types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
+        per_type = bool(re.search(r"\b(both|each|every)\b.*\b(types?|penalt\w*|regulari[sz]\w*)", sent, re.I)) or bool(types)
+        verdict = self._trend_verdict(xkey, ycol, up_x == up_y, types, per_type or xkey == "lambda",
+                                      bool(re.search(r"\bconsistent(?:ly)?\b|\balways\b", sent, re.I)))
+        if verdict is None:
+            return
+        res.n_checked += 1
+        if verdict:
+            self.flag(res, phrase, sent, lineno, "the trend stated does not hold", verdict)
+
+    def _trend_verdict(self, xkey: str, ycol: str, same_sign: bool, types: set[str], per_type: bool,
+                       consistent: bool) -> Optional[str]:
+        """'' when the trend holds, what the data shows when not, None when it cannot be judged."""
+        def y_of(t: str) -> Optional[float]:
+            if ycol == "converged":
+                return None if self.rows[t]["status"] != "completed" else float(self.v.curves.converged_epoch(t) or 0)
+            val = self.rows[t][ycol]
+            return None if val != val else float(val)
+
+        def x_of(t: str) -> Optional[float]:
+            r = self.rows[t]
+            if xkey == "lambda":
+                return {"Summation": r["l2_sum_lambda"], "Multiplication": r["l2_mul_lambda"]}.get(r["exp_type"])
+            try:
+                val = float(r[xkey])
+            except (TypeError, ValueError):
+                return None  # wn = "default"
+            return None if val != val else val
+
+        pools = [[t for t in self.v.ranked if self.rows[t]["exp_type"] == typ] for typ in sorted(
+            {str(self.rows[t]["exp_type"]) for t in self.v.ranked} - {"No_Regularization"})] if per_type else [self.v.ranked]
+        if types:  # "Larger batches help the unregularized runs": within the types named, each on its own
+            pools = [[t for t in self.v.ranked if self.rows[t]["exp_type"] == typ] for typ in sorted(types)]
+        shown = []
+        for pool in pools:
+            pts = [(x, y) for t in pool if (x := x_of(t)) is not None and (y := y_of(t)) is not None]
+            xs = sorted({x for x, _ in pts})
+            if len(xs) < 2:
+                continue
+            if xkey in _PARAM_X:
+                means = [sum(y for x, y in pts if x == v) / sum(1 for x, _ in pts if x == v) for v in xs]
+                rising = means[-1] > means[0]
+                ok = rising == same_sign and means[-1] != means[0]
+                if consistent:
+                    steps = [b > a for a, b in zip(means, means[1:])]
+                    ok = ok and all(s == same_sign for s in steps)
+                shown.append(", ".join(f"{format_param(v)}: {self._fmt(mv, ycol)}" for v, mv in zip(xs, means)))
+            else:
+                rho = _spearman([x for x, _ in pts], [y for _, y in pts])
+                if rho is None:
+                    continue
+                ok = (rho > 0) == same_sign and abs(rho) >= TREND_MIN_RHO
+                shown.append(f"Spearman ρ = {rho:+.2f} over {len(pts)} trials (a trend needs |ρ| ≥ {TREND_MIN_RHO})")
+            if not ok:
+                name = {"test_acc_best": "mean best test accuracy", "train_acc_final": "mean final train accuracy",
+                        "train_test_gap_final": "mean final train − test gap",
+                        "margin": "mean margin", "converged": "mean epoch at which test accuracy settled"}[ycol]
+                label = {"lambda": "λ"}.get(xkey, xkey)
+                return f"{name} by {label}: {shown[-1]}" if xkey in _PARAM_X else shown[-1]
+        return "" if shown else None
+
+    # -- wording ---------------------------------------------------------------------------------------------
+    def _pct(self, tid: str) -> str:
+        return f"{self.best[tid] * 100:.2f}%"
+
+    def _fmt(self, v: float, col: str) -> str:
+        if col in ("train_test_gap_final",):
+            return f"{v * 100:.2f} pp"
+        if col in ("train_acc_final", "test_acc_best"):
+            return f"{v * 100:.2f}%"
+        if col == "converged":
+            return f"epoch {v:.1f}"
+        return f"{v:.4f}"
+
+    def _group_name(self, who: tuple[set[str], dict[str, str], set[str]]) -> str:
+        ids, params, types = who
+        if len(ids) == 1:
+            return self.v.who(next(iter(ids)))
+        bits = sorted(types) + [f"{k}={v}" for k, v in params.items()]
+        return " ".join(bits) + f" ({len(ids)} trials)" if bits else f"{len(ids)} trials"
+
+
+def _spearman(xs: list[float], ys: list[float]) -> Optional[float]:
+    def ranks(v: list[float]) -> list[float]:
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        out = [0.0] * len(v)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                out[order[k]] = (i + j) / 2
+            i = j + 1
+        return out
+    if len(xs) < 3:
+        return None
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = sum((a - mx) ** 2 for a in rx) ** 0.5
+    syy = sum((b - my) ** 2 for b in ry) ** 0.5
+    return sxy / (sxx * syy) if sxx and syy else None

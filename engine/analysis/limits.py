@@ -1,0 +1,210 @@
+"""Numbers that are not a fact's value: a value a curve held at some epoch, and limits and ranges.
+
+- **Per-epoch values** ("started at 58.9%", "was at 78.9% at epoch 8"): a quoted accuracy
+  or loss that no best/final fact holds is true when the curve of one of the trials the
+  sentence is about holds it, at the epoch named next to the number if one is named
+  ("in epoch 1", "by epoch 5", "after the first epoch"; "started at" is epoch 1).
+- **Limits** ("above 86%", "below 0.45", "at least", "up to", "within 1 pp") and **ranges**
+  ("between 5.4 and 6.5 pp", "56–59%", "ranged from A to B"): checked as inequalities on
+  the values of the trials the sentence is about (named trials, else the trials of the
+  experiment types named, else all trials with results; only completed ones when it says
+  "completed"). Which value: the epoch's value when an epoch is named ("by epoch N": the
+  highest up to N), else the final one when the words say final, else the best; a gap is
+  the final train − test gap, a margin the trial's margin, a loss its final loss.
+  With "all", "every", "each", "both" or a plural subject ("the lr = 0.03 runs") every
+  value must meet the limit; with "others", "some", "most" or none of these, one must.
+
+Numbers keep the tolerance of the digits shown; "~", "≈", "about", "around", "roughly",
+"nearly", "approximately" double it (one unit of the last digit: ~89.2% stands for 89.1–89.3).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Optional, Union
+
+from sweepdeck.engine.analysis.context import Ctx
+from sweepdeck.engine.analysis.curves import CURVE_COLUMNS
+from sweepdeck.engine.analysis.facts import format_value
+from sweepdeck.engine.analysis.reading import Quoted
+from sweepdeck.engine.analysis.vocabulary import BOUNDARY, CURVE_WORDS, EXISTENTIAL, RANGED, UNIVERSAL
+
+if TYPE_CHECKING:
+    from sweepdeck.engine.analysis.verify import Verifier
+
+_PLURAL_SUBJECT = re.compile(r"\b(runs|trials|configurations|models|experiments|settings)\b", re.I)
+_RULE = re.compile(r"\b(rule|threshold|criterion|defined as|counts? as|flag(?:ged|s)? (?:when|if)|is flagged|when the|if the)\b",
+                   re.I)
+_OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|\bthe rest\b", re.I)
+_WANDER = re.compile(r"\b(fluctuat\w*|oscillat\w*|hover\w*|bounc\w*|stay\w*|stayed|remain\w*|var(?:ied|ies|y)|mov\w*|"
+                     r"sat|sits?)\b", re.I)
+_SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best to worst)\b", re.I)
+_FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
+
+
+def _scaled(q: Quoted, metric: str) -> tuple[float, float]:
+    """The quoted number and its tolerance on the scale of the facts (fractions for accuracies and gaps)."""
+    if metric in ("acc", "gap") and (q.pct or q.pp or abs(q.x) > 1):
+        return q.x / 100, q.tol / 100
+    return q.x, q.tol
+
+
+def _column(ctx: Ctx, q: Quoted) -> Optional[str]:
+    metric = "acc" if (ctx.metric in (None, "acc") and (q.pct or ctx.metric == "acc")) else ctx.metric
+    return CURVE_COLUMNS.get((metric or "", ctx.split or "test"))
+
+
+def curve_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: Optional[int], by: bool,
+                  left: str) -> Union[None, bool, tuple[str, str]]:
+    """None: some trial's curve holds the number (at the pinned epoch, if any). A (reason,
+    data) pair: the one trial named held something else at the pinned epoch. False: no verdict.
+    Only numbers pinned to an epoch, approximate ones, and those the words put on the curve
+    ("started at", "was at", "dropped to") are sought there: a "best" or "final" value is not."""
+    col = _column(ctx, q)
+    if col is None or not group or not (epoch is not None or q.approx or CURVE_WORDS.search(left)):
+        return False
+    metric = "acc" if col.endswith("acc") else "loss"
+    x, tol = _scaled(q, metric)
+    if q.x < 0:
+        return False
+    hits = [(t, e) for t in group for e, val in v.curves.curve(t, col) if abs(val - x) <= tol + 1e-9]
+    if epoch is None:
+        return None if hits else False
+    if any(e == epoch or (by and e <= epoch) for _, e in hits):
+        return None
+    if len(group) != 1:
+        return False
+    tid = group[0]
+    at = v.curves.at(tid, col, epoch)
+    if at is None:
+        return False
+    what = col.replace("_acc", " accuracy").replace("_loss", " loss")
+    said = f"at epoch {epoch} the {what} of {v.who(tid)} was {format_value(at, metric)}"
+    elsewhere = sorted({e for _, e in hits})
+    if elsewhere:
+        said += f"; {q.raw} is its {what} at epoch{'s' if len(elsewhere) > 1 else ''} {', '.join(map(str, elsewhere[:5]))}"
+    return f"{q.raw} quoted as the {what} of {v.who(tid)} at epoch {epoch}, which it was not", said
+
+
+def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: Optional[int], by: bool,
+                  quote: str) -> Optional[tuple[str, str]]:
+    """None when the limit or range holds (or cannot be judged), else (reason, what the data says)."""
+    metric = ctx.metric or ("acc" if q.pct else "gap" if q.pp else None)
+    if q.pp and metric == "acc":
+        metric = "gap"
+    if metric not in ("acc", "gap", "margin", "loss") or not group:
+        return None
+    if metric == "loss" and q.pct:
+        return None  # "the loss fell by more than 2%": a relative change, which no value here is
+    clause = _clause(quote, q.raw)
+    if _RULE.search(quote):
+        return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
+    if metric == "gap" and _SPREAD.search(clause):
+        return None  # "the spread is under 3 pp": about the sweep's range, not any trial's train − test gap
+    if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
+        # "while every other completed run stays under 2 pp": the trials the sentence did not name
+        group = [t for t in v.ranked if t not in ctx.trials and (not re.search(r"\bcompleted\b", clause, re.I)
+                                                                  or v.status[t] == "completed")]
+    values = [(t, val) for t in group if (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
+    if q.span is not None and metric == "acc" and len(group) == 1 and _WANDER.search(before_range_text(quote, q.raw)):
+        # "reached 88.38% at epoch 10, then fluctuated between 87.1% and 88.3%": the curve after that epoch
+        since = [int(e) for e in re.findall(r"\bepoch\s+(\d+)", quote[:max(quote.find(q.raw), 0)], re.I)]
+        after = since[-1] if since else 0
+        points = [(e, val) for e, val in v.curves.curve(group[0], f"{ctx.split or 'test'}_acc") if e > after]
+        return _within_span(v, q, group[0], points, after) if points else None
+    if not values:
+        return None
+    x, tol = _scaled(q, metric)
+    precise = q.span is not None and q.dec >= 1 and not q.approx  # "were at 82.7–85.7%": the lowest and the highest
+    if q.span is not None and (precise or RANGED.search(quote[:max(quote.find(q.raw), 0)])):
+        lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), metric)[0] for e in q.span)
+        vals = [val for _, val in values]
+        if abs(min(vals) - lo) <= tol + 1e-9 and abs(max(vals) - hi) <= tol + 1e-9:
+            return None
+        what = _what(metric, ctx, epoch, by, quote)
+        low = min(values, key=lambda tv: tv[1])
+        high = max(values, key=lambda tv: tv[1])
+        return (f"a range of {q.span[0]:g} to {q.span[1]:g}{'%' if q.pct else ' pp' if q.pp else ''} for the {what} "
+                f"of the {len(values)} trial{'s' if len(values) != 1 else ''} meant",
+                f"they range from {format_value(low[1], metric)} ({v.who(low[0])}) to {format_value(high[1], metric)} "
+                f"({v.who(high[0])})")
+    if q.span is not None:  # "between 58% and 60%", "about 56–59%": every value (or one) lies inside
+        lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), metric)[0] for e in q.span)
+        ok = [lo - tol - 1e-9 <= val <= hi + tol + 1e-9 for _, val in values]
+        said_limit = f"between {q.span[0]:g} and {q.span[1]:g}{q.unit if q.unit in ('%',) else ' ' + q.unit if q.unit else ''}"
+    elif q.bound == ">":  # a limit is a threshold, not a rounded value: "at least 0.1" excludes 0.05
+        ok = [val > x - 1e-9 for _, val in values]
+        said_limit = f"above {q.raw}"
+    else:
+        ok = [val < x + 1e-9 for _, val in values]
+        said_limit = f"below {q.raw}"
+    every = bool(UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(quote.find(q.raw), 0)])) \
+        and not EXISTENTIAL.search(clause)
+    if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
+        every = True
+    if (all(ok) if every else any(ok)):
+        return None
+    bad = [(t, val) for (t, val), good in zip(values, ok) if not good]
+    what = _what(metric, ctx, epoch, by, quote)
+    shown = "; ".join(f"{v.who(t)}: {format_value(val, metric)}" for t, val in bad[:3]) + ("; …" if len(bad) > 3 else "")
+    n = f"{len(values)} trial{'s' if len(values) != 1 else ''} meant"
+    reason = (f"{what} {said_limit} said of all {n}, which not all hold" if every
+              else f"{what} {said_limit} said, which none of the {n} holds")
+    return reason, f"{what}: {shown}"
+
+
+def _within_span(v: "Verifier", q: Quoted, tid: str, points: list[tuple[int, float]],
+                 after: int) -> Optional[tuple[str, str]]:
+    """Every epoch's value after `after` inside the range written (with the tolerance of its digits)."""
+    assert q.span is not None
+    _, tol = _scaled(q, "acc")
+    lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), "acc")[0] for e in q.span)
+    out = [(e, val) for e, val in points if not lo - tol - 1e-9 <= val <= hi + tol + 1e-9]
+    if not out:
+        return None
+    shown = "; ".join(f"epoch {e}: {format_value(val, 'acc')}" for e, val in out[:3]) + ("; …" if len(out) > 3 else "")
+    return (f"the test accuracy of {v.who(tid)} after epoch {after} said to stay between {q.span[0]:g} and "
+            f"{q.span[1]:g}%, which it did not", shown)
+
+
+def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int], by: bool,
+           bound: Optional[str], quote: str) -> Optional[float]:
+    row = v.rows[tid]
+    split = ctx.split or "test"
+    if metric == "acc" and epoch is not None:
+        curve = v.curves.curve(tid, f"{split}_acc")
+        upto = [val for e, val in curve if e <= epoch]
+        if not upto:
+            return None
+        return max(upto) if by and bound == ">" else next((val for e, val in curve if e == epoch), None)
+    col = {"gap": "train_test_gap_final", "margin": "margin", "loss": f"{split}_loss_final"}.get(metric)
+    if col is None:
+        col = f"{split}_acc_final" if (ctx.stat == "final" or _FINAL.search(_clause(quote, ""))) else f"{split}_acc_best"
+    val = row.get(col)
+    return None if val is None or val != val else float(val)
+
+
+def _clause(quote: str, raw: str) -> str:
+    """The clause around the number: from the last clause boundary before it to the next after it
+    ("every trial exceeded 86%, and the spread ... is under 3 pp": the second clause has no "every")."""
+    i = quote.find(raw)
+    if i < 0:
+        return quote
+    left, right = quote[:i], quote[i + len(raw):]
+    cuts = [m.end() for m in BOUNDARY.finditer(left) if m.group(0).strip() not in (",", ")")]
+    nxt = next((m.start() for m in BOUNDARY.finditer(right) if m.group(0).strip() not in (",", ")")), len(right))
+    return left[cuts[-1] if cuts else 0:] + raw + right[:nxt]
+
+
+def _what(metric: str, ctx: Ctx, epoch: Optional[int], by: bool, quote: str) -> str:
+    if epoch is not None and metric == "acc":
+        return f"{ctx.split or 'test'} accuracy {'by' if by else 'at'} epoch {epoch}"
+    return {"acc": f"{'final' if (ctx.stat == 'final' or _FINAL.search(quote)) else 'best'} {ctx.split or 'test'} accuracy",
+            "gap": "final train − test gap", "margin": "margin", "loss": f"final {ctx.split or 'test'} loss"}[metric]
+
+
+def before_range_text(quote: str, raw: str) -> str:
+    """The words just before a range ("then fluctuated between 87.1% and 88.3%": "then fluctuated between")."""
+    i = quote.find(raw)
+    head = quote[:i] if i >= 0 else quote
+    return re.sub(r"[\d.]+\s*%?\s*(?:–|-|—|to|and)\s*$", "", head)[-50:]
