@@ -182,7 +182,7 @@ def test_wrong_numbers_and_unknown_placeholders_are_reported(run):
     assert res.unknown_placeholders == ["best.test_acc_median"]
     md = res.markdown
     fact_check = md[md.index("## Fact check"):]
-    assert "99.00% ⚠[1]" in md and "did not match" in fact_check and "train_acc_final of t002" in fact_check
+    assert "99.00% ⚠[1]" in md and "did not match" in fact_check and "final train accuracy of" in fact_check and "(t002)" in fact_check
     assert "`best.test_acc_median`" in fact_check and "{{" not in md
 
 
