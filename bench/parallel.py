@@ -3,8 +3,8 @@
     python bench/parallel.py [throughput|memory|overhead|all] [--rounds 2]
 
 bare: two training loops (4 epochs of the paper's CNN) in two 1-thread processes at
-    once against one after the other with 2 threads, timed from after imports
-    and data: the most any scheduling of workers can gain on this machine.
+    once against one after the other in one 2-thread process, timed from after
+    imports and data: what workers can gain on this machine without sweepdeck.
 throughput: an 8-trial sweep of the paper's CNN, `per_device=2, threads=1`
     against `per_device=1, threads=2`, in interleaved rounds; each sweep is a
     whole `sweepdeck run` (process start, data, workers, training, tables).
@@ -86,18 +86,20 @@ cfg = validate_config({"dataset": {"name": "shapes", "n_train": 2000, "n_test": 
 data = load_dataset(cfg.dataset, "cpu")
 input()  # start together
 t0 = time.perf_counter()
-train_trial(build_trials(cfg)[0], cfg, data, torch.device("cpu"), lambda e: None, StopFlags())
+for _ in range(int(sys.argv[2])):
+    train_trial(build_trials(cfg)[0], cfg, data, torch.device("cpu"), lambda e: None, StopFlags())
 print(time.perf_counter() - t0)
 """
 
 
 def bare(rounds: int) -> None:
     """Two trials' training loops without sweepdeck around them: in two 1-thread
-    processes at once, against one after the other with 2 threads (the issue's
-    1.67x). Data and imports are ready before the clock starts."""
+    processes at once, against one after the other in one 2-thread process (the
+    issue's 1.67x). Data and imports are ready before the clock starts."""
     def loops(threads: int, together: bool) -> float:
-        procs = [subprocess.Popen([sys.executable, "-c", BARE_LOOP, str(threads)], env=ENV, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True) for _ in range(2 if together else 1)]
+        procs = [subprocess.Popen([sys.executable, "-c", BARE_LOOP, str(threads), "1" if together else "2"], env=ENV,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for _ in range(2 if together else 1)]
         time.sleep(8)  # imports and data
         t0 = time.perf_counter()
         for p in procs:
@@ -110,7 +112,7 @@ def bare(rounds: int) -> None:
     ratios = []
     for r in range(rounds):
         parallel = loops(1, together=True)
-        sequential = loops(2, together=False) + loops(2, together=False)
+        sequential = loops(2, together=False)
         ratios.append(sequential / parallel)
         print(f"  round {r + 1}: two 1-thread loops at once {parallel:.1f} s, one after the other with 2 threads "
               f"{sequential:.1f} s: {ratios[-1]:.2f}x", flush=True)
