@@ -225,7 +225,7 @@ def overhead(rounds: int, base: str) -> None:
     site = old_tree(base)
     old_cli = [sys.executable, "-P", "-c", OLD_RUNNER]
     old_env = {**ENV, "PYTHONPATH": str(site)}
-    raw = {**PAPER_SWEEP, "lr": [0.01], "l2_mul_lambda": [0.001], "n_epochs": 3}  # 2 trials of 3 epochs
+    raw = {**PAPER_SWEEP, "lr": [0.01], "l2_mul_lambda": [0.001], "n_epochs": 3}  # 3 trials of 3 epochs
     new_raw = {**raw, "parallel": {"per_device": 1}}
     times: dict[str, list[float]] = {"new, 1 worker": [], f"old ({base})": []}
     for r in range(rounds):
