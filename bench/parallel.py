@@ -57,19 +57,26 @@ def sweep_seconds(raw: dict, cli: list[str], env: dict) -> float:
 NEW_CLI = [sys.executable, "-P", "-m", "sweepdeck.engine.cli"]
 
 
+def interleaved(rounds: int, sides: list[tuple[str, dict, list[str], dict]]) -> tuple[float, float, str]:
+    """Two sides (name, config, cli, env) run in turn, the first one first in odd
+    rounds: (median seconds of each, their per-round ratios second/first, sorted)."""
+    times: dict[str, list[float]] = {name: [] for name, *_ in sides}
+    for r in range(rounds):
+        for name, raw, cli, env in sides[:: 1 if r % 2 == 0 else -1]:
+            times[name].append(sweep_seconds(raw, cli, env))
+            print(f"  round {r + 1}: {name}: {times[name][-1]:.1f} s", flush=True)
+    a, b = (statistics.median(v) for v in times.values())
+    ratios = sorted(y / x for x, y in zip(*times.values()))
+    return a, b, f"per-round ratios {', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}x)"
+
+
 def throughput(rounds: int) -> None:
     n = len(PAPER_SWEEP["lr"]) * (len(PAPER_SWEEP["l2_sum_lambda"]) + len(PAPER_SWEEP["l2_mul_lambda"]))
     two = {**PAPER_SWEEP, "parallel": {"per_device": 2, "threads": 1}}
     one = {**PAPER_SWEEP, "parallel": {"per_device": 1, "threads": 2}}
-    times: dict[str, list[float]] = {"2 workers x 1 thread": [], "1 worker x 2 threads": []}
-    for r in range(rounds):
-        for name, raw in (("2 workers x 1 thread", two), ("1 worker x 2 threads", one))[:: 1 if r % 2 == 0 else -1]:
-            times[name].append(sweep_seconds(raw, NEW_CLI, ENV))
-            print(f"  round {r + 1}: {name}: {times[name][-1]:.1f} s", flush=True)
-    a, b = (statistics.median(v) for v in times.values())
-    ratios = sorted(y / x for x, y in zip(*times.values()))
-    print(f"throughput ({n} trials): 2x1 {a:.1f} s, 1x2 {b:.1f} s (medians of {rounds}): ratio {b / a:.2f}x; "
-          f"per-round ratios {', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}x)")
+    a, b, per_round = interleaved(rounds, [("2 workers x 1 thread", two, NEW_CLI, ENV),
+                                           ("1 worker x 2 threads", one, NEW_CLI, ENV)])
+    print(f"throughput ({n} trials): 2x1 {a:.1f} s, 1x2 {b:.1f} s (medians of {rounds}): ratio {b / a:.2f}x; {per_round}")
 
 
 # --- the bound: bare training loops -------------------------------------------------------------
@@ -227,16 +234,10 @@ def overhead(rounds: int, base: str) -> None:
     old_env = {**ENV, "PYTHONPATH": str(site)}
     raw = {**PAPER_SWEEP, "lr": [0.01], "l2_mul_lambda": [0.001], "n_epochs": 3}  # 3 trials of 3 epochs
     new_raw = {**raw, "parallel": {"per_device": 1}}
-    times: dict[str, list[float]] = {"new, 1 worker": [], f"old ({base})": []}
-    for r in range(rounds):
-        order = [("new, 1 worker", new_raw, NEW_CLI, ENV), (f"old ({base})", raw, old_cli, old_env)]
-        for name, cfg, cli, env in order[:: 1 if r % 2 == 0 else -1]:
-            times[name].append(sweep_seconds(cfg, cli, env))
-            print(f"  round {r + 1}: {name}: {times[name][-1]:.1f} s", flush=True)
-    new, old = (statistics.median(v) for v in times.values())
-    ratios = sorted(o / n for n, o in zip(*times.values()))
+    new, old, per_round = interleaved(rounds, [("new, 1 worker", new_raw, NEW_CLI, ENV),
+                                               (f"old ({base})", raw, old_cli, old_env)])
     print(f"overhead: new {new:.1f} s, old {old:.1f} s (medians of {rounds}): new path {old / new:.2f}x the old one's speed; "
-          f"per-round {', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}x)")
+          f"{per_round}")
 
 
 def main() -> None:
