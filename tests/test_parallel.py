@@ -302,3 +302,47 @@ def test_bad_parallel_settings_are_one_line_exit_2(tiny_config_file, capsys, set
 def test_dry_run_names_the_workers(tiny_config_file, capsys):
     assert main(["run", str(tiny_config_file(lr=[0.1, 0.01, 0.001])), "--set", "parallel.per_device=2", "--dry-run"]) == 0
     assert "parallel: 2 workers on cpu, 1 thread each" in capsys.readouterr().out
+
+
+def _start_cli(tmp_path: Path, raw: dict) -> tuple[subprocess.Popen, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(raw))
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir", str(run_dir),
+                             "--no-report"], env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    return proc, run_dir
+
+
+def _wait_until(predicate, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def test_sigusr1_skips_the_only_running_trial_and_warns_when_several_run(tmp_path):
+    from sweepdeck.engine.events import EpochMetrics
+
+    def epochs(run_dir: Path) -> set[str]:
+        return {e.trial_id for e in _events(run_dir, EpochMetrics)} if (run_dir / store.EVENTS).exists() else set()
+
+    proc, run_dir = _start_cli(tmp_path / "one", tiny_raw(n_epochs=100_000))  # one worker
+    _wait_until(lambda: "t000" in epochs(run_dir), proc)
+    proc.send_signal(signal.SIGUSR1)
+    assert proc.wait(timeout=60) == 0
+    assert [(e.trial_id, e.status) for e in _events(run_dir, TrialFinished)] == [("t000", "skipped")]
+
+    proc, run_dir = _start_cli(tmp_path / "two", tiny_raw(n_epochs=100_000, lr=[0.01, 0.02], parallel=TWO_WORKERS))
+    try:
+        _wait_until(lambda: {"t000", "t001"} <= epochs(run_dir), proc)
+        proc.send_signal(signal.SIGUSR1)
+        _wait_until(lambda: any("SIGUSR1" in e.message for e in _events(run_dir, LogLine)), proc, timeout=30)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+    assert {e.trial_id: e.status for e in _events(run_dir, TrialFinished)} == {"t000": "interrupted", "t001": "interrupted"}
