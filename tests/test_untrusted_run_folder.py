@@ -234,3 +234,23 @@ def test_no_text_read_from_a_log_can_drive_the_terminal():
                        "duration_s": 1.0, "error": "boom \x1b]0;pwned\x07\x1b[?1049h", "time": 1.0})
     event = parse_event(line)
     assert event.trial_id == "t000" and event.error == "boom "
+
+
+# --- issue 11: the skip inbox of a shared folder ------------------------------------------------------
+
+def test_a_requests_link_in_a_shared_folder_never_deletes_elsewhere(tmp_path):
+    from sweepdeck.engine.control import REQUESTS_DIR, clear_requests, request_skip, take_skip_requests
+
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "skip.t001").write_text("mine")
+    (precious / "thesis.tex").write_text("mine")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / REQUESTS_DIR).symlink_to(precious)
+    clear_requests(run_dir)  # what a runner does when it starts
+    assert take_skip_requests(run_dir) == []
+    assert sorted(p.name for p in precious.iterdir()) == ["skip.t001", "thesis.tex"]
+    with pytest.raises(OSError):
+        request_skip(run_dir, "t002")  # and nothing is written through the link either
+    assert not (precious / "skip.t002").exists()
