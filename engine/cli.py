@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="continue an interrupted or crashed sweep")
     resume.add_argument("run", help="runs/<id> or <id>")
     resume.add_argument("--force", action="store_true", help="resume even if the config or code changed")
+    resume.add_argument("--set", dest="overrides", action="append", default=[], metavar="parallel.KEY=VALUE",
+                        help="run on other workers than before: --set parallel.per_device=4 (only parallel.* keys)")
     resume.add_argument("--no-report", action="store_true", help="do not write report.md at the end")
     add_report_options(resume)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 
 from sweepdeck.engine import store
-from sweepdeck.engine.config import validate_config
-from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.config import SweepConfig, apply_overrides, parse_override, validate_config
+from sweepdeck.engine.errors import SweepdeckError, UsageError
 from sweepdeck.engine.events import DONE_STATUSES, TrialFinished, read_events
 from sweepdeck.engine.session import train_and_report
 from sweepdeck.engine.trials import Trial, build_trials
@@ -43,7 +43,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if store.summarize_run(run_dir).status == "completed":
         print(f"{run_dir} is already complete: nothing to resume")
         return 0
-    cfg = validate_config(raw)
+    raw = _with_placement(raw, getattr(args, "overrides", []))
+    cfg = _same_threads(validate_config(raw), env)
     current = build_trials(cfg)
     problems = []
     if env is None or "config_hash" not in env or "code_version" not in env:
@@ -69,6 +70,27 @@ def cmd_resume(args: argparse.Namespace) -> int:
     store.remove_stale_temp_files(run_dir)
     _drop_spare_checkpoints(run_dir)
     return train_and_report(args, raw, cfg, trials, run_dir=run_dir, resume=True)
+
+
+def _with_placement(raw: dict, overrides: list[str]) -> dict:
+    """The run's config with `--set parallel.*` applied: where trials run may change
+    on resume (a box with more or fewer free GPUs), what they compute may not."""
+    for item in overrides:
+        path, _ = parse_override(item)
+        if path[0] not in store.PLACEMENT_KEYS:
+            raise UsageError(f"--set {item!r}: resume changes only {', '.join(k + '.*' for k in store.PLACEMENT_KEYS)} "
+                             "(other keys would change the trials' numbers; start a new run with `sweepdeck run`)")
+    return apply_overrides(raw, overrides)
+
+
+def _same_threads(cfg: SweepConfig, env: dict | None) -> SweepConfig:
+    """Keep the recorded number of torch threads unless `threads` is given: "auto"
+    divides the cores among the workers, and on the CPU the thread count can change
+    float rounding, so fewer or more workers must not change it."""
+    recorded = ((env or {}).get("parallel") or {}).get("threads")
+    if cfg.parallel.threads != "auto" or not isinstance(recorded, int) or recorded < 1:
+        return cfg
+    return cfg.model_copy(update={"parallel": cfg.parallel.model_copy(update={"threads": recorded})})
 
 
 def _recorded_trials(run_dir, resolved: dict) -> list[Trial]:

@@ -80,9 +80,15 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
+# Keys that say where trials run, not what they compute: resume may change them.
+PLACEMENT_KEYS = ("parallel",)
+
+
 def config_hash(raw: dict[str, Any]) -> str:
-    """env.json's hash of config.json: resume refuses when the config changed."""
-    return hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:12]
+    """env.json's hash of config.json without its placement keys: resume refuses
+    when the config changed in anything that changes the trials' numbers."""
+    what = {k: v for k, v in raw.items() if k not in PLACEMENT_KEYS}
+    return hashlib.sha1(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
 
 
 class RunPathError(SweepdeckError, ValueError):

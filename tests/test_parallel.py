@@ -346,3 +346,20 @@ def test_sigusr1_skips_the_only_running_trial_and_warns_when_several_run(tmp_pat
     finally:
         proc.kill()
     assert {e.trial_id: e.status for e in _events(run_dir, TrialFinished)} == {"t000": "interrupted", "t001": "interrupted"}
+
+
+def test_resume_on_more_workers_keeps_threads_and_numbers(tmp_path, capsys):
+    from sweepdeck.engine.events import RunStarted
+
+    raw = {**FOUR_TRIALS, "parallel": {"per_device": 1}}  # threads: auto, all the cores for one worker
+    reference = tmp_path / "reference"
+    _sweep(reference, raw)
+    run_dir = interrupted_run(tmp_path / "run", raw)
+    recorded = json.loads((run_dir / store.ENV).read_text())["parallel"]["threads"]
+    assert main(["resume", str(run_dir), "--no-report", "--set", "lr=0.5"]) == 2
+    assert "resume changes only parallel.*" in capsys.readouterr().err
+    assert main(["resume", str(run_dir), "--no-report", "--set", "parallel.per_device=2"]) == 0
+    resumed = _events(run_dir, RunStarted)[-1]
+    assert resumed.resumed and resumed.workers == 2 and resumed.threads == recorded  # "auto" would be cores / 2
+    # (on this CPU, 1 and 2 threads round this sweep's sums differently: the count must stay)
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(reference)
