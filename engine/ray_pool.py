@@ -228,11 +228,14 @@ class RayPool:
 
 
 def describe_loss(exc: BaseException) -> str:
-    """How an actor was lost, in words (Ray's own message is many lines)."""
-    text = str(exc)
-    if "node" in text.lower() and ("died" in text.lower() or "dead" in text.lower()):
+    """How an actor was lost, in one short line (Ray's own message is many lines,
+    with ids that mean nothing to a user)."""
+    text = str(exc).lower()
+    if "node" in text and ("died" in text or "dead" in text):
         return "was lost with its Ray node"
-    first = (text.strip().splitlines() or [type(exc).__name__])[0][:200]
+    if type(exc).__name__ in ("ActorDiedError", "ActorUnavailableError", "RayActorError"):
+        return f"was lost: its Ray actor's process or node is gone ({type(exc).__name__})"
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
     return f"was lost ({type(exc).__name__}: {first})"
 
 
