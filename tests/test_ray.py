@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FOUR_TRIALS
+from conftest import FOUR_TRIALS, events_of, sweep_into
 from sweepdeck.engine import store
 from sweepdeck.engine.cli import main
 from sweepdeck.engine.config import validate_config
-from sweepdeck.engine.events import EpochMetrics, LogLine, TrialStarted, read_events
-from sweepdeck.engine.runner import run_sweep
-from sweepdeck.engine.trials import build_trials
+from sweepdeck.engine.events import EpochMetrics, LogLine, TrialStarted
 
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="Ray is not installed (pip install 'sweepdeck[ray]')")
@@ -47,16 +45,6 @@ def cluster():
     cluster.shutdown()
 
 
-def _sweep(run_dir: Path, raw: dict, **kw):
-    run_dir.mkdir(parents=True)
-    cfg = validate_config(raw)
-    return run_sweep(cfg, raw, build_trials(cfg), run_dir, **kw)
-
-
-def _events(run_dir: Path, kind: type) -> list:
-    return [e for e in read_events(run_dir / store.EVENTS).events if isinstance(e, kind)]
-
-
 def _raylet_pid(node) -> int:
     return node.all_processes["raylet"][0].process.pid
 
@@ -69,10 +57,10 @@ def _parent_pid(pid: int) -> int:
 @needs_ray
 def test_a_sweep_on_two_ray_nodes_gives_the_local_numbers(cluster, tmp_path, finished_run):
     run_dir = tmp_path / "run"
-    result = _sweep(run_dir, {**FOUR_TRIALS, "parallel": ON_RAY})
+    result = sweep_into(run_dir, {**FOUR_TRIALS, "parallel": ON_RAY})
     assert result.status == "completed"
     assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
-    started = _events(run_dir, TrialStarted)
+    started = events_of(run_dir, TrialStarted)
     assert {e.worker for e in started} == {0, 1}
     # each worker was an actor on its own node: its process is a child of that node's raylet
     raylets = {_raylet_pid(n) for n in cluster.worker_nodes}
@@ -112,7 +100,7 @@ def test_a_node_lost_mid_trial_costs_a_retry_not_the_numbers(cluster, tmp_path, 
 
     run_dir = tmp_path / "run"
     try:
-        result = _sweep(run_dir, {**FOUR_TRIALS, "parallel": ON_RAY},
+        result = sweep_into(run_dir, {**FOUR_TRIALS, "parallel": ON_RAY},
                         listeners=[remove_the_node_of_the_first_trial_to_finish_an_epoch])
     finally:
         while len(cluster.worker_nodes) < 2:  # the next test gets the cluster it expects
@@ -120,9 +108,9 @@ def test_a_node_lost_mid_trial_costs_a_retry_not_the_numbers(cluster, tmp_path, 
     assert lost
     assert result.status == "completed"
     assert set(result.trial_status.values()) == {"completed"} and len(result.trial_status) == 4
-    warnings = [e.message for e in _events(run_dir, LogLine) if e.level == "warning"]
+    warnings = [e.message for e in events_of(run_dir, LogLine) if e.level == "warning"]
     assert any(f"{lost[0]} continues from its last checkpoint" in w for w in warnings), warnings
-    retried = [e.start_epoch for e in _events(run_dir, TrialStarted) if e.trial_id == lost[0]]
+    retried = [e.start_epoch for e in events_of(run_dir, TrialStarted) if e.trial_id == lost[0]]
     assert len(retried) == 2 and retried[0] == 1
     assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
 
