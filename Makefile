@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 $(BIN)/sweepdeck: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,ray]'  # ray: tests/test_ray.py runs a real Ray cluster
 	touch $@
 
 setup: $(BIN)/sweepdeck

@@ -253,6 +253,20 @@ def _device_list(value: Any) -> Any:
     return value
 
 
+# Ray's ways to name a cluster (README, "Beyond one box"): Ray Client, or a head's GCS.
+_RAY_ADDRESS = re.compile(r"ray://[A-Za-z0-9.\-]+(:\d{1,5})?|([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):\d{1,5}")
+
+
+def _ray_address(value: Any) -> Any:
+    value = _as_none(value)
+    if value is None or value == "auto":
+        return value
+    if not isinstance(value, str) or not _RAY_ADDRESS.fullmatch(value.strip()):
+        raise ValueError('must be null (a Ray instance of its own), "auto" (the cluster `ray start` joined here), '
+                         '"ray://HOST:PORT" or "HOST:PORT"')
+    return value.strip()
+
+
 def _auto_or_count(high: int) -> Any:
     """"auto" or a whole number 1..high, with one message for both (not one per union branch)."""
     def check(value: Any) -> Any:
@@ -283,6 +297,17 @@ class ParallelConfig(BaseModel):
     per_device: _auto_or_count(64) = "auto"
     # torch threads per worker. "auto": this machine's cores divided among the workers.
     threads: _auto_or_count(1024) = "auto"
+    # "local": worker processes on this machine; "ray": one Ray actor per worker, anywhere
+    # on a Ray cluster, while this machine keeps the run folder (engine/ray_pool.py).
+    backend: Literal["local", "ray"] = "local"
+    # backend "ray" only: which cluster; null starts a Ray instance for this sweep.
+    address: Annotated[Union[str, None], BeforeValidator(_ray_address)] = None
+
+    @model_validator(mode="after")
+    def _address_needs_ray(self) -> "ParallelConfig":
+        if self.address is not None and self.backend != "ray":
+            raise ValueError('parallel.address is only used with parallel.backend "ray"')
+        return self
 
 
 # --- the whole config ------------------------------------------------------------

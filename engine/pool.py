@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 if TYPE_CHECKING:  # torch is imported when the first worker starts, not with this module (see start_server_early)
     from sweepdeck.engine.placement import Slot
@@ -38,10 +38,11 @@ class Died:
 
 
 @dataclass
-class WorkerHandle:
+class WorkerState:
+    """What the runner knows of one worker, whatever runs it (a process here, a Ray
+    actor in engine/ray_pool.py)."""
+
     slot: "Slot"
-    process: multiprocessing.process.BaseProcess
-    conn: Connection
     pid: Optional[int] = None  # set once the worker said it is ready
     trial: Optional["Trial"] = None  # what it trains now
     trial_started: float = 0.0
@@ -57,8 +58,33 @@ class WorkerHandle:
         return self.ready and self.trial is None
 
     def name(self) -> str:
+        pid = f", pid {self.pid}" if self.pid else ""
+        return f"worker {self.slot.index} ({self.slot.device}{pid})"
+
+
+@dataclass(kw_only=True)
+class WorkerHandle(WorkerState):
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+
+    def name(self) -> str:
         pid = f", pid {self.pid or self.process.pid}"
         return f"worker {self.slot.index} ({self.slot.device}{pid})"
+
+
+class Pool(Protocol):
+    """What runner.Sweep needs of an executor: WorkerPool here, RayPool in engine/ray_pool.py."""
+
+    workers: dict[int, Any]  # slot index -> its WorkerState
+
+    def start(self, slot: "Slot") -> Any: ...
+    def assign(self, worker: Any, trial: "Trial", checkpoint: Optional[bytes]) -> None: ...
+    def skip(self, worker: Any, trial_id: str) -> None: ...
+    def stop_all(self) -> None: ...
+    def live(self) -> list[Any]: ...
+    def busy(self) -> list[Any]: ...
+    def poll(self, timeout: float) -> list[tuple[Any, object]]: ...
+    def close(self) -> None: ...
 
 
 @dataclass

@@ -39,7 +39,7 @@ from sweepdeck.engine.events import (
     append_event, read_events,
 )
 from sweepdeck.engine.placement import WorkerPlan, plan_workers, usable_cores
-from sweepdeck.engine.pool import Died, WorkerHandle, WorkerPool
+from sweepdeck.engine.pool import Died, Pool, WorkerPool, WorkerState
 from sweepdeck.engine.train import StopFlags
 from sweepdeck.engine.trials import Trial
 from sweepdeck.engine.worker import CheckpointReady, Done, Emitted, Ready, WorkerSetup
@@ -55,14 +55,16 @@ class WorkersFailed(SweepdeckError):
     exit_code = 1
 
 
-def environment(plan: WorkerPlan, raw: dict) -> dict:
-    """env.json: enough to reproduce or explain a run."""
+def environment(plan: WorkerPlan, raw: dict, cluster: Optional[dict] = None) -> dict:
+    """env.json: enough to reproduce or explain a run. `cluster`: the Ray cluster
+    the workers ran on (engine/ray_pool.py), whose GPUs this machine may not have."""
     env = {
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "device": ", ".join(plan.devices),
-        "device_name": ", ".join(_device_name(torch.device(d)) for d in plan.devices),
+        "device_name": (f"Ray cluster: {cluster['nodes']} node(s), {cluster['cpus']} CPUs, {cluster['gpus']} GPUs"
+                        if cluster else ", ".join(_device_name(torch.device(d)) for d in plan.devices)),
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "command": sys.argv,
@@ -73,6 +75,8 @@ def environment(plan: WorkerPlan, raw: dict) -> dict:
         "parallel": plan.as_json(),
         "cpu_cores": usable_cores(),
     }
+    if cluster:
+        env["ray"] = cluster
     env.update(_git_state())
     return env
 
@@ -86,7 +90,11 @@ def _device_name(device: torch.device) -> str:
 def plan_for(cfg: SweepConfig, n_trials: int) -> WorkerPlan:
     """The workers for this sweep on this machine (UsageError for a device it lacks).
     Planned for all of the run's trials, also on resume, so `threads` comes out
-    the same and so do the numbers."""
+    the same and so do the numbers. With the Ray backend: the cluster's, not this machine's."""
+    if cfg.parallel.backend == "ray":
+        from sweepdeck.engine.ray_pool import plan_on_cluster
+
+        return plan_on_cluster(cfg, n_trials)
     mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
     return plan_workers(cfg.parallel, cfg.device, n_trials, torch.cuda.device_count(), usable_cores(), mps)
 
@@ -163,10 +171,15 @@ class Recorder:
 def write_run_files(run_dir: Path, raw: dict, cfg: SweepConfig, trials: list[Trial], data: DataBundle,
                     plan: WorkerPlan) -> None:
     """A new run's config.json, resolved.json, env.json and empty log, all at once."""
+    cluster = None
+    if cfg.parallel.backend == "ray":
+        from sweepdeck.engine.ray_pool import describe_cluster
+
+        cluster = describe_cluster()
     store.create_run_files(run_dir, {
         store.CONFIG: raw,
         store.RESOLVED: resolved_run(run_dir, cfg, trials, data),
-        store.ENV: environment(plan, raw),
+        store.ENV: environment(plan, raw, cluster),
     })
 
 
@@ -211,7 +224,7 @@ def run_sweep(
                 done[ev.trial_id] = ev.status
     control.clear_requests(run_dir)
     status: RunStatus = "completed"
-    pool: Optional[WorkerPool] = None
+    pool: Optional[Pool] = None
     try:
         with signal_flags(flags):
             record(RunStarted(
@@ -221,7 +234,7 @@ def run_sweep(
             ))
             if any(t.params.wn is not None and t.params.batch_norm for t in trials):
                 record(LogLine(level="warning", message="batch_norm is switched off in trials with weight normalisation (wn), as in the original implementation"))
-            pool = WorkerPool(make_setup=_setup_maker(cfg, data, plan, record))
+            pool = _pool(cfg, data, plan, record)
             sweep = Sweep(cfg, run_dir, record, pool, plan, flags, [t for t in trials if t.id not in done], done)
             status = sweep.run()
             record(RunFinished(status=status))
@@ -241,6 +254,15 @@ def run_sweep(
             pass  # a full disk: the log itself is intact, tables are rebuilt on resume
         lock.release()
     return SweepResult(run_dir=run_dir, status=status, trial_status=done)
+
+
+def _pool(cfg: SweepConfig, data: DataBundle, plan: WorkerPlan, record: Recorder) -> Pool:
+    """The executor `parallel.backend` names: processes here, or actors on a Ray cluster."""
+    if cfg.parallel.backend == "ray":
+        from sweepdeck.engine.ray_pool import RayPool
+
+        return RayPool(cfg, data, plan)
+    return WorkerPool(make_setup=_setup_maker(cfg, data, plan, record))
 
 
 def _setup_maker(cfg: SweepConfig, data: DataBundle, plan: WorkerPlan, record: Recorder) -> Callable:
@@ -266,7 +288,7 @@ class Sweep:
     """The runner's loop: hand trials to idle workers, record what comes back,
     act on stop and skip, replace workers that die."""
 
-    def __init__(self, cfg: SweepConfig, run_dir: Path, record: Recorder, pool: WorkerPool, plan: WorkerPlan,
+    def __init__(self, cfg: SweepConfig, run_dir: Path, record: Recorder, pool: Pool, plan: WorkerPlan,
                  flags: StopFlags, todo: list[Trial], done: dict[str, str]):
         self.cfg, self.run_dir, self.record, self.pool, self.flags = cfg, run_dir, record, pool, flags
         self.plan = plan
@@ -305,7 +327,7 @@ class Sweep:
             if worker.idle:
                 self._assign(worker, self.queue.popleft())
 
-    def _assign(self, worker: WorkerHandle, trial: Trial) -> None:
+    def _assign(self, worker: WorkerState, trial: Trial) -> None:
         checkpoint, start_epoch = self._checkpoint(trial)
         self.record(TrialStarted(
             trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
@@ -329,7 +351,7 @@ class Sweep:
 
     # --- what workers send ---------------------------------------------------------------
 
-    def _handle(self, worker: WorkerHandle, msg: object) -> None:
+    def _handle(self, worker: WorkerState, msg: object) -> None:
         if isinstance(msg, Emitted):
             if isinstance(msg.event, EpochMetrics):
                 self.last_epoch[msg.event.trial_id] = msg.event.epoch
@@ -343,7 +365,7 @@ class Sweep:
         elif isinstance(msg, Ready):
             self.start_failures[worker.slot.index] = 0  # this slot can start workers
 
-    def _finished(self, worker: WorkerHandle, msg: Done) -> None:
+    def _finished(self, worker: WorkerState, msg: Done) -> None:
         trial, worker.trial = worker.trial, None
         tdir = store.trial_dir(self.run_dir, msg.trial_id)
         if msg.traceback:
@@ -364,7 +386,7 @@ class Sweep:
         self.done[msg.trial_id] = msg.status
         store.write_tables(self.run_dir)
 
-    def _lost(self, worker: WorkerHandle, how: str) -> None:
+    def _lost(self, worker: WorkerState, how: str) -> None:
         """A worker died. Its trial continues from its last checkpoint on a new
         worker, once; the second death fails it. The slot gets a new worker."""
         trial, worker.trial = worker.trial, None

@@ -24,7 +24,12 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
     """Load data, train into the run folder (a new one when `run_dir` is None), write the report."""
     from sweepdeck.engine.pool import start_server_early
 
-    start_server_early()  # its import of torch overlaps ours (below) on another core
+    if cfg.parallel.backend == "ray":
+        from sweepdeck.engine.ray_pool import require_ray
+
+        require_ray()  # one line, before anything is loaded
+    else:
+        start_server_early()  # its import of torch overlaps ours (below) on another core
     from sweepdeck.engine.data import load_dataset
     from sweepdeck.engine.progress import Progress
     from sweepdeck.engine.report import check_report_options
@@ -32,8 +37,9 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
 
     if not args.no_report:
         check_report_options(args)
-    _available_device(cfg.device)
-    plan_for(cfg, len(trials))  # a device the machine lacks is refused before any loading
+    if cfg.parallel.backend == "local":  # on Ray, the cluster's devices count (plan_for), not this machine's
+        _available_device(cfg.device)
+    plan_for(cfg, len(trials))  # a device the machine (or cluster) lacks is refused before any loading
     # On the CPU: workers share this one copy (engine/runner.py) and move it to their device.
     data = load_dataset(cfg.dataset, "cpu")
     preflight(cfg, trials, data)

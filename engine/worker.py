@@ -23,7 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from queue import SimpleQueue
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -101,19 +101,28 @@ class WorkerSetup:
     cfg: SweepConfig
     data: Optional[DataBundle]  # CPU tensors in shared memory; None: load `dataset` here
     dataset: DatasetConfig
-    sys_path: list[str]  # the runner's import path, for a model factory named by the config
+    sys_path: list[str]  # the runner's import path, for a model factory named by the config (local workers)
     n_workers: int  # for the out-of-memory advice
+    remote: bool = False  # on another machine (Ray): a model factory must be installed there
 
 
 # --- the process ------------------------------------------------------------------------
 
 def serve(setup: WorkerSetup, conn: Connection) -> None:
-    """The worker process's main function."""
+    """The worker process's main function (the local backend: engine/pool.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[:] = setup.sys_path
-    inbox: SimpleQueue = SimpleQueue()
-    control = _Control()
-    threading.Thread(target=_listen, args=(conn, inbox, control), daemon=True, name="runner-pipe").start()
+    mailbox = Mailbox()
+    threading.Thread(target=_listen, args=(conn, mailbox), daemon=True, name="runner-pipe").start()
+    if not run_worker(setup, mailbox, lambda msg: _send(conn, msg)):
+        os._exit(3)  # a fresh process is the only cure for a poisoned CUDA context
+    conn.close()
+
+
+def run_worker(setup: WorkerSetup, mailbox: "Mailbox", send: Callable[[object], None]) -> bool:
+    """The loop every backend's worker runs: get ready on the slot's device, then
+    train each assigned trial until the mailbox says None. Everything goes back
+    through `send`, in order. False when the worker broke: its process must end."""
     try:
         device = torch.device(setup.slot.device)
         torch.set_num_threads(setup.slot.threads)
@@ -123,22 +132,21 @@ def serve(setup: WorkerSetup, conn: Connection) -> None:
             torch.cuda.set_device(device)
         data = setup.data.to(device) if setup.data is not None else load_dataset(setup.dataset, device)
     except Exception as exc:
-        _send(conn, Broken(f"could not start on {setup.slot.device}: {_one_line(exc)}"))
-        os._exit(3)
-    _send(conn, Ready(pid=os.getpid()))
+        send(Broken(f"could not start on {setup.slot.device}: {_one_line(exc)}"))
+        return False
+    send(Ready(pid=os.getpid()))
     while True:
-        job = inbox.get()
+        job = mailbox.jobs.get()
         if job is None:
-            break
-        done = _train(job, setup, data, device, conn, control)
-        _send(conn, done)
+            return True
+        done = _train(job, setup, data, device, send, mailbox.control)
+        send(done)
         if isinstance(done, Broken):
-            os._exit(3)  # a fresh process is the only cure for a poisoned CUDA context
-    conn.close()
+            return False
 
 
 class _Control:
-    """What the pipe thread tells the training loop: the flags it polls per batch."""
+    """What the runner's messages tell the training loop: the flags it polls per batch."""
 
     def __init__(self) -> None:
         self.flags = StopFlags()
@@ -146,7 +154,7 @@ class _Control:
         self.skip_ids: set[str] = set()
 
     def begin(self, trial_id: str) -> None:
-        # Set `current` before reading `skip_ids`, while _listen adds before reading
+        # Set `current` before reading `skip_ids`, while skip() adds before reading
         # `current`: a skip that arrives as the trial starts is seen by one of them.
         self.current = trial_id
         self.flags.skip = trial_id in self.skip_ids
@@ -157,20 +165,34 @@ class _Control:
             self.flags.skip = True
 
 
-def _listen(conn: Connection, inbox: SimpleQueue, control: _Control) -> None:
+class Mailbox:
+    """What the runner sent, as the training loop sees it: trials in order, stop and
+    skip at once (they act during a trial). Fed from another thread: the pipe's
+    reader here, actor method calls in engine/ray_pool.py."""
+
+    def __init__(self) -> None:
+        self.jobs: SimpleQueue = SimpleQueue()
+        self.control = _Control()
+
+    def deliver(self, msg: object) -> None:
+        if isinstance(msg, Assign):
+            self.jobs.put(msg)
+        elif isinstance(msg, Stop):
+            self.control.flags.stop = True
+        elif isinstance(msg, Skip):
+            self.control.skip(msg.trial_id)
+        elif msg is None:
+            self.jobs.put(None)
+
+
+def _listen(conn: Connection, mailbox: Mailbox) -> None:
     while True:
         try:
             msg = conn.recv()
         except (EOFError, OSError):
             os._exit(0)  # the runner is gone (or closed the pipe): nobody would record what we train
-        if isinstance(msg, Assign):
-            inbox.put(msg)
-        elif isinstance(msg, Stop):
-            control.flags.stop = True
-        elif isinstance(msg, Skip):
-            control.skip(msg.trial_id)
-        elif msg is None:
-            inbox.put(None)
+        mailbox.deliver(msg)
+        if msg is None:
             return
 
 
@@ -182,16 +204,16 @@ def _send(conn: Connection, msg: object) -> None:
 
 
 def _train(job: Assign, setup: WorkerSetup, data: DataBundle, device: torch.device,
-           conn: Connection, control: _Control) -> Union[Done, Broken]:
+           send: Callable[[object], None], control: _Control) -> Union[Done, Broken]:
     trial = job.trial
     control.begin(trial.id)
     try:
         checkpoint = parse_checkpoint(job.checkpoint, trial.key, "checkpoint") if job.checkpoint else None
         outcome = train_trial(
             trial, setup.cfg, data, device,
-            emit=lambda event: _send(conn, Emitted(event)),
+            emit=lambda event: send(Emitted(event)),
             flags=control.flags,
-            save_checkpoint=lambda epoch, blob: _send(conn, CheckpointReady(trial.id, epoch, blob)),
+            save_checkpoint=lambda epoch, blob: send(CheckpointReady(trial.id, epoch, blob)),
             resume_from=checkpoint,
         )
     except Exception as exc:  # contained: the trial fails, the worker goes on
@@ -229,6 +251,9 @@ def failure_message(exc: BaseException, trial: Trial, setup: WorkerSetup) -> str
             return (f"out of memory on {where} with parallel trials sharing it: lower parallel.per_device "
                     f"(or the batchsize, {trial.params.batchsize})")
         return f"out of memory at batch size {trial.params.batchsize}: try a smaller batchsize"
+    if setup.remote and "cannot import" in str(exc):
+        return (f"{_one_line(exc)}; on a Ray cluster a model factory must be importable on every node "
+                "(install its package there)")
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 

@@ -62,6 +62,25 @@ def tiny_config_file(tmp_path: Path):
 FOUR_TRIALS = tiny_raw(n_epochs=3, lr=[0.01, 0.02], l2_mul_lambda=[0.001], bias=[True], batch_norm=[True])
 
 
+def sweep_into(run_dir: Path, raw: dict, **kw):
+    """Run the sweep of `raw` into a new `run_dir` in this process (test_parallel, test_ray)."""
+    from sweepdeck.engine.config import validate_config
+    from sweepdeck.engine.runner import run_sweep
+    from sweepdeck.engine.trials import build_trials
+
+    run_dir.mkdir(parents=True)
+    cfg = validate_config(raw)
+    return run_sweep(cfg, raw, build_trials(cfg), run_dir, **kw)
+
+
+def events_of(run_dir: Path, kind: type) -> list:
+    """The events of one kind in a run's log."""
+    from sweepdeck.engine import store
+    from sweepdeck.engine.events import read_events
+
+    return [e for e in read_events(run_dir / store.EVENTS).events if isinstance(e, kind)]
+
+
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory) -> Path:
     from sweepdeck.engine.config import validate_config

@@ -18,27 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FOUR_TRIALS, interrupted_run, tiny_raw
+from conftest import FOUR_TRIALS, events_of, interrupted_run, sweep_into, tiny_raw
 from sweepdeck.engine import store
 from sweepdeck.engine.cli import main
 from sweepdeck.engine.config import validate_config
 from sweepdeck.engine.control import request_skip
-from sweepdeck.engine.events import LogLine, TrialFinished, TrialStarted, read_events
-from sweepdeck.engine.runner import run_sweep
-from sweepdeck.engine.trials import build_trials
+from sweepdeck.engine.events import LogLine, TrialFinished, TrialStarted
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 TWO_WORKERS = {"per_device": 2, "threads": 1}
-
-
-def _sweep(run_dir: Path, raw: dict, **kw):
-    run_dir.mkdir(parents=True)
-    cfg = validate_config(raw)
-    return run_sweep(cfg, raw, build_trials(cfg), run_dir, **kw)
-
-
-def _events(run_dir: Path, kind: type) -> list:
-    return [e for e in read_events(run_dir / store.EVENTS).events if isinstance(e, kind)]
 
 
 def _trial_csv(run_dir: Path) -> list[dict]:
@@ -50,9 +38,9 @@ def _trial_csv(run_dir: Path) -> list[dict]:
 
 def test_two_workers_give_the_numbers_of_one(tmp_path, finished_run):
     run_dir = tmp_path / "two"
-    result = _sweep(run_dir, {**FOUR_TRIALS, "parallel": TWO_WORKERS})
+    result = sweep_into(run_dir, {**FOUR_TRIALS, "parallel": TWO_WORKERS})
     assert result.status == "completed"
-    started = _events(run_dir, TrialStarted)
+    started = events_of(run_dir, TrialStarted)
     assert {e.worker for e in started} == {0, 1}  # both workers trained
     assert all(e.device == "cpu" and e.worker_pid for e in started)
     assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
@@ -116,14 +104,14 @@ def test_a_worker_killed_once_is_replaced_and_its_trial_continues_identically(tm
     model = _dying_model(tmp_path, monkeypatch, "oncekilled", 8, f"not os.path.exists({str(marker)!r})",
                          f"open({str(marker)!r}, 'w').close(); os.kill(os.getpid(), signal.SIGKILL)")
     raw = tiny_raw(model=model, n_epochs=3, parallel=TWO_WORKERS)
-    result = _sweep(tmp_path / "killed", raw)
+    result = sweep_into(tmp_path / "killed", raw)
     assert result.trial_status == {"t000": "completed"}
-    warnings = [e.message for e in _events(tmp_path / "killed", LogLine) if e.level == "warning"]
+    warnings = [e.message for e in events_of(tmp_path / "killed", LogLine) if e.level == "warning"]
     assert any("SIGKILL" in w and "t000" in w for w in warnings), warnings
-    restarts = [e for e in _events(tmp_path / "killed", TrialStarted) if e.trial_id == "t000"]
+    restarts = [e for e in events_of(tmp_path / "killed", TrialStarted) if e.trial_id == "t000"]
     assert [e.start_epoch for e in restarts] == [1, 2]  # the second worker went on from the checkpoint
     # the same trial, never killed (the marker exists now), gives the same numbers
-    assert _sweep(tmp_path / "clean", raw).trial_status == {"t000": "completed"}
+    assert sweep_into(tmp_path / "clean", raw).trial_status == {"t000": "completed"}
     assert store.comparable_metrics(tmp_path / "killed") == store.comparable_metrics(tmp_path / "clean")
 
 
@@ -134,7 +122,7 @@ def test_a_trial_whose_worker_segfaults_twice_fails_and_the_sweep_goes_on(tmp_pa
     model = _dying_model(tmp_path, monkeypatch, "segfaults", 2, f"len(os.listdir({str(deaths)!r})) < 2",
                          f"open(os.path.join({str(deaths)!r}, str(os.getpid())), 'w').close(); ctypes.string_at(0)")
     raw = tiny_raw(model=model, lr=[0.01, 0.02], n_epochs=2)
-    result = _sweep(tmp_path / "run", raw)
+    result = sweep_into(tmp_path / "run", raw)
     assert result.status == "completed"
     rows = {r["trial_id"]: r for r in _trial_csv(tmp_path / "run")}
     assert rows["t001"]["status"] == "completed"
@@ -146,9 +134,9 @@ def test_a_cuda_error_ends_its_worker_and_the_trial_gets_one_fresh_one(tmp_path,
     # An illegal address poisons a CUDA context for good: the worker must not train on.
     model = _dying_model(tmp_path, monkeypatch, "poisoned", 2, "True",
                          "raise RuntimeError('CUDA error: an illegal memory access was encountered')")
-    result = _sweep(tmp_path / "run", tiny_raw(model=model, n_epochs=2))
+    result = sweep_into(tmp_path / "run", tiny_raw(model=model, n_epochs=2))
     assert result.trial_status == {"t000": "failed"}
-    started = [e for e in _events(tmp_path / "run", TrialStarted)]
+    started = [e for e in events_of(tmp_path / "run", TrialStarted)]
     assert len(started) == 2 and started[0].worker_pid != started[1].worker_pid  # a fresh process
     error = _trial_csv(tmp_path / "run")[0]["error"]
     assert "CUDA error" in error and "illegal memory access" in error and "twice" in error
@@ -177,7 +165,7 @@ def test_kill_9_of_the_runner_leaves_no_worker_and_resume_matches(tmp_path, fini
     pids: set[int] = set()
     while time.monotonic() < deadline and len(pids) < 2 and proc.poll() is None:
         if (run_dir / store.EVENTS).exists():
-            pids = {e.worker_pid for e in _events(run_dir, TrialStarted) if e.worker_pid}
+            pids = {e.worker_pid for e in events_of(run_dir, TrialStarted) if e.worker_pid}
         time.sleep(0.01)
     assert len(pids) == 2, "the sweep ended before both workers started"
     proc.send_signal(signal.SIGKILL)
@@ -196,16 +184,16 @@ def test_skip_one_running_and_one_waiting_trial(tmp_path):
     raw = tiny_raw(n_epochs=60, lr=[0.01, 0.02, 0.03], parallel=TWO_WORKERS)
     run_dir = tmp_path / "run"
     done = {}
-    sweeping = threading.Thread(target=lambda: done.update(result=_sweep(run_dir, raw)))
+    sweeping = threading.Thread(target=lambda: done.update(result=sweep_into(run_dir, raw)))
     sweeping.start()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not ((run_dir / store.EVENTS).exists() and
-                                               {e.trial_id for e in _events(run_dir, TrialStarted)} >= {"t000", "t001"}):
+                                               {e.trial_id for e in events_of(run_dir, TrialStarted)} >= {"t000", "t001"}):
         time.sleep(0.01)
     assert main(["skip", str(run_dir), "t002"]) == 0  # waiting: skipped before it starts
     assert main(["skip", str(run_dir), "t001"]) == 0  # running: skipped after its current batch
     sweeping.join(timeout=120)
-    statuses = {e.trial_id: (e.status, e.epochs_done) for e in _events(run_dir, TrialFinished)}
+    statuses = {e.trial_id: (e.status, e.epochs_done) for e in events_of(run_dir, TrialFinished)}
     assert statuses["t000"] == ("completed", 60)
     assert statuses["t001"][0] == "skipped" and statuses["t001"][1] < 60
     assert statuses["t002"] == ("skipped", 0)
@@ -221,7 +209,7 @@ def test_skip_requests_left_in_a_copied_folder_do_not_act(tmp_path, finished_run
     run_dir = interrupted_run(tmp_path / "run", tiny_raw(n_epochs=3, lr=[0.01, 0.02]))
     request_skip(run_dir, "t001")  # planted before the runner starts
     assert main(["resume", str(run_dir), "--no-report"]) == 0
-    assert {e.trial_id: e.status for e in _events(run_dir, TrialFinished) if e.status != "interrupted"} == {
+    assert {e.trial_id: e.status for e in events_of(run_dir, TrialFinished) if e.status != "interrupted"} == {
         "t000": "completed", "t001": "completed"}
 
 
@@ -234,9 +222,9 @@ def test_workers_load_their_own_data_when_shared_memory_is_full(tmp_path, monkey
         raise RuntimeError("unable to write to file </torch_123_456_0>: No space left on device (28)")
 
     monkeypatch.setattr(DataBundle, "share_memory_", full)
-    result = _sweep(tmp_path / "run", {**FOUR_TRIALS, "parallel": TWO_WORKERS})
+    result = sweep_into(tmp_path / "run", {**FOUR_TRIALS, "parallel": TWO_WORKERS})
     assert result.status == "completed"
-    warnings = [e.message for e in _events(tmp_path / "run", LogLine) if e.level == "warning"]
+    warnings = [e.message for e in events_of(tmp_path / "run", LogLine) if e.level == "warning"]
     assert any("shared memory" in w and "--shm-size" in w for w in warnings)
     assert store.comparable_metrics(tmp_path / "run") == store.comparable_metrics(finished_run)
 

@@ -1,0 +1,284 @@
+"""The Ray backend: the runner's workers as Ray actors, anywhere on a Ray cluster.
+
+`RayPool` has WorkerPool's interface (engine/pool.py) and hands the runner the same
+messages (engine/worker.py), so runner.Sweep stays the only writer of the run
+folder and decides what a death or a skip means. One actor per slot runs
+`worker.run_worker`, the loop a local worker runs, in a thread of its own; what
+it sends goes back, in order, through one long-running streaming-generator call
+(`serve`): epoch events, checkpoints and final weights as bytes, so no file
+system is shared. An actor that is lost, or the node under it, ends its stream
+with an error: the pool reports that as `Died`, and the runner continues the
+trial from its last checkpoint on a new actor, wherever Ray places it.
+
+The data: the driver puts its CPU copy into Ray's object store once; an actor
+loads the dataset itself when `dataset.root` exists on its node (files on disk are
+cheaper than the network), otherwise it takes that copy.
+
+Ray is optional (`pip install 'sweepdeck[ray]'`) and is imported only here, only
+when `parallel.backend` is "ray".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, Any, Optional
+
+from sweepdeck.engine.errors import UsageError
+from sweepdeck.engine.pool import Died, WorkerState
+
+if TYPE_CHECKING:
+    from sweepdeck.engine.config import SweepConfig
+    from sweepdeck.engine.data import DataBundle
+    from sweepdeck.engine.placement import Slot, WorkerPlan
+    from sweepdeck.engine.trials import Trial
+
+INSTALL = "pip install 'sweepdeck[ray]'"
+# An actor that Ray cannot place in this long (no node has the CPUs or GPU share it
+# asks for) counts as a worker that could not start; an autoscaler needs minutes.
+PLACE_TIMEOUT_S = 300.0
+ACTOR_CONCURRENCY = 4  # serve() holds one thread for the whole run; deliver() needs others
+_END = "end"  # what the training thread puts last in the outbox
+
+
+def require_ray() -> None:
+    """UsageError (one line) when Ray is not installed."""
+    if importlib.util.find_spec("ray") is None:
+        raise UsageError(f"parallel.backend \"ray\" needs Ray, which is not installed: {INSTALL}")
+
+
+@dataclass(frozen=True)
+class ClusterSize:
+    cpus: int
+    gpus: int
+    nodes: int
+
+
+def connect(address: Optional[str]) -> ClusterSize:
+    """Join the Ray cluster at `address` ("auto", "ray://...", "host:port"; None
+    starts a Ray instance for this process) unless this process is connected
+    already, and say how big it is. Ray's token authentication stays as Ray
+    sets it up: the token is read from where Ray reads it, never printed here."""
+    require_ray()
+    import ray
+
+    if not ray.is_initialized():
+        try:
+            # A Ray of its own needs no dashboard (its web server costs seconds of start-up).
+            extra = {"include_dashboard": False} if address is None else {}
+            ray.init(address=address, logging_level=logging.WARNING, **extra)
+        except Exception as exc:  # ConnectionError, an authentication failure, a bad address...
+            where = f"parallel.address {address}" if address else "parallel.backend \"ray\""
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise UsageError(f"{where}: cannot connect to Ray ({first}): start the cluster with `ray start`, "
+                             "or check the address and that this machine has the cluster's token") from None
+    resources = ray.cluster_resources()
+    nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    return ClusterSize(cpus=int(resources.get("CPU", 0)), gpus=int(resources.get("GPU", 0)), nodes=nodes)
+
+
+def plan_on_cluster(cfg: "SweepConfig", n_trials: int) -> "WorkerPlan":
+    """The worker slots for a sweep on the cluster: `parallel` resolved against the
+    cluster's CPUs and GPUs instead of this machine's (UsageError for a GPU it lacks)."""
+    from sweepdeck.engine.placement import plan_workers
+
+    size = connect(cfg.parallel.address)
+    wants_cuda = cfg.device.startswith("cuda") or (
+        cfg.parallel.devices != "auto" and any(d.startswith("cuda") for d in cfg.parallel.devices))
+    if wants_cuda and size.gpus == 0:
+        raise UsageError(f"device {cfg.device!r}: the Ray cluster has no GPU ({size.cpus} CPUs on {size.nodes} "
+                         "node(s)): use \"device\": \"cpu\", or add nodes with GPUs")
+    if cfg.device == "mps" or (cfg.parallel.devices != "auto" and "mps" in cfg.parallel.devices):
+        raise UsageError("device mps: Ray schedules CPUs and CUDA GPUs only; use \"device\": \"cpu\" or \"cuda\"")
+    return plan_workers(cfg.parallel, cfg.device, n_trials, size.gpus, max(1, size.cpus))
+
+
+def describe_cluster() -> dict:
+    """For env.json: which Ray, and how big the cluster was when the sweep started."""
+    import ray
+
+    size = connect(None)  # connected already (plan_on_cluster): this only measures
+    return {"version": ray.__version__, "nodes": size.nodes, "cpus": size.cpus, "gpus": size.gpus}
+
+
+@dataclass(kw_only=True)
+class RayWorkerHandle(WorkerState):
+    actor: Any  # ray.actor.ActorHandle
+    stream: Any  # the ObjectRefGenerator of its serve() call
+    placed_by: float  # monotonic deadline for Ray to start it
+
+
+class RayPool:
+    """WorkerPool's interface over Ray actors (see the module doc)."""
+
+    def __init__(self, cfg: "SweepConfig", data: "DataBundle", plan: "WorkerPlan") -> None:
+        import ray
+
+        self.workers: dict[int, RayWorkerHandle] = {}
+        self._cfg, self._plan = cfg, plan
+        self._data = ray.put(data)  # once: every actor reads this one copy
+        self._actor_class = ray.remote(_Actor)
+
+    def start(self, slot: "Slot") -> RayWorkerHandle:
+        from sweepdeck.engine.worker import WorkerSetup
+
+        options: dict[str, Any] = {"num_cpus": slot.threads, "max_restarts": 0, "max_concurrency": ACTOR_CONCURRENCY}
+        if slot.device.startswith("cuda"):
+            options["num_gpus"] = 1 / self._plan.per_device
+        dataset = self._cfg.dataset.model_copy(update={"root": str(Path(self._cfg.dataset.root).resolve())})
+        setup = WorkerSetup(slot=slot, cfg=self._cfg, data=None, dataset=dataset, sys_path=[],
+                            n_workers=self._plan.workers, remote=True)
+        # In a list, so Ray hands the actor the reference, not the data: it may load its own.
+        actor = self._actor_class.options(**options).remote(setup, [self._data])
+        handle = RayWorkerHandle(slot=slot, actor=actor, stream=actor.serve.remote(),
+                                 placed_by=time.monotonic() + PLACE_TIMEOUT_S)
+        self.workers[slot.index] = handle
+        return handle
+
+    def assign(self, worker: RayWorkerHandle, trial: "Trial", checkpoint: Optional[bytes]) -> None:
+        from sweepdeck.engine.worker import Assign
+
+        worker.trial = trial
+        worker.trial_started = time.perf_counter()
+        worker.actor.deliver.remote(Assign(trial=trial, checkpoint=checkpoint))
+
+    def skip(self, worker: RayWorkerHandle, trial_id: str) -> None:
+        from sweepdeck.engine.worker import Skip
+
+        worker.actor.deliver.remote(Skip(trial_id))
+
+    def stop_all(self) -> None:
+        from sweepdeck.engine.worker import Stop
+
+        for worker in self.live():
+            worker.actor.deliver.remote(Stop())
+
+    def live(self) -> list[RayWorkerHandle]:
+        return [w for w in self.workers.values() if not w.gone]
+
+    def busy(self) -> list[RayWorkerHandle]:
+        return [w for w in self.live() if w.trial is not None]
+
+    def poll(self, timeout: float) -> list[tuple[RayWorkerHandle, object]]:
+        """What the actors sent or did within `timeout` seconds, in order per actor,
+        a death after the messages sent before it."""
+        import ray
+
+        live = self.live()
+        if not live:
+            time.sleep(timeout)
+            return []
+        ray.wait([w.stream for w in live], num_returns=1, timeout=timeout)
+        out: list[tuple[RayWorkerHandle, object]] = []
+        for worker in live:
+            out.extend((worker, msg) for msg in self._drain(worker))
+        return out
+
+    def _drain(self, worker: RayWorkerHandle) -> list[object]:
+        import ray
+
+        from sweepdeck.engine.worker import Broken, Ready
+
+        msgs: list[object] = []
+        while ray.wait([worker.stream], timeout=0)[0]:
+            try:
+                msg = ray.get(next(worker.stream))
+            except StopIteration:  # its loop ended: it broke (or was closed)
+                msgs.append(self._gone(worker, worker.broken or "ended"))
+                return msgs
+            except Exception as exc:  # ray.exceptions.RayActorError and kin: the actor or its node is lost
+                msgs.append(self._gone(worker, describe_loss(exc)))
+                return msgs
+            if isinstance(msg, Ready):
+                worker.pid = msg.pid
+            elif isinstance(msg, Broken):
+                worker.broken = msg.message
+            msgs.append(msg)
+        if worker.pid is None and not worker.gone and time.monotonic() > worker.placed_by:
+            msgs.append(self._gone(worker, (
+                f"could not be placed on the Ray cluster in {PLACE_TIMEOUT_S:.0f} s (it asks for "
+                f"{worker.slot.threads} CPU{'s' if worker.slot.threads != 1 else ''}"
+                f"{' and a GPU share' if worker.slot.device.startswith('cuda') else ''})")))
+        return msgs
+
+    def _gone(self, worker: RayWorkerHandle, how: str) -> Died:
+        import ray
+
+        worker.gone = True
+        ray.kill(worker.actor, no_restart=True)  # a broken one holds a GPU share until it is killed
+        return Died(how)
+
+    def close(self) -> None:
+        """End every actor. The runner has ended every trial by now, and nothing an
+        actor still sends would be recorded, so there is nothing to wait for."""
+        import ray
+
+        for worker in self.workers.values():
+            try:
+                ray.kill(worker.actor, no_restart=True)
+            except Exception:
+                pass  # already gone with its node
+        self.workers.clear()
+
+
+def describe_loss(exc: BaseException) -> str:
+    """How an actor was lost, in one short line (Ray's own message is many lines,
+    with ids that mean nothing to a user)."""
+    text = str(exc).lower()
+    if "node" in text and ("died" in text or "dead" in text):
+        return "was lost with its Ray node"
+    if type(exc).__name__ in ("ActorDiedError", "ActorUnavailableError", "RayActorError"):
+        return f"was lost: its Ray actor's process or node is gone ({type(exc).__name__})"
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return f"was lost ({type(exc).__name__}: {first})"
+
+
+class _Actor:
+    """One worker on the cluster (made a Ray actor by RayPool): worker.run_worker in
+    a thread, its messages out through serve(), the runner's in through deliver()."""
+
+    def __init__(self, setup: Any, data: list) -> None:
+        from sweepdeck.engine.worker import Mailbox
+
+        self.setup, self.data = setup, data
+        self.mailbox = Mailbox()
+        self.outbox: SimpleQueue = SimpleQueue()
+
+    def serve(self):  # a generator: Ray streams each item to the driver as it is yielded
+        threading.Thread(target=self._run, daemon=True, name="sweepdeck-worker").start()
+        while True:
+            msg = self.outbox.get()
+            if msg is _END:
+                return
+            yield msg
+
+    def deliver(self, msg: object) -> None:
+        self.mailbox.deliver(msg)
+
+    def _run(self) -> None:
+        from sweepdeck.engine.worker import Broken, run_worker
+
+        try:
+            setup = self._setup_here()
+        except Exception as exc:
+            self.outbox.put(Broken(f"could not get the data on this node: {type(exc).__name__}: {exc}"[:300]))
+        else:
+            run_worker(setup, self.mailbox, self.outbox.put)
+        self.outbox.put(_END)
+
+    def _setup_here(self) -> Any:
+        import ray
+
+        setup = self.setup
+        if setup.slot.device.startswith("cuda"):
+            # Ray shows an actor only the GPU it was given, as device 0.
+            setup = dataclasses.replace(setup, slot=dataclasses.replace(setup.slot, device="cuda:0"))
+        if setup.dataset.name != "shapes" and Path(setup.dataset.root).is_dir():
+            return setup  # the files are here: load them (run_worker does, as data is None)
+        return dataclasses.replace(setup, data=ray.get(self.data[0]))

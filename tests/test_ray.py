@@ -1,0 +1,143 @@
+"""The Ray backend (issue 12) on a real Ray cluster of two 1-CPU nodes in this machine.
+
+The same sweep must give the same numbers as the local backend, the driver stays
+the only writer, and a node lost mid-trial costs that trial a retry from its last
+checkpoint, not its numbers. One cluster serves the whole module: starting one
+takes seconds. Without Ray installed, only the install message is tested."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FOUR_TRIALS, events_of, sweep_into
+from sweepdeck.engine import store
+from sweepdeck.engine.cli import main
+from sweepdeck.engine.config import validate_config
+from sweepdeck.engine.events import EpochMetrics, LogLine, TrialStarted
+
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                               reason="Ray is not installed (pip install 'sweepdeck[ray]')")
+# Two workers of one thread each: one per node of the cluster below, and the
+# numbers of the local backend's one-thread worker.
+ON_RAY = {"backend": "ray", "per_device": 2, "threads": 1}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import ray
+    from ray.cluster_utils import Cluster
+
+    # The head has no CPU, so every actor runs on a worker node that a test can remove.
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    for _ in range(2):
+        cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address)
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()
+
+
+def _raylet_pid(node) -> int:
+    return node.all_processes["raylet"][0].process.pid
+
+
+def _parent_pid(pid: int) -> int:
+    # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")".
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@needs_ray
+def test_a_sweep_on_two_ray_nodes_gives_the_local_numbers(cluster, tmp_path, finished_run):
+    run_dir = tmp_path / "run"
+    result = sweep_into(run_dir, {**FOUR_TRIALS, "parallel": ON_RAY})
+    assert result.status == "completed"
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
+    started = events_of(run_dir, TrialStarted)
+    assert {e.worker for e in started} == {0, 1}
+    # each worker was an actor on its own node: its process is a child of that node's raylet
+    raylets = {_raylet_pid(n) for n in cluster.worker_nodes}
+    assert {_parent_pid(e.worker_pid) for e in started} == raylets
+    # the driver wrote everything, weights included (no shared file system needed)
+    assert all((run_dir / "trials" / t / "weights.pt").is_file() for t in result.trial_status)
+    env = json.loads((run_dir / store.ENV).read_text())
+    assert env["ray"]["cpus"] == 2 and env["parallel"]["workers"] == 2
+
+
+@needs_ray
+def test_a_cuda_sweep_on_a_cluster_without_gpus_is_refused_before_any_folder(cluster, tiny_config_file, tmp_path,
+                                                                           capsys):
+    cfg = tiny_config_file(device="cuda", parallel=ON_RAY)
+    assert main(["run", str(cfg), "--no-report"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the Ray cluster has no GPU" in err[0], err
+    assert not (tmp_path / "runs").exists()
+
+
+@needs_ray
+def test_a_node_lost_mid_trial_costs_a_retry_not_the_numbers(cluster, tmp_path, finished_run):
+    started: dict[str, int] = {}
+    lost: list[str] = []
+
+    def remove_the_node_of_the_first_trial_to_finish_an_epoch(event) -> None:
+        if isinstance(event, TrialStarted):
+            started[event.trial_id] = event.worker_pid
+        elif isinstance(event, EpochMetrics) and not lost:
+            raylet = _parent_pid(started[event.trial_id])
+            node = next(n for n in cluster.worker_nodes if _raylet_pid(n) == raylet)
+            cluster.remove_node(node, allow_graceful=False)
+            # A machine that is lost takes its processes with it; a removed node of
+            # this Cluster leaves its workers running until they notice its raylet is gone.
+            os.kill(started[event.trial_id], signal.SIGKILL)
+            lost.append(event.trial_id)
+
+    run_dir = tmp_path / "run"
+    try:
+        result = sweep_into(run_dir, {**FOUR_TRIALS, "parallel": ON_RAY},
+                        listeners=[remove_the_node_of_the_first_trial_to_finish_an_epoch])
+    finally:
+        while len(cluster.worker_nodes) < 2:  # the next test gets the cluster it expects
+            cluster.add_node(num_cpus=1)
+    assert lost
+    assert result.status == "completed"
+    assert set(result.trial_status.values()) == {"completed"} and len(result.trial_status) == 4
+    warnings = [e.message for e in events_of(run_dir, LogLine) if e.level == "warning"]
+    assert any(f"{lost[0]} continues from its last checkpoint" in w for w in warnings), warnings
+    retried = [e.start_epoch for e in events_of(run_dir, TrialStarted) if e.trial_id == lost[0]]
+    assert len(retried) == 2 and retried[0] == 1
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
+
+
+def test_without_ray_the_backend_is_one_line_saying_how_to_install_it(tiny_config_file, tmp_path, capsys,
+                                                                       monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what find_spec reports for a package that is not there
+    cfg = tiny_config_file(parallel=ON_RAY)
+    assert main(["run", str(cfg), "--no-report"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'sweepdeck[ray]'" in err[0], err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("address", ["auto", "ray://head.example:10001", "10.0.0.5:6379", None])
+def test_ray_addresses_that_are_accepted(address):
+    assert validate_config({"parallel": {"backend": "ray", "address": address}}).parallel.address == address
+
+
+@pytest.mark.parametrize("parallel, hint", [
+    ({"backend": "ray", "address": "http://head:8265"}, '"ray://HOST:PORT" or "HOST:PORT"'),
+    ({"backend": "slurm"}, "'local' or 'ray'"),
+    ({"address": "auto"}, 'only used with parallel.backend "ray"'),
+])
+def test_bad_backend_settings_are_one_line(parallel, hint):
+    from sweepdeck.engine.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        validate_config({"parallel": parallel})
+    assert len(err.value.problems) == 1 and hint in err.value.problems[0]
