@@ -316,24 +316,24 @@ def test_sigusr1_skips_the_only_running_trial_and_warns_when_several_run(tmp_pat
     from sweepdeck.engine.events import EpochMetrics
 
     def epochs(run_dir: Path) -> set[str]:
-        return {e.trial_id for e in _events(run_dir, EpochMetrics)} if (run_dir / store.EVENTS).exists() else set()
+        return {e.trial_id for e in events_of(run_dir, EpochMetrics)} if (run_dir / store.EVENTS).exists() else set()
 
     proc, run_dir = _start_cli(tmp_path / "one", tiny_raw(n_epochs=100_000))  # one worker
     _wait_until(lambda: "t000" in epochs(run_dir), proc)
     proc.send_signal(signal.SIGUSR1)
     assert proc.wait(timeout=60) == 0
-    assert [(e.trial_id, e.status) for e in _events(run_dir, TrialFinished)] == [("t000", "skipped")]
+    assert [(e.trial_id, e.status) for e in events_of(run_dir, TrialFinished)] == [("t000", "skipped")]
 
     proc, run_dir = _start_cli(tmp_path / "two", tiny_raw(n_epochs=100_000, lr=[0.01, 0.02], parallel=TWO_WORKERS))
     try:
         _wait_until(lambda: {"t000", "t001"} <= epochs(run_dir), proc)
         proc.send_signal(signal.SIGUSR1)
-        _wait_until(lambda: any("SIGUSR1" in e.message for e in _events(run_dir, LogLine)), proc, timeout=30)
+        _wait_until(lambda: any("SIGUSR1" in e.message for e in events_of(run_dir, LogLine)), proc, timeout=30)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     finally:
         proc.kill()
-    assert {e.trial_id: e.status for e in _events(run_dir, TrialFinished)} == {"t000": "interrupted", "t001": "interrupted"}
+    assert {e.trial_id: e.status for e in events_of(run_dir, TrialFinished)} == {"t000": "interrupted", "t001": "interrupted"}
 
 
 def test_resume_on_more_workers_keeps_threads_and_numbers(tmp_path, capsys):
@@ -341,13 +341,13 @@ def test_resume_on_more_workers_keeps_threads_and_numbers(tmp_path, capsys):
 
     raw = {**FOUR_TRIALS, "parallel": {"per_device": 1}}  # threads: auto, all the cores for one worker
     reference = tmp_path / "reference"
-    _sweep(reference, raw)
+    sweep_into(reference, raw)
     run_dir = interrupted_run(tmp_path / "run", raw)
     recorded = json.loads((run_dir / store.ENV).read_text())["parallel"]["threads"]
     assert main(["resume", str(run_dir), "--no-report", "--set", "lr=0.5"]) == 2
     assert "resume changes only parallel.*" in capsys.readouterr().err
     assert main(["resume", str(run_dir), "--no-report", "--set", "parallel.per_device=2"]) == 0
-    resumed = _events(run_dir, RunStarted)[-1]
+    resumed = events_of(run_dir, RunStarted)[-1]
     assert resumed.resumed and resumed.workers == 2 and resumed.threads == recorded  # "auto" would be cores / 2
     # (on this CPU, 1 and 2 threads round this sweep's sums differently: the count must stay)
     assert store.comparable_metrics(run_dir) == store.comparable_metrics(reference)
