@@ -141,3 +141,37 @@ def test_bad_backend_settings_are_one_line(parallel, hint):
     with pytest.raises(ConfigError) as err:
         validate_config({"parallel": parallel})
     assert len(err.value.problems) == 1 and hint in err.value.problems[0]
+
+
+@needs_ray
+@pytest.mark.skipif(os.environ.get("SWEEPDECK_SLOW_TESTS") != "1", reason="takes about 7 minutes: SWEEPDECK_SLOW_TESTS=1")
+def test_the_driver_killed_then_resume_continues_on_the_cluster(cluster, tmp_path, finished_run):
+    """kill -9 of the driver (the machine with the run folder) mid-sweep; `sweepdeck
+    resume` connects again and ends with the numbers of an uninterrupted run.
+
+    It passes, but the resume took about 7 minutes on the 2-core VM (issue 12 is
+    open on this): most likely its actors wait for the dead driver's to be released
+    (not yet measured where the time goes). Kept out of the default suite until then."""
+    import subprocess
+    import time
+
+    raw = {**FOUR_TRIALS, "parallel": {**ON_RAY, "address": cluster.address}}
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(raw))
+    run_dir = tmp_path / "run"
+    cli = [sys.executable, "-m", "sweepdeck.engine.cli"]
+    driver = subprocess.Popen([*cli, "run", str(cfg), "--run-dir", str(run_dir), "--no-report"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and driver.poll() is None:
+        if (run_dir / store.EVENTS).exists() and events_of(run_dir, EpochMetrics):
+            break
+        time.sleep(0.05)
+    assert driver.poll() is None, "the sweep ended before it could be killed"
+    driver.kill()
+    driver.wait()
+    resumed = subprocess.run([*cli, "resume", str(run_dir), "--no-report"], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert store.summarize_run(run_dir).status == "completed"
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
