@@ -319,9 +319,12 @@ def test_sigusr1_skips_the_only_running_trial_and_warns_when_several_run(tmp_pat
         return {e.trial_id for e in events_of(run_dir, EpochMetrics)} if (run_dir / store.EVENTS).exists() else set()
 
     proc, run_dir = _start_cli(tmp_path / "one", tiny_raw(n_epochs=100_000))  # one worker
-    _wait_until(lambda: "t000" in epochs(run_dir), proc)
-    proc.send_signal(signal.SIGUSR1)
-    assert proc.wait(timeout=60) == 0
+    try:
+        _wait_until(lambda: "t000" in epochs(run_dir), proc)
+        proc.send_signal(signal.SIGUSR1)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()  # a failed step must not leave a 100,000-epoch sweep running
     assert [(e.trial_id, e.status) for e in events_of(run_dir, TrialFinished)] == [("t000", "skipped")]
 
     proc, run_dir = _start_cli(tmp_path / "two", tiny_raw(n_epochs=100_000, lr=[0.01, 0.02], parallel=TWO_WORKERS))
