@@ -88,7 +88,8 @@ def test_parallel_fields_as_text():
     assert [values[k] for k in ("parallel.devices", "parallel.per_device", "parallel.threads")] == ["auto"] * 3
     values.update({"parallel.devices": " cuda:0 , cuda:2", "parallel.per_device": "4", "parallel.threads": ""})
     raw = form.to_raw(values)
-    assert raw["parallel"] == {"devices": ["cuda:0", "cuda:2"], "per_device": 4, "threads": "auto"}
+    assert raw["parallel"] == {"devices": ["cuda:0", "cuda:2"], "per_device": 4, "threads": "auto",
+                               "backend": "local", "address": None}
     assert validate_config(raw).parallel.devices == ["cuda:0", "cuda:2"]
     assert form.form_values(raw)["parallel.devices"] == "cuda:0, cuda:2"  # and back
 

@@ -96,6 +96,9 @@ SECTIONS: list[tuple[str, list[Field]]] = [
         Field("parallel.per_device", "per_device", "auto", "trials sharing one device: auto or 1-64", placeholder="auto"),
         Field("parallel.threads", "threads", "auto", "torch threads per worker: auto (cores / workers) or a number",
               placeholder="auto"),
+        Field("parallel.backend", "backend", "select", options=_opts("local", "ray")),
+        Field("parallel.address", "address", "opttext", "ray: auto, ray://HOST:10001 or HOST:6379; empty = a local Ray",
+              placeholder="(none)"),
     ]),
     ("llm (report)", [
         Field("llm.model", "model", "opttext", "empty = from environment", placeholder="(env)"),
