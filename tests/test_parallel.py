@@ -142,6 +142,28 @@ def test_a_cuda_error_ends_its_worker_and_the_trial_gets_one_fresh_one(tmp_path,
     assert "CUDA error" in error and "illegal memory access" in error and "twice" in error
 
 
+# --- a runner in its own process, as `sweepdeck run` starts it -------------------------------------
+
+def _start_cli(tmp_path: Path, raw: dict) -> tuple[subprocess.Popen, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(raw))
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir", str(run_dir),
+                             "--no-report"], env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    return proc, run_dir
+
+
+def _wait_until(predicate, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
 # --- kill -9 of the runner ------------------------------------------------------------------------
 
 def _alive(pid: int) -> bool:
@@ -155,12 +177,7 @@ def _alive(pid: int) -> bool:
 def test_kill_9_of_the_runner_leaves_no_worker_and_resume_matches(tmp_path, finished_run):
     raw = {**FOUR_TRIALS, "n_epochs": 3, "parallel": TWO_WORKERS,
            "dataset": {"name": "shapes", "n_train": 256, "n_test": 128}}
-    cfg = tmp_path / "c.json"
-    cfg.write_text(json.dumps(raw))
-    run_dir = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir", str(run_dir),
-                             "--no-report"], env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc, run_dir = _start_cli(tmp_path, raw)
     deadline = time.monotonic() + 120
     pids: set[int] = set()
     while time.monotonic() < deadline and len(pids) < 2 and proc.poll() is None:
@@ -290,26 +307,6 @@ def test_bad_parallel_settings_are_one_line_exit_2(tiny_config_file, capsys, set
 def test_dry_run_names_the_workers(tiny_config_file, capsys):
     assert main(["run", str(tiny_config_file(lr=[0.1, 0.01, 0.001])), "--set", "parallel.per_device=2", "--dry-run"]) == 0
     assert "parallel: 2 workers on cpu, 1 thread each" in capsys.readouterr().out
-
-
-def _start_cli(tmp_path: Path, raw: dict) -> tuple[subprocess.Popen, Path]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    cfg = tmp_path / "c.json"
-    cfg.write_text(json.dumps(raw))
-    run_dir = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir", str(run_dir),
-                             "--no-report"], env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    return proc, run_dir
-
-
-def _wait_until(predicate, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def test_sigusr1_skips_the_only_running_trial_and_warns_when_several_run(tmp_path):
