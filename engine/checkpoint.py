@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.errors import SweepdeckError, first_line
 
 FILE = "checkpoint.pt"
 REJECTED = "checkpoint.rejected"
@@ -94,19 +94,11 @@ def parse_checkpoint(data: bytes, trial_key: str, where: Path | str) -> Checkpoi
     try:
         raw = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated, corrupt, or holding objects that are not plain data
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(f"{where} cannot be read as a checkpoint ({first[:160]})") from None
+        raise CheckpointError(f"{where} cannot be read as a checkpoint ({first_line(exc, 160)})") from None
     ckpt = _validated(raw, where)
     if ckpt.trial_key != trial_key:
         raise CheckpointError(f"{where} belongs to another trial (parameters differ)")
     return ckpt
-
-
-def load_checkpoint(path: Path, trial_key: str) -> Optional[Checkpoint]:
-    """The checkpoint at `path`, or None when there is none; CheckpointError when
-    something is there that is not this trial's checkpoint."""
-    data = read_checkpoint_file(path)
-    return None if data is None else parse_checkpoint(data, trial_key, path)
 
 
 def reject(path: Path) -> Path:

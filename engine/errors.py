@@ -27,3 +27,10 @@ class ConfigError(SweepdeckError, ValueError):
 
 class UsageError(SweepdeckError):
     """Bad input that only the command line can tell (a device this machine lacks, a taken --run-dir)."""
+
+
+def first_line(exc: BaseException, limit: int = 200, with_type: bool = False) -> str:
+    """The first line of an exception's message (its class name when it has none),
+    cut to `limit` characters: how a one-line error quotes the error it reports."""
+    text = f"{type(exc).__name__}: {exc}" if with_type else str(exc)
+    return (text.strip().splitlines() or [type(exc).__name__])[0][:limit]

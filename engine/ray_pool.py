@@ -30,7 +30,7 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, Optional
 
-from sweepdeck.engine.errors import UsageError
+from sweepdeck.engine.errors import UsageError, first_line
 from sweepdeck.engine.pool import Died, WorkerState
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def connect(address: Optional[str]) -> ClusterSize:
             ray.init(address=address, logging_level=logging.WARNING, **extra)
         except Exception as exc:  # ConnectionError, an authentication failure, a bad address...
             where = f"parallel.address {address}" if address else "parallel.backend \"ray\""
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            first = first_line(exc)
             raise UsageError(f"{where}: cannot connect to Ray ({first}): start the cluster with `ray start`, "
                              "or check the address and that this machine has the cluster's token") from None
     resources = ray.cluster_resources()
@@ -235,7 +235,7 @@ def describe_loss(exc: BaseException) -> str:
         return "was lost with its Ray node"
     if type(exc).__name__ in ("ActorDiedError", "ActorUnavailableError", "RayActorError"):
         return f"was lost: its Ray actor's process or node is gone ({type(exc).__name__})"
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    first = first_line(exc)
     return f"was lost ({type(exc).__name__}: {first})"
 
 

@@ -33,7 +33,7 @@ from sweepdeck.engine import control, store
 from sweepdeck.engine.checkpoint import FILE as CHECKPOINT, CheckpointError, parse_checkpoint, read_checkpoint_file, reject
 from sweepdeck.engine.config import SweepConfig
 from sweepdeck.engine.data import DataBundle, load_dataset
-from sweepdeck.engine.errors import SweepdeckError
+from sweepdeck.engine.errors import SweepdeckError, first_line
 from sweepdeck.engine.events import (
     DONE_STATUSES, EpochMetrics, LogLine, RunFinished, RunStarted, RunStatus, TrialFinished, TrialStarted,
     append_event, read_events,
@@ -273,7 +273,7 @@ def _setup_maker(cfg: SweepConfig, data: DataBundle, plan: WorkerPlan, record: R
         data.share_memory_()
     except RuntimeError as exc:
         shared = None
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        first = first_line(exc)
         record(LogLine(level="warning", message=(
             f"the dataset does not fit in shared memory ({first}): each worker loads its own copy; "
             "give /dev/shm more room (docker run --shm-size=...) to share one")))
@@ -329,12 +329,15 @@ class Sweep:
 
     def _assign(self, worker: WorkerState, trial: Trial) -> None:
         checkpoint, start_epoch = self._checkpoint(trial)
-        self.record(TrialStarted(
-            trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
-            params=trial.params.model_dump(mode="json"), n_epochs=self.cfg.n_epochs, start_epoch=start_epoch,
-            worker=worker.slot.index, device=worker.slot.device, worker_pid=worker.pid,
-        ))
+        self.record(self._started(trial, start_epoch=start_epoch, worker=worker.slot.index,
+                                  device=worker.slot.device, worker_pid=worker.pid))
         self.pool.assign(worker, trial, checkpoint)
+
+    def _started(self, trial: Trial, **where) -> TrialStarted:
+        return TrialStarted(
+            trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
+            params=trial.params.model_dump(mode="json"), n_epochs=self.cfg.n_epochs, **where,
+        )
 
     def _checkpoint(self, trial: Trial) -> tuple[Optional[bytes], int]:
         """The trial's checkpoint (checked here, in the writer) and the epoch it continues from."""
@@ -366,7 +369,7 @@ class Sweep:
             self.start_failures[worker.slot.index] = 0  # this slot can start workers
 
     def _finished(self, worker: WorkerState, msg: Done) -> None:
-        trial, worker.trial = worker.trial, None
+        worker.trial = None
         tdir = store.trial_dir(self.run_dir, msg.trial_id)
         if msg.traceback:
             store.write_text_atomic(tdir / "error.txt", msg.traceback)
@@ -403,25 +406,20 @@ class Sweep:
     def _after_death(self, trial: Trial, how: str) -> None:
         epochs = self.last_epoch.get(trial.id, 0)
         if self.stopping:  # killed along with the runner's own stop: resumable as any stop
-            self._end_unstarted(trial, "interrupted", epochs_done=epochs, started=True)
+            self._end_without_worker(trial, "interrupted", epochs_done=epochs)
             return
         self.deaths[trial.id] += 1
         if self.deaths[trial.id] == 1:
             self.queue.appendleft(trial)
             self.record(LogLine(level="warning", message=f"{trial.id} continues from its last checkpoint on a new worker"))
         else:
-            self._end_unstarted(trial, "failed", epochs_done=epochs, started=True,
-                                error=f"its worker {how}, twice (the second time on a fresh worker)")
+            self._end_without_worker(trial, "failed", epochs_done=epochs,
+                                     error=f"its worker {how}, twice (the second time on a fresh worker)")
 
-    def _end_unstarted(self, trial: Trial, status: str, epochs_done: int = 0, started: bool = False,
-                       error: Optional[str] = None) -> None:
-        """Record the end of a trial that no worker is running (skipped while pending,
-        or lost with its worker)."""
-        if not started:
-            self.record(TrialStarted(
-                trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
-                params=trial.params.model_dump(mode="json"), n_epochs=self.cfg.n_epochs,
-            ))
+    def _end_without_worker(self, trial: Trial, status: str, epochs_done: int = 0,
+                            error: Optional[str] = None) -> None:
+        """Record the end of a trial that no worker runs now (lost with its worker,
+        or skipped while it waited)."""
         self.record(TrialFinished(trial_id=trial.id, status=status, epochs_done=epochs_done, duration_s=0.0, error=error))
         self.done[trial.id] = status
         store.write_tables(self.run_dir)
@@ -463,7 +461,8 @@ class Sweep:
         if pending:
             self.queue.remove(pending[0])
             self.record(LogLine(message=f"skipping {trial_id} before it starts"))
-            self._end_unstarted(pending[0], "skipped")
+            self.record(self._started(pending[0]))  # readers expect a start before every end
+            self._end_without_worker(pending[0], "skipped")
             return
         self.record(LogLine(level="warning", message=f"skip {trial_id}: it is not running or waiting to run"))
 

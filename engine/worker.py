@@ -30,6 +30,7 @@ import torch
 from sweepdeck.engine.checkpoint import parse_checkpoint
 from sweepdeck.engine.config import DatasetConfig, SweepConfig
 from sweepdeck.engine.data import DataBundle, load_dataset
+from sweepdeck.engine.errors import first_line
 from sweepdeck.engine.events import EpochMetrics, LogLine, TrialStatus
 from sweepdeck.engine.placement import Slot
 from sweepdeck.engine.train import StopFlags, TrialOutcome, train_trial
@@ -132,7 +133,7 @@ def run_worker(setup: WorkerSetup, mailbox: "Mailbox", send: Callable[[object], 
             torch.cuda.set_device(device)
         data = setup.data.to(device) if setup.data is not None else load_dataset(setup.dataset, device)
     except Exception as exc:
-        send(Broken(f"could not start on {setup.slot.device}: {_one_line(exc)}"))
+        send(Broken(f"could not start on {setup.slot.device}: {first_line(exc, 300, with_type=True)}"))
         return False
     send(Ready(pid=os.getpid()))
     while True:
@@ -218,7 +219,7 @@ def _train(job: Assign, setup: WorkerSetup, data: DataBundle, device: torch.devi
         )
     except Exception as exc:  # contained: the trial fails, the worker goes on
         if poisons_cuda(exc):
-            return Broken(f"stopped after a CUDA error, which leaves its process unusable ({_one_line(exc)})")
+            return Broken(f"stopped after a CUDA error, which leaves its process unusable ({first_line(exc, 300, with_type=True)})")
         return Done(trial_id=trial.id, status="failed", epochs_done=0, error=failure_message(exc, trial, setup),
                     traceback=traceback.format_exc(), disk_full=is_disk_full(exc))
     finally:
@@ -252,7 +253,7 @@ def failure_message(exc: BaseException, trial: Trial, setup: WorkerSetup) -> str
                     f"(or the batchsize, {trial.params.batchsize})")
         return f"out of memory at batch size {trial.params.batchsize}: try a smaller batchsize"
     if setup.remote and "cannot import" in str(exc):
-        return (f"{_one_line(exc)}; on a Ray cluster a model factory must be importable on every node "
+        return (f"{first_line(exc, 300, with_type=True)}; on a Ray cluster a model factory must be importable on every node "
                 "(install its package there)")
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
@@ -281,7 +282,3 @@ def poisons_cuda(exc: BaseException) -> bool:
         return True
     text = str(exc)
     return isinstance(exc, RuntimeError) and ("CUDA error" in text or "device-side assert" in text)
-
-
-def _one_line(exc: BaseException) -> str:
-    return (f"{type(exc).__name__}: {exc}".strip().splitlines() or [type(exc).__name__])[0][:300]
