@@ -23,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -132,8 +134,12 @@ class RayPool:
         if slot.device.startswith("cuda"):
             options["num_gpus"] = 1 / self._plan.per_device
         dataset = self._cfg.dataset.model_copy(update={"root": str(Path(self._cfg.dataset.root).resolve())})
-        setup = WorkerSetup(slot=slot, cfg=self._cfg, data=None, dataset=dataset, sys_path=[],
-                            n_workers=self._plan.workers, remote=True)
+        # Ray puts the driver's current folder on every worker's import path; sweepdeck
+        # keeps it off (engine/usercode.py), or a module lying next to a shared config
+        # would run on the cluster. An entry the user put on PYTHONPATH stays.
+        cwd = os.path.abspath(os.curdir)
+        setup = WorkerSetup(slot=slot, cfg=self._cfg, data=None, dataset=dataset,
+                            sys_path=[] if cwd in sys.path else [cwd], n_workers=self._plan.workers, remote=True)
         # In a list, so Ray hands the actor the reference, not the data: it may load its own.
         actor = self._actor_class.options(**options).remote(setup, [self._data])
         handle = RayWorkerHandle(slot=slot, actor=actor, stream=actor.serve.remote(),
@@ -276,9 +282,11 @@ class _Actor:
         import ray
 
         setup = self.setup
+        sys.path[:] = [p for p in sys.path if p not in setup.sys_path]  # remote: sys_path lists what to drop
         if setup.slot.device.startswith("cuda"):
             # Ray shows an actor only the GPU it was given, as device 0.
             setup = dataclasses.replace(setup, slot=dataclasses.replace(setup.slot, device="cuda:0"))
         if setup.dataset.name != "shapes" and Path(setup.dataset.root).is_dir():
-            return setup  # the files are here: load them (run_worker does, as data is None)
-        return dataclasses.replace(setup, data=ray.get(self.data[0]))
+            # the files are here: load them (run_worker does, as data is None)
+            return dataclasses.replace(setup, data_from=f"its node's files at {setup.dataset.root}")
+        return dataclasses.replace(setup, data=ray.get(self.data[0]), data_from="the driver (Ray's object store)")

@@ -367,6 +367,8 @@ class Sweep:
             self._lost(worker, msg.how)
         elif isinstance(msg, Ready):
             self.start_failures[worker.slot.index] = 0  # this slot can start workers
+            if msg.data_from:
+                self.record(LogLine(message=f"worker {worker.slot.index} has the dataset from {msg.data_from}"))
 
     def _finished(self, worker: WorkerState, msg: Done) -> None:
         worker.trial = None

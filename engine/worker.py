@@ -60,6 +60,7 @@ class Skip:
 @dataclass
 class Ready:
     pid: int
+    data_from: str = ""  # where a remote worker got the dataset (logged by the runner), "" locally
 
 
 @dataclass
@@ -102,9 +103,12 @@ class WorkerSetup:
     cfg: SweepConfig
     data: Optional[DataBundle]  # CPU tensors in shared memory; None: load `dataset` here
     dataset: DatasetConfig
-    sys_path: list[str]  # the runner's import path, for a model factory named by the config (local workers)
+    # Local workers: the runner's import path, for a model factory named by the config.
+    # Remote (Ray) workers keep their node's path, less these entries (the driver's folder).
+    sys_path: list[str]
     n_workers: int  # for the out-of-memory advice
     remote: bool = False  # on another machine (Ray): a model factory must be installed there
+    data_from: str = ""  # set by a remote backend: where this worker's copy of the dataset comes from
 
 
 # --- the process ------------------------------------------------------------------------
@@ -135,7 +139,7 @@ def run_worker(setup: WorkerSetup, mailbox: "Mailbox", send: Callable[[object], 
     except Exception as exc:
         send(Broken(f"could not start on {setup.slot.device}: {first_line(exc, 300, with_type=True)}"))
         return False
-    send(Ready(pid=os.getpid()))
+    send(Ready(pid=os.getpid(), data_from=setup.data_from))
     while True:
         job = mailbox.jobs.get()
         if job is None:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FOUR_TRIALS, events_of, sweep_into
+from conftest import FOUR_TRIALS, events_of, sweep_into, tiny_raw
 from sweepdeck.engine import store
 from sweepdeck.engine.cli import main
 from sweepdeck.engine.config import validate_config
-from sweepdeck.engine.events import EpochMetrics, LogLine, TrialStarted
+from sweepdeck.engine.events import EpochMetrics, LogLine, TrialFinished, TrialStarted
 
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="Ray is not installed (pip install 'sweepdeck[ray]')")
@@ -30,7 +30,14 @@ ON_RAY = {"backend": "ray", "per_device": 2, "threads": 1}
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def driver_folder(tmp_path_factory) -> Path:
+    """The test driver's current folder when it joined the cluster: Ray puts that
+    folder on every worker's import path (sweepdeck must take it off)."""
+    return tmp_path_factory.mktemp("driver_cwd")
+
+
+@pytest.fixture(scope="module")
+def cluster(driver_folder):
     import ray
     from ray.cluster_utils import Cluster
 
@@ -39,7 +46,12 @@ def cluster():
     for _ in range(2):
         cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes()
-    ray.init(address=cluster.address)
+    here = os.getcwd()
+    os.chdir(driver_folder)
+    try:
+        ray.init(address=cluster.address)
+    finally:
+        os.chdir(here)
     yield cluster
     ray.shutdown()
     cluster.shutdown()
@@ -69,6 +81,9 @@ def test_a_sweep_on_two_ray_nodes_gives_the_local_numbers(cluster, tmp_path, fin
     assert all((run_dir / "trials" / t / "weights.pt").is_file() for t in result.trial_status)
     env = json.loads((run_dir / store.ENV).read_text())
     assert env["ray"]["cpus"] == 2 and env["parallel"]["workers"] == 2
+    # generated data has no files on the nodes: they got the driver's copy
+    said = [e.message for e in events_of(run_dir, LogLine) if "has the dataset from" in e.message]
+    assert len(said) == 2 and all("the driver (Ray's object store)" in m for m in said), said
 
 
 @needs_ray
@@ -144,14 +159,10 @@ def test_bad_backend_settings_are_one_line(parallel, hint):
 
 
 @needs_ray
-@pytest.mark.skipif(os.environ.get("SWEEPDECK_SLOW_TESTS") != "1", reason="takes about 7 minutes: SWEEPDECK_SLOW_TESTS=1")
 def test_the_driver_killed_then_resume_continues_on_the_cluster(cluster, tmp_path, finished_run):
     """kill -9 of the driver (the machine with the run folder) mid-sweep; `sweepdeck
     resume` connects again and ends with the numbers of an uninterrupted run.
-
-    It passes, but the resume took about 7 minutes on the 2-core VM (issue 12 is
-    open on this): most likely its actors wait for the dead driver's to be released
-    (not yet measured where the time goes). Kept out of the default suite until then."""
+    (About 18 s: two drivers that each import torch and join the cluster.)"""
     import subprocess
     import time
 
@@ -175,3 +186,45 @@ def test_the_driver_killed_then_resume_continues_on_the_cluster(cluster, tmp_pat
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert store.summarize_run(run_dir).status == "completed"
     assert store.comparable_metrics(run_dir) == store.comparable_metrics(finished_run)
+
+
+@needs_ray
+def test_a_model_factory_the_nodes_cannot_import_fails_its_trials_saying_so(cluster, driver_folder, tmp_path,
+                                                                            monkeypatch):
+    """The driver imports the factory from a folder on its own path only, so the
+    nodes cannot: each trial fails saying what to do. A module of the same name in
+    the driver's current folder, which Ray puts on the workers' path, never runs."""
+    (tmp_path / "cluster_models.py").write_text(
+        "from torch import nn\n"
+        "def make(in_channels, n_outputs):\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * 32 * 32, n_outputs))\n")
+    ran = tmp_path / "the shadow module ran"
+    (driver_folder / "cluster_models.py").write_text(f"open({str(ran)!r}, 'w').close()\ndef make(): pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(driver_folder)
+    run_dir = tmp_path / "run"
+    result = sweep_into(run_dir, tiny_raw(model="cluster_models:make", lr=[0.01, 0.02], parallel=ON_RAY))
+    assert set(result.trial_status.values()) == {"failed"}
+    errors = [e.error for e in events_of(run_dir, TrialFinished)]
+    assert len(errors) == 2
+    assert all("cluster_models" in e and "importable on every node" in e for e in errors), errors
+    assert not ran.exists()
+
+
+@needs_ray
+def test_a_node_loads_the_dataset_from_its_own_files_when_it_has_them(cluster, tmp_path):
+    """dataset.root exists on the nodes (one machine here): each actor reads the files
+    itself instead of the driver's copy, and the numbers are the local backend's."""
+    from test_data import write_png
+
+    for i in range(12):
+        write_png(tmp_path / "images" / "cat" / f"c{i}.png", (10 * i, 40, 0))
+        write_png(tmp_path / "images" / "dog" / f"d{i}.png", (0, 40, 10 * i))
+    raw = tiny_raw(dataset={"name": "imagefolder", "root": str(tmp_path / "images")}, n_epochs=1, lr=[0.01, 0.02])
+    local = sweep_into(tmp_path / "local", raw)
+    on_ray = sweep_into(tmp_path / "ray", {**raw, "parallel": ON_RAY})
+    assert local.status == on_ray.status == "completed"
+    assert store.comparable_metrics(tmp_path / "ray") == store.comparable_metrics(tmp_path / "local")
+    said = [e.message for e in events_of(tmp_path / "ray", LogLine) if "has the dataset from" in e.message]
+    assert said and all(f"files at {tmp_path / 'images'}" in m for m in said), said
+
