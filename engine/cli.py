@@ -146,8 +146,14 @@ def print_trials(trials) -> None:
 
 
 def _planned_workers(cfg, n_trials: int) -> str:
-    """The dry run's worker line, without importing torch (so GPUs are counted from the driver)."""
+    """The dry run's worker line, without importing torch (so GPUs are counted from the driver).
+    On Ray the plan is the cluster's: the dry run connects, as the sweep would."""
     from sweepdeck.engine.placement import plan_workers, usable_cores, visible_cuda_count_hint
+
+    if cfg.parallel.backend == "ray":
+        from sweepdeck.engine.ray_pool import plan_on_cluster
+
+        return plan_on_cluster(cfg, n_trials).describe() + " on the Ray cluster"
 
     return plan_workers(cfg.parallel, cfg.device, n_trials, visible_cuda_count_hint(), usable_cores()).describe()
 

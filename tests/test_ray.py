@@ -11,6 +11,8 @@ import importlib.util
 import json
 import os
 import signal
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,12 +39,22 @@ def driver_folder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster(driver_folder):
+def client_port() -> int:
+    """Where the cluster's head serves Ray Client (ray://)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(driver_folder, client_port):
     import ray
     from ray.cluster_utils import Cluster
 
-    # The head has no CPU, so every actor runs on a worker node that a test can remove.
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    # The head has no CPU, so every actor runs on a worker node that a test can remove;
+    # it serves Ray Client (ray://) too.
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False,
+                                                            "ray_client_server_port": client_port})
     for _ in range(2):
         cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes()
@@ -228,3 +240,16 @@ def test_a_node_loads_the_dataset_from_its_own_files_when_it_has_them(cluster, t
     said = [e.message for e in events_of(tmp_path / "ray", LogLine) if "has the dataset from" in e.message]
     assert said and all(f"files at {tmp_path / 'images'}" in m for m in said), said
 
+
+
+@needs_ray
+def test_a_dry_run_plans_on_the_cluster_through_ray_client(cluster, client_port, tiny_config_file):
+    """`ray://` (Ray Client, from a machine outside the cluster): the dry run connects
+    and plans against the cluster's 2 CPUs, not this machine's cores."""
+    cfg = tiny_config_file(lr=[0.01, 0.02, 0.03],
+                           parallel={"backend": "ray", "address": f"ray://127.0.0.1:{client_port}"})
+    out = subprocess.run([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--dry-run"],
+                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("parallel:"))
+    assert "2 workers" in line and "on the Ray cluster" in line, line
