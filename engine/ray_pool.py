@@ -4,10 +4,12 @@
 messages (engine/worker.py), so runner.Sweep stays the only writer of the run
 folder and decides what a death or a skip means. One actor per slot runs
 `worker.run_worker`, the loop a local worker runs, in a thread of its own; what
-it sends goes back, in order, through one long-running streaming-generator call
-(`serve`): epoch events, checkpoints and final weights as bytes, so no file
-system is shared. An actor that is lost, or the node under it, ends its stream
-with an error: the pool reports that as `Died`, and the runner continues the
+it sends goes back, in order, in batches: the runner keeps one `take` call
+pending per actor, which returns what the actor has sent since the last one
+(epoch events, checkpoints and final weights as bytes, so no file system is
+shared). Plain calls rather than a streaming generator, because Ray Client
+(`ray://` addresses) cannot stream a generator's items. An actor that is lost,
+or the node under it, fails its pending call: the pool reports that as `Died`, and the runner continues the
 trial from its last checkpoint on a new actor, wherever Ray places it.
 
 The data: the driver puts its CPU copy into Ray's object store once; an actor
@@ -29,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any, Optional
 
 from sweepdeck.engine.errors import UsageError, first_line
@@ -45,7 +47,8 @@ INSTALL = "pip install 'sweepdeck[ray]'"
 # An actor that Ray cannot place in this long (no node has the CPUs or GPU share it
 # asks for) counts as a worker that could not start; an autoscaler needs minutes.
 PLACE_TIMEOUT_S = 300.0
-ACTOR_CONCURRENCY = 4  # serve() holds one thread for the whole run; deliver() needs others
+ACTOR_CONCURRENCY = 4  # a pending take() holds one thread; deliver() needs others
+TAKE_WAIT_S = 1.0  # how long one take() call waits for a first message before it returns none
 _END = "end"  # what the training thread puts last in the outbox
 
 
@@ -112,7 +115,7 @@ def describe_cluster() -> dict:
 @dataclass(kw_only=True)
 class RayWorkerHandle(WorkerState):
     actor: Any  # ray.actor.ActorHandle
-    stream: Any  # the ObjectRefGenerator of its serve() call
+    pending: Any  # the ObjectRef of its take() call in flight
     placed_by: float  # monotonic deadline for Ray to start it
 
 
@@ -142,7 +145,7 @@ class RayPool:
                             sys_path=[] if cwd in sys.path else [cwd], n_workers=self._plan.workers, remote=True)
         # In a list, so Ray hands the actor the reference, not the data: it may load its own.
         actor = self._actor_class.options(**options).remote(setup, [self._data])
-        handle = RayWorkerHandle(slot=slot, actor=actor, stream=actor.serve.remote(),
+        handle = RayWorkerHandle(slot=slot, actor=actor, pending=actor.take.remote(TAKE_WAIT_S),
                                  placed_by=time.monotonic() + PLACE_TIMEOUT_S)
         self.workers[slot.index] = handle
         return handle
@@ -180,7 +183,7 @@ class RayPool:
         if not live:
             time.sleep(timeout)
             return []
-        ray.wait([w.stream for w in live], num_returns=1, timeout=timeout)
+        ray.wait([w.pending for w in live], num_returns=1, timeout=timeout)
         out: list[tuple[RayWorkerHandle, object]] = []
         for worker in live:
             out.extend((worker, msg) for msg in self._drain(worker))
@@ -192,20 +195,21 @@ class RayPool:
         from sweepdeck.engine.worker import Broken, Ready
 
         msgs: list[object] = []
-        while ray.wait([worker.stream], timeout=0)[0]:
+        if ray.wait([worker.pending], timeout=0)[0]:
             try:
-                msg = ray.get(next(worker.stream))
-            except StopIteration:  # its loop ended: it broke (or was closed)
-                msgs.append(self._gone(worker, worker.broken or "ended"))
-                return msgs
+                batch = ray.get(worker.pending)
             except Exception as exc:  # ray.exceptions.RayActorError and kin: the actor or its node is lost
-                msgs.append(self._gone(worker, describe_loss(exc)))
-                return msgs
-            if isinstance(msg, Ready):
-                worker.pid = msg.pid
-            elif isinstance(msg, Broken):
-                worker.broken = msg.message
-            msgs.append(msg)
+                return [self._gone(worker, describe_loss(exc))]
+            for msg in batch:
+                if msg == _END:  # its loop ended: it broke (or was closed)
+                    msgs.append(self._gone(worker, worker.broken or "ended"))
+                    return msgs
+                if isinstance(msg, Ready):
+                    worker.pid = msg.pid
+                elif isinstance(msg, Broken):
+                    worker.broken = msg.message
+                msgs.append(msg)
+            worker.pending = worker.actor.take.remote(TAKE_WAIT_S)
         if worker.pid is None and not worker.gone and time.monotonic() > worker.placed_by:
             msgs.append(self._gone(worker, (
                 f"could not be placed on the Ray cluster in {PLACE_TIMEOUT_S:.0f} s (it asks for "
@@ -247,7 +251,7 @@ def describe_loss(exc: BaseException) -> str:
 
 class _Actor:
     """One worker on the cluster (made a Ray actor by RayPool): worker.run_worker in
-    a thread, its messages out through serve(), the runner's in through deliver()."""
+    a thread, its messages out through take(), the runner's in through deliver()."""
 
     def __init__(self, setup: Any, data: list) -> None:
         from sweepdeck.engine.worker import Mailbox
@@ -255,14 +259,21 @@ class _Actor:
         self.setup, self.data = setup, data
         self.mailbox = Mailbox()
         self.outbox: SimpleQueue = SimpleQueue()
-
-    def serve(self):  # a generator: Ray streams each item to the driver as it is yielded
         threading.Thread(target=self._run, daemon=True, name="sweepdeck-worker").start()
-        while True:
-            msg = self.outbox.get()
-            if msg is _END:
-                return
-            yield msg
+
+    def take(self, wait_s: float) -> list:
+        """What the worker sent since the last call, in order (waits up to `wait_s`
+        for the first message; empty if none came). _END comes last, once."""
+        try:
+            batch = [self.outbox.get(timeout=wait_s)]
+        except Empty:
+            return []
+        while batch[-1] != _END:
+            try:
+                batch.append(self.outbox.get_nowait())
+            except Empty:
+                break
+        return batch
 
     def deliver(self, msg: object) -> None:
         self.mailbox.deliver(msg)

@@ -253,3 +253,20 @@ def test_a_dry_run_plans_on_the_cluster_through_ray_client(cluster, client_port,
     assert out.returncode == 0, out.stderr[-2000:]
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("parallel:"))
     assert "2 workers" in line and "on the Ray cluster" in line, line
+
+
+@needs_ray
+def test_a_sweep_through_ray_client_gives_the_local_numbers(cluster, client_port, tmp_path):
+    """Ray Client cannot stream a generator's items: the actors' messages come back
+    in batches of plain calls, which work through `ray://` as through a local driver."""
+    raw = tiny_raw(n_epochs=1, lr=[0.01, 0.02])
+    local = sweep_into(tmp_path / "local", raw)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({**raw, "parallel": {**ON_RAY, "address": f"ray://127.0.0.1:{client_port}"}}))
+    out = subprocess.run([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir",
+                          str(tmp_path / "client"), "--no-report"],
+                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert local.status == "completed"
+    assert store.comparable_metrics(tmp_path / "client") == store.comparable_metrics(tmp_path / "local")
+    assert json.loads((tmp_path / "client" / store.ENV).read_text())["ray"]["cpus"] == 2
