@@ -78,7 +78,7 @@ class MlflowExport:
         _quiet_mlflow()
         self.uri = uri
         self.run = run
-        self.client = self.ml.Client(tracking_uri=uri)
+        self.client = self._call("connect", self.ml.Client, tracking_uri=uri)
         self.experiment = experiment or run.sweep_name or "sweepdeck"
         self.best = BestSoFar()
         self.n_points = 0
