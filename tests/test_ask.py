@@ -27,7 +27,7 @@ def env(monkeypatch):
 
 
 def ask(run, url, question, *more):
-    return main(["ask", str(run), question, "--base-url", url, "--model", "fake-model", "--timeout", "2", *more])
+    return main(["ask", str(run), question, "--base-url", url, "--model", "fake-model", "--timeout", "10", *more])
 
 
 def test_answer_filled_from_facts_and_saved(run, capsys):
@@ -90,5 +90,8 @@ def test_without_an_llm_one_line_and_exit_2(run, capsys, monkeypatch):
 def test_a_failing_server_is_one_line(run, capsys):
     with FakeLLM(default={"kind": "status", "status": 500, "message": "boom $AUTH"}) as srv:
         assert ask(run, srv.url, "which trial was best?") == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "HTTP 500" in err[0] and SECRET not in err[0]
+    err = capsys.readouterr().err
+    # the fake server's own thread may print a traceback when a loaded machine makes the
+    # client give up on a reply mid-way: only the command's lines count
+    ours = [line for line in err.splitlines() if line.startswith("sweepdeck")]
+    assert len(ours) == 1 and "HTTP 500" in ours[0] and SECRET not in err, err
