@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 $(BIN)/sweepdeck: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,ray]'  # ray: tests/test_ray.py runs a real Ray cluster
+	$(BIN)/pip install --quiet -e '.[test,ray,tensorboard,mlflow]'  # ray: tests/test_ray.py runs a real Ray cluster; tensorboard, mlflow: tests/test_export.py
 	touch $@
 
 setup: $(BIN)/sweepdeck

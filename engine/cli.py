@@ -61,7 +61,17 @@ def _parser() -> argparse.ArgumentParser:
 
     tui = sub.add_parser("tui", help="open the TUI (the same as no command)")
     tui.add_argument("--runs-dir", default="runs")
+    _add_export_and_ask(sub)
     return p
+
+
+def _add_export_and_ask(sub: argparse._SubParsersAction) -> None:
+    """Issue 16's commands, whose parsers live with them."""
+    from sweepdeck.engine.ask import add_ask_parser
+    from sweepdeck.engine.export.command import add_export_parser
+
+    add_export_parser(sub)
+    add_ask_parser(sub)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -103,6 +113,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sweepdeck.engine.store import resolve_run
 
         return report_command(resolve_run(args.run), args)
+    if command == "export":
+        from sweepdeck.engine.export.command import export_command
+
+        return export_command(args)
+    if command == "ask":
+        from sweepdeck.engine.ask import ask_command
+
+        return ask_command(args)
     if command == "attach":
         from sweepdeck.engine.store import resolve_run
         from sweepdeck.tui.app import run_app
