@@ -295,3 +295,22 @@ async def test_choice_and_toggle_fields_by_keyboard(runs):
         # down moves to the next field, also from these widgets
         await pilot.press("down")
         assert app.focused.id == "f-runs-dir"
+
+
+async def test_params_preview_tells_trials_apart_at_80_columns(runs):
+    """Trials whose labels differ only in their last value read differently in the preview."""
+    from tests.support.tui import screen_text
+
+    runs_dir, _ = runs
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        for key, value in {"lr": "0.1, 0.01", "l2_sum_lambda": "0.0001", "l2_mul_lambda": "0.0001",
+                           "depth_normalization": "False, True"}.items():
+            scr.set_field(key, value)
+        await pilot.pause()
+        table = scr.query_one("#preview-trials")
+        shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert len(set(shown)) == len(shown) == 8, shown
+        text = screen_text(app)
+        assert all(label in text for label in shown), (shown, text)

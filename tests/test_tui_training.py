@@ -287,8 +287,9 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
             kill_quietly(launch.proc.pid)
 
 
-@pytest.mark.parametrize("size, where", [((80, 24), "w1 c1"), ((120, 40), "w1 cuda:1")])
-async def test_several_running_trials_follow_select_and_skip(runs, size, where):
+@pytest.mark.parametrize("size, where, running, pending", [((80, 24), "w1 c1", "run", "wait"),
+                                                           ((120, 40), "w1 cuda:1", "running", "pending")])
+async def test_several_running_trials_follow_select_and_skip(runs, size, where, running, pending):
     """A pool's run mid-sweep (synthetic, interleaved, kept live by a lock this
     test holds): every running trial in the table, the chart following the newest
     until the user selects, skip requests for the selected trial."""
@@ -310,9 +311,9 @@ async def test_several_running_trials_follow_select_and_skip(runs, size, where):
             def row(tid):
                 return {key.value: str(table.get_cell(tid, key)) for key in table.columns}
 
-            assert row("t001") == {"trial": "t001", "status": "running", "ep": "2/10", "eta": "32s", "best": row("t001")["best"],
+            assert row("t001") == {"trial": "t001", "status": running, "ep": "2/10", "eta": "32s", "best": row("t001")["best"],
                                    "where": where, "label": "lr=0.05"}
-            assert row("t004")["status"] == "pending" and row("t004")["ep"] == "0/10" and row("t004")["eta"] == ""
+            assert row("t004")["status"] == pending and row("t004")["ep"] == "0/10" and row("t004")["eta"] == ""
             assert "trials 0/5 (3 running)" in str(tr.query_one("#progress").render())
             # the chart follows the most recently started trial
             await wait_for(pilot, lambda: len(tr.query_one("#chart-trial").plotted.get("test_acc", ([], []))[1]) == 1)
@@ -383,3 +384,43 @@ async def test_skip_one_of_two_running_trials_of_the_fake_pool(runs, monkeypatch
             assert {tr.state.trials[t].status for t in ("t001", "t002")} == {"interrupted"}
         finally:
             kill_quietly(launch.proc.pid)
+
+
+def test_fit_labels_keeps_values_and_tells_trials_apart():
+    from sweepdeck.tui.labels import fit_labels
+
+    labels = ["sum=0.0001 lr=0.1 depth_norm=False", "sum=0.0001 lr=0.1 depth_norm=True", "no-reg lr=0.1 depth_norm=True"]
+    assert fit_labels(labels, 40) == labels
+    # keys shrink, values never do; the whole column takes the same form
+    assert fit_labels(labels, 30) == ["sum=0.0001 lr=0.1 dn=False", "sum=0.0001 lr=0.1 dn=True", "no-reg lr=0.1 dn=True"]
+    # no room even so: what changes from trial to trial comes first, the cut falls on what they share
+    narrow = fit_labels(labels, 14)
+    assert narrow[:2] == ["dn=False lr=0…", "dn=True lr=0.…"] and all(len(x) <= 14 for x in narrow)
+    assert fit_labels(["single trial"], 8) == ["single…"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_training_table_shows_what_tells_trials_apart(runs, size):
+    """Labels that differ only in their last value read differently at any width;
+    with room, the whole label (short keys) is on screen."""
+    from tests.support.tui import make_depth_run, screen_text
+
+    runs_dir, _ = runs
+    run_dir = make_depth_run(runs_dir)
+    app = make_app(runs_dir, attach=run_dir)
+    async with app.run_test(size=size) as pilot:
+        tr = app.screen
+        table = tr.query_one("#trials")
+        await wait_for(pilot, lambda: table.row_count == 8 and tr.redraws > 0 and not tr._dirty)
+        await pilot.pause(0.6)  # a tick after the first layout: the labels fitted to the column
+        shown = [str(table.get_cell(f"t00{i}", "label")) for i in range(8)]
+        assert len(set(shown)) == 8, shown  # no two trials read alike
+        room = table.size.width - sum(c.get_render_width(table) for k, c in table.columns.items() if k.value != "label")
+        assert all(len(label) + 2 <= room for label in shown), (shown, room)  # nothing is cut by the table itself
+        text = screen_text(app)
+        for label in shown:
+            assert label in text
+        if size[0] >= 120:
+            assert "sum=0.0001 lr=0.1 depth_norm=False" in text and "mul=0.0001 lr=0.01 depth_norm=True" in text
+        # the trial chart's title names the trial and as much of its label as fits
+        assert "t000 accuracy  " in text

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from sweepdeck.engine.formatting import fmt_duration
 from sweepdeck.tui import form
+from sweepdeck.tui.labels import fit_labels_with_header
 from sweepdeck.tui.screens.base import SectionScreen
 from sweepdeck.tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
 from sweepdeck.tui.widgets.choice import Choice, Toggle
@@ -118,7 +120,8 @@ class ParamsScreen(SectionScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#preview-trials", DataTable)
-        table.add_columns("trial", "label")  # the label names the penalty type (sum=, mul=, no-reg)
+        table.add_column("trial", key="trial")
+        table.add_column("label", key="label")  # the label names the penalty type (sum=, mul=, no-reg)
         self.app.after_first_paint(self._fill_form)
 
     async def _fill_form(self) -> None:
@@ -239,8 +242,13 @@ class ParamsScreen(SectionScreen):
             on = f" on {n_workers} worker{'s' if n_workers != 1 else ''}" if self.plan else ""
             estimate.update(f"about {fmt_duration(est)}{on} (from {n_runs} past run{'s' if n_runs != 1 else ''})")
         if self.n_trials <= BUILD_LIMIT:
-            for t in build_trials(cfg)[:PREVIEW_ROWS]:
-                table.add_row(t.id, t.label)
+            shown = build_trials(cfg)[:PREVIEW_ROWS]
+            # The preview pane's width less the id column and the cells' padding.
+            room = max((self.query_one("#preview").content_region.width or 34) - max(len(shown[-1].id), 5) - 4, 8)
+            labels, keys = fit_labels_with_header([t.label for t in shown], room)
+            table.columns["label"].label = Text(f"label ({keys})" if keys else "label")  # type: ignore[index]
+            for t, label in zip(shown, labels):
+                table.add_row(t.id, label)
             if self.n_trials > PREVIEW_ROWS:
                 table.add_row("...", f"{self.n_trials - PREVIEW_ROWS} more")
         else:

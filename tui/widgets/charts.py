@@ -13,6 +13,7 @@ from textual_plotext import PlotextPlot
 
 from sweepdeck.engine.formatting import fmt_acc
 from sweepdeck.tui.downsample import downsample
+from sweepdeck.tui.labels import fit_label
 from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState
 
 MAX_OVERLAY_POINTS = 2000  # all trials together
@@ -31,8 +32,14 @@ class TrialChart(PlotextPlot):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.plotted: dict[str, tuple[list[float], list[float]]] = {}
+        self._shown: Optional[tuple[Optional[TrialState], str]] = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:  # the title is fitted to the width
+            self.show(*self._shown)
 
     def show(self, trial: Optional[TrialState], group: str) -> None:
+        self._shown = (trial, group)
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -41,7 +48,9 @@ class TrialChart(PlotextPlot):
         if trial is None:
             plt.title("no trial selected")
         else:
-            plt.title(f"{trial.trial_id} {group}  {trial.label}"[: max(width - 8, 10)])
+            head = f"{trial.trial_id} {group}  "
+            # plotext drops a title wider than the plot: fit the label, never the id
+            plt.title(head + fit_label(trial.label, max((self.size.width or width) - 8 - len(head), 6)))
             for metric in METRIC_GROUPS[group]:
                 xs, ys = downsample(trial.epochs, trial.series[metric], 2 * width)
                 if ys:
