@@ -424,3 +424,29 @@ async def test_training_table_shows_what_tells_trials_apart(runs, size):
             assert "sum=0.0001 lr=0.1 depth_norm=False" in text and "mul=0.0001 lr=0.01 depth_norm=True" in text
         # the trial chart's title names the trial and as much of its label as fits
         assert "t000 accuracy  " in text
+
+
+async def test_log_pane_says_each_thing_once(runs):
+    """The runner prints the events it writes: the pane shows each once, whichever comes first."""
+    from sweepdeck.engine.events import RunFinished, TrialFinished
+    from sweepdeck.tui.messages import RunUpdate
+
+    runs_dir, made = runs
+    app = make_app(runs_dir, attach=made["alpha"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        tr = app.screen
+        await wait_for(pilot, lambda: tr.state is not None and tr.state.status == "completed" and not tr._dirty)
+        log = tr.query_one("#log")
+        before = len(log.lines)
+        run_dir = made["alpha"]
+        tr.post_message(RunUpdate(run_dir, [TrialFinished(trial_id="t003", status="completed", epochs_done=3, duration_s=1.0)],
+                                  ["t003 epoch 3/3 test_acc 0.9", "t003 completed after 3 epochs"], False))
+        # the runner's line may come before the event it repeats
+        tr.post_message(RunUpdate(run_dir, [], ["run completed in 5s"], False))
+        tr.post_message(RunUpdate(run_dir, [RunFinished(status="completed")], [], False))
+        await wait_for(pilot, lambda: not tr._pending_log and len(log.lines) > before)
+        await pilot.pause(0.6)
+        new = [str(line.text) for line in log.lines[before:]]
+        assert sum("t003 completed after 3 epochs" in line for line in new) == 1, new
+        assert sum("run completed" in line for line in new) == 1, new
+        assert any("t003 epoch 3/3" in line for line in new)

@@ -24,6 +24,7 @@ from sweepdeck.engine.formatting import fmt_acc, fmt_duration
 from sweepdeck.engine.liveness import run_is_live
 from sweepdeck.engine.safe_text import strip_control
 from sweepdeck.tui.labels import fit_labels_with_header, short_keys, values_only
+from sweepdeck.tui.log_lines import LogMerge
 from sweepdeck.tui.messages import RunUpdate
 from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState, short_status
 from sweepdeck.tui.run_tail import RunTail
@@ -63,6 +64,7 @@ class TrainingScreen(SectionScreen):
         self._dirty = False
         self._dirty_trials: set[str] = set()
         self._pending_log: list[str] = []
+        self._log_merge = LogMerge()
         self.redraws = 0
         self._last_chart = 0.0
         self._force_chart = False
@@ -118,6 +120,7 @@ class TrainingScreen(SectionScreen):
         self.auto_follow = True
         self._dirty_trials = set()
         self._pending_log = []
+        self._log_merge = LogMerge()
         self._columns = []
         self._widths, self._labels, self._labels_for = {}, {}, ()
         self.query_one("#trials", DataTable).clear(columns=True)
@@ -142,9 +145,11 @@ class TrainingScreen(SectionScreen):
         if self.state is None or msg.run_dir != self.run_dir:
             return
         self._dirty_trials |= self.state.apply(msg.events)
-        self._pending_log += self.state.new_logs
+        # Events first: the runner prints an event after writing it, so its line repeats one already shown.
+        self._pending_log += self._log_merge.from_events(self.state.new_logs)
         self.state.new_logs = []
-        self._pending_log += [strip_control(line) for line in msg.log_lines]  # the runner prints labels and errors
+        # the runner prints labels and errors
+        self._pending_log += self._log_merge.from_runner([strip_control(line) for line in msg.log_lines])
         self.live = msg.live
         self._dirty = True
 
