@@ -450,3 +450,35 @@ async def test_log_pane_says_each_thing_once(runs):
         assert sum("t003 completed after 3 epochs" in line for line in new) == 1, new
         assert sum("run completed" in line for line in new) == 1, new
         assert any("t003 epoch 3/3" in line for line in new)
+
+
+async def test_follow_stays_on_until_the_user_moves_the_cursor(runs):
+    """Re-attached to a running sweep (plain `sweepdeck`): a highlight the screen
+    did not get from the user (here: the program moving the cursor) leaves follow
+    on, so the chart moves on to each trial as it starts; the user's key turns it off."""
+    from sweepdeck.engine.events import TrialFinished, TrialStarted, append_event
+    from sweepdeck.engine.store import acquire_lock
+
+    runs_dir, _ = runs
+    run_dir = write_running_parallel_run(runs_dir, "20260103-120000-pool", 4, 10, T0, ["cpu"], [3])
+    lock = acquire_lock(run_dir)
+    try:
+        app = make_app(runs_dir)  # no attach: it finds the live run
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            tr = app.screen
+            table = tr.query_one("#trials")
+            await wait_for(pilot, lambda: tr.live and table.row_count == 4 and tr.selected == "t000")
+            table.move_cursor(row=2)  # not a key of the user's
+            await pilot.pause(0.1)
+            assert tr.auto_follow
+            with (run_dir / "events.jsonl").open("a", encoding="utf-8") as fh:
+                append_event(fh, TrialFinished(trial_id="t000", status="completed", epochs_done=10, duration_s=6.0))
+                append_event(fh, TrialStarted(trial_id="t001", index=1, label="lr=0.05", exp_type="No_Regularization",
+                                              params={}, n_epochs=10, worker=0, device="cpu"))
+            await wait_for(pilot, lambda: tr.selected == "t001" and table.cursor_row == 1)
+            await pilot.press("down")
+            await wait_for(pilot, lambda: tr.selected == "t002")
+            assert not tr.auto_follow
+    finally:
+        lock.release()

@@ -38,6 +38,7 @@ REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
 NARROW = 100  # below this many columns the table uses short forms (w1 c0, not w1 cuda:0)
 SKIPPABLE = ("running", "pending")
+CURSOR_KEYS = ("up", "down", "pageup", "pagedown", "home", "end", "ctrl+home", "ctrl+end")
 
 
 class TrainingScreen(SectionScreen):
@@ -65,6 +66,7 @@ class TrainingScreen(SectionScreen):
         self._dirty_trials: set[str] = set()
         self._pending_log: list[str] = []
         self._log_merge = LogMerge()
+        self._user_moved = False  # the next highlight comes from the user's key or click
         self.redraws = 0
         self._last_chart = 0.0
         self._force_chart = False
@@ -293,18 +295,31 @@ class TrainingScreen(SectionScreen):
 
     @on(DataTable.RowHighlighted, "#trials")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Follow stays on until the user moves the cursor: a highlight this
+        screen caused (the first row added, following the running trial) is no
+        choice of the user's, whatever order the events arrive in."""
         tid = event.row_key.value
-        if tid is None or tid == self.selected:
-            return
-        if event.cursor_row != event.data_table.cursor_row:
-            # Stale: the cursor moved on since (the first row added highlights
-            # itself, then the screen follows the running trial): not a choice of the user's.
+        user = self._user_moved
+        self._user_moved = False
+        if tid is None or tid == self.selected or event.cursor_row != event.data_table.cursor_row:
+            return  # stale: the cursor moved on since
+        if not user:
+            if self.auto_follow:
+                self._select(self.selected or tid)  # back where following put it
             return
         self.selected = tid
-        if self.state is not None and tid != self.state.current:
-            self.auto_follow = False
+        if self.state is not None:
+            self.auto_follow = tid == self.state.current
         self._dirty = True
         self.redraw(force_chart=True)
+
+    def on_key(self, event) -> None:
+        # The table's own cursor keys and a click are the user's moves; n/p go through _step.
+        if event.key in CURSOR_KEYS and self.focused is self.query_one("#trials", DataTable):
+            self._user_moved = True
+
+    def on_click(self) -> None:
+        self._user_moved = True
 
     # --- actions --------------------------------------------------------------------
     def action_metric(self) -> None:
