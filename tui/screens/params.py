@@ -71,6 +71,7 @@ class ParamsScreen(SectionScreen):
         self.plan: Optional["WorkerPlan"] = None  # the workers the sweep would get here
         self.timings: list["PastTiming"] = []
         self.loaded_from: Optional[Path] = None
+        self.loaded_raw: Optional[dict[str, Any]] = None  # as written in that file
         self.ready = False  # the whole form is mounted and filled (after the first paint)
 
     # --- layout -------------------------------------------------------------------
@@ -279,6 +280,7 @@ class ParamsScreen(SectionScreen):
         start = form.defaults()
         start["runs_dir"] = str(self.app.runs_dir)
         self.set_raw(start)
+        self.loaded_from, self.loaded_raw = None, None
         self.notify("Form reset to the defaults")
 
     def action_save(self) -> None:
@@ -291,14 +293,17 @@ class ParamsScreen(SectionScreen):
         if not path:
             return
         target = Path(path)
-        if target.exists() and target != self.loaded_from:
-            self.app.push_screen(ConfirmScreen(f"Overwrite {target}?", "It exists and is not the file loaded into the form."),
+        if target.exists():  # the loaded preset too: it may be the only copy of someone's settings
+            loaded = " (the file loaded into the form)" if target == self.loaded_from else ""
+            self.app.push_screen(ConfirmScreen(f"Overwrite {target}?",
+                                               f"It exists{loaded}. The form's keys replace its contents."),
                                  lambda yes: self.save(target) if yes else None)
             return
         self.save(target)
 
     def save(self, path: Path) -> bool:
-        raw = self.raw()
+        start = {**form.defaults(), "runs_dir": str(self.app.runs_dir)}  # what the form starts from
+        raw = form.as_written(self.raw(), self.loaded_raw, start)  # the user's keys, no defaults filled in
         if self.config is None:
             self.notify("Saved, but the config has problems: see the red fields", severity="warning")
         try:
@@ -307,7 +312,7 @@ class ParamsScreen(SectionScreen):
         except OSError as exc:
             self.notify(f"Could not save {path}: {exc}", severity="error")
             return False
-        self.loaded_from = path
+        self.loaded_from, self.loaded_raw = path, raw
         self.notify(f"Saved {path}")
         return True
 
@@ -334,10 +339,11 @@ class ParamsScreen(SectionScreen):
         except ConfigError as err:
             self.notify("\n".join(err.problems), severity="error")
             return False
+        written = raw
         if "runs_dir" not in raw:
             raw = {**raw, "runs_dir": str(self.app.runs_dir)}
         self.set_raw(raw)
-        self.loaded_from = path
+        self.loaded_from, self.loaded_raw = path, written
         self.notify(f"Loaded {path}")
         return True
 
