@@ -43,7 +43,8 @@ def fmt_date(t: float) -> str:
 
 class RunsScreen(SectionScreen):
     BINDINGS = [
-        Binding("enter", "open", "Open", tooltip="Open the run in the training screen"),
+        # priority: the table's own enter binding (not shown) would hide this one from the footer
+        Binding("enter", "open", "Open", priority=True, tooltip="Open the run in the training screen"),
         Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
         Binding("S", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
         Binding("space", "mark", "Mark", tooltip="Mark a run to compare"),
@@ -51,7 +52,8 @@ class RunsScreen(SectionScreen):
         Binding("d", "delete", "Delete", tooltip="Delete the run (asks first)"),
         Binding("r", "report", "Report", tooltip="The run's report"),
         Binding("R", "resume", "Resume", tooltip="Resume an interrupted run"),
-        Binding("u", "refresh", "Refresh", tooltip="Read the runs folder again"),
+        # in the key list (F1), not the footer: 80 columns must keep Open and Quit
+        Binding("u", "refresh", "Refresh", show=False, tooltip="Read the runs folder again"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
