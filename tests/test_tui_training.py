@@ -482,3 +482,19 @@ async def test_follow_stays_on_until_the_user_moves_the_cursor(runs):
             assert not tr.auto_follow
     finally:
         lock.release()
+
+
+async def test_no_color_charts_mark_each_series_its_own_way(runs, monkeypatch):
+    from tests.support.tui import screen_text
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    runs_dir, made = runs
+    app = make_app(runs_dir, attach=made["alpha"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        tr = app.screen
+        await wait_for(pilot, lambda: tr.state is not None and tr.state.status == "completed" and not tr._dirty)
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        # the legends: one mark per series, none shared
+        assert "* train_acc" in text and "+ test_acc" in text
+        assert "* t000" in text and "+ t001" in text and "x t002" in text and "o t003" in text
