@@ -387,7 +387,7 @@ async def test_skip_one_of_two_running_trials_of_the_fake_pool(runs, monkeypatch
 
 
 def test_fit_labels_keeps_values_and_tells_trials_apart():
-    from sweepdeck.tui.labels import fit_labels
+    from sweepdeck.tui.labels import fit_labels, fit_labels_with_header
 
     labels = ["sum=0.0001 lr=0.1 depth_norm=False", "sum=0.0001 lr=0.1 depth_norm=True", "no-reg lr=0.1 depth_norm=True"]
     assert fit_labels(labels, 40) == labels
@@ -397,6 +397,11 @@ def test_fit_labels_keeps_values_and_tells_trials_apart():
     narrow = fit_labels(labels, 14)
     assert narrow[:2] == ["dn=False lr=0…", "dn=True lr=0.…"] and all(len(x) <= 14 for x in narrow)
     assert fit_labels(["single trial"], 8) == ["single…"]
+    # a table's column: the keys can go to its header, the values stay
+    labels = ["sum=0.0001 lr=0.1 depth_norm=False", "mul=0.0001 lr=0.1 depth_norm=False", "no-reg lr=0.1 depth_norm=True"]
+    assert fit_labels_with_header(labels, 19) == (["s=0.0001 0.1 False", "m=0.0001 0.1 False", "no-reg 0.1 True"], "lr dn")
+    tight, header = fit_labels_with_header(labels, 16)
+    assert header == "dn lr pen" and tight[:2] == ["False 0.1 s=0.0…", "False 0.1 m=0.0…"]  # the type still shows
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

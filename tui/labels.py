@@ -37,14 +37,19 @@ def cut(text: str, width: int) -> str:
     return text[: max(width - 1, 0)].rstrip() + ELLIPSIS if width > 0 else ""
 
 
+PENALTY_SHORT = {"sum": "s", "mul": "m"}
+
+
 def values_only(label: str) -> tuple[str, str]:
-    """(`sum=0.0001 0.1 False`, `lr dn`): the keys after the penalty go to the
-    column's header; the penalty keeps its word (sum, mul, no-reg), which says its type."""
+    """(`s=0.0001 0.1 False`, `lr dn`): the keys after the penalty go to the
+    column's header; the penalty keeps a letter of its type (s=, m=; no-reg)."""
     parts = label.split(" ")
     keys = [p.partition("=")[0] for p in parts[1:]]
     if not parts[1:] or not all("=" in p for p in parts[1:]):
         return label, ""
-    return " ".join([parts[0]] + [p.partition("=")[2] for p in parts[1:]]), " ".join(keys)
+    key, eq, value = parts[0].partition("=")
+    first = f"{PENALTY_SHORT.get(key, key)}={value}" if eq else parts[0]
+    return " ".join([first] + [p.partition("=")[2] for p in parts[1:]]), " ".join(keys)
 
 
 def fit_labels_with_header(labels: Sequence[str], width: int) -> tuple[list[str], str]:
@@ -61,8 +66,13 @@ def fit_labels_with_header(labels: Sequence[str], width: int) -> tuple[list[str]
         return short, ""
     bare = [values_only(s) for s in short]
     headers = {h for _, h in bare}
-    if len(headers) == 1 and all(len(s) <= width for s, _ in bare):
-        return [s for s, _ in bare], headers.pop()
+    if len(headers) == 1 and headers != {""}:
+        if all(len(s) <= width for s, _ in bare):
+            return [s for s, _ in bare], headers.pop()
+        # Fastest-varying value first: the cut falls on what neighbouring trials share.
+        keys = headers.pop().split(" ")
+        flipped = [" ".join([*reversed(s.split(" ")[1:]), s.split(" ")[0]]) for s, _ in bare]
+        return [cut(s, width) for s in flipped], " ".join(reversed(keys)) + " pen"
     return [cut(fastest_first(s), width) for s in short], ""
 
 

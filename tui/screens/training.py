@@ -85,7 +85,8 @@ class TrainingScreen(SectionScreen):
         with Horizontal(id="train-bottom"):
             yield AllTrialsChart(id="chart-all")
             # Wrapped: a cut line hides how it ends (which trial, what status, what error).
-            yield RichLog(id="log", max_lines=500, wrap=True, markup=False, highlight=False)
+            # min_width: RichLog wraps at 78 columns at least, wider than this pane at 80x24.
+            yield RichLog(id="log", max_lines=500, wrap=True, min_width=20, markup=False, highlight=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -200,7 +201,8 @@ class TrainingScreen(SectionScreen):
         state = self.state
         # One worker runs everything on one device: the log says which, a column would repeat it.
         where = state.workers > 1 or any(t.worker for t in state.trials.values())
-        columns = [("trial", "trial"), ("label", "label"), ("status", "status"), ("ep", "ep")]
+        narrow = self.app.size.width < NARROW  # the status words are 4 letters there: so is its header
+        columns = [("trial", "trial"), ("label", "label"), ("st" if narrow else "status", "status"), ("ep", "ep")]
         columns += [("ETA", "eta")] if state.status == "running" else []
         columns += [("on", "where")] if where else []
         columns += [("best", "best")]
