@@ -121,7 +121,8 @@ async def test_help_and_command_palette_list_every_action(runs):
         await pilot.pause()
         from sweepdeck.tui.screens.modals import HelpScreen
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text").render())
+        grid = app.screen.query_one("#help-text").content  # the key list's grid
+        text = " ".join(str(cell) for column in grid.columns for cell in column.cells)
         for word in ("Stop", "Skip", "Regenerate", "Compare", "Delete", "Save JSON", "Run"):
             assert word in text
         await pilot.press("escape")
@@ -129,3 +130,37 @@ async def test_help_and_command_palette_list_every_action(runs):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for word in ("Sort", "Compare", "Delete", "Resume", "Params", "Report"):
             assert any(t.startswith(word) for t in titles), word
+
+
+def test_key_list_columns_stay_apart_and_wrapped_lines_stay_in_theirs():
+    import io
+
+    from rich.console import Console
+
+    from sweepdeck.tui.app import SweepdeckApp
+    from sweepdeck.tui.screens.modals import key_grid
+
+    console = Console(width=66, file=io.StringIO(), color_system=None, record=True)  # the dialog at 80 columns
+    console.print(key_grid(SweepdeckApp().key_groups()))
+    lines = console.export_text().splitlines()
+    back = next(line for line in lines if "escape/q/backspace" in line)
+    assert "escape/q/backspace  Back" in back, back
+    column = lines[[i for i, line in enumerate(lines) if "ctrl+q" in line][0]].index("Quit")
+    wrapped = [line for line in lines if line.strip() and not line.startswith(" " * column) and line[:column].strip() == ""]
+    assert not wrapped, wrapped  # every continuation starts under its description
+    quit_at = next(i for i, line in enumerate(lines) if "ctrl+q" in line)
+    assert lines[quit_at + 1].startswith(" " * column) and lines[quit_at + 1].strip()  # ctrl+q's help wraps at 66
+
+
+async def test_footers_keep_their_keys_and_quit_at_80_columns(runs):
+    from tests.support.tui import runs_table, screen_text
+
+    runs_dir, made = runs
+    app = make_app(runs_dir, attach=made["alpha"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training" and app.screen.redraws > 0)
+        footer = screen_text(app).splitlines()[-1]
+        assert "r Report" in footer and "^q Quit" in footer, footer
+        await runs_table(pilot, app)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Open" in footer and "R Resume" in footer and "^q Quit" in footer, footer

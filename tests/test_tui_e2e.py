@@ -106,7 +106,7 @@ def test_tui_in_tmux_runs_a_sweep_survives_restart_and_shows_report(tmp_path):
         screen = t.wait("[F3 Training]", 15)
         assert "quick" in screen
         # the training screen progresses: the first epochs arrive
-        t.wait_re(r"t000\s+running\s+[1-9]", 90)
+        t.wait_re(r"t000\s+\S.*?\s(running|run)\s+[1-9]", 90)  # after the label; `run` below 100 columns
         runs = [p for p in (tmp_path / "runs").iterdir() if p.is_dir() and p.name != ".tui"]
         assert len(runs) == 1
         run_dir = runs[0]

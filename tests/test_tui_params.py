@@ -226,7 +226,9 @@ async def test_params_save_and_load_back_equal(runs, tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         on_disk = json.loads((tmp_path / "configs" / "mysweep.json").read_text())
-        assert on_disk == saved
+        # the same config, in the keys the user set (no defaults filled in; the runs folder is the TUI's)
+        assert validate_config({**on_disk, "runs_dir": saved["runs_dir"]}) == validate_config(saved)
+        assert on_disk["lr"] == [0.05, 0.005] and "batchsize" not in on_disk and "llm" not in on_disk
         await pilot.press("ctrl+n")  # back to defaults
         await pilot.pause()
         assert scr.raw() != saved
@@ -295,3 +297,57 @@ async def test_choice_and_toggle_fields_by_keyboard(runs):
         # down moves to the next field, also from these widgets
         await pilot.press("down")
         assert app.focused.id == "f-runs-dir"
+
+
+async def test_params_preview_tells_trials_apart_at_80_columns(runs):
+    """Trials whose labels differ only in their last value read differently in the preview."""
+    from tests.support.tui import screen_text
+
+    runs_dir, _ = runs
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        for key, value in {"lr": "0.1, 0.01", "l2_sum_lambda": "0.0001", "l2_mul_lambda": "0.0001",
+                           "depth_normalization": "False, True"}.items():
+            scr.set_field(key, value)
+        await pilot.pause()
+        table = scr.query_one("#preview-trials")
+        shown = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert len(set(shown)) == len(shown) == 8, shown
+        text = screen_text(app)
+        assert all(label in text for label in shown), (shown, text)
+
+
+async def test_ctrl_s_asks_before_overwriting_and_keeps_the_users_keys(runs, tmp_path):
+    """ctrl+s on a loaded preset: asks first, then writes the keys as the file had
+    them (no defaults filled in), with the one the user changed."""
+    from sweepdeck.tui.screens.modals import ConfirmScreen
+
+    runs_dir, _ = runs
+    preset = tmp_path / "configs" / "paper_3_1.json"
+    preset.parent.mkdir(exist_ok=True)
+    written = json.loads((ROOT / "configs" / "paper_3_1.json").read_text())
+    preset.write_text(json.dumps(written, indent=4))
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        assert scr.load(Path("configs/paper_3_1.json"))
+        scr.set_field("n_epochs", "100")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen.query("#save-path"))
+        assert app.screen.query_one("#save-path").value == "configs/paper_3_1.json"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause()
+        assert json.loads(preset.read_text()) == written  # no means no
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen.query("#save-path"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await pilot.pause()
+        saved = json.loads(preset.read_text())
+        assert saved == {**written, "n_epochs": 100}, saved  # "False" strings and all, as written
+        assert list(saved) == list(written)

@@ -115,3 +115,19 @@ async def test_runs_and_training_show_no_escape_sequences_from_a_shared_run_fold
         logs = "\n".join(tr.state.logs)
         assert "label link" in cells and "boom link" in logs
         assert not control_chars(" ".join(cells)) and not control_chars(logs)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_runs_show_whole_ids_at_any_width(runs, size):
+    """An id is the one thing that names a run (its date, time and name): never cut."""
+    from tests.support.tui import make_depth_run, screen_text
+
+    runs_dir, _ = runs
+    make_depth_run(runs_dir)
+    app = make_app(runs_dir)
+    async with app.run_test(size=size) as pilot:
+        await runs_table(pilot, app)
+        await pilot.pause()
+        text = screen_text(app)
+        for rid in ("20261127-143012-depth_norm_sweep", "20260101-120000-alpha", "20260102-120000-beta"):
+            assert rid in text

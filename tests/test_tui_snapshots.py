@@ -1,6 +1,8 @@
 """Snapshots of every section at 80x24 and 120x40 (pytest-textual-snapshot).
 
-Fixed fake runs (fixed times, no locks), relative paths, no cursor blink.
+Fixed fake runs (fixed times, no locks), relative paths, no cursor blink. The
+Training, Runs and Report sections show a realistic sweep: 8 trials whose labels
+differ only in their last value (tests.support.tui.DEPTH_SWEEP).
 Update after an intended change with: pytest tests/test_tui_snapshots.py --snapshot-update
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.tui import make_runs, wait_for
+from tests.support.tui import DEPTH_SWEEP, make_depth_run, make_runs, wait_for
 
 from sweepdeck.tui.app import SweepdeckApp
 
@@ -20,6 +22,7 @@ def runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
     made = make_runs(tmp_path / "runs")
+    made["depth"] = make_depth_run(tmp_path / "runs")
     return made
 
 
@@ -44,13 +47,16 @@ def test_params_snapshot(snap_compare, runs, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_training_snapshot(snap_compare, runs, size):
-    app = app_for(attach=runs["alpha"])
+    app = app_for(attach=runs["depth"])
 
     async def ready(pilot):
         await wait_for(pilot, lambda: app.current_mode == "training")
         scr = app.screen
         await wait_for(pilot, lambda: scr.state is not None and scr.state.status == "completed"
-                       and scr.query_one("#trials").row_count == 4 and scr.redraws > 0 and not scr._dirty)
+                       and scr.query_one("#trials").row_count == 8 and scr.redraws > 0 and not scr._dirty)
+        await pilot.pause(0.6)  # a tick after the first layout: labels fitted to the column
+        log = scr.query_one("#log")
+        await wait_for(pilot, lambda: not scr._dirty and log.scroll_y == log.max_scroll_y)  # the log scrolled to its end
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
@@ -70,7 +76,7 @@ def test_runs_snapshot(snap_compare, runs, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_report_snapshot(snap_compare, runs, size):
-    app = app_for(attach=runs["alpha"])
+    app = app_for(attach=runs["depth"])
 
     async def ready(pilot):
         await wait_for(pilot, lambda: app.current_mode == "training")
@@ -101,16 +107,19 @@ def test_training_pool_snapshot(snap_compare, runs, size):
     from tests.support.fake_runner import write_running_parallel_run
     from tests.support.tui import T0
 
-    run_dir = write_running_parallel_run(runs["alpha"].parent, "20260103-120000-pool", 5, 10, T0 + 2 * 86400,
-                                         ["cuda:0", "cuda:1", "cuda:0"], [3, 2, 1])
+    run_dir = write_running_parallel_run(runs["alpha"].parent, "20260103-120000-pool", 8, 10, T0 + 2 * 86400,
+                                         ["cuda:0", "cuda:1", "cuda:0"], [3, 2, 1], extra=DEPTH_SWEEP)
     lock = acquire_lock(run_dir)  # live, as while its runner runs
     app = app_for(attach=run_dir)
 
     async def ready(pilot):
         await wait_for(pilot, lambda: app.current_mode == "training")
         scr = app.screen
-        await wait_for(pilot, lambda: scr.live and scr.query_one("#trials").row_count == 5 and scr.selected == "t002"
+        await wait_for(pilot, lambda: scr.live and scr.query_one("#trials").row_count == 8 and scr.selected == "t002"
                        and scr.redraws > 0 and not scr._dirty)
+        await pilot.pause(0.6)  # a tick after the first layout: labels fitted to the column
+        log = scr.query_one("#log")
+        await wait_for(pilot, lambda: not scr._dirty and log.scroll_y == log.max_scroll_y)  # the log scrolled to its end
         await pilot.pause()
 
     try:

@@ -287,8 +287,9 @@ async def test_real_trainer_on_shapes_follow_skip_and_stop(runs):
             kill_quietly(launch.proc.pid)
 
 
-@pytest.mark.parametrize("size, where", [((80, 24), "w1 c1"), ((120, 40), "w1 cuda:1")])
-async def test_several_running_trials_follow_select_and_skip(runs, size, where):
+@pytest.mark.parametrize("size, where, running, pending", [((80, 24), "w1 c1", "run", "wait"),
+                                                           ((120, 40), "w1 cuda:1", "running", "pending")])
+async def test_several_running_trials_follow_select_and_skip(runs, size, where, running, pending):
     """A pool's run mid-sweep (synthetic, interleaved, kept live by a lock this
     test holds): every running trial in the table, the chart following the newest
     until the user selects, skip requests for the selected trial."""
@@ -310,9 +311,9 @@ async def test_several_running_trials_follow_select_and_skip(runs, size, where):
             def row(tid):
                 return {key.value: str(table.get_cell(tid, key)) for key in table.columns}
 
-            assert row("t001") == {"trial": "t001", "status": "running", "ep": "2/10", "eta": "32s", "best": row("t001")["best"],
+            assert row("t001") == {"trial": "t001", "status": running, "ep": "2/10", "eta": "32s", "best": row("t001")["best"],
                                    "where": where, "label": "lr=0.05"}
-            assert row("t004")["status"] == "pending" and row("t004")["ep"] == "0/10" and row("t004")["eta"] == ""
+            assert row("t004")["status"] == pending and row("t004")["ep"] == "0/10" and row("t004")["eta"] == ""
             assert "trials 0/5 (3 running)" in str(tr.query_one("#progress").render())
             # the chart follows the most recently started trial
             await wait_for(pilot, lambda: len(tr.query_one("#chart-trial").plotted.get("test_acc", ([], []))[1]) == 1)
@@ -383,3 +384,122 @@ async def test_skip_one_of_two_running_trials_of_the_fake_pool(runs, monkeypatch
             assert {tr.state.trials[t].status for t in ("t001", "t002")} == {"interrupted"}
         finally:
             kill_quietly(launch.proc.pid)
+
+
+def test_fit_labels_keeps_values_and_tells_trials_apart():
+    from sweepdeck.tui.labels import fit_labels, fit_labels_with_header
+
+    labels = ["sum=0.0001 lr=0.1 depth_norm=False", "sum=0.0001 lr=0.1 depth_norm=True", "no-reg lr=0.1 depth_norm=True"]
+    assert fit_labels(labels, 40) == labels
+    # keys shrink, values never do; the whole column takes the same form
+    assert fit_labels(labels, 30) == ["sum=0.0001 lr=0.1 dn=False", "sum=0.0001 lr=0.1 dn=True", "no-reg lr=0.1 dn=True"]
+    # no room even so: what changes from trial to trial comes first, the cut falls on what they share
+    narrow = fit_labels(labels, 14)
+    assert narrow[:2] == ["dn=False lr=0…", "dn=True lr=0.…"] and all(len(x) <= 14 for x in narrow)
+    assert fit_labels(["single trial"], 8) == ["single…"]
+    # a table's column: the keys can go to its header, the values stay
+    labels = ["sum=0.0001 lr=0.1 depth_norm=False", "mul=0.0001 lr=0.1 depth_norm=False", "no-reg lr=0.1 depth_norm=True"]
+    assert fit_labels_with_header(labels, 19) == (["s=0.0001 0.1 False", "m=0.0001 0.1 False", "no-reg 0.1 True"], "lr dn")
+    tight, header = fit_labels_with_header(labels, 16)
+    assert header == "dn lr pen" and tight[:2] == ["False 0.1 s=0.0…", "False 0.1 m=0.0…"]  # the type still shows
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_training_table_shows_what_tells_trials_apart(runs, size):
+    """Labels that differ only in their last value read differently at any width;
+    with room, the whole label (short keys) is on screen."""
+    from tests.support.tui import make_depth_run, screen_text
+
+    runs_dir, _ = runs
+    run_dir = make_depth_run(runs_dir)
+    app = make_app(runs_dir, attach=run_dir)
+    async with app.run_test(size=size) as pilot:
+        tr = app.screen
+        table = tr.query_one("#trials")
+        await wait_for(pilot, lambda: table.row_count == 8 and tr.redraws > 0 and not tr._dirty)
+        await pilot.pause(0.6)  # a tick after the first layout: the labels fitted to the column
+        shown = [str(table.get_cell(f"t00{i}", "label")) for i in range(8)]
+        assert len(set(shown)) == 8, shown  # no two trials read alike
+        room = table.size.width - sum(c.get_render_width(table) for k, c in table.columns.items() if k.value != "label")
+        assert all(len(label) + 2 <= room for label in shown), (shown, room)  # nothing is cut by the table itself
+        text = screen_text(app)
+        for label in shown:
+            assert label in text
+        if size[0] >= 120:
+            assert "sum=0.0001 lr=0.1 depth_norm=False" in text and "mul=0.0001 lr=0.01 depth_norm=True" in text
+        # the trial chart's title names the trial and as much of its label as fits
+        assert "t000 accuracy  " in text
+
+
+async def test_log_pane_says_each_thing_once(runs):
+    """The runner prints the events it writes: the pane shows each once, whichever comes first."""
+    from sweepdeck.engine.events import RunFinished, TrialFinished
+    from sweepdeck.tui.messages import RunUpdate
+
+    runs_dir, made = runs
+    app = make_app(runs_dir, attach=made["alpha"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        tr = app.screen
+        await wait_for(pilot, lambda: tr.state is not None and tr.state.status == "completed" and not tr._dirty)
+        log = tr.query_one("#log")
+        before = len(log.lines)
+        run_dir = made["alpha"]
+        tr.post_message(RunUpdate(run_dir, [TrialFinished(trial_id="t003", status="completed", epochs_done=3, duration_s=1.0)],
+                                  ["t003 epoch 3/3 test_acc 0.9", "t003 completed after 3 epochs"], False))
+        # the runner's line may come before the event it repeats
+        tr.post_message(RunUpdate(run_dir, [], ["run completed in 5s"], False))
+        tr.post_message(RunUpdate(run_dir, [RunFinished(status="completed")], [], False))
+        await wait_for(pilot, lambda: not tr._pending_log and len(log.lines) > before)
+        await pilot.pause(0.6)
+        new = [str(line.text) for line in log.lines[before:]]
+        assert sum("t003 completed after 3 epochs" in line for line in new) == 1, new
+        assert sum("run completed" in line for line in new) == 1, new
+        assert any("t003 epoch 3/3" in line for line in new)
+
+
+async def test_follow_stays_on_until_the_user_moves_the_cursor(runs):
+    """Re-attached to a running sweep (plain `sweepdeck`): a highlight the screen
+    did not get from the user (here: the program moving the cursor) leaves follow
+    on, so the chart moves on to each trial as it starts; the user's key turns it off."""
+    from sweepdeck.engine.events import TrialFinished, TrialStarted, append_event
+    from sweepdeck.engine.store import acquire_lock
+
+    runs_dir, _ = runs
+    run_dir = write_running_parallel_run(runs_dir, "20260103-120000-pool", 4, 10, T0, ["cpu"], [3])
+    lock = acquire_lock(run_dir)
+    try:
+        app = make_app(runs_dir)  # no attach: it finds the live run
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            tr = app.screen
+            table = tr.query_one("#trials")
+            await wait_for(pilot, lambda: tr.live and table.row_count == 4 and tr.selected == "t000")
+            table.move_cursor(row=2)  # not a key of the user's
+            await pilot.pause(0.1)
+            assert tr.auto_follow
+            with (run_dir / "events.jsonl").open("a", encoding="utf-8") as fh:
+                append_event(fh, TrialFinished(trial_id="t000", status="completed", epochs_done=10, duration_s=6.0))
+                append_event(fh, TrialStarted(trial_id="t001", index=1, label="lr=0.05", exp_type="No_Regularization",
+                                              params={}, n_epochs=10, worker=0, device="cpu"))
+            await wait_for(pilot, lambda: tr.selected == "t001" and table.cursor_row == 1)
+            await pilot.press("down")
+            await wait_for(pilot, lambda: tr.selected == "t002")
+            assert not tr.auto_follow
+    finally:
+        lock.release()
+
+
+async def test_no_color_charts_mark_each_series_its_own_way(runs, monkeypatch):
+    from tests.support.tui import screen_text
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    runs_dir, made = runs
+    app = make_app(runs_dir, attach=made["alpha"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        tr = app.screen
+        await wait_for(pilot, lambda: tr.state is not None and tr.state.status == "completed" and not tr._dirty)
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        # the legends: one mark per series, none shared
+        assert "* train_acc" in text and "+ test_acc" in text
+        assert "* t000" in text and "+ t001" in text and "x t002" in text and "o t003" in text

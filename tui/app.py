@@ -75,6 +75,9 @@ SECTION_NAMES = {"params": "Params", "training": "Training", "runs": "Runs", "re
 class SweepdeckApp(App[int]):
     CSS_PATH = str(Path(__file__).with_name("sweepdeck.tcss"))
     TITLE = "sweepdeck"
+    # Screens get -narrow below 100 columns (80x24 over SSH), -medium below 140: the
+    # stylesheet gives the room there to what matters most (the trials' labels).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (140, "-wide")]
     MODES = {"params": _params, "training": _training, "runs": _runs, "report": _report}
     BINDINGS = [
         # The section keys and F1 are shown in the bar on top of every screen.

@@ -309,3 +309,42 @@ def check(raw: dict[str, Any]) -> tuple[Optional["SweepConfig"], dict[str, list[
         for line in err.problems:
             by_field.setdefault(problem_field(line), []).append(line)
         return None, by_field
+
+
+# --- saving: the user's keys ---------------------------------------------------------
+
+def _same(field: Field, a: Any, b: Any) -> bool:
+    """Two config values the field shows alike (`["False"]` and `[false]` for a sweepable boolean)."""
+    return to_text(field, a) == to_text(field, b)
+
+
+def as_written(raw: dict[str, Any], written: Optional[dict[str, Any]] = None,
+               base: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """What "Save JSON" writes: the keys of `written` (the file loaded into the
+    form) as they were written where the form did not change them, and the keys
+    the user changed from the defaults; no default filled in. Keys the form has
+    no field for are kept as they are. `base`: the form's defaults (the config's,
+    with the TUI's runs folder)."""
+    from sweepdeck.engine.config import set_path
+
+    written = written or {}
+    base = base or defaults()
+    out: dict[str, Any] = json.loads(json.dumps(extra_keys(raw)))
+    for f in FIELDS:
+        try:
+            value = get_path(raw, f.key)
+        except KeyError:
+            continue
+        try:
+            before, had = get_path(written, f.key), True
+        except KeyError:
+            had = False
+        if had and _same(f, before, value):
+            value = before  # as the user wrote it
+        elif not had and _same(f, get_path(base, f.key), value):
+            continue  # a default the user did not write
+        if f.key == "model.name" and isinstance(written.get("model"), str):
+            out["model"] = value  # "model": "tiny" stays a name
+            continue
+        set_path(out, f.key.split("."), value)
+    return {k: out[k] for k in [*written, *(k for k in out if k not in written)] if k in out}  # the file's order first

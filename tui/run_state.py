@@ -20,7 +20,7 @@ from sweepdeck.engine.events import (
 )
 from sweepdeck.engine.formatting import fmt_duration
 from sweepdeck.engine.safe_text import strip_control
-from sweepdeck.engine.store import CONFIG, read_json
+from sweepdeck.engine.store import CONFIG, RESOLVED, read_json
 
 # The metric groups the charts can show; `m` cycles through them.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
@@ -36,10 +36,14 @@ TRACKED = sorted({m for group in METRIC_GROUPS.values() for m in group} | {"epoc
 # The TUI's short forms of status words, where an 80-column table has no room for
 # the full ones (sweepdeck.engine.events lists them all); every other status shows as it is.
 SHORT_STATUS: dict[str, str] = {"completed": "done", "interrupted": "stopped"}
+# Below 100 columns the status is a low-value column next to the label: it shrinks first.
+NARROW_STATUS: dict[str, str] = {"completed": "done", "interrupted": "stop", "running": "run", "pending": "wait",
+                                 "skipped": "skip", "failed": "fail", "diverged": "div"}
 
 
-def short_status(status: str) -> str:
-    return SHORT_STATUS.get(status, status)
+def short_status(status: str, narrow: bool = False) -> str:
+    """The status word shown; a status this TUI does not know shows as it is."""
+    return (NARROW_STATUS if narrow else SHORT_STATUS).get(status, status)
 
 
 def short_device(device: str) -> str:
@@ -162,6 +166,19 @@ class RunState:
                 self.default_epochs = int(n[0] if isinstance(n, list) else n)
             except (TypeError, ValueError, IndexError):
                 pass
+        self._read_labels()
+
+    def _read_labels(self) -> None:
+        """Pending trials' labels from resolved.json: a trial waiting to run is
+        told apart by its swept values too (a skip question names them)."""
+        resolved = read_json(self.run_dir / RESOLVED)
+        trials = resolved.get("trials") if isinstance(resolved, dict) else None
+        for i, tr in enumerate(trials if isinstance(trials, list) else []):
+            if not isinstance(tr, dict) or not isinstance(tr.get("id"), str) or not isinstance(tr.get("label"), str):
+                continue
+            t = self._trial(strip_control(tr["id"]))
+            if not t.label:
+                t.label = strip_control(tr["label"])
 
     # --- events ---------------------------------------------------------------
     def apply(self, events: Iterable[Any]) -> set[str]:
@@ -187,8 +204,8 @@ class RunState:
                 self._log(f"{_clock(ev.time)} {ev.trial_id} {ev.status} after {ev.epochs_done} epochs"
                                  + (f": {ev.error}" if ev.error else ""))
             elif isinstance(ev, RunStarted):
-                if not self.default_epochs:  # a run that did not exist yet when we began following
-                    self._read_config()
+                if not self.default_epochs or not any(t.label for t in self.trials.values()):
+                    self._read_config()  # a run that did not exist yet when we began following
                 self.name, self.n_trials, self.pid, self.device = strip_control(ev.name), ev.n_trials, ev.pid, strip_control(ev.device)
                 self.workers = max(1, ev.workers)
                 self.devices = [strip_control(d) for d in ev.devices] if ev.devices is not None else None

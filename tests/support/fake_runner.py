@@ -188,13 +188,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_folder(runs_dir: Path, run_id: str, name: str, n_trials: int, n_epochs: int,
-                lr: list[float] | None = None, parallel: dict | None = None) -> tuple[Path, list]:
-    """A new run folder with its config.json and resolved.json; its trials."""
+                lr: list[float] | None = None, parallel: dict | None = None,
+                extra: dict | None = None) -> tuple[Path, list]:
+    """A new run folder with its config.json and resolved.json; its trials.
+    `extra` config keys sweep more than lr (then the sweep decides the trial count)."""
     from sweepdeck.engine.config import validate_config
 
     lr = lr or [0.1, 0.05, 0.02, 0.01, 0.005, 0.002][:n_trials]
     raw = {"name": name, "lr": lr, "n_epochs": n_epochs, "dataset": {"name": "shapes", "n_train": 256},
-           "model": "tiny", **({"parallel": parallel} if parallel else {})}
+           "model": "tiny", **({"parallel": parallel} if parallel else {}), **(extra or {})}
     cfg = validate_config(raw)
     trials = build_trials(cfg)
     run_dir = runs_dir / run_id
@@ -205,14 +207,14 @@ def _run_folder(runs_dir: Path, run_id: str, name: str, n_trials: int, n_epochs:
 
 
 def write_running_parallel_run(runs_dir: Path, run_id: str, n_trials: int, n_epochs: int, t0: float,
-                               devices: list[str], epochs: list[int]) -> Path:
+                               devices: list[str], epochs: list[int], extra: dict | None = None) -> Path:
     """A run folder as a pool of `len(devices)` workers leaves it mid-sweep:
     trial i runs on worker i (device devices[i]) and has done epochs[i] epochs,
     the later trials are pending. The epochs interleave, newest trial first in each
     round, as workers finishing in any order would write them. No lock: a test that
     needs the run live holds one."""
     run_dir, trials = _run_folder(runs_dir, run_id, "pool", n_trials, n_epochs,
-                                  parallel={"devices": sorted(set(devices))})
+                                  parallel={"devices": sorted(set(devices))}, extra=extra)
     events: list = [RunStarted(run_id=run_id, name="pool", n_trials=len(trials), trial_ids=[x.id for x in trials],
                                device=devices[0], pid=1, host="fixture", workers=len(devices),
                                devices=sorted(set(devices)), threads=1, time=t0)]
@@ -233,9 +235,10 @@ def write_running_parallel_run(runs_dir: Path, run_id: str, n_trials: int, n_epo
 
 
 def write_finished_run(runs_dir: Path, run_id: str, name: str, n_trials: int, n_epochs: int,
-                       t0: float, status: str = "completed", report: bool = True, lr: list[float] | None = None) -> Path:
+                       t0: float, status: str = "completed", report: bool = True, lr: list[float] | None = None,
+                       extra: dict | None = None) -> Path:
     """A finished run folder with fixed times (deterministic for snapshots)."""
-    run_dir, trials = _run_folder(runs_dir, run_id, name, n_trials, n_epochs, lr)
+    run_dir, trials = _run_folder(runs_dir, run_id, name, n_trials, n_epochs, lr, extra=extra)
     t = t0
     lines = [RunStarted(run_id=run_id, name=name, n_trials=len(trials), trial_ids=[x.id for x in trials],
                         device="cpu", pid=1, host="fixture", time=t)]

@@ -27,6 +27,31 @@ def make_runs(runs_dir: Path) -> dict[str, Path]:
     }
 
 
+# A realistic sweep: trials whose labels differ only in their last value
+# (`sum=0.0001 lr=0.1 depth_norm=False` / `...=True`), the case a cut label hides.
+DEPTH_SWEEP = {"lr": [0.1, 0.01], "l2_sum_lambda": [0.0001], "l2_mul_lambda": [0.0001],
+               "depth_normalization": [False, True]}
+
+
+def make_depth_run(runs_dir: Path, n_epochs: int = 12) -> Path:
+    """A finished run of DEPTH_SWEEP's 8 trials, fixed times and contents."""
+    return write_finished_run(runs_dir, "20261127-143012-depth_norm_sweep", "depth_norm_sweep", 8, n_epochs, T0,
+                              extra=DEPTH_SWEEP)
+
+
+def screen_text(app: "SweepdeckApp") -> str:
+    """What the terminal shows, as plain text (what a test can read like a user)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system=None,
+                      record=True)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
 def make_app(runs_dir: Path, **kw) -> "SweepdeckApp":
     """The app as the tests drive it: the fake runner, no cursor blink."""
     from sweepdeck.tui.app import SweepdeckApp

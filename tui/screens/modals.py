@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Optional
 
+from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -71,6 +72,21 @@ class ChoiceScreen(ModalScreen[Optional[str]]):
         self.dismiss(None)
 
 
+def key_grid(groups: list[tuple[str, list[tuple[str, str]]]]) -> Table:
+    """The key list as a grid: the keys' column as wide as the widest key
+    (escape/q/backspace), and a description that wraps goes on under itself,
+    not at the left edge."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(ratio=1)
+    for title, keys in groups:
+        grid.add_row(Text(title, style="bold"), "")
+        for key, desc in keys:
+            grid.add_row(Text("  " + key), Text(desc))
+        grid.add_row("", "")
+    return grid
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key of every section."""
 
@@ -81,18 +97,12 @@ class HelpScreen(ModalScreen[None]):
         self.groups = groups
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        for title, keys in self.groups:
-            text.append(f"{title}\n", style="bold")
-            for key, desc in keys:
-                text.append(f"  {key:<14}", style="bold")
-                text.append(f"{desc}\n")
-            text.append("\n")
-        text.append("Esc, q or ? closes this list.")
+        grid = key_grid(self.groups)
         with Vertical(classes="dialog help-dialog"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(text, id="help-text")
+                yield Static(grid, id="help-text")
+            yield Static("Esc, q or ? closes this list.", classes="dialog-keys")
 
     def action_close(self) -> None:
         self.dismiss(None)

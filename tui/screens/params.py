@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from sweepdeck.engine.formatting import fmt_duration
 from sweepdeck.tui import form
+from sweepdeck.tui.labels import fit_labels_with_header
 from sweepdeck.tui.screens.base import SectionScreen
 from sweepdeck.tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
 from sweepdeck.tui.widgets.choice import Choice, Toggle
@@ -69,6 +71,7 @@ class ParamsScreen(SectionScreen):
         self.plan: Optional["WorkerPlan"] = None  # the workers the sweep would get here
         self.timings: list["PastTiming"] = []
         self.loaded_from: Optional[Path] = None
+        self.loaded_raw: Optional[dict[str, Any]] = None  # as written in that file
         self.ready = False  # the whole form is mounted and filled (after the first paint)
 
     # --- layout -------------------------------------------------------------------
@@ -118,7 +121,8 @@ class ParamsScreen(SectionScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#preview-trials", DataTable)
-        table.add_columns("trial", "label")  # the label names the penalty type (sum=, mul=, no-reg)
+        table.add_column("trial", key="trial")
+        table.add_column("label", key="label")  # the label names the penalty type (sum=, mul=, no-reg)
         self.app.after_first_paint(self._fill_form)
 
     async def _fill_form(self) -> None:
@@ -239,8 +243,13 @@ class ParamsScreen(SectionScreen):
             on = f" on {n_workers} worker{'s' if n_workers != 1 else ''}" if self.plan else ""
             estimate.update(f"about {fmt_duration(est)}{on} (from {n_runs} past run{'s' if n_runs != 1 else ''})")
         if self.n_trials <= BUILD_LIMIT:
-            for t in build_trials(cfg)[:PREVIEW_ROWS]:
-                table.add_row(t.id, t.label)
+            shown = build_trials(cfg)[:PREVIEW_ROWS]
+            # The preview pane's width less the id column and the cells' padding.
+            room = max((self.query_one("#preview").content_region.width or 34) - max(len(shown[-1].id), 5) - 4, 8)
+            labels, keys = fit_labels_with_header([t.label for t in shown], room)
+            table.columns["label"].label = Text(f"label ({keys})" if keys else "label")  # type: ignore[index]
+            for t, label in zip(shown, labels):
+                table.add_row(t.id, label)
             if self.n_trials > PREVIEW_ROWS:
                 table.add_row("...", f"{self.n_trials - PREVIEW_ROWS} more")
         else:
@@ -271,6 +280,7 @@ class ParamsScreen(SectionScreen):
         start = form.defaults()
         start["runs_dir"] = str(self.app.runs_dir)
         self.set_raw(start)
+        self.loaded_from, self.loaded_raw = None, None
         self.notify("Form reset to the defaults")
 
     def action_save(self) -> None:
@@ -283,14 +293,17 @@ class ParamsScreen(SectionScreen):
         if not path:
             return
         target = Path(path)
-        if target.exists() and target != self.loaded_from:
-            self.app.push_screen(ConfirmScreen(f"Overwrite {target}?", "It exists and is not the file loaded into the form."),
+        if target.exists():  # the loaded preset too: it may be the only copy of someone's settings
+            loaded = " (the file loaded into the form)" if target == self.loaded_from else ""
+            self.app.push_screen(ConfirmScreen(f"Overwrite {target}?",
+                                               f"It exists{loaded}. The form's keys replace its contents."),
                                  lambda yes: self.save(target) if yes else None)
             return
         self.save(target)
 
     def save(self, path: Path) -> bool:
-        raw = self.raw()
+        start = {**form.defaults(), "runs_dir": str(self.app.runs_dir)}  # what the form starts from
+        raw = form.as_written(self.raw(), self.loaded_raw, start)  # the user's keys, no defaults filled in
         if self.config is None:
             self.notify("Saved, but the config has problems: see the red fields", severity="warning")
         try:
@@ -299,7 +312,7 @@ class ParamsScreen(SectionScreen):
         except OSError as exc:
             self.notify(f"Could not save {path}: {exc}", severity="error")
             return False
-        self.loaded_from = path
+        self.loaded_from, self.loaded_raw = path, raw
         self.notify(f"Saved {path}")
         return True
 
@@ -326,10 +339,11 @@ class ParamsScreen(SectionScreen):
         except ConfigError as err:
             self.notify("\n".join(err.problems), severity="error")
             return False
+        written = raw
         if "runs_dir" not in raw:
             raw = {**raw, "runs_dir": str(self.app.runs_dir)}
         self.set_raw(raw)
-        self.loaded_from = path
+        self.loaded_from, self.loaded_raw = path, written
         self.notify(f"Loaded {path}")
         return True
 

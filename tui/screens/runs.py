@@ -34,13 +34,17 @@ SORTS: list[tuple[str, str, Callable[[RunSummary], Any]]] = [
 ]
 
 
+NARROW = 100  # below this many columns the id replaces the date and name columns
+
+
 def fmt_date(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 class RunsScreen(SectionScreen):
     BINDINGS = [
-        Binding("enter", "open", "Open", tooltip="Open the run in the training screen"),
+        # priority: the table's own enter binding (not shown) would hide this one from the footer
+        Binding("enter", "open", "Open", priority=True, tooltip="Open the run in the training screen"),
         Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
         Binding("S", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
         Binding("space", "mark", "Mark", tooltip="Mark a run to compare"),
@@ -48,7 +52,8 @@ class RunsScreen(SectionScreen):
         Binding("d", "delete", "Delete", tooltip="Delete the run (asks first)"),
         Binding("r", "report", "Report", tooltip="The run's report"),
         Binding("R", "resume", "Resume", tooltip="Resume an interrupted run"),
-        Binding("u", "refresh", "Refresh", tooltip="Read the runs folder again"),
+        # in the key list (F1), not the footer: 80 columns must keep Open and Quit
+        Binding("u", "refresh", "Refresh", show=False, tooltip="Read the runs folder again"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
@@ -67,12 +72,19 @@ class RunsScreen(SectionScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#runs", DataTable)
-        table.add_column(" ", key="mark")
-        for key, label, _ in SORTS:
-            table.add_column(label, key=key)
-        table.add_column("id", key="id")
         self.refresh_runs()
+
+    def _columns(self) -> list[tuple[str, str]]:
+        """(label, key) of the table's columns. Below 100 columns the id (which
+        begins with the date and time and ends with the name) comes second, in
+        place of the date and name columns, so that it is never cut."""
+        narrow = self.app.size.width < NARROW
+        sorts = [(label, key) for key, label, _ in SORTS if not (narrow and key in ("date", "name"))]
+        return [(" ", "mark")] + ([("id", "id")] + sorts if narrow else sorts + [("id", "id")])
+
+    def on_resize(self) -> None:
+        if self.loaded:
+            self._fill()
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
@@ -97,12 +109,19 @@ class RunsScreen(SectionScreen):
         keep = self.current_id()
         key, label, fn = SORTS[self.sort_index]
         rows = sorted(self.summaries, key=fn, reverse=self.descending)
+        columns = self._columns()
+        if [c.value for c in table.columns] != [k for _, k in columns]:
+            table.clear(columns=True)
+            for text, k in columns:
+                table.add_column(text, key=k)
         table.clear()
         for s in rows:
-            trials = f"{s.n_finished}/{s.n_trials}"
-            shown = [strip_control(x) for x in (s.name, s.status, s.run_id)]  # from run folders, which are shared
-            table.add_row("*" if s.run_id in self.marked else " ", fmt_date(s.created), shown[0], trials, shown[1],
-                          fmt_acc(s.best_test_acc), fmt_duration(s.duration_s), shown[2], key=s.run_id)
+            # from run folders, which are shared
+            cells = {"mark": "*" if s.run_id in self.marked else " ", "date": fmt_date(s.created),
+                     "name": strip_control(s.name), "trials": f"{s.n_finished}/{s.n_trials}",
+                     "status": strip_control(s.status), "best": fmt_acc(s.best_test_acc),
+                     "duration": fmt_duration(s.duration_s), "id": strip_control(s.run_id)}
+            table.add_row(*(cells[k] for _, k in columns), key=s.run_id)
         if keep and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         arrow = "down" if self.descending else "up"

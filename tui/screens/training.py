@@ -23,6 +23,8 @@ from textual.worker import get_current_worker
 from sweepdeck.engine.formatting import fmt_acc, fmt_duration
 from sweepdeck.engine.liveness import run_is_live
 from sweepdeck.engine.safe_text import strip_control
+from sweepdeck.tui.labels import fit_labels_with_header, short_keys, values_only
+from sweepdeck.tui.log_lines import LogMerge
 from sweepdeck.tui.messages import RunUpdate
 from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState, short_status
 from sweepdeck.tui.run_tail import RunTail
@@ -36,6 +38,7 @@ REDRAW_S = 0.5  # table and progress: at most two redraws a second, whatever the
 CHART_S = 1.0  # charts (the costly part): at most one redraw a second unless you press a key
 NARROW = 100  # below this many columns the table uses short forms (w1 c0, not w1 cuda:0)
 SKIPPABLE = ("running", "pending")
+CURSOR_KEYS = ("up", "down", "pageup", "pagedown", "home", "end", "ctrl+home", "ctrl+end")
 
 
 class TrainingScreen(SectionScreen):
@@ -62,10 +65,15 @@ class TrainingScreen(SectionScreen):
         self._dirty = False
         self._dirty_trials: set[str] = set()
         self._pending_log: list[str] = []
+        self._log_merge = LogMerge()
+        self._user_moved = False  # the next highlight comes from the user's key or click
         self.redraws = 0
         self._last_chart = 0.0
         self._force_chart = False
         self._columns: list[str] = []  # the table's column keys, chosen once the run's first events are in
+        self._widths: dict[str, int] = {}  # the widest cell so far per column (the label's room is what is left)
+        self._labels: dict[str, str] = {}  # each trial's label fitted to the label column
+        self._labels_for: tuple = ()  # the width and labels that _labels were fitted for
 
     def compose(self) -> ComposeResult:
         yield SectionBar("training")
@@ -76,11 +84,13 @@ class TrainingScreen(SectionScreen):
             yield TrialChart(id="chart-trial")
         with Horizontal(id="train-bottom"):
             yield AllTrialsChart(id="chart-all")
-            yield RichLog(id="log", max_lines=500, wrap=False, markup=False, highlight=False)
+            # Wrapped: a cut line hides how it ends (which trial, what status, what error).
+            # min_width: RichLog wraps at 78 columns at least, wider than this pane at 80x24.
+            yield RichLog(id="log", max_lines=500, wrap=True, min_width=20, markup=False, highlight=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(REDRAW_S, self.redraw)
+        self.set_interval(REDRAW_S, self._tick)
         self.watch(self.app, "run_dir", self._run_changed, init=False)
         self._show_empty()
         self.sync_run()
@@ -113,7 +123,9 @@ class TrainingScreen(SectionScreen):
         self.auto_follow = True
         self._dirty_trials = set()
         self._pending_log = []
+        self._log_merge = LogMerge()
         self._columns = []
+        self._widths, self._labels, self._labels_for = {}, {}, ()
         self.query_one("#trials", DataTable).clear(columns=True)
         self.query_one("#log", RichLog).clear()
         self.query_one("#run-title", Static).update(Text(f"run {run_dir.name}", style="bold"))
@@ -136,13 +148,21 @@ class TrainingScreen(SectionScreen):
         if self.state is None or msg.run_dir != self.run_dir:
             return
         self._dirty_trials |= self.state.apply(msg.events)
-        self._pending_log += self.state.new_logs
+        # Events first: the runner prints an event after writing it, so its line repeats one already shown.
+        self._pending_log += self._log_merge.from_events(self.state.new_logs)
         self.state.new_logs = []
-        self._pending_log += [strip_control(line) for line in msg.log_lines]  # the runner prints labels and errors
+        # the runner prints labels and errors
+        self._pending_log += self._log_merge.from_runner([strip_control(line) for line in msg.log_lines])
         self.live = msg.live
         self._dirty = True
 
     # --- drawing --------------------------------------------------------------------
+    def _tick(self) -> None:
+        # A new width (the terminal resized, or the first layout) fits the labels again.
+        if self._labels_for and self._labels_for[0] != self._label_width(self.query_one("#trials", DataTable)):
+            self._dirty = self._force_chart = True
+        self.redraw()
+
     def redraw(self, force_chart: bool = False) -> None:
         if not self._dirty or not self.is_current or self.state is None:
             return
@@ -173,31 +193,73 @@ class TrainingScreen(SectionScreen):
         """Chosen once, before the first row (a column added or removed later would
         move the cursor, and the user's selection with it): ETAs only for a run
         still running when first seen, workers only for a run whose events name them
-        (not runs from before issue 11). An 80-column table has no room to spare."""
+        (not runs from before issue 11). The label is what tells trials apart, so
+        where it would not fit (values alone) the low-value columns go first:
+        the worker (the log says where each trial runs), then the trial's ETA
+        (the progress line has the sweep's), then, in a finished run, the epochs."""
         assert self.state is not None
         state = self.state
         # One worker runs everything on one device: the log says which, a column would repeat it.
         where = state.workers > 1 or any(t.worker for t in state.trials.values())
-        columns = [("trial", "trial"), ("status", "status"), ("ep", "ep")]
+        narrow = self.app.size.width < NARROW  # the status words are 4 letters there: so is its header
+        columns = [("trial", "trial"), ("label", "label"), ("st" if narrow else "status", "status"), ("ep", "ep")]
         columns += [("ETA", "eta")] if state.status == "running" else []
         columns += [("on", "where")] if where else []
         columns += [("best", "best")]
-        columns += [("label", "label")]
-        for label, key in columns:
-            table.add_column(label, key=key)
         self._columns = [key for _, key in columns]
+        self._widths = {key: len(label) for label, key in columns}
+        cells = [self._cells(t) for t in state.trials.values()]
+        for row in cells:
+            for key, value in row.items():
+                self._widths[key] = max(self._widths[key], len(value))
+        need = max((len(values_only(short_keys(t.label))[0]) for t in state.trials.values()), default=0)
+        # A finished run's epochs are the same for nearly every trial: that column goes too.
+        for optional in ("where", "eta") + (("ep",) if state.status != "running" else ()):
+            room = self._label_width(table)
+            if room is None or room >= need:
+                break
+            if optional in self._columns:
+                self._columns.remove(optional)
+                del self._widths[optional]
+        for label, key in columns:
+            if key in self._columns:
+                table.add_column(label, key=key)
 
     def _cells(self, t: TrialState) -> dict[str, str]:
         assert self.state is not None
         narrow = self.app.size.width < NARROW
         eta = self.state.trial_eta_s(t)
-        cells = {"trial": strip_control(t.trial_id), "status": short_status(t.status),
+        cells = {"trial": strip_control(t.trial_id), "status": short_status(t.status, narrow),
                  # x/y while it may still run or if it ended early; a completed trial did all its epochs
                  "ep": str(t.epochs_done) if t.status == "completed" or not t.planned else f"{t.epochs_done}/{t.planned}",
                  "eta": "" if eta is None else fmt_duration(eta, short=narrow),
                  "where": t.where(short=narrow, device=not narrow or len(self.state.devices or []) != 1),
-                 "best": fmt_acc(t.best_test_acc), "label": t.label}
-        return {key: cells[key] for key in self._columns}
+                 "best": fmt_acc(t.best_test_acc), "label": self._labels.get(t.trial_id, t.label)}
+        return {key: cells[key] for key in self._columns or cells}
+
+    def _label_width(self, table: DataTable) -> Optional[int]:
+        """The room the label column has once the other columns have theirs
+        (their widest cell so far), or None before the table is laid out."""
+        if not table.size.width:
+            return None
+        others = sum(w + 2 for key, w in self._widths.items() if key != "label")
+        return max(table.size.width - others - 2 - 1, 8)  # its own padding, the vertical scrollbar
+
+    def _fit_labels(self, table: DataTable) -> bool:
+        """Fits every label to the label column, all in one form; True when they changed."""
+        assert self.state is not None
+        width = self._label_width(table)
+        ordered = self.state.ordered()
+        key = (width, tuple(t.label for t in ordered))
+        if key == self._labels_for:
+            return False
+        self._labels_for = key
+        labels = [t.label for t in ordered]
+        fitted, keys = (labels, "") if width is None else fit_labels_with_header(labels, width)
+        self._labels = {t.trial_id: label for t, label in zip(ordered, fitted)}
+        if "label" in table.columns:
+            table.columns["label"].label = Text(f"label ({keys})" if keys else "label")  # type: ignore[index]
+        return True
 
     def _update_table(self) -> None:
         assert self.state is not None
@@ -209,9 +271,14 @@ class TrainingScreen(SectionScreen):
             self._set_columns(table)
             self._dirty_trials = set(state.trials)
         # ETAs change with every epoch of any trial: the running rows are redrawn each time.
-        for tid in sorted(self._dirty_trials | set(state.running_ids), key=lambda k: state.trials[k].index):
-            t = state.trials[tid]
-            cells = self._cells(t)
+        dirty = sorted(self._dirty_trials | set(state.running_ids), key=lambda k: state.trials[k].index)
+        rows = {tid: self._cells(state.trials[tid]) for tid in dirty}
+        for cells in rows.values():
+            for key, value in cells.items():
+                self._widths[key] = max(self._widths.get(key, 0), len(value))
+        if self._fit_labels(table):  # a new width or new labels: every row's label again
+            rows = {tid: self._cells(state.trials[tid]) for tid in sorted(state.trials, key=lambda k: state.trials[k].index)}
+        for tid, cells in rows.items():
             if tid in table.rows:
                 for key, value in cells.items():
                     table.update_cell(tid, key, value, update_width=True)
@@ -230,18 +297,31 @@ class TrainingScreen(SectionScreen):
 
     @on(DataTable.RowHighlighted, "#trials")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Follow stays on until the user moves the cursor: a highlight this
+        screen caused (the first row added, following the running trial) is no
+        choice of the user's, whatever order the events arrive in."""
         tid = event.row_key.value
-        if tid is None or tid == self.selected:
-            return
-        if event.cursor_row != event.data_table.cursor_row:
-            # Stale: the cursor moved on since (the first row added highlights
-            # itself, then the screen follows the running trial): not a choice of the user's.
+        user = self._user_moved
+        self._user_moved = False
+        if tid is None or tid == self.selected or event.cursor_row != event.data_table.cursor_row:
+            return  # stale: the cursor moved on since
+        if not user:
+            if self.auto_follow:
+                self._select(self.selected or tid)  # back where following put it
             return
         self.selected = tid
-        if self.state is not None and tid != self.state.current:
-            self.auto_follow = False
+        if self.state is not None:
+            self.auto_follow = tid == self.state.current
         self._dirty = True
         self.redraw(force_chart=True)
+
+    def on_key(self, event) -> None:
+        # The table's own cursor keys and a click are the user's moves; n/p go through _step.
+        if event.key in CURSOR_KEYS and self.focused is self.query_one("#trials", DataTable):
+            self._user_moved = True
+
+    def on_click(self) -> None:
+        self._user_moved = True
 
     # --- actions --------------------------------------------------------------------
     def action_metric(self) -> None:

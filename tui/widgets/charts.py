@@ -13,9 +13,17 @@ from textual_plotext import PlotextPlot
 
 from sweepdeck.engine.formatting import fmt_acc
 from sweepdeck.tui.downsample import downsample
+from sweepdeck.tui.labels import fit_label
 from sweepdeck.tui.run_state import METRIC_GROUPS, RunState, TrialState
 
 MAX_OVERLAY_POINTS = 2000  # all trials together
+# Without colour (NO_COLOR) braille series differ only in shade: each gets a mark
+# of its own, as in the report's charts.
+PLAIN_MARKERS = ["*", "+", "x", "o", "#", "@", "%", "="]
+
+
+def marker(widget: PlotextPlot, i: int) -> str:
+    return PLAIN_MARKERS[i % len(PLAIN_MARKERS)] if getattr(widget.app, "no_color", False) else "braille"
 
 
 def epoch_ticks(last: int, n: int = 5) -> list[int]:
@@ -31,8 +39,14 @@ class TrialChart(PlotextPlot):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.plotted: dict[str, tuple[list[float], list[float]]] = {}
+        self._shown: Optional[tuple[Optional[TrialState], str]] = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:  # the title is fitted to the width
+            self.show(*self._shown)
 
     def show(self, trial: Optional[TrialState], group: str) -> None:
+        self._shown = (trial, group)
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -41,12 +55,14 @@ class TrialChart(PlotextPlot):
         if trial is None:
             plt.title("no trial selected")
         else:
-            plt.title(f"{trial.trial_id} {group}  {trial.label}"[: max(width - 8, 10)])
-            for metric in METRIC_GROUPS[group]:
+            head = f"{trial.trial_id} {group}  "
+            # plotext drops a title wider than the plot: fit the label, never the id
+            plt.title(head + fit_label(trial.label, max((self.size.width or width) - 8 - len(head), 6)))
+            for i, metric in enumerate(METRIC_GROUPS[group]):
                 xs, ys = downsample(trial.epochs, trial.series[metric], 2 * width)
                 if ys:
                     self.plotted[metric] = (xs, ys)
-                    plt.plot(xs, ys, label=metric, marker="braille")
+                    plt.plot(xs, ys, label=metric, marker=marker(self, i))
             if trial.epochs:
                 plt.xticks(epoch_ticks(trial.epochs[-1]))
             plt.xlabel("epoch")
@@ -76,12 +92,12 @@ class AllTrialsChart(PlotextPlot):
         plt.title(title[: max(width - 8, 10)])
         if trials:
             per = max(20, min(2 * width, MAX_OVERLAY_POINTS // len(trials)))
-            for t in trials:
+            for i, t in enumerate(trials):
                 xs, ys = downsample(t.epochs, t.series[self.metric], per)
                 if ys:
                     self.plotted[t.trial_id] = (xs, ys)
                     label = t.trial_id if len(trials) <= 6 or t.trial_id == selected else None
-                    plt.plot(xs, ys, label=label, marker="braille")
+                    plt.plot(xs, ys, label=label, marker=marker(self, i))
             plt.xticks(epoch_ticks(max(t.epochs[-1] for t in trials)))
             plt.xlabel("epoch")
         self.refresh()
