@@ -79,7 +79,8 @@ def format_value(value: Any, metric: str) -> str:
     if metric == "loss":
         return f"{value:.4f}"
     if metric == "margin":
-        return f"{value:.4f}" if abs(value) >= 5e-5 else "0.0000"
+        # margins of a tiny-weight model are 1e-11..1e-5: fixed decimals would show them all as 0.0000
+        return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2g}"
     if metric == "eps":
         return f"{value:.2f} epochs/s"
     if metric == "duration":
