@@ -46,12 +46,16 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
     if run_dir is None:
         run_dir = _new_run_dir(args, cfg)
     print(f"run folder: {run_dir}", flush=True)
+    progress: Optional[Progress] = None
     try:
         progress = Progress(len(trials), cfg.n_epochs, finished=_finished_trials(run_dir) if resume else 0)
         result = run_sweep(cfg, raw, trials, run_dir, listeners=[progress], data=data, resume=resume)
     except store.StorageError as exc:
         exc.message = f"{exc.message}; {_after_storage_failure(run_dir)}"
         raise
+    finally:
+        if progress is not None:
+            progress.close()  # a live display left running would keep the terminal's cursor hidden
     summary = store.summarize_run(run_dir)
     if summary.best_test_acc is not None:
         print(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
