@@ -117,6 +117,7 @@ def _git_state() -> dict:
 def signal_flags(flags: StopFlags) -> Iterator[None]:
     """SIGINT/SIGTERM → stop after this batch; SIGUSR1 → skip the one running trial."""
     def stop(signum, frame):
+        flags.signal = signum
         flags.stop = True
 
     def skip(signum, frame):

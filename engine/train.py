@@ -46,6 +46,7 @@ class StopFlags:
 
     stop: bool = False  # end the sweep: the trial is interrupted, resumable
     skip: bool = False  # end this trial only
+    signal: Optional[int] = None  # the signal that set `stop` (SIGINT, SIGTERM): the CLI exits 128 + it, as shells expect
 
 
 @dataclass
