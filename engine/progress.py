@@ -15,11 +15,14 @@ from sweepdeck.engine.safe_text import strip_control
 from sweepdeck.engine.worker import BatchProgress
 
 
+MIN_REDRAW_S = 0.25  # the display's frame rate at most, as often as one worker sends (worker.BATCH_PROGRESS_S)
+
+
 class Progress:
     """An event listener that renders the sweep's progress."""
 
     def __init__(self, n_trials: int, n_epochs: int, out: TextIO | None = None, tty: bool | None = None,
-                 finished: int = 0, width: Optional[int] = None):
+                 finished: int = 0, width: Optional[int] = None, min_redraw_s: float = MIN_REDRAW_S):
         self.out = out or sys.stderr
         self.tty = self.out.isatty() if tty is None else tty
         self.total = n_trials * n_epochs
@@ -33,6 +36,8 @@ class Progress:
         self.best: float | None = None
         self._epochs_this_session = 0.0
         self._display = _LiveDisplay(self.out, width) if self.tty else None
+        self.min_redraw_s = min_redraw_s
+        self._drawn = float("-inf")
 
     @property
     def done(self) -> float:
@@ -61,7 +66,7 @@ class Progress:
             self._epochs_this_session += max(self.in_epoch[event.trial_id] - before, 0.0)
             self._display.trial(event.trial_id, f"epoch {event.epoch}/{self.n_epochs}  batch {event.batch}/{event.n_batches}"
                                 + self._trial_acc(event.trial_id), event.batch, event.n_batches)
-            self._show()
+            self._show(force=False)
         elif isinstance(event, EpochMetrics):
             self._epochs_this_session += 1 - self.in_epoch.pop(event.trial_id, 0.0)
             self.epochs_of[event.trial_id] = event.epoch
@@ -70,7 +75,7 @@ class Progress:
                 self._display.last_acc[event.trial_id] = event.test_acc
                 nxt = min(event.epoch + 1, self.n_epochs)  # its bar shows the epoch in progress, so the next one
                 self._display.trial(event.trial_id, f"epoch {nxt}/{self.n_epochs}" + self._trial_acc(event.trial_id), 0, 1)
-                self._show()
+                self._show(force=False)
             else:
                 train = f" train_acc={event.train_acc:.4f}" if event.train_acc is not None else ""
                 self._line(f"{event.trial_id} epoch {event.epoch}/{self.n_epochs} loss={event.train_loss:.4f}{train} test_acc={event.test_acc:.4f} ({self._eta()} left)")
@@ -106,9 +111,15 @@ class Progress:
         per_epoch = (time.monotonic() - self.started) / self._epochs_this_session
         return fmt_duration(per_epoch * max(self.total - self.done, 0))
 
-    def _show(self) -> None:
+    def _show(self, force: bool = True) -> None:
+        """Redraw: at once when trials start or end, else at most every `min_redraw_s` (a
+        frame costs Rich about a millisecond; workers together may send dozens a second)."""
         if self._display is None:
             return
+        now = time.monotonic()
+        if not force and now - self._drawn < self.min_redraw_s:
+            return
+        self._drawn = now
         best = f"  sweep best {fmt_acc(self.best)}" if self.best is not None else ""
         self._display.sweep(f"{self.done / max(self.total, 1):6.1%}  {self.trials_finished}/{self.n_trials} trials{best}  "
                             f"ETA {self._eta()}", self.done, self.total)

@@ -46,7 +46,7 @@ def drive(p: Progress) -> None:
 
 def test_a_terminal_gets_a_live_display_from_the_first_batch():
     out = io.StringIO()
-    drive(Progress(2, 3, out=out, tty=True, width=120))
+    drive(Progress(2, 3, out=out, tty=True, width=120, min_redraw_s=0))  # every update drawn
     text = out.getvalue()
     shown = frames(text)
     first_batch = next(f for f in shown if "batch 1/40" in f)
@@ -57,6 +57,20 @@ def test_a_terminal_gets_a_live_display_from_the_first_batch():
     assert "sweep best 99.40%" in after and "test acc 99.40%" in after and "epoch 2/3  batch 20/40" in after
     assert "warning: a warning\n" in ANSI.sub("", text) and "t000 completed after 3 epochs\n" in ANSI.sub("", text)
     assert text.rstrip().endswith("run completed in 0s") and "\x1b[?25h" in text  # the cursor comes back
+
+
+def test_a_burst_of_batch_progress_is_drawn_a_few_times_a_second():
+    out = io.StringIO()
+    p = Progress(1, 1, out=out, tty=True, width=100)  # at most one frame per MIN_REDRAW_S for batch progress
+    p(RunStarted(run_id="r", name="n", n_trials=1, trial_ids=["t000"], device="cpu", pid=1, host="h"))
+    p(started("t000", "lr=0.1"))
+    before = out.getvalue().count("\r")
+    for b in range(1, 101):  # eight workers' worth arriving at once
+        p(BatchProgress("t000", 1, b, 100))
+    assert out.getvalue().count("\r") - before <= 1
+    p(TrialFinished(trial_id="t000", status="completed", epochs_done=1, duration_s=1.0))  # drawn at once
+    assert "1/1 trials" in frames(out.getvalue())[-1]
+    p.close()
 
 
 def test_plain_output_keeps_one_line_per_epoch_and_ignores_batches():
