@@ -281,3 +281,10 @@ def test_generated_sweeps_make_only_true_claims(tmp_path_factory, sweep):
                    eval_train_set=eval_train, seed=random.Random(str(raw)).randrange(1000))
     fs, md = report_of(run)
     check_claims(fs, md)
+
+
+def test_losses_and_margins_below_a_thousandth_keep_their_digits():
+    from sweepdeck.engine.analysis.facts import format_value
+
+    assert [format_value(v, "loss") for v in (0.5, 0.0012, 0.00031, 3e-11, 0.0)] == ["0.5000", "0.0012", "0.00031", "3e-11", "0.0000"]
+    assert format_value(-2.1e-05, "margin") == "-2.1e-05"
