@@ -288,3 +288,15 @@ def test_losses_and_margins_below_a_thousandth_keep_their_digits():
 
     assert [format_value(v, "loss") for v in (0.5, 0.0012, 0.00031, 3e-11, 0.0)] == ["0.5000", "0.0012", "0.00031", "3e-11", "0.0000"]
     assert format_value(-2.1e-05, "margin") == "-2.1e-05"
+
+
+def test_one_penalty_value_and_the_baseline_give_no_advice_to_drop_the_baseline(tmp_path):
+    accs = {0.0: 0.7, 0.001: 0.9}
+    run = make_run(tmp_path / "r", {"lr": 0.01, "n_epochs": 3, "l2_sum_lambda": [0, 0.001], "l2_mul_lambda": [],
+                                    "seed": [1]},
+                   curve=lambda p, e, n, rng: {"test_acc": accs[p["l2_sum_lambda"]], "train_acc": 0.95,
+                                               "train_loss": 0.3, "test_loss": 0.3})
+    fs, md = report_of(run)
+    check_claims(fs, md)
+    assert "Fix `l2_sum_lambda`" not in md and "l2_sum_lambda" not in snippet_changes(fs, recommend(fs))
+    assert "Focus on **Summation** trials" in md and "keep one unregularised trial as a baseline" in md

@@ -507,8 +507,8 @@ def _parameter_advice(fs: FactSheet, key: str, judge: Judge) -> Optional[Recomme
                               f"ahead of every other; next try `\"batchsize\": {json.dumps(grid)}`.", {key: 0}, {key: grid})
     df = fs.sensitivity[key]
     rng = fs.facts.get(f"sens.{key}.test_acc_best_mean_range")
-    if rng is None or d is not None:
-        return None
+    if rng is None or d is not None or key in PENALTY_TYPES:
+        return None  # a penalty weight's 0 is the unregularised baseline: the type advice speaks for it
     means = [float(m) for m in df["test_acc_best_mean"]]
     if rng.value >= 0.01 and all(judge.ahead(means[0], m) for m in means[1:]):
         bv, raw = df["value"].iloc[0], df["raw"].iloc[0]
