@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from typing import Optional
 
@@ -78,7 +80,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # here, not at exit: a reader that went away (`| head`) is handled below
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except SweepdeckError as exc:
         for line in str(exc).splitlines() or ["error"]:
             print(f"sweepdeck: {strip_control(line)}", file=sys.stderr)
@@ -89,6 +95,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     except KeyboardInterrupt:
         print("sweepdeck: interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe (`sweepdeck show RUN | head -2`): stop quietly. As the
+    Python docs advise, point stdout at devnull so the flush at exit cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1  # 141, as `yes | head` gives
 
 
 def _dispatch(args: argparse.Namespace) -> int:

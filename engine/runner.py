@@ -42,7 +42,7 @@ from sweepdeck.engine.placement import WorkerPlan, plan_workers, usable_cores
 from sweepdeck.engine.pool import Died, Pool, WorkerPool, WorkerState
 from sweepdeck.engine.train import StopFlags
 from sweepdeck.engine.trials import Trial
-from sweepdeck.engine.worker import CheckpointReady, Done, Emitted, Ready, WorkerSetup
+from sweepdeck.engine.worker import BatchProgress, CheckpointReady, Done, Emitted, Ready, WorkerSetup
 
 Listener = Callable[[object], None]
 POLL_S = 0.25  # how often the runner looks at signals and skip requests while it waits
@@ -117,6 +117,7 @@ def _git_state() -> dict:
 def signal_flags(flags: StopFlags) -> Iterator[None]:
     """SIGINT/SIGTERM → stop after this batch; SIGUSR1 → skip the one running trial."""
     def stop(signum, frame):
+        flags.signal = signum
         flags.stop = True
 
     def skip(signum, frame):
@@ -359,6 +360,9 @@ class Sweep:
             if isinstance(msg.event, EpochMetrics):
                 self.last_epoch[msg.event.trial_id] = msg.event.epoch
             self.record(msg.event)
+        elif isinstance(msg, BatchProgress):  # for the progress display only: not an event, not logged
+            for listen in self.record.listeners:
+                listen(msg)
         elif isinstance(msg, CheckpointReady):
             store.write_bytes_atomic(store.trial_dir(self.run_dir, msg.trial_id) / CHECKPOINT, msg.data)
         elif isinstance(msg, Done):

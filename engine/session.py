@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import signal
 from pathlib import Path
 from typing import Any, Optional
 
@@ -34,6 +35,7 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
     from sweepdeck.engine.progress import Progress
     from sweepdeck.engine.report import check_report_options
     from sweepdeck.engine.runner import plan_for, preflight, run_sweep
+    from sweepdeck.engine.train import StopFlags
 
     if not args.no_report:
         check_report_options(args)
@@ -46,18 +48,24 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
     if run_dir is None:
         run_dir = _new_run_dir(args, cfg)
     print(f"run folder: {run_dir}", flush=True)
+    progress: Optional[Progress] = None
     try:
         progress = Progress(len(trials), cfg.n_epochs, finished=_finished_trials(run_dir) if resume else 0)
-        result = run_sweep(cfg, raw, trials, run_dir, listeners=[progress], data=data, resume=resume)
+        flags = StopFlags()
+        result = run_sweep(cfg, raw, trials, run_dir, listeners=[progress], data=data, resume=resume, flags=flags)
     except store.StorageError as exc:
         exc.message = f"{exc.message}; {_after_storage_failure(run_dir)}"
         raise
+    finally:
+        if progress is not None:
+            progress.close()  # a live display left running would keep the terminal's cursor hidden
     summary = store.summarize_run(run_dir)
     if summary.best_test_acc is not None:
         print(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
     if result.status == "interrupted":
         print(f"interrupted: continue with `sweepdeck resume {run_dir}`")
-        return 0
+        # 130 after Ctrl+C (SIGINT), 143 after SIGTERM: what shells and schedulers expect of a stopped job
+        return 128 + (flags.signal or signal.SIGINT)
     if not args.no_report:
         from sweepdeck.engine.report import report_command
 

@@ -46,6 +46,7 @@ class StopFlags:
 
     stop: bool = False  # end the sweep: the trial is interrupted, resumable
     skip: bool = False  # end this trial only
+    signal: Optional[int] = None  # the signal that set `stop` (SIGINT, SIGTERM): the CLI exits 128 + it, as shells expect
 
 
 @dataclass
@@ -235,12 +236,14 @@ def train_trial(
     flags: StopFlags,
     save_checkpoint: Optional[Callable[[int, bytes], None]] = None,
     resume_from: Optional[Checkpoint] = None,
+    on_batch: Optional[Callable[[int, int, int], None]] = None,
 ) -> TrialOutcome:
     """Train one trial to the end (or until stopped), emitting one event per epoch
     (and, with `compile`, one log line saying what compiling cost). After each
     epoch's event, `save_checkpoint(epoch, bytes)` gets the trial's checkpoint.
 
-    With `resume_from` (a checkpoint), training continues after its epoch."""
+    With `resume_from` (a checkpoint), training continues after its epoch. `on_batch(epoch,
+    batches done, batches per epoch)` is called after every batch (the progress display's)."""
     p = trial.params
     n_classes = 2 if data.binary else data.n_outputs
     seed_everything(p.seed)
@@ -295,6 +298,8 @@ def train_trial(
             loss.backward()
             opt.step()
             sums += torch.stack([loss_data.detach(), pen_sum.detach(), pen_mul.detach()])
+            if on_batch is not None:
+                on_batch(epoch, b + 1, n_batches)
         lr_used = opt.param_groups[0]["lr"]
         sched.step()
 

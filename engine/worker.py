@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -66,6 +67,20 @@ class Ready:
 @dataclass
 class Emitted:
     event: Union[EpochMetrics, LogLine]
+
+
+@dataclass
+class BatchProgress:
+    """How far the running trial is inside its epoch, for the terminal's progress display:
+    at most one per BATCH_PROGRESS_S, and never written to events.jsonl."""
+
+    trial_id: str
+    epoch: int
+    batch: int  # batches done in this epoch
+    n_batches: int
+
+
+BATCH_PROGRESS_S = 0.25  # a display refreshed 4 times a second needs no more
 
 
 @dataclass
@@ -220,6 +235,7 @@ def _train(job: Assign, setup: WorkerSetup, data: DataBundle, device: torch.devi
             flags=control.flags,
             save_checkpoint=lambda epoch, blob: send(CheckpointReady(trial.id, epoch, blob)),
             resume_from=checkpoint,
+            on_batch=_throttled_progress(trial.id, send),
         )
     except Exception as exc:  # contained: the trial fails, the worker goes on
         if poisons_cuda(exc):
@@ -233,6 +249,20 @@ def _train(job: Assign, setup: WorkerSetup, data: DataBundle, device: torch.devi
         margin=outcome.margin, ranks=outcome.ranks, test_misclassified=outcome.test_misclassified,
         weights=_state_bytes(outcome),
     )
+
+
+def _throttled_progress(trial_id: str, send: Callable[[object], None]) -> Callable[[int, int, int], None]:
+    """The trial's `on_batch`: its first batch at once (the display shows from there), then at
+    most one BatchProgress per BATCH_PROGRESS_S, so a fast loop sends a few a second, not thousands."""
+    last = [float("-inf")]
+
+    def on_batch(epoch: int, batch: int, n_batches: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= BATCH_PROGRESS_S:
+            last[0] = now
+            send(BatchProgress(trial_id, epoch, batch, n_batches))
+
+    return on_batch
 
 
 def _state_bytes(outcome: TrialOutcome) -> Optional[bytes]:

@@ -271,3 +271,55 @@ def test_every_error_a_user_can_cause_shares_one_base():
               if issubclass(cls, Exception) and cls.__module__.startswith("sweepdeck.engine.")}
     assert len(errors) >= 10
     assert [cls.__name__ for cls in errors if not issubclass(cls, SweepdeckError)] == []
+
+
+# --- pipes and signals ------------------------------------------------------------------------
+
+def _cli_env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "", "OMP_NUM_THREADS": "1"}
+
+
+def test_show_into_a_pipe_closed_early_exits_quietly(tmp_path):
+    """`sweepdeck show RUN | head -2`: the reader leaves after two lines of ~60 kB (more than a pipe holds)."""
+    from tests.support.synthetic import make_run
+
+    run = make_run(tmp_path / "big", {"lr": [round(0.001 * (i + 1), 6) for i in range(600)], "n_epochs": 1,
+                                      "l2_sum_lambda": [0.001], "l2_mul_lambda": [], "seed": [1]})
+    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "show", str(run)], cwd=ROOT, env=_cli_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        head = [proc.stdout.readline() for _ in range(2)]
+        proc.stdout.close()  # as `head` exits: the next write hits a closed pipe
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 141  # 128 + SIGPIPE, as `yes | head` gives
+    finally:
+        proc.kill()
+    assert head[0].startswith(b"run big: completed, 600/600")
+    assert err == ""  # no BrokenPipeError traceback, not even "Exception ignored" at exit
+
+
+def test_a_run_stopped_with_ctrl_c_exits_130(tmp_path):
+    """SIGINT (Ctrl+C) → 130; SIGTERM → 143 is checked where test_resume.py and test_parallel.py stop their runners."""
+    import signal
+    import time
+
+    cfg = tmp_path / "c.json"
+    from conftest import tiny_raw
+
+    cfg.write_text(json.dumps(tiny_raw(n_epochs=100_000)))  # cannot finish before the signal
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir", str(run_dir),
+                             "--no-report"], cwd=ROOT, env=_cli_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:  # a trial started: the runner's handlers are set
+            if (run_dir / "events.jsonl").exists() and b'"type":"trial_started"' in (run_dir / "events.jsonl").read_bytes():
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # a failed step must not leave a 100,000-epoch sweep running
+    assert proc.returncode == 130
+    assert f"interrupted: continue with `sweepdeck resume {run_dir}`" in out

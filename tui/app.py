@@ -201,6 +201,8 @@ class SweepdeckApp(App[int]):
     def on_runner_exited(self, msg: RunnerExited) -> None:
         if msg.returncode == 0:
             self.notify(f"{msg.run_dir.name}: runner finished")
+        elif msg.returncode in (130, 143):  # stopped by SIGINT/SIGTERM (the Stop key sends SIGTERM): resumable
+            self.notify(f"{strip_control(msg.run_dir.name)}: runner stopped; resume it from Runs")
         else:
             last = [strip_control(line) for line in msg.log_tail.splitlines() if line.strip()][-3:]
             self.notify(f"{strip_control(msg.run_dir.name)}: runner exited with code {msg.returncode}\n" + "\n".join(last),

@@ -4,6 +4,7 @@ facts.py         the fact sheet: a run folder read with pandas into named facts,
 charts.py        text charts (plotext) and PNGs (matplotlib) of the learning curves
 sections.py      section titles, and the sections sweepdeck writes in every report (all trials, charts, fact check)
 offline.py       the offline report's body, written from the facts by code
+verdicts.py      the offline report's rules for ties, the best type and which way a parameter points
 prompt.py        the LLM's prompt: templates in prompts/ filled with a compact fact sheet
 placeholders.py  {{fact.name}} in the LLM's answer replaced by the fact's value, also while it streams
 verify.py        the checker: every number typed in a report checked against the facts, and the claims below

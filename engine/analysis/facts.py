@@ -76,10 +76,10 @@ def format_value(value: Any, metric: str) -> str:
         return f"{value * 100:.2f} pp"
     if metric == "change":
         return f"{value * 100:+.1f}%"
-    if metric == "loss":
-        return f"{value:.4f}"
-    if metric == "margin":
-        return f"{value:.4f}" if abs(value) >= 5e-5 else "0.0000"
+    if metric in ("loss", "margin"):
+        # margins of a tiny-weight model are 1e-11..1e-5 (losses of a perfect fit too): fixed
+        # decimals would show them all as 0.0000, so below 0.001 two significant digits
+        return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2g}"
     if metric == "eps":
         return f"{value:.2f} epochs/s"
     if metric == "duration":
@@ -460,8 +460,8 @@ def _flags(trials: pd.DataFrame) -> list[Flag]:
               and r["test_loss_final"] > (1 + OVERFIT_LOSS_RISE) * r["test_loss_min"]
               and pd.notna(r["train_loss_change_last"]) and r["train_loss_change_last"] < 0):
             flags.append(Flag(tid, "overfitting",
-                              f"final test loss {r['test_loss_final']:.4f} is more than {OVERFIT_LOSS_RISE:.0%} above its "
-                              f"minimum {r['test_loss_min']:.4f} while the train loss kept falling"))
+                              f"final test loss {format_value(r['test_loss_final'], 'loss')} is more than {OVERFIT_LOSS_RISE:.0%} "
+                              f"above its minimum {format_value(r['test_loss_min'], 'loss')} while the train loss kept falling"))
         if pd.notna(r["train_acc_final"]):
             if r["train_acc_final"] < UNDERFIT_TRAIN_ACC:
                 flags.append(Flag(tid, "underfitting",

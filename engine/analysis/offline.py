@@ -2,19 +2,24 @@
 
 Deterministic and network-free. Every number it prints comes from the fact sheet
 (through `FactText`, which refuses names that are not facts), so the verifier finds no
-mismatch in it; the proposals in "Recommendations" are new parameter values.
+mismatch in it; the proposals in "Recommendations" are new parameter values. Every
+claim (a tie, a winner, a direction to move a parameter) is decided in verdicts.py by
+a rule that docs/report.md states, so no sentence contradicts another.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pandas as pd
 
 from sweepdeck.engine.analysis.facts import FactSheet, format_param, params_text, plain_value
 from sweepdeck.engine.analysis.sections import FactText, heading, results_table
+from sweepdeck.engine.analysis.verdicts import (PENALTY_TYPES, Judge, Verdict, compared_rows, direction, numeric,
+                                                 shown_equal, type_standings, type_winner)
 
 PARAM_NAMES = {
     "exp_type": "experiment type", "lr": "learning rate (lr)", "batchsize": "batch size",
@@ -37,15 +42,7 @@ def overview(fs: FactSheet) -> str:
     lines.append(f"- **Model:** {fs.model}")
     lines.append(f"- **Trials:** {f('run.n_trials')}" + (f" ({', '.join(counts)})" if counts else "")
                  + f", {f('run.n_epochs')} epochs each")
-    varied = [k for k in fs.varied]
-    if varied:
-        parts = []
-        for k in varied:
-            vals = sorted({format_param(v) for v in t[k]}, key=_sort_key)
-            parts.append(f"{k} ∈ {{{', '.join(vals)}}}")
-        lines.append(f"- **Varied:** {'; '.join(parts)}")
-    else:
-        lines.append("- **Varied:** nothing: every trial used the same parameters")
+    lines.append(f"- **Varied:** {varied_text(fs)}")
     fixed = {k: v for k, v in fs.not_varied.items() if k not in ("dataset", "model")}
     if fixed:
         lines.append("- **Not varied** (the same in every trial, so this sweep says nothing about them): "
@@ -55,15 +52,7 @@ def overview(fs: FactSheet) -> str:
     lines.append(f"- **Device:** {fs.device}" + (f"; wall time {dur}" if dur else "")
                  + (f"; mean throughput {eps} per trial" if eps else ""))
     if fs.top:
-        b = fs.top[0]
-        lines.append("")
-        lines.append(
-            f"**Headline:** the best trial is **{b}** ({fs.trials.loc[b, 'label']}) with a best test accuracy of "
-            f"**{f('best.test_acc_best')}** at epoch {f('best.test_acc_best_epoch')}"
-            + (f" (final test accuracy {f('best.test_acc_final')})" if f.get("best.test_acc_final") else "")
-            + (f". Across all trials with results the mean best test accuracy is {f('run.test_acc_best_mean')}"
-               f" and the worst is {f('run.test_acc_best_min')}." if len(fs.ranked) > 1 else ".")
-        )
+        lines += ["", headline(fs)]
     else:
         lines.append("")
         lines.append("**No trial has recorded an epoch yet**, so there are no results to analyse.")
@@ -73,13 +62,76 @@ def overview(fs: FactSheet) -> str:
     return "\n".join(lines)
 
 
+def varied_text(fs: FactSheet) -> str:
+    """What the sweep varied, each value as the user could have listed it. A penalty weight's
+    values are those of its own type's trials (λ = 0 in the others is the grid rule's, SPEC §2,
+    not a value the user listed); the No_Regularization trials are named with the rule that made them."""
+    t = fs.trials
+    parts = []
+    for k in fs.varied:
+        if k in PENALTY_TYPES:
+            own = PENALTY_TYPES[k]
+            vals = sorted({format_param(v) for v in t.loc[t["exp_type"] == own, k]}, key=_sort_key)
+            if vals:
+                parts.append(f"{k} ∈ {{{', '.join(vals)}}} ({own} trials)")
+            continue
+        vals = sorted({format_param(v) for v in t[k]}, key=_sort_key)
+        parts.append(f"{k} ∈ {{{', '.join(vals)}}}")
+    n_none = int((t["exp_type"] == "No_Regularization").sum())
+    if n_none and ("exp_type" in fs.varied or any(k in PENALTY_TYPES for k in fs.varied)):
+        zeros = [k for k in PENALTY_TYPES if 0 in _listed(fs.config.get(k))]
+        why = (f"a 0 in {' and '.join(f'`{k}`' for k in zeros)} (listed, or the default when the key is left out)"
+               if zeros else "no non-zero penalty weight")
+        parts.append(f"plus {n_none} No_Regularization trial{'s' if n_none != 1 else ''} (both λ = 0), which the grid "
+                     f"rule (SPEC §2) adds for {why}")
+    if not parts:
+        return "nothing: every trial used the same parameters"
+    return "; ".join(parts)
+
+
+def _listed(value: Any) -> list[float]:
+    values = value if isinstance(value, list) else [value]
+    out = []
+    for v in values:
+        try:
+            out.append(float(v))
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def headline(fs: FactSheet) -> str:
+    """The best trial, or the trials tied for best (ties: same value at the precision shown)."""
+    f = FactText(fs)
+    ranked = fs.ranked
+    top = float(ranked["test_acc_best"].iloc[0])
+    tied = [tid for tid, v in ranked["test_acc_best"].items() if shown_equal(float(v), top)]
+    b = fs.top[0]
+    if len(tied) > 1:
+        names = ", ".join(f"**{x}**" for x in tied[:5]) + (f" and {len(tied) - 5} more" if len(tied) > 5 else "")
+        text = (f"**Headline:** {len(tied)} trials tie for the best test accuracy, **{f('best.test_acc_best')}**: {names}. "
+                f"The first in trial order, **{b}** ({fs.trials.loc[b, 'label']}), reached it at epoch "
+                f"{f('best.test_acc_best_epoch')}")
+    else:
+        text = (f"**Headline:** the best trial is **{b}** ({fs.trials.loc[b, 'label']}) with a best test accuracy of "
+                f"**{f('best.test_acc_best')}** at epoch {f('best.test_acc_best_epoch')}")
+    text += f" (final test accuracy {f('best.test_acc_final')})" if f.get("best.test_acc_final") else ""
+    if len(ranked) > 1:
+        text += (f". Across all trials with results the mean best test accuracy is {f('run.test_acc_best_mean')}"
+                 f" and the worst is {f('run.test_acc_best_min')}.")
+    return text + ("" if text.endswith(".") else ".")
+
+
 def top_trials(fs: FactSheet) -> str:
     f = FactText(fs)
     lines = [heading("top"), ""]
     if not fs.top:
         lines.append("No results yet.")
         return "\n".join(lines)
-    lines.append(f"Top {len(fs.top)} by best test accuracy (all parameters listed):")
+    vals = [float(fs.trials.loc[t, "test_acc_best"]) for t in fs.top]
+    ties = [f"{a} and {b}" for (a, x), (b, y) in zip(zip(fs.top, vals), zip(fs.top[1:], vals[1:])) if shown_equal(x, y)]
+    lines.append(f"Top {len(fs.top)} by best test accuracy (all parameters listed"
+                 + (f"; {', '.join(ties)} tie, listed in trial order" if ties else "") + "):")
     lines.append("")
     for i, tid in enumerate(fs.top, start=1):
         r = fs.trials.loc[tid]
@@ -99,20 +151,66 @@ def top_trials(fs: FactSheet) -> str:
         for typ, tid in sorted(fs.best_per_type.items(), key=lambda kv: -fs.trials.loc[kv[1], "test_acc_best"]):
             lines.append(f"| {typ} | {tid} ({fs.trials.loc[tid, 'label']}) | {f(f'type.{typ}.test_acc_best')} | "
                          f"{f(f'type.{typ}.test_acc_best_mean')} | {f(f'type.{typ}.n_trials')} |")
-        order = sorted(fs.best_per_type, key=lambda k: -fs.trials.loc[fs.best_per_type[k], "test_acc_best"])
-        if len(order) > 1:
-            a, b = order[0], order[1]
-            lines += ["", f"**{a}** did best: its best trial reached {f(f'type.{a}.test_acc_best')} against "
-                          f"{f(f'type.{b}.test_acc_best')} for {b}, and its trials average {f(f'type.{a}.test_acc_best_mean')} "
-                          f"against {f(f'type.{b}.test_acc_best_mean')}."]
-    bt = fs.fact("best_train.trial_id")
-    if bt is not None and bt.value != fs.top[0]:
-        x = bt.value
-        lines += ["", f"Note: the highest final *train* accuracy belongs to **{x}** ({f('best_train.train_acc_final')}), "
-                      f"not to the best trial on the test set: {x} reached a best test accuracy of "
-                      f"{f('best_train.test_acc_best')} (rank {f('best_train.rank_test_acc_best')}). "
-                      "Fitting the training set more closely did not generalise better."]
+        if len(fs.best_per_type) > 1:
+            lines += ["", type_sentence(fs, Judge(fs))]
+    note = best_train_note(fs)
+    if note:
+        lines += ["", note]
     return "\n".join(lines)
+
+
+def type_sentence(fs: FactSheet, judge: Judge) -> str:
+    """Which experiment type did best, by verdicts.type_winner; ties and splits said as such."""
+    f = FactText(fs)
+    st = type_standings(fs)
+    winner = type_winner(fs, judge)
+
+    def best(t: str) -> str:
+        return f(f"type.{t}.test_acc_best")
+
+    def mean(t: str) -> str:
+        return f(f"type.{t}.test_acc_best_mean")
+
+    if winner is not None:
+        others = [x.name for x in st if x.name != winner]
+        return (f"**{winner}** did best: its best trial reached {best(winner)} and its trials average {mean(winner)}, "
+                + "; ".join(f"against {best(o)} and {mean(o)} for {o}" for o in others)
+                + " (ahead on at least one count, behind on neither).")
+    top_best = [x for x in st if judge.level(x.best, st[0].best)]
+    by_mean = sorted(st, key=lambda x: -x.mean)
+    top_mean = [x for x in by_mean if judge.level(x.mean, by_mean[0].mean)]
+    parts = []
+    if len(top_best) > 1:
+        why = judge.why_level(top_best[0].best, top_best[-1].best)
+        parts.append(f"on the best trial {' and '.join(x.name for x in top_best)} are level "
+                     f"({', '.join(best(x.name) for x in top_best)}: {why})")
+    else:
+        parts.append(f"{top_best[0].name} has the best trial ({best(top_best[0].name)})")
+    if len(top_mean) > 1:
+        why = judge.why_level(top_mean[0].mean, top_mean[-1].mean)
+        parts.append(f"on the mean {' and '.join(x.name for x in top_mean)} are level "
+                     f"({', '.join(mean(x.name) for x in top_mean)}: {why})")
+    else:
+        parts.append(f"{top_mean[0].name} has the highest mean ({mean(top_mean[0].name)})")
+    return "No experiment type did best on both counts: " + "; ".join(parts) + "."
+
+
+def best_train_note(fs: FactSheet) -> Optional[str]:
+    """The trial that fit the training set best, when it is not the best on the test set:
+    only when it is ahead on train accuracy and behind on test accuracy, both beyond a tie."""
+    f = FactText(fs)
+    bt = fs.fact("best_train.trial_id")
+    if bt is None or not fs.top or bt.value == fs.top[0]:
+        return None
+    x, b = bt.value, fs.trials.loc[fs.top[0]]
+    r = fs.trials.loc[x]
+    if pd.isna(b["train_acc_final"]) or shown_equal(r["train_acc_final"], b["train_acc_final"]) \
+            or shown_equal(r["test_acc_best"], b["test_acc_best"]):
+        return None
+    return (f"Note: the highest final *train* accuracy belongs to **{x}** ({f('best_train.train_acc_final')}), "
+            f"not to the best trial on the test set: {x} reached a best test accuracy of "
+            f"{f('best_train.test_acc_best')} (rank {f('best_train.rank_test_acc_best')}). "
+            "Fitting the training set more closely did not generalise better.")
 
 
 def parameter_impact(fs: FactSheet) -> str:
@@ -137,6 +235,7 @@ def parameter_impact(fs: FactSheet) -> str:
     elif f.get("run.seed_spread_test_acc_best"):
         lines.append(f"Seeds were varied: the same configuration's best test accuracy moves by {f('run.seed_spread_test_acc_best')} "
                      "on average between its seeds, so differences smaller than that are noise.")
+    judge = Judge(fs)
     for k in keys:
         df = fs.sensitivity[k]
         scope = ""
@@ -151,45 +250,60 @@ def parameter_impact(fs: FactSheet) -> str:
             div = f" ({f(p + '.n_diverged')} diverged)" if row["n_diverged"] else ""
             lines.append(f"| {row['value']} | {f(p + '.n_trials')}{div} | {f(p + '.test_acc_best_mean')} | "
                          f"{f(p + '.test_acc_best_max')} | {row['best_trial']} |")
-        best, worst = df.iloc[0], df.iloc[-1]
-        lines.append("")
-        bv, wv = best["value"], worst["value"]
-        if k == "seed":
-            lines.append(f"The seed is not a design choice: the gap between seed {bv} (mean "
-                         f"{f(f'sens.{k}.{bv}.test_acc_best_mean')}) and seed {wv} (mean "
-                         f"{f(f'sens.{k}.{wv}.test_acc_best_mean')}) measures run-to-run noise.")
-            continue
-        lines.append(f"Best value: {k} = {bv} (mean {f(f'sens.{k}.{bv}.test_acc_best_mean')}); "
-                     f"worst: {k} = {wv} (mean {f(f'sens.{k}.{wv}.test_acc_best_mean')})." + _trend(k, df))
+        lines += ["", value_sentence(fs, k, judge)]
     return "\n".join(lines)
 
 
-def _trend(key: str, df: pd.DataFrame) -> str:
-    """How the mean best test accuracy moves along a numeric parameter, in words."""
-    if key in ("seed",) or len(df) < 2:
-        return ""
-    if key in ("l2_sum_lambda", "l2_mul_lambda"):
-        df = df[[_is_pos(v) for v in df["raw"]]]
-    vals = _numeric_values(df)
-    if vals is None or len(vals) < 2:
-        return ""
-    means = [m for _, m in sorted(zip(vals, df["test_acc_best_mean"]))]
-    name = key
-    if all(b > a for a, b in zip(means, means[1:])):
-        return f" The mean rises with {name} over the values tried, so larger values may be worth a look."
-    if all(b < a for a, b in zip(means, means[1:])):
-        return f" The mean falls as {name} grows, so smaller values may be worth a look."
-    best_i = means.index(max(means))
-    if 0 < best_i < len(means) - 1:
-        return f" The mean peaks inside the range tried, at {name} = {format_param(sorted(vals)[best_i])}."
-    return " No monotonic trend: the effect is not consistent across the values tried."
+def value_sentence(fs: FactSheet, key: str, judge: Judge) -> str:
+    """The best and worst value of a parameter, ties said as such, and its trend if it is numeric."""
+    f = FactText(fs)
+    df = fs.sensitivity[key]
+    means = [float(m) for m in df["test_acc_best_mean"]]  # highest first
+
+    def mean(v: str) -> str:
+        return f(f"sens.{key}.{v}.test_acc_best_mean")
+
+    top = [v for v, m in zip(df["value"], means) if judge.level(m, means[0])]
+    bottom = [v for v, m in zip(df["value"], means) if judge.level(m, means[-1])]
+    if key == "seed":
+        if len(top) == len(df):
+            return f"Every seed gives the same mean ({mean(df['value'].iloc[0])}, {judge.why_level(means[0], means[-1])})."
+        bv, wv = df["value"].iloc[0], df["value"].iloc[-1]
+        return (f"The seed is not a design choice: the gap between seed {bv} (mean {mean(bv)}) and seed {wv} "
+                f"(mean {mean(wv)}) measures run-to-run noise.")
+    if len(top) == len(df):
+        return (f"All values of {key} are level (means {', '.join(mean(v) for v in df['value'])}: "
+                f"{judge.why_level(means[0], means[-1])}): this sweep shows no effect of {key}.")
+    if len(top) > 1:
+        best = f"{key} = {' and '.join(top)} are level at the top (means {', '.join(mean(v) for v in top)})"
+    else:
+        best = f"Best value: {key} = {top[0]} (mean {mean(top[0])})"
+    if len(bottom) > 1:
+        worst = f"{' and '.join(bottom)} are level at the bottom (means {', '.join(mean(v) for v in bottom)})"
+    else:
+        worst = f"worst: {key} = {bottom[0]} (mean {mean(bottom[0])})"
+    return f"{best}; {worst}." + _trend(fs, key, judge)
 
 
-def _is_pos(v) -> bool:
-    try:
-        return float(v) > 0
-    except (TypeError, ValueError):
-        return False
+def _trend(fs: FactSheet, key: str, judge: Judge) -> str:
+    """How the mean best test accuracy moves along a numeric parameter, in words: a step counts
+    only when one side is ahead (verdicts.Judge); the advice follows verdicts.direction."""
+    if key == "seed":
+        return ""
+    d = direction(fs, key, judge)
+    if d is None:
+        return ""
+    if all(s == 1 for s in d.steps):
+        return f" The mean rises with {key} over the values tried" + (
+            ", so larger values may be worth a look." if d.move == 1 else ".")
+    if all(s == -1 for s in d.steps):
+        return f" The mean falls as {key} grows over the values tried" + (
+            ", so smaller values may be worth a look." if d.move == -1 else ".")
+    if d.move == 0 and d.best is not None:
+        return f" The mean peaks inside the range tried, at {key} = {format_param(d.best)}."
+    if all(s == 0 for s in d.steps):
+        return ""
+    return " No consistent trend: the effect is not the same across the values tried."
 
 
 def dynamics(fs: FactSheet) -> str:
@@ -235,8 +349,12 @@ def dynamics(fs: FactSheet) -> str:
     m = t["margin"].dropna()
     if len(m) > 1:
         hi, lo = m.idxmax(), m.idxmin()
-        lines.append(f"Margins (mean y·f(x) on the train set with unit layer norms) range from {f(f'trial.{lo}.margin')} ({lo}) "
-                     f"to {f(f'trial.{hi}.margin')} ({hi})" + (f"; the best trial's is {f(f'best.margin')}." if f.get('best.margin') else "."))
+        what = "Margins (mean y·f(x) on the train set with unit layer norms)"
+        if f(f"trial.{lo}.margin") == f(f"trial.{hi}.margin"):
+            lines.append(f"{what} are {f(f'trial.{lo}.margin')} in every trial that recorded one.")
+        else:
+            lines.append(f"{what} range from {f(f'trial.{lo}.margin')} ({lo}) to {f(f'trial.{hi}.margin')} ({hi})"
+                         + (f"; the best trial's is {f(f'best.margin')}." if f.get('best.margin') else "."))
     return "\n".join(lines)
 
 
@@ -252,128 +370,204 @@ def _nice(x: float) -> float:
     return float(f"{x:.2g}")
 
 
-def _numeric_values(df: pd.DataFrame) -> Optional[list[float]]:
-    try:
-        vals = [float(v) for v in df["raw"]]
-    except (TypeError, ValueError):
-        return None
-    return vals if all(math.isfinite(v) for v in vals) else None
+@dataclass
+class Recommendation:
+    """One proposal for the next sweep: its sentence, which way it moves each config key
+    (+1 higher, -1 lower, 0 refine or fix in place), and the config values it proposes."""
+
+    text: str
+    moves: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
 
 
-def recommend(fs: FactSheet) -> tuple[list[str], dict[str, Any]]:
-    """Concrete config changes for the next sweep, and the config keys they change."""
+def recommend(fs: FactSheet) -> list[Recommendation]:
+    """Concrete config changes for the next sweep. Directions follow verdicts.direction; the
+    generic advice for overfitting or underfitting names only moves no other proposal opposes."""
     f = FactText(fs)
-    recs: list[str] = []
-    changes: dict[str, Any] = {}
     if fs.ranked.empty:
-        return ["Run the sweep to completion first: no trial has results yet."], {}
+        return [_no_results(fs)]
+    judge = Judge(fs)
+    recs: list[Recommendation] = []
     for key in fs.varied:
         if key in ("seed", "exp_type") or key not in fs.sensitivity or len(fs.sensitivity[key]) < 2:
             continue
+        rec = _parameter_advice(fs, key, judge)
+        if rec is not None:
+            recs.append(rec)
         df = fs.sensitivity[key]
-        best = df.iloc[0]
         all_div = df[df["n_diverged"] == df["n_trials"]]
-        vals = _numeric_values(df)
-        if key in ("l2_sum_lambda", "l2_mul_lambda") and vals is not None:
-            df = df[[float(v) > 0 for v in df["raw"]]]
-            vals = _numeric_values(df)
-            if len(df) < 2:
-                continue
-            best = df.iloc[0]
-        bv = best["value"]
-        if vals is not None and key != "batchsize" and all(v > 0 for v in vals):
-            tried = sorted(vals)
-            b = float(best["raw"])
-            i = tried.index(b)
-            if i == len(tried) - 1:
-                lo, hi = b, _nice(b * (tried[-1] / tried[-2] if len(tried) > 1 else 3))
-                why = "the best mean result came from the largest value tried: extend the range upwards"
-            elif i == 0:
-                lo, hi = _nice(b / (tried[1] / tried[0] if len(tried) > 1 else 3)), b
-                why = "the best mean result came from the smallest value tried: extend the range downwards"
-            else:
-                lo, hi = _nice(math.sqrt(tried[i - 1] * b)), _nice(math.sqrt(b * tried[i + 1]))
-                why = "the best value lies inside the range: refine around it"
-            mid = _nice(math.sqrt(lo * hi))
-            grid = sorted({lo, mid, hi, b} if mid not in (lo, hi) else {lo, b, hi})
-            changes[key] = grid
-            recs.append(f"`{key}` ∈ [{lo:g}, {hi:g}], e.g. `\"{key}\": {json.dumps(grid)}` — {why} "
-                        f"(best mean at {key} = {bv}: {f(f'sens.{key}.{bv}.test_acc_best_mean')}).")
-        elif key == "batchsize" and vals is not None:
-            b = int(float(best["raw"]))
-            tried = sorted(int(v) for v in vals)
-            grid = sorted({b // 2, b, b * 2} if b in (tried[0], tried[-1]) else {b})
-            changes[key] = grid
-            recs.append(f"`batchsize`: best mean at {b} ({f(f'sens.batchsize.{bv}.test_acc_best_mean')}); "
-                        f"next try `\"batchsize\": {json.dumps(grid)}`.")
-        else:
-            rng = fs.facts.get(f"sens.{key}.test_acc_best_mean_range")
-            if rng is not None and rng.value >= 0.01:
-                raw = best["raw"]
-                changes[key] = [raw.item() if hasattr(raw, "item") else raw]
-                recs.append(f"Fix `{key}` = {bv}: its trials average {f(f'sens.{key}.{bv}.test_acc_best_mean')}, "
-                            f"ahead of the other values (spread {rng.display()}).")
-            elif rng is not None:
-                recs.append(f"`{key}` made little difference (spread {rng.display()}): drop it from the sweep and spend the "
-                            "trials elsewhere.")
         if len(all_div):
             bad = ", ".join(str(v) for v in all_div["value"])
-            recs.append(f"Drop {key} = {bad}: every trial with it diverged.")
+            recs.append(Recommendation(f"Drop {key} = {bad}: every trial with it diverged."))
     if "exp_type" in fs.varied and len(fs.best_per_type) > 1:
-        order = sorted(fs.best_per_type, key=lambda k: -fs.trials.loc[fs.best_per_type[k], "test_acc_best"])
-        a = order[0]
-        recs.append(f"Focus on **{a}** trials (best {f(f'type.{a}.test_acc_best')}, mean {f(f'type.{a}.test_acc_best_mean')}); "
-                    + ("keep one unregularised trial as a baseline." if "No_Regularization" in fs.best_per_type and a != "No_Regularization"
-                       else "add `0` to the penalty lists to get an unregularised baseline." if "No_Regularization" not in fs.best_per_type
-                       else "regularisation did not beat the unregularised baseline here."))
+        recs.append(_type_advice(fs, judge))
     elif "No_Regularization" not in fs.best_per_type:
-        recs.append("Add `0` to `l2_sum_lambda` to get an unregularised baseline to compare against.")
+        recs.append(Recommendation("Add `0` to `l2_sum_lambda` to get an unregularised baseline to compare against."))
     flags = {fl.trial_id for fl in fs.flags if fl.kind == "not_converged"}
     n_done = int((fs.trials["status"] == "completed").sum())
     if n_done and len(flags) * 2 >= n_done:
-        changes["n_epochs"] = fs.n_epochs * 2
-        recs.append(f"Raise `n_epochs` from {fs.n_epochs} to {fs.n_epochs * 2}: {len(flags)} of {n_done} completed trials were still "
-                    "improving at the last epoch.")
+        recs.append(Recommendation(
+            f"Raise `n_epochs` from {fs.n_epochs} to {fs.n_epochs * 2}: {len(flags)} of {n_done} completed trials were still "
+            "improving at the last epoch.", {"n_epochs": 1}, {"n_epochs": fs.n_epochs * 2}))
     elif fs.top and fs.n_epochs >= 20:
         last_best = int(max(fs.trials.loc[t, "test_acc_best_epoch"] for t in fs.top))
         if last_best <= fs.n_epochs // 2:
-            changes["n_epochs"] = max(last_best + last_best // 2, 5)
-            recs.append(f"`n_epochs` can be lowered to about {changes['n_epochs']}: the top trials all peaked by epoch "
-                        f"{last_best} of {fs.n_epochs}.")
+            lower = max(last_best + last_best // 2, 5)
+            recs.append(Recommendation(f"`n_epochs` can be lowered to about {lower}: the top trials all peaked by epoch "
+                                       f"{last_best} of {fs.n_epochs}.", {"n_epochs": -1}, {"n_epochs": lower}))
+    moves = _moves(recs)
+    n = len(fs.ranked)
     over = {fl.trial_id for fl in fs.flags if fl.kind == "overfitting"}
-    if over and len(over) * 2 >= len(fs.ranked):
-        recs.append("Most trials overfit: try stronger penalties (larger `l2_sum_lambda` / `l2_mul_lambda`) or "
-                    "`\"mislabel_percentage\"` left at 0 with more training data (`dataset.n_train`).")
+    if len(over) * 2 > n:  # most: more than half of the trials with results
+        stronger = [k for k in PENALTY_TYPES if moves.get(k, 0) >= 0]
+        ways = ([f"stronger penalties (larger {' / '.join(f'`{k}`' for k in stronger)})"] if stronger else []) + \
+            ["more training data (`dataset.n_train`)"]
+        recs.append(Recommendation(f"Most trials overfit ({len(over)} of {n} with results): try {' or '.join(ways)}.",
+                                   {k: 1 for k in stronger}))
     under = {fl.trial_id for fl in fs.flags if fl.kind == "underfitting"}
-    if under and len(under) * 2 >= len(fs.ranked):
-        recs.append("Most trials underfit: try a larger model (`\"model\": \"overparameterized\"`), more epochs or a higher `lr`.")
+    if len(under) * 2 > n:
+        ways, up = ["a larger model (`\"model\": \"overparameterized\"`)"], {}
+        if moves.get("n_epochs", 0) >= 0:
+            ways.append("more epochs")
+            up["n_epochs"] = 1
+        if moves.get("lr") == 1 or ("lr" not in fs.varied and "lr" not in moves):
+            ways.append("a higher `lr`")
+            up["lr"] = 1
+        recs.append(Recommendation(f"Most trials underfit ({len(under)} of {n} with results): try "
+                                   f"{', '.join(ways[:-1]) + ' or ' + ways[-1] if len(ways) > 1 else ways[0]}.", up))
     if "seed" not in fs.varied:
         seed = fs.not_varied.get("seed", 42)
         try:
             seeds = [int(seed) + i for i in range(3)]
         except (TypeError, ValueError):
             seeds = [42, 43, 44]
-        changes["seed"] = seeds
-        recs.append(f"Repeat the best configurations with `\"seed\": {json.dumps(seeds)}`: with one seed per configuration "
-                    "the ranking of close trials is not reliable.")
-    return recs, changes
+        recs.append(Recommendation(f"Repeat the best configurations with `\"seed\": {json.dumps(seeds)}`: with one seed per "
+                                   "configuration the ranking of close trials is not reliable.", changes={"seed": seeds}))
+    return recs
+
+
+def _moves(recs: list[Recommendation]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in recs:
+        out.update(r.moves)
+    return out
+
+
+def _no_results(fs: FactSheet) -> Recommendation:
+    """Why there is nothing to analyse, and what to do about it."""
+    status = fs.trials["status"]
+    if len(status) and (status == "diverged").all():
+        lrs = sorted(float(v) for v in fs.trials["lr"])
+        return Recommendation(f"Every trial diverged before recording an epoch: try an `lr` below the smallest tried "
+                              f"({format_param(lrs[0])}).", {"lr": -1})
+    if len(status) and (status == "failed").all():
+        return Recommendation("Every trial failed before recording an epoch: see each trial's error in `sweepdeck show`.")
+    return Recommendation("Run the sweep to completion first (`sweepdeck resume`): no trial has results yet.")
+
+
+def _parameter_advice(fs: FactSheet, key: str, judge: Judge) -> Optional[Recommendation]:
+    """The next values of one parameter: beyond an edge, around an inside best, or fixed."""
+    f = FactText(fs)
+    d = direction(fs, key, judge)
+    names = {float(r): v for r, v in zip(compared_rows(fs, key)["raw"], compared_rows(fs, key)["value"])} if d else {}
+    if d is not None and key != "batchsize" and all(v > 0 for v in d.values):
+        if d.move is None:
+            level = [names[v] for v in d.level_with_best]
+            if len(level) > 1:
+                level_means = [d.means[d.values.index(v)] for v in d.level_with_best]
+                return Recommendation(f"`{key}`: {' and '.join(f'{key} = {v}' for v in level)} are level at the top "
+                                      f"(means {', '.join(f(f'sens.{key}.{v}.test_acc_best_mean') for v in level)}: "
+                                      f"{judge.why_level(max(level_means), min(level_means))}), "
+                                      "so this sweep does not say which way to move it.")
+            bv = names[d.values[d.means.index(max(d.means))]]
+            return Recommendation(f"`{key}`: the best mean came at {key} = {bv}, where a trial diverged, so this sweep "
+                                  "does not say to go beyond it.")
+        b, tried, i = d.best, d.values, d.values.index(d.best)
+        bv = names[b]
+        if d.move == 1:
+            lo, hi = b, _nice(b * tried[-1] / tried[-2])
+            why = "the best mean came from the largest value tried, ahead of every other: extend the range upwards"
+        elif d.move == -1:
+            lo, hi = _nice(b / (tried[1] / tried[0])), b
+            why = "the best mean came from the smallest value tried, ahead of every other: extend the range downwards"
+        else:
+            lo, hi = _nice(math.sqrt(tried[i - 1] * b)), _nice(math.sqrt(b * tried[i + 1]))
+            why = "the best value lies inside the range, ahead of every other: refine around it"
+        mid = _nice(math.sqrt(lo * hi))
+        grid = sorted({lo, mid, hi, b} if mid not in (lo, hi) else {lo, b, hi})
+        return Recommendation(f"`{key}` ∈ [{lo:g}, {hi:g}], e.g. `\"{key}\": {json.dumps(grid)}` — {why} "
+                              f"(best mean at {key} = {bv}: {f(f'sens.{key}.{bv}.test_acc_best_mean')}).",
+                              {key: d.move}, {key: grid})
+    if d is not None and key == "batchsize":
+        if d.best is None:
+            return None
+        b = int(d.best)
+        grid = sorted({b // 2, b, b * 2} if b in (int(d.values[0]), int(d.values[-1])) else {b})
+        return Recommendation(f"`batchsize`: best mean at {b} ({f(f'sens.batchsize.{names[d.best]}.test_acc_best_mean')}), "
+                              f"ahead of every other; next try `\"batchsize\": {json.dumps(grid)}`.", {key: 0}, {key: grid})
+    df = fs.sensitivity[key]
+    rng = fs.facts.get(f"sens.{key}.test_acc_best_mean_range")
+    if rng is None or d is not None or key in PENALTY_TYPES:
+        return None  # a penalty weight's 0 is the unregularised baseline: the type advice speaks for it
+    means = [float(m) for m in df["test_acc_best_mean"]]
+    if rng.value >= 0.01 and all(judge.ahead(means[0], m) for m in means[1:]):
+        bv, raw = df["value"].iloc[0], df["raw"].iloc[0]
+        return Recommendation(f"Fix `{key}` = {bv}: its trials average {f(f'sens.{key}.{bv}.test_acc_best_mean')}, "
+                              f"ahead of every other value (spread {rng.display()}).", {key: 0},
+                              {key: [raw.item() if hasattr(raw, "item") else raw]})
+    if rng.value < 0.01:
+        return Recommendation(f"`{key}` made little difference (spread {rng.display()}, under 1 pp): drop it from the "
+                              "sweep and spend the trials elsewhere.")
+    return None
+
+
+def _type_advice(fs: FactSheet, judge: Judge) -> Recommendation:
+    f = FactText(fs)
+    a = type_winner(fs, judge)
+    if a is None:
+        return Recommendation("Keep every experiment type in the next sweep: none did best on both its best trial and its "
+                              "mean (see *Top trials*).")
+    tail = ("keep one unregularised trial as a baseline." if "No_Regularization" in fs.best_per_type and a != "No_Regularization"
+            else "add `0` to the penalty lists to get an unregularised baseline." if "No_Regularization" not in fs.best_per_type
+            else "regularisation did not beat the unregularised baseline here.")
+    return Recommendation(f"Focus on **{a}** trials (best {f(f'type.{a}.test_acc_best')}, mean "
+                          f"{f(f'type.{a}.test_acc_best_mean')}); {tail}")
+
+
+def snippet_changes(fs: FactSheet, recs: list[Recommendation]) -> dict[str, Any]:
+    """The config keys the recommendations change, only those whose new value differs from this sweep's."""
+    out: dict[str, Any] = {}
+    for r in recs:
+        for k, v in r.changes.items():
+            if not _same_setting(fs.config.get(k), v):
+                out[k] = v
+    return out
+
+
+def _same_setting(old: Any, new: Any) -> bool:
+    """A scalar and a one-element list are the same setting; numbers compare as numbers."""
+    def norm(v: Any) -> list:
+        vals = v if isinstance(v, list) else [v]
+        out = []
+        for x in vals:
+            try:
+                out.append(float(x) if not isinstance(x, bool) else x)
+            except (TypeError, ValueError):
+                out.append(x)
+        return out
+    return norm(old) == norm(new)
 
 
 def recommendations(fs: FactSheet) -> str:
-    recs, changes = recommend(fs)
+    recs = recommend(fs)
     lines = [heading("recommendations"), ""]
-    lines += [f"{i}. {r}" for i, r in enumerate(recs, start=1)]
+    lines += [f"{i}. {r.text}" for i, r in enumerate(recs, start=1)]
+    changes = snippet_changes(fs, recs)
     if changes:
-        base = {k: v for k, v in fs.config.items() if k in ("batchsize", "lr", "n_epochs", "l2_sum_lambda", "l2_mul_lambda",
-                                                              "wn", "seed", "opt_name")}
-        base.update(changes)
-        if fs.top:
-            b = fs.trials.loc[fs.top[0]]
-            for k in ("lr", "batchsize", "opt_name", "wn"):
-                if k not in changes and k in fs.varied:
-                    base[k] = [plain_value(b[k])]
-        lines += ["", "A starting point for the next config (the changed keys; everything else as in this sweep's `config.json`):",
-                  "", "```json", "{\n" + ",\n".join(f'  "{k}": {json.dumps(v, default=str)}' for k, v in base.items()) + "\n}", "```"]
+        lines += ["", "A starting point for the next config (only the keys that change; everything else as in this "
+                      "sweep's `config.json`):",
+                  "", "```json", "{\n" + ",\n".join(f'  "{k}": {json.dumps(v, default=str)}' for k, v in changes.items())
+                  + "\n}", "```"]
     return "\n".join(lines)
 
 
