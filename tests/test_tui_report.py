@@ -162,3 +162,82 @@ async def test_report_section_shows_no_escape_sequences_and_opens_only_web_links
         await pilot.pause()
         await wait_for(pilot, lambda: opened)
         assert opened == ["https://example.com/x"]
+
+
+# --- the report laid out for the pane -------------------------------------------------------------
+
+WIDE = """# R
+
+| Trial | Rank | Type | lr | Status | Best test acc (epoch) | Final test acc | Train−test gap |
+|---|---|---|---|---|---|---|---|
+| t000 | 2 | Summation | 0.1 | completed | 84.62% (8) | 84.17% | 5.95 pp |
+| t001 | 1 | Multiplication | 0.01 | completed | 87.51% (10) | 86.85% | 5.35 pp |
+
+```text
+| not | a | table |
+|---|---|---|
+```
+
+**Test loss per epoch**
+
+```text
+a chart 78 columns wide
+```
+"""
+
+
+def test_wide_tables_are_narrowed_without_cutting_a_value_and_charts_swapped():
+    from sweepdeck.tui.report_layout import fit_report, split_row, table_width
+
+    assert fit_report(WIDE, 200) == WIDE  # it fits: as written
+    out = fit_report(WIDE, 60, {"Test loss per epoch": "a chart 50 wide"})
+    tables, current = [], None
+    for line in out.split("\n"):
+        if line.startswith("| ") and current is None and "not" not in line:
+            current = [split_row(line)]
+            tables.append(current)
+        elif line.startswith("|") and current is not None:
+            if not line.startswith("|---"):
+                current.append(split_row(line))
+        else:
+            current = None
+    assert len(tables) >= 2 and all(t[0][0] == "Trial" for t in tables)  # each repeats the trial
+    for t in tables:
+        needs = [max(len(row[c]) for row in t) for c in range(len(t[0]))]
+        assert table_width(needs) <= 60
+    cells = {c for t in tables for row in t for c in row}
+    for value in ("Summation", "Multiplication", "84.62% (8)", "87.51% (10)", "5.35 pp", "0.01"):
+        assert value in cells  # whole, never `Summati…`
+    assert "Status" not in cells and "Status: completed in every row." in out  # said once, under the table
+    assert "| not | a | table |" in out  # a code block is left alone
+    assert "a chart 50 wide" in out and "a chart 78 columns wide" not in out
+
+
+async def test_report_reads_at_80_columns_and_draws_its_charts_for_the_pane(tmp_path, monkeypatch):
+    """The real offline report: its 12-column table and 78-column charts at 80x24, then 120x40."""
+    from tests.support.tui import make_report_run, screen_text
+    from sweepdeck.tui.report_layout import widest_fence_line
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    run = make_report_run(tmp_path / "runs")
+    written = (run / "report.md").read_text()
+    app = make_app(tmp_path / "runs", attach=run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("f5")
+        rep = app.screen
+        await wait_for(pilot, lambda: app.current_mode == "report" and rep.settled and rep.charts, timeout=20)
+        width, _ = rep._chart_size()
+        assert widest_fence_line(written) > width >= widest_fence_line(rep.laid_out)  # drawn for the pane
+        assert "Status: completed in every row." in rep.laid_out
+        for title in ("Results of all trials", "Charts"):
+            heading = next(h for h in rep.query("MarkdownH2") if title in str(h._content))
+            rep.query_one("#report-scroll").scroll_to_widget(heading, animate=False, top=True)
+            await pilot.pause()
+            shown = screen_text(app)
+            assert "…" not in shown and "Summation" in shown or title == "Charts"
+        assert "┤" in shown and "Test accuracy (%) per epoch" in shown
+        assert (run / "report.md").read_text() == written  # report.md itself is as the engine wrote it
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: rep._layout_width > 100 and rep.settled)
+        assert widest_fence_line(rep.laid_out) == widest_fence_line(written)  # report.md's own charts fit

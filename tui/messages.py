@@ -44,3 +44,13 @@ class RunnerExited(Message):
         self.run_dir = run_dir
         self.returncode = returncode
         self.log_tail = log_tail
+
+
+class ChartsDrawn(Message):
+    """A report's text charts drawn again at the Report pane's size (title → chart text)."""
+
+    def __init__(self, run_dir: Path, size: tuple[int, int], charts: dict[str, str]) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.size = size
+        self.charts = charts
