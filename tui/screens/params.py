@@ -117,7 +117,7 @@ class ParamsScreen(SectionScreen):
         if f.kind == "select":
             return Choice(f.options, id=f.widget_id)
         suggester = SuggestFromList(SUGGEST[f.key], case_sensitive=False) if f.key in SUGGEST else None
-        return Input(placeholder=f.placeholder, id=f.widget_id, compact=True, suggester=suggester)
+        return Input(placeholder=f.hint, id=f.widget_id, compact=True, suggester=suggester)
 
     def _field_widget(self, f: form.Field) -> FieldWidget:
         return cast(FieldWidget, self.query_one("#" + f.widget_id))
