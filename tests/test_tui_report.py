@@ -241,3 +241,61 @@ async def test_report_reads_at_80_columns_and_draws_its_charts_for_the_pane(tmp_
         await pilot.resize_terminal(120, 40)
         await wait_for(pilot, lambda: rep._layout_width > 100 and rep.settled)
         assert widest_fence_line(rep.laid_out) == widest_fence_line(written)  # report.md's own charts fit
+
+
+# --- a question about the run (issue 16) -------------------------------------------------------------
+
+async def test_ask_a_question_under_the_report_streams_a_checked_answer_and_follows_up(tmp_path, monkeypatch):
+    from fake_llm_server import FakeLLM
+    from test_facts import hand_built
+
+    from sweepdeck.engine.ask import read_history
+
+    run = hand_built(tmp_path / "runs" / "20260101-120000-toy")
+    (run / "report.md").write_text("# Report\n\n## Fact check\nChecked 0 numbers.\n")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET0123456789abcdefXYZ")
+    monkeypatch.setenv("SWEEPDECK_LLM_MODEL", "fake-model")
+    reply = "The best trial is {{best.trial_id}} with {{best.test_acc_best}}; t001 reached 91.30% \x1b]0;x\x07once."
+    with FakeLLM(default={"kind": "stream", "text": reply, "chunk": 5}) as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.url)
+        app = make_app(tmp_path / "runs", attach=run)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            await pilot.press("f5")
+            rep = app.screen
+            await wait_for(pilot, lambda: app.current_mode == "report" and rep.settled)
+            await pilot.press("a", *"which trial was best?", "enter")
+            await wait_for(pilot, lambda: rep.asked == 1, timeout=20)
+            shown = str(rep.query_one("#ask-answer").render())
+            assert "Q: which trial was best?" in shown
+            assert "The best trial is t001 with 86.00%" in shown and "{{" not in shown  # filled from the facts
+            assert "91.30% ⚠[1]" in shown and "the data says" in shown  # a wrong number flagged inline
+            assert "\x1b" not in shown and "\x07" not in shown
+            await pilot.press(*"and its lr?", "enter")  # the next question follows the conversation up
+            await wait_for(pilot, lambda: rep.asked == 2, timeout=20)
+            sent = srv.chat_requests[1]["json"]["messages"]
+            assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+            await pilot.press("escape", "c")  # back to the report's own keys
+            assert rep.query_one("#factcheck").has_class("-expanded")
+    history = read_history(run)
+    assert [r.question for r in history] == ["which trial was best?", "and its lr?"]
+    assert [r.conversation for r in history] == [1, 1]
+    assert "SECRET" not in (run / "asks.jsonl").read_text()
+
+
+async def test_ask_without_an_llm_says_so_in_one_line(tmp_path, monkeypatch):
+    from test_facts import hand_built
+
+    for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SWEEPDECK_LLM_MODEL"):
+        monkeypatch.delenv(k, raising=False)
+    run = hand_built(tmp_path / "runs" / "20260101-120000-toy")
+    app = make_app(tmp_path / "runs", attach=run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("f5")
+        rep = app.screen
+        await wait_for(pilot, lambda: app.current_mode == "report")
+        await pilot.press("a", *"best?", "enter")
+        await wait_for(pilot, lambda: not rep.asking and "no answer" in str(rep.query_one("#ask-answer").render()))
+        assert "ask needs an LLM" in str(rep.query_one("#ask-answer").render())
+    assert not (run / "asks.jsonl").exists()

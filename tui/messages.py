@@ -54,3 +54,23 @@ class ChartsDrawn(Message):
         self.run_dir = run_dir
         self.size = size
         self.charts = charts
+
+
+class AskChunk(Message):
+    """A streamed piece of an answer to a question about a run."""
+
+    def __init__(self, run_dir: Path, text: str) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.text = text
+
+
+class AskDone(Message):
+    """An answer checked and saved (`answer`, with its ⚠[i] markers), or why there is none (`error`)."""
+
+    def __init__(self, run_dir: Path, answer: str = "", facts: str = "", error: str = "") -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.answer = answer
+        self.facts = facts
+        self.error = error

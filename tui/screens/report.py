@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Footer, Input, Markdown, Static
 
 from sweepdeck.engine.report import REPORT
 from sweepdeck.engine.safe_text import strip_control
 from sweepdeck.engine.store import CONFIG, read_json
-from sweepdeck.tui.messages import ChartsDrawn, ReportChunk, ReportDone
+from sweepdeck.tui.messages import AskChunk, AskDone, ChartsDrawn, ReportChunk, ReportDone
 from sweepdeck.tui.report_layout import fit_report, widest_fence_line
 from sweepdeck.tui.screens.base import SectionScreen
 from sweepdeck.tui.screens.modals import ChoiceScreen
@@ -118,6 +119,8 @@ class ReportScreen(SectionScreen):
         Binding("v", "view", "Pager", tooltip="Open report.md in $PAGER"),
         Binding("c", "toggle_facts", "Facts", tooltip="Expand or shrink the fact-check panel"),
         Binding("u", "reload", "Reload", tooltip="Read report.md again"),
+        Binding("a", "ask", "Ask", tooltip="Ask a question about this run: the LLM answers from its facts, numbers checked"),
+        Binding("escape", "leave_ask", "Back to the report", show=False),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
@@ -138,6 +141,12 @@ class ReportScreen(SectionScreen):
         self._charts_key: Optional[tuple[Path, tuple[int, int]]] = None
         self._charts_asked: Optional[tuple[Path, tuple[int, int]]] = None
         self._facts: Optional[tuple[Path, object]] = None  # the fact sheet the charts were drawn from
+        # questions asked here about the current run: the first starts a conversation in
+        # asks.jsonl, the next ones follow it up (ask.py sends the conversation along)
+        self.asking = False
+        self.asked = 0
+        self.question = ""
+        self.answer = ""
 
     def compose(self) -> ComposeResult:
         yield SectionBar("report")
@@ -145,6 +154,11 @@ class ReportScreen(SectionScreen):
         with VerticalScroll(id="report-scroll"):
             yield Markdown("", id="report-md", open_links=False)
         yield Static("", id="factcheck")
+        # the answer to the last question, streamed, then checked (⚠[i] where a number or claim is wrong)
+        with VerticalScroll(id="ask-scroll"):
+            yield Static("", id="ask-answer")
+        yield Input(placeholder="a: ask about this run, e.g. which lr was best? (enter sends)", id="ask-input",
+                    compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -178,6 +192,9 @@ class ReportScreen(SectionScreen):
             return
         path = run_dir / REPORT
         mtime = path.stat().st_mtime if path.exists() else None
+        if run_dir != self.run_dir:
+            self.asked, self.question, self.answer = 0, "", ""
+            self._show_answer()
         if run_dir != self.run_dir or (mtime != self.mtime and not self.streaming):
             self.run_dir = run_dir
             self.load()
@@ -349,6 +366,90 @@ class ReportScreen(SectionScreen):
             self._title(f"{self.run_dir.name if self.run_dir else ''}: report failed: {msg.message}")
             if self.run_dir is not None and (self.run_dir / REPORT).exists():
                 self.load()
+
+    # --- questions (issue 16) ---------------------------------------------------------
+    def action_ask(self) -> None:
+        self.query_one("#ask-input", Input).focus()
+
+    def action_leave_ask(self) -> None:
+        self.query_one("#report-scroll", VerticalScroll).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "ask-input":
+            return
+        question = " ".join(strip_control(event.value).split())
+        if not question:
+            return
+        if self.run_dir is None:
+            self.notify("No run selected", severity="warning")
+            return
+        if self.asking:
+            self.notify("A question is being answered already", severity="warning")
+            return
+        event.input.value = ""
+        self.asking = True
+        self.question, self.answer = question, ""
+        self._show_answer("asking the LLM...")
+        self._ask(self.run_dir, question, self.asked > 0)
+
+    @work(thread=True, exclusive=True, group="ask")
+    def _ask(self, run_dir: Path, question: str, follow_up: bool) -> None:
+        try:
+            from sweepdeck.engine.ask import ask, check_question  # pandas loads here, not at start-up
+            from sweepdeck.engine.report import ReportSettings
+
+            settings = ReportSettings.for_run(run_dir, {})
+            result = ask(run_dir, check_question(question), settings, follow_up=follow_up,
+                         on_text=lambda s: self.post_message(AskChunk(run_dir, s)))
+        except Exception as exc:  # AskError says it in one line; anything else is shown, not raised
+            from sweepdeck.engine.errors import SweepdeckError
+
+            said = str(exc) if isinstance(exc, SweepdeckError) else f"{type(exc).__name__}: {exc}"
+            self.post_message(AskDone(run_dir, error=said))
+            return
+        rec = result.record
+        facts = [f"⚠[{i}] {m.get('reason', '')} (the data says {m.get('data_says', '')})"
+                 for i, m in enumerate(rec.mismatches, start=1)]
+        n = len(rec.mismatches)
+        facts.append(f"{rec.n_checked} numbers checked, {n} mismatch{'es' if n != 1 else ''}"
+                     + ("" if result.saved else "; not saved in asks.jsonl") + "".join(f"; {x}" for x in result.notes))
+        self.post_message(AskDone(run_dir, answer=rec.answer, facts="\n".join(facts)))
+
+    def on_ask_chunk(self, msg: AskChunk) -> None:
+        if msg.run_dir == self.run_dir and self.asking:
+            self.answer += msg.text
+            self._show_answer()
+
+    def on_ask_done(self, msg: AskDone) -> None:
+        if msg.run_dir != self.run_dir:
+            return
+        self.asking = False
+        if msg.error:
+            self._show_answer(f"no answer: {msg.error}", error=True)
+            return
+        self.asked += 1
+        self.answer = msg.answer  # as checked: the streamed text with its ⚠[i] markers
+        self._show_answer(facts=msg.facts)
+
+    def _show_answer(self, status: str = "", facts: str = "", error: bool = False) -> None:
+        """The question and its answer under the report; everything from the LLM stripped of escapes."""
+        shown = self.query_one("#ask-answer", Static)
+        box = self.query_one("#ask-scroll", VerticalScroll)
+        box.display = bool(self.question)
+        if not self.question:
+            shown.update("")
+            return
+        text = Text()
+        text.append("Q: ", style="bold")
+        text.append(strip_control(self.question) + "\n")
+        if self.answer:
+            text.append(strip_control(self.answer).rstrip() + "\n")
+        if status:
+            text.append(strip_control(status) + "\n", style="bold red" if error else "italic")
+        if facts:
+            text.append(strip_control(facts), style="dim")
+        shown.update(text)
+        box.scroll_end(animate=False)
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         # a model's answer may link anywhere: javascript:, file:, a custom scheme handler
