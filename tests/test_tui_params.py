@@ -43,7 +43,39 @@ def test_problems_land_on_their_field():
     cfg, errors = form.check(form.to_raw(values))
     assert cfg is None
     assert set(errors) == {"lr", "dataset.n_train", "search.n_trials", "wn"}
-    assert errors["lr"][0].startswith("lr[1]: -1 is invalid")
+    assert errors["lr"][0] == "lr[1]: -1 must be more than 0"
+
+
+@pytest.mark.parametrize("key, text, said", [
+    ("lr", "", "lr: needs a value, e.g. 0.1, 0.01"),
+    ("seed", "", "seed: needs a value, e.g. 42"),
+    ("n_epochs", "", "n_epochs: needs a whole number, e.g. 25"),
+    ("n_epochs", "-3", "n_epochs: -3 must be 1 or more"),
+    ("batchsize", "0", "batchsize[0]: 0 must be 1 or more"),
+    ("lr", "0.1, x", 'lr[1]: "x" must be a number'),
+    ("opt_name", "sgd, foo", 'opt_name[1]: "foo" must be adam, adamw or sgd'),
+    ("mislabel_percentage", "2", "mislabel_percentage: 2 must be 1 or less"),
+    ("llm.temperature", "", "llm.temperature: needs a number, e.g. 0.2"),
+])
+def test_the_form_says_what_a_field_needs_not_pydantic(key, text, said):
+    values = form.form_values({})
+    values[key] = text
+    _, errors = form.check(form.to_raw(values))
+    assert errors[key] == [said]
+    assert not any(w in said for w in ("Input should", "Value should", "after validation"))
+
+
+def test_placeholders_read_as_examples_or_as_what_empty_means():
+    hints = {f.key: f.hint for f in form.FIELDS}
+    assert hints["lr"] == "e.g. 0.1, 0.01" and hints["n_epochs"] == "e.g. 25"  # not a value that looks typed in
+    assert hints["dataset.n_train"] == "(all)" and hints["parallel.threads"] == "(auto)"
+    assert hints["llm.model"] == "(env)"
+    # a field whose placeholder says what empty means really accepts empty
+    for key, hint in hints.items():
+        if hint.startswith("(") and form.BY_KEY[key].kind not in ("select", "switch"):
+            values = form.form_values({})
+            values[key] = ""
+            assert key not in form.check(form.to_raw(values))[1], key
 
 
 @pytest.mark.parametrize("field, text, fragment", [
@@ -178,7 +210,7 @@ async def test_params_form_validates_as_you_type(runs):
         await pilot.press(*"0.1,-1")
         await pilot.pause()
         err = scr.query_one("#f-lr-err")
-        assert "lr[1]: -1 is invalid" in str(err.render())
+        assert "lr[1]: -1 must be more than 0" in str(err.render())
         assert err.has_class("-shown") and scr.query_one("#f-lr").has_class("-invalid")
         assert not scr.query_one("#f-n-epochs-err").has_class("-shown")
         assert "1 problem" in str(scr.query_one("#preview-count").render())

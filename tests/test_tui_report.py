@@ -162,3 +162,140 @@ async def test_report_section_shows_no_escape_sequences_and_opens_only_web_links
         await pilot.pause()
         await wait_for(pilot, lambda: opened)
         assert opened == ["https://example.com/x"]
+
+
+# --- the report laid out for the pane -------------------------------------------------------------
+
+WIDE = """# R
+
+| Trial | Rank | Type | lr | Status | Best test acc (epoch) | Final test acc | Train−test gap |
+|---|---|---|---|---|---|---|---|
+| t000 | 2 | Summation | 0.1 | completed | 84.62% (8) | 84.17% | 5.95 pp |
+| t001 | 1 | Multiplication | 0.01 | completed | 87.51% (10) | 86.85% | 5.35 pp |
+
+```text
+| not | a | table |
+|---|---|---|
+```
+
+**Test loss per epoch**
+
+```text
+a chart 78 columns wide
+```
+"""
+
+
+def test_wide_tables_are_narrowed_without_cutting_a_value_and_charts_swapped():
+    from sweepdeck.tui.report_layout import fit_report, split_row, table_width
+
+    assert fit_report(WIDE, 200) == WIDE  # it fits: as written
+    out = fit_report(WIDE, 60, {"Test loss per epoch": "a chart 50 wide"})
+    tables, current = [], None
+    for line in out.split("\n"):
+        if line.startswith("| ") and current is None and "not" not in line:
+            current = [split_row(line)]
+            tables.append(current)
+        elif line.startswith("|") and current is not None:
+            if not line.startswith("|---"):
+                current.append(split_row(line))
+        else:
+            current = None
+    assert len(tables) >= 2 and all(t[0][0] == "Trial" for t in tables)  # each repeats the trial
+    for t in tables:
+        needs = [max(len(row[c]) for row in t) for c in range(len(t[0]))]
+        assert table_width(needs) <= 60
+    cells = {c for t in tables for row in t for c in row}
+    for value in ("Summation", "Multiplication", "84.62% (8)", "87.51% (10)", "5.35 pp", "0.01"):
+        assert value in cells  # whole, never `Summati…`
+    assert "Status" not in cells and "Status: completed in every row." in out  # said once, under the table
+    assert "| not | a | table |" in out  # a code block is left alone
+    assert "a chart 50 wide" in out and "a chart 78 columns wide" not in out
+
+
+async def test_report_reads_at_80_columns_and_draws_its_charts_for_the_pane(tmp_path, monkeypatch):
+    """The real offline report: its 12-column table and 78-column charts at 80x24, then 120x40."""
+    from tests.support.tui import make_report_run, screen_text
+    from sweepdeck.tui.report_layout import widest_fence_line
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    run = make_report_run(tmp_path / "runs")
+    written = (run / "report.md").read_text()
+    app = make_app(tmp_path / "runs", attach=run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("f5")
+        rep = app.screen
+        await wait_for(pilot, lambda: app.current_mode == "report" and rep.settled and rep.charts, timeout=20)
+        width, _ = rep._chart_size()
+        assert widest_fence_line(written) > width >= widest_fence_line(rep.laid_out)  # drawn for the pane
+        assert "Status: completed in every row." in rep.laid_out
+        for title in ("Results of all trials", "Charts"):
+            heading = next(h for h in rep.query("MarkdownH2") if title in str(h._content))
+            rep.query_one("#report-scroll").scroll_to_widget(heading, animate=False, top=True)
+            await pilot.pause()
+            shown = screen_text(app)
+            assert "…" not in shown and "Summation" in shown or title == "Charts"
+        assert "┤" in shown and "Test accuracy (%) per epoch" in shown
+        assert (run / "report.md").read_text() == written  # report.md itself is as the engine wrote it
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: rep._layout_width > 100 and rep.settled)
+        assert widest_fence_line(rep.laid_out) == widest_fence_line(written)  # report.md's own charts fit
+
+
+# --- a question about the run (issue 16) -------------------------------------------------------------
+
+async def test_ask_a_question_under_the_report_streams_a_checked_answer_and_follows_up(tmp_path, monkeypatch):
+    from fake_llm_server import FakeLLM
+    from test_facts import hand_built
+
+    from sweepdeck.engine.ask import read_history
+
+    run = hand_built(tmp_path / "runs" / "20260101-120000-toy")
+    (run / "report.md").write_text("# Report\n\n## Fact check\nChecked 0 numbers.\n")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET0123456789abcdefXYZ")
+    monkeypatch.setenv("SWEEPDECK_LLM_MODEL", "fake-model")
+    reply = "The best trial is {{best.trial_id}} with {{best.test_acc_best}}; t001 reached 91.30% \x1b]0;x\x07once."
+    with FakeLLM(default={"kind": "stream", "text": reply, "chunk": 5}) as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.url)
+        app = make_app(tmp_path / "runs", attach=run)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.current_mode == "training")
+            await pilot.press("f5")
+            rep = app.screen
+            await wait_for(pilot, lambda: app.current_mode == "report" and rep.settled)
+            await pilot.press("a", *"which trial was best?", "enter")
+            await wait_for(pilot, lambda: rep.asked == 1, timeout=20)
+            shown = str(rep.query_one("#ask-answer").render())
+            assert "Q: which trial was best?" in shown
+            assert "The best trial is t001 with 86.00%" in shown and "{{" not in shown  # filled from the facts
+            assert "91.30% ⚠[1]" in shown and "the data says" in shown  # a wrong number flagged inline
+            assert "\x1b" not in shown and "\x07" not in shown
+            await pilot.press(*"and its lr?", "enter")  # the next question follows the conversation up
+            await wait_for(pilot, lambda: rep.asked == 2, timeout=20)
+            sent = srv.chat_requests[1]["json"]["messages"]
+            assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+            await pilot.press("escape", "c")  # back to the report's own keys
+            assert rep.query_one("#factcheck").has_class("-expanded")
+    history = read_history(run)
+    assert [r.question for r in history] == ["which trial was best?", "and its lr?"]
+    assert [r.conversation for r in history] == [1, 1]
+    assert "SECRET" not in (run / "asks.jsonl").read_text()
+
+
+async def test_ask_without_an_llm_says_so_in_one_line(tmp_path, monkeypatch):
+    from test_facts import hand_built
+
+    for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SWEEPDECK_LLM_MODEL"):
+        monkeypatch.delenv(k, raising=False)
+    run = hand_built(tmp_path / "runs" / "20260101-120000-toy")
+    app = make_app(tmp_path / "runs", attach=run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        await pilot.press("f5")
+        rep = app.screen
+        await wait_for(pilot, lambda: app.current_mode == "report")
+        await pilot.press("a", *"best?", "enter")
+        await wait_for(pilot, lambda: not rep.asking and "no answer" in str(rep.query_one("#ask-answer").render()))
+        assert "ask needs an LLM" in str(rep.query_one("#ask-answer").render())
+    assert not (run / "asks.jsonl").exists()

@@ -74,15 +74,25 @@ def test_runs_snapshot(snap_compare, runs, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_report_snapshot(snap_compare, runs, size):
-    app = app_for(attach=runs["depth"])
+@pytest.mark.parametrize("size,section", [pytest.param((80, 24), "Results of all trials", id="80x24-table"),
+                                          pytest.param((80, 24), "Charts", id="80x24-charts"),
+                                          pytest.param((120, 40), "Results of all trials", id="120x40-table")])
+def test_report_snapshot(snap_compare, runs, size, section):
+    """The real offline report of a synthetic sweep: its 12-column table narrowed to the
+    pane, its charts drawn at the pane's width."""
+    from pathlib import Path
+
+    from tests.support.tui import make_report_run
+
+    app = app_for(attach=make_report_run(Path("runs")))
 
     async def ready(pilot):
         await wait_for(pilot, lambda: app.current_mode == "training")
         await pilot.press("f5")
-        await wait_for(pilot, lambda: app.current_mode == "report" and app.screen.text
-                       and app.screen.shown_text == app.screen.text)
+        scr = app.screen
+        await wait_for(pilot, lambda: app.current_mode == "report" and scr.text and scr.settled, timeout=20)
+        heading = next(h for h in scr.query("MarkdownH2") if section in str(h._content))
+        scr.query_one("#report-scroll").scroll_to_widget(heading, animate=False, top=True)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -503,3 +503,33 @@ async def test_no_color_charts_mark_each_series_its_own_way(runs, monkeypatch):
         # the legends: one mark per series, none shared
         assert "* train_acc" in text and "+ test_acc" in text
         assert "* t000" in text and "+ t001" in text and "x t002" in text and "o t003" in text
+
+
+async def test_a_sweep_that_does_not_start_says_why_and_goes_back_to_params(tmp_path):
+    """The form's default (cifar10, not on disk): the runner's one line, not `waiting for the runner` for good."""
+    import sys
+
+    from sweepdeck.tui.app import SweepdeckApp
+    from tests.support.tui import params_form, screen_text
+
+    why = ("CIFAR-10 not found in data/cifar10: download it with \"dataset.download\": true (needs internet) "
+           "or copy the files there")
+    failing = [sys.executable, "-c", f"import sys; print('loading data...'); "
+                                     f"print({('sweepdeck: ' + why)!r}, file=sys.stderr); sys.exit(2)"]
+    app = SweepdeckApp(runs_dir=tmp_path / "runs", runner_cmd=failing, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        app.start_sweep(scr.raw())
+        run_dir = app.run_dir
+        await wait_for(pilot, lambda: app.failed_starts.get(run_dir) == why)
+        await wait_for(pilot, lambda: app.current_mode == "params")
+        await pilot.pause()
+        note = app.screen.query_one("#start-error")
+        assert note.display and str(note.render()) == f"The last run did not start: {why}"
+        assert "The last run did not start" in screen_text(app)  # on screen, beside the form
+        await pilot.press("f3")  # Training says the same, and what to do
+        await wait_for(pilot, lambda: app.current_mode == "training")
+        tr = app.screen
+        await wait_for(pilot, lambda: "did not start" in str(tr.query_one("#progress").render()))
+        progress = str(tr.query_one("#progress").render())
+        assert why in progress.replace("\n", " ") and "F2" in progress and "waiting for the runner" not in progress

@@ -101,6 +101,9 @@ class SweepdeckApp(App[int]):
         self.runner_cmd = runner_cmd
         self.cursor_blink = cursor_blink
         self.launched: dict[Path, "Launch"] = {}
+        # runs whose runner exited before writing an event: why, in its one line (Training
+        # shows it instead of waiting for the runner; Params shows the latest)
+        self.failed_starts: dict[Path, str] = {}
         self.first_paint: Optional[float] = None
         self._after_paint: list[Any] = []
 
@@ -199,6 +202,15 @@ class SweepdeckApp(App[int]):
             return
 
     def on_runner_exited(self, msg: RunnerExited) -> None:
+        from sweepdeck.tui.runner_process import never_started, runner_error
+
+        if msg.returncode != 0 and never_started(msg.run_dir):
+            reason = runner_error(msg.log_tail)
+            self.failed_starts[msg.run_dir] = reason
+            self.notify(f"The sweep did not start: {reason}", severity="error", timeout=15)
+            if self.run_dir == msg.run_dir and self.current_mode == "training":
+                self.switch_mode("params")  # where it is fixed; Training says the same if shown
+            return
         if msg.returncode == 0:
             self.notify(f"{msg.run_dir.name}: runner finished")
         elif msg.returncode in (130, 143):  # stopped by SIGINT/SIGTERM (the Stop key sends SIGTERM): resumable

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes", "auto", "autolist"]
 
+# fields whose placeholder says what leaving them empty means (`all`, `auto`), not an example value
+EMPTY_MEANS = {"dataset.classes", "dataset.n_train", "dataset.n_test", "search.n_trials",
+               "parallel.devices", "parallel.per_device", "parallel.threads"}
+
 BOOL_SWEEP = [("False", "False"), ("True", "True"), ("both", "False, True")]
 
 
@@ -34,6 +38,16 @@ class Field:
     help: str = ""
     options: tuple[tuple[str, str], ...] = ()  # (shown, value text) for selects
     placeholder: str = ""
+
+    @property
+    def hint(self) -> str:
+        """The placeholder as shown: an example reads as one (`e.g. 0.1, 0.01`), so an
+        empty field does not look filled in; what an empty field means is in brackets."""
+        if not self.placeholder or self.placeholder.startswith("("):
+            return self.placeholder
+        if self.key in EMPTY_MEANS:
+            return f"({self.placeholder})"
+        return f"e.g. {self.placeholder}"
 
     @property
     def widget_id(self) -> str:
@@ -307,8 +321,46 @@ def check(raw: dict[str, Any]) -> tuple[Optional["SweepConfig"], dict[str, list[
     except ConfigError as err:
         by_field: dict[str, list[str]] = {}
         for line in err.problems:
-            by_field.setdefault(problem_field(line), []).append(line)
+            key = problem_field(line)
+            by_field.setdefault(key, []).append(form_message(BY_KEY.get(key), line))
         return None, by_field
+
+
+# pydantic's words for a bound or a type, and the form's
+_PYDANTIC = [
+    (re.compile(r"^Value should have at least (\d+) items? after validation, not \d+$"),
+     lambda m: "needs a value" if m.group(1) == "1" else f"needs at least {m.group(1)} values"),
+    (re.compile(r"^Input should be greater than or equal to (\S+)$"), lambda m: f"must be {m.group(1)} or more"),
+    (re.compile(r"^Input should be greater than (\S+)$"), lambda m: f"must be more than {m.group(1)}"),
+    (re.compile(r"^Input should be less than or equal to (\S+)$"), lambda m: f"must be {m.group(1)} or less"),
+    (re.compile(r"^Input should be less than (\S+)$"), lambda m: f"must be less than {m.group(1)}"),
+    (re.compile(r"^Input should be a valid integer.*$"), lambda m: "must be a whole number"),
+    (re.compile(r"^Input should be a valid number.*$"), lambda m: "must be a number"),
+    (re.compile(r"^Input should be a valid boolean.*$"), lambda m: "must be True or False"),
+    (re.compile(r"^Input should be (('[^']*'(, | or )?)+)$"), lambda m: "must be " + m.group(1).replace("'", "")),
+]
+_PROBLEM = re.compile(r"^(?P<key>[^:]+): (?P<given>.*) is invalid: (?P<msg>.*)$")
+
+
+def form_message(field: Optional[Field], line: str) -> str:
+    """A config problem as the form says it under its field: pydantic's wording
+    ("Input should be greater than or equal to 1") becomes what the field needs
+    ("must be 1 or more"), and an emptied field says so with an example."""
+    m = _PROBLEM.match(line)
+    if m is None:
+        return line
+    key, given, msg = m.group("key"), m.group("given"), m.group("msg")
+    for pattern, say in _PYDANTIC:
+        found = pattern.match(msg)
+        if found:
+            msg = say(found)
+            break
+    example = f", e.g. {field.placeholder}" if field is not None and field.hint.startswith("e.g.") else ""
+    if given in ("[]", "null", '""'):  # an emptied field: what it needs, with an example
+        needs = "needs " + msg.removeprefix("must be ") if msg.startswith("must be ") else msg
+        needs = needs if needs.startswith("needs") else f"needs a value: {msg}"
+        return f"{key}: {needs}{example}"
+    return f"{key}: {given} {msg}" if msg.startswith("must") else f"{key}: {given} is invalid: {msg}"
 
 
 # --- saving: the user's keys ---------------------------------------------------------

@@ -44,3 +44,33 @@ class RunnerExited(Message):
         self.run_dir = run_dir
         self.returncode = returncode
         self.log_tail = log_tail
+
+
+class ChartsDrawn(Message):
+    """A report's text charts drawn again at the Report pane's size (title → chart text)."""
+
+    def __init__(self, run_dir: Path, size: tuple[int, int], charts: dict[str, str]) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.size = size
+        self.charts = charts
+
+
+class AskChunk(Message):
+    """A streamed piece of an answer to a question about a run."""
+
+    def __init__(self, run_dir: Path, text: str) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.text = text
+
+
+class AskDone(Message):
+    """An answer checked and saved (`answer`, with its ⚠[i] markers), or why there is none (`error`)."""
+
+    def __init__(self, run_dir: Path, answer: str = "", facts: str = "", error: str = "") -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.answer = answer
+        self.facts = facts
+        self.error = error

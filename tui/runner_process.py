@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from sweepdeck.engine.control import request_skip
-from sweepdeck.engine.store import CONFIG, lock_is_live, read_lock, run_id_candidates
+from sweepdeck.engine.safe_text import strip_control
+from sweepdeck.engine.store import CONFIG, EVENTS, lock_is_live, read_lock, run_id_candidates
 
 TUI_DIR = ".tui"  # <runs_dir>/.tui/<run_id>.json and .log: the config the TUI started, the runner's output
 
@@ -135,3 +136,20 @@ def skip_running_trial(run_dir: Path) -> str:
     """SIGUSR1: how a runner from before issue 11 (one trial at a time) is asked
     to skip its running trial; it reads no request files."""
     return signal_runner(run_dir, signal.SIGUSR1)
+
+
+def runner_error(log_tail: str) -> str:
+    """The one line a runner that failed said about why: `cli.main` prints a user's
+    error as `sweepdeck: <what is wrong and how to fix it>`; else its last line."""
+    lines = [strip_control(line).strip() for line in log_tail.splitlines() if line.strip()]
+    said = [line[len("sweepdeck: "):] for line in lines if line.startswith("sweepdeck: ")]
+    line = said[-1] if said else (lines[-1] if lines else "no output")
+    return line if len(line) <= 400 else line[:399] + "…"
+
+
+def never_started(run_dir: Path) -> bool:
+    """No event written: the runner stopped before its sweep began (a bad config, no data)."""
+    try:
+        return (Path(run_dir) / EVENTS).stat().st_size == 0
+    except OSError:
+        return True

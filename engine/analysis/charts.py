@@ -8,6 +8,7 @@ few are drawn (the rest are in metrics.csv).
 from __future__ import annotations
 
 import re
+import textwrap
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,40 +47,74 @@ def _series(fs: FactSheet, tid: str, column: str) -> tuple[list[float], list[flo
     return [float(e) for e in g["epoch"]], [float(v) for v in g[column]]
 
 
+# (metrics.csv column, title, scale): the text charts of a report, in its order
+TEXT_CHARTS = [
+    ("test_acc", "Test accuracy (%) per epoch", 100.0),
+    ("test_loss", "Test loss per epoch", 1.0),
+    ("train_loss", "Train loss (data term) per epoch", 1.0),
+]
+CHART_WIDTH = 78   # report.md: fits a terminal of 80 and GitHub's code blocks
+CHART_HEIGHT = 20
+MIN_WIDTH = 30
+
+
 def text_chart(fs: FactSheet, column: str, title: str, scale: float = 1.0,
-               width: int = 78, height: int = 20) -> Optional[str]:
+               width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> Optional[str]:
+    """One metric of the charted trials over epochs, `width` columns wide (the legend
+    below the plot included), `height` rows for the plot.
+
+    The legend goes under the plot, one trial a line with its whole label, instead of
+    over the curves; the best trial is drawn last so that no other curve hides it;
+    x ticks are whole epochs, y ticks round values (analysis/ticks.py)."""
     from plotext._figure import _figure_class  # a private figure: safe next to the TUI's plots
 
+    from sweepdeck.engine.analysis.ticks import epoch_axis, value_axis
+
     trials = chart_trials(fs)
-    lines = [(tid, *_series(fs, tid, column)) for tid in trials]
-    lines = [(tid, x, y) for tid, x, y in lines if x]
+    lines = [(i, tid, *_series(fs, tid, column)) for i, tid in enumerate(trials)]
+    lines = [(i, tid, x, [v * scale for v in y]) for i, tid, x, y in lines if x]
     if not lines:
         return None
+    width = max(width, MIN_WIDTH)
+    last = int(max(x[-1] for _, _, x, _ in lines))
+    y_axis = value_axis([v for *_, y in lines for v in y], bounds=(0.0, 100.0) if scale == 100.0 else None)
     with _LOCK:
         fig = _figure_class()
         fig.theme("clear")
-        fig.plot_size(width, height)
-        for i, (tid, x, y) in enumerate(lines):
-            label = f"{tid} {fs.trials.loc[tid, 'label']}"[:28]
-            fig.plot(x, [v * scale for v in y], marker=MARKERS[i % len(MARKERS)], label=label)
+        fig.plot_size(width, max(height, 8))
+        for i, tid, x, y in reversed(lines):  # the best last: drawn on top
+            fig.plot(x, y, marker=MARKERS[i % len(MARKERS)])
+        (x_lo, x_hi), x_ticks = epoch_axis(last, width - 8)
+        fig.xlim(x_lo, x_hi)
+        fig.xticks(x_ticks, [str(t) for t in x_ticks])
+        if y_axis is not None:
+            fig.ylim(y_axis.lo, y_axis.hi)
+            fig.yticks(y_axis.ticks, y_axis.labels)
         fig.title(title)
         fig.xlabel("epoch")
         out = fig.build()
     out = _ANSI.sub("", out)
-    return "\n".join(line.rstrip() for line in out.splitlines())
+    chart = [line.rstrip() for line in out.splitlines()]
+    legend = []
+    for i, tid, _, _ in lines:  # a label too long for the width wraps under itself: it is never cut
+        head = f"{MARKERS[i % len(MARKERS)]} {tid} "
+        legend += textwrap.wrap(head + str(fs.trials.loc[tid, "label"]), width, subsequent_indent=" " * len(head),
+                                break_long_words=False, break_on_hyphens=False)
+    return "\n".join(chart + legend)
+
+
+def text_charts(fs: FactSheet, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> dict[str, str]:
+    """The report's text charts, title → chart, at a given size (the TUI draws them at its pane's)."""
+    out = {}
+    for column, title, scale in TEXT_CHARTS:
+        chart = text_chart(fs, column, title, scale=scale, width=width, height=height)
+        if chart:
+            out[title] = chart
+    return out
 
 
 def make_charts(fs: FactSheet, run_dir: Optional[Path] = None) -> Charts:
-    charts = Charts(shown_trials=chart_trials(fs))
-    acc = text_chart(fs, "test_acc", "Test accuracy (%) per epoch", scale=100.0)
-    if acc:
-        charts.text["Test accuracy (%) per epoch"] = acc
-    loss = text_chart(fs, "test_loss", "Test loss per epoch")
-    if loss:
-        charts.text["Test loss per epoch"] = loss
-    train = text_chart(fs, "train_loss", "Train loss (data term) per epoch")
-    if train:
-        charts.text["Train loss (data term) per epoch"] = train
+    charts = Charts(shown_trials=chart_trials(fs), text=text_charts(fs))
     if run_dir is not None:
         charts.png, charts.png_note = write_pngs(fs, Path(run_dir))
     return charts

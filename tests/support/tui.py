@@ -122,3 +122,21 @@ def kill_quietly(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def make_report_run(runs_dir: Path, run_id: str = "20261128-090000-depth_norm_sweep") -> Path:
+    """A finished run of DEPTH_SWEEP (synthetic curves, fixed times) with the real
+    offline report.md: its 12-column table and 78-column charts, dated at a fixed time."""
+    import re
+
+    from sweepdeck.engine.report import REPORT, ReportSettings, generate_report
+    from tests.support.synthetic import make_run
+
+    run_dir = make_run(Path(runs_dir) / run_id,
+                       {"name": "depth_norm_sweep", "batchsize": 64, "n_epochs": 12, "seed": [42], "opt_name": "adamw",
+                        **DEPTH_SWEEP})
+    generate_report(run_dir, ReportSettings(offline=True))
+    path = run_dir / REPORT
+    path.write_text(re.sub(r"report of \d{4}-\d\d-\d\d \d\d:\d\d UTC", "report of 2026-11-27 15:00 UTC",
+                           path.read_text(encoding="utf-8")), encoding="utf-8")
+    return run_dir

@@ -85,6 +85,9 @@ class ParamsScreen(SectionScreen):
                 # 80x24 screen); the rest is mounted right after (start-up time).
                 yield from self._rows(form.SECTIONS[:1])
             with Vertical(id="preview"):
+                start_error = Static("", id="start-error")
+                start_error.display = False
+                yield start_error
                 yield Static("", id="preview-count")
                 workers = Static("", id="preview-workers")
                 workers.display = False
@@ -114,7 +117,7 @@ class ParamsScreen(SectionScreen):
         if f.kind == "select":
             return Choice(f.options, id=f.widget_id)
         suggester = SuggestFromList(SUGGEST[f.key], case_sensitive=False) if f.key in SUGGEST else None
-        return Input(placeholder=f.placeholder, id=f.widget_id, compact=True, suggester=suggester)
+        return Input(placeholder=f.hint, id=f.widget_id, compact=True, suggester=suggester)
 
     def _field_widget(self, f: form.Field) -> FieldWidget:
         return cast(FieldWidget, self.query_one("#" + f.widget_id))
@@ -157,8 +160,19 @@ class ParamsScreen(SectionScreen):
         self.revalidate()
 
     def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self._show_start_error()
         if self.is_mounted and self.ready:
             self.load_timings()
+
+    def _show_start_error(self) -> None:
+        """Why the last sweep started from here did not start (the runner's one line)."""
+        run_dir = self.app.run_dir
+        reason = self.app.failed_starts.get(run_dir) if run_dir is not None else None
+        shown = self.query_one("#start-error", Static)
+        shown.display = reason is not None
+        if reason is not None:
+            shown.update(Text(f"The last run did not start: {reason}"))
 
     # --- values --------------------------------------------------------------------
     def values(self) -> dict[str, Any]:

@@ -14,21 +14,24 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Footer, Input, Markdown, Static
 
 from sweepdeck.engine.report import REPORT
 from sweepdeck.engine.safe_text import strip_control
 from sweepdeck.engine.store import CONFIG, read_json
-from sweepdeck.tui.messages import ReportChunk, ReportDone
+from sweepdeck.tui.messages import AskChunk, AskDone, ChartsDrawn, ReportChunk, ReportDone
+from sweepdeck.tui.report_layout import fit_report, widest_fence_line
 from sweepdeck.tui.screens.base import SectionScreen
 from sweepdeck.tui.screens.modals import ChoiceScreen
 from sweepdeck.tui.widgets.section_bar import SectionBar
 
 STREAM_REDRAW_S = 0.3
+FENCE_PADDING = 2  # a code block's padding, left and right (sweepdeck.tcss)
 _FACT_HEADING = re.compile(r"^(#{1,6})\s*fact[\s-]*check", re.IGNORECASE)
 _HEADING = re.compile(r"^(#{1,6})\s")
 
@@ -116,6 +119,8 @@ class ReportScreen(SectionScreen):
         Binding("v", "view", "Pager", tooltip="Open report.md in $PAGER"),
         Binding("c", "toggle_facts", "Facts", tooltip="Expand or shrink the fact-check panel"),
         Binding("u", "reload", "Reload", tooltip="Read report.md again"),
+        Binding("a", "ask", "Ask", tooltip="Ask a question about this run: the LLM answers from its facts, numbers checked"),
+        Binding("escape", "leave_ask", "Back to the report", show=False),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
@@ -128,6 +133,20 @@ class ReportScreen(SectionScreen):
         self._dirty = False
         self._ticks = 0
         self.shown_text: Optional[str] = None  # what the Markdown widget has finished rendering
+        self.laid_out: Optional[str] = None  # the same, as laid out for the pane (tables narrowed, charts redrawn)
+        self._layout_width = 0
+        self._rendering = False
+        # the report's text charts drawn at the pane's size, and that size; see _charts_for
+        self.charts: dict[str, str] = {}
+        self._charts_key: Optional[tuple[Path, tuple[int, int]]] = None
+        self._charts_asked: Optional[tuple[Path, tuple[int, int]]] = None
+        self._facts: Optional[tuple[Path, object]] = None  # the fact sheet the charts were drawn from
+        # questions asked here about the current run: the first starts a conversation in
+        # asks.jsonl, the next ones follow it up (ask.py sends the conversation along)
+        self.asking = False
+        self.asked = 0
+        self.question = ""
+        self.answer = ""
 
     def compose(self) -> ComposeResult:
         yield SectionBar("report")
@@ -135,6 +154,11 @@ class ReportScreen(SectionScreen):
         with VerticalScroll(id="report-scroll"):
             yield Markdown("", id="report-md", open_links=False)
         yield Static("", id="factcheck")
+        # the answer to the last question, streamed, then checked (⚠[i] where a number or claim is wrong)
+        with VerticalScroll(id="ask-scroll"):
+            yield Static("", id="ask-answer")
+        yield Input(placeholder="a: ask about this run, e.g. which lr was best? (enter sends)", id="ask-input",
+                    compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -145,6 +169,16 @@ class ReportScreen(SectionScreen):
     def on_screen_resume(self) -> None:
         if self.is_mounted:
             self.sync_run()
+
+    def _pane_width(self) -> int:
+        """The columns a Markdown block gets: the widget's, less its padding."""
+        md = self.query_one("#report-md", Markdown)
+        return max(md.content_region.width or md.size.width, 20)
+
+    def _chart_size(self) -> tuple[int, int]:
+        """A text chart's size for the pane: its width, and a height that fits in the pane."""
+        pane = self.query_one("#report-scroll", VerticalScroll)
+        return self._pane_width() - 2 * FENCE_PADDING, max(10, min(20, pane.content_region.height - 2))
 
     def _run_changed(self) -> None:
         if self.is_current:  # hidden, it catches up when shown (on_screen_resume)
@@ -158,6 +192,9 @@ class ReportScreen(SectionScreen):
             return
         path = run_dir / REPORT
         mtime = path.stat().st_mtime if path.exists() else None
+        if run_dir != self.run_dir:
+            self.asked, self.question, self.answer = 0, "", ""
+            self._show_answer()
         if run_dir != self.run_dir or (mtime != self.mtime and not self.streaming):
             self.run_dir = run_dir
             self.load()
@@ -169,6 +206,7 @@ class ReportScreen(SectionScreen):
     def load(self) -> None:
         assert self.run_dir is not None
         path = self.run_dir / REPORT
+        self._charts_key = self._charts_asked = self._facts = None  # a new report: its charts drawn again
         if path.exists():
             self.text = path.read_text(encoding="utf-8", errors="replace")
             self.mtime = path.stat().st_mtime
@@ -186,6 +224,10 @@ class ReportScreen(SectionScreen):
     async def _flush(self) -> None:
         if not self.is_current:
             return
+        if self.text and self._pane_width() != self._layout_width:
+            # a resize of the terminal, or the scrollbar coming or going: laid out again,
+            # at this tick, not at every step of a drag
+            self._dirty = True
         if not self._dirty and not self.streaming and self.run_dir is not None:
             self._ticks += 1
             if self._ticks % 4 == 0:  # about once a second: the runner may have (re)written report.md
@@ -198,7 +240,17 @@ class ReportScreen(SectionScreen):
             return
         self._dirty = False
         text = strip_control(self.text)  # the whole text: a sequence split across chunks is whole here
-        await self.query_one("#report-md", Markdown).update(text)
+        width = self._pane_width()
+        charts = self._charts_for(text)
+        laid_out = fit_report(text, width, charts)
+        self._layout_width = width
+        if laid_out != self.laid_out:
+            self._rendering = True
+            try:
+                await self.query_one("#report-md", Markdown).update(laid_out)
+            finally:
+                self._rendering = False
+        self.laid_out = laid_out
         self.shown_text = text
         facts = fact_check_section(text)
         panel = self.query_one("#factcheck", Static)
@@ -208,6 +260,48 @@ class ReportScreen(SectionScreen):
             panel.update("Fact check: this report has no fact-check section." if self.text else "")
         else:
             panel.update("Fact check: " + facts)
+
+    @property
+    def settled(self) -> bool:
+        """Shown as laid out for the pane, its charts drawn (what tests and snapshots wait for)."""
+        return (not self._dirty and not self._rendering and not self.streaming and self.shown_text == strip_control(self.text)
+                and self._charts_asked in (None, self._charts_key))
+
+    def _charts_for(self, text: str) -> Optional[dict[str, str]]:
+        """The charts drawn at the pane's size, or None while they are being drawn (a
+        worker: the fact sheet needs pandas, which the TUI does not load at start-up)."""
+        if self.streaming or self.run_dir is None:
+            return None
+        size = self._chart_size()
+        if widest_fence_line(text) <= size[0]:
+            return None  # report.md's own charts fit
+        key = (self.run_dir, size)
+        if key == self._charts_key:
+            return self.charts
+        if key != self._charts_asked:
+            self._charts_asked = key
+            self._draw_charts(self.run_dir, size)
+        return None
+
+    @work(thread=True, exclusive=True, group="report-charts")
+    def _draw_charts(self, run_dir: Path, size: tuple[int, int]) -> None:
+        try:
+            from sweepdeck.engine.analysis.charts import text_charts
+            from sweepdeck.engine.analysis.facts import build_facts
+
+            facts = self._facts
+            if facts is None or facts[0] != run_dir:
+                facts = self._facts = (run_dir, build_facts(run_dir))  # once per report shown: resizing redraws only
+            charts = text_charts(facts[1], width=size[0], height=size[1])
+        except Exception:  # report.md's own charts stay: wider than the pane, scrolled sideways
+            charts = {}
+        self.post_message(ChartsDrawn(run_dir, size, charts))
+
+    def on_charts_drawn(self, msg: ChartsDrawn) -> None:
+        if msg.run_dir == self.run_dir:
+            self.charts = {k: strip_control(v) for k, v in msg.charts.items()}
+            self._charts_key = (msg.run_dir, msg.size)
+            self._dirty = True
 
     # --- actions --------------------------------------------------------------------
     def action_reload(self) -> None:
@@ -272,6 +366,90 @@ class ReportScreen(SectionScreen):
             self._title(f"{self.run_dir.name if self.run_dir else ''}: report failed: {msg.message}")
             if self.run_dir is not None and (self.run_dir / REPORT).exists():
                 self.load()
+
+    # --- questions (issue 16) ---------------------------------------------------------
+    def action_ask(self) -> None:
+        self.query_one("#ask-input", Input).focus()
+
+    def action_leave_ask(self) -> None:
+        self.query_one("#report-scroll", VerticalScroll).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "ask-input":
+            return
+        question = " ".join(strip_control(event.value).split())
+        if not question:
+            return
+        if self.run_dir is None:
+            self.notify("No run selected", severity="warning")
+            return
+        if self.asking:
+            self.notify("A question is being answered already", severity="warning")
+            return
+        event.input.value = ""
+        self.asking = True
+        self.question, self.answer = question, ""
+        self._show_answer("asking the LLM...")
+        self._ask(self.run_dir, question, self.asked > 0)
+
+    @work(thread=True, exclusive=True, group="ask")
+    def _ask(self, run_dir: Path, question: str, follow_up: bool) -> None:
+        try:
+            from sweepdeck.engine.ask import ask, check_question  # pandas loads here, not at start-up
+            from sweepdeck.engine.report import ReportSettings
+
+            settings = ReportSettings.for_run(run_dir, {})
+            result = ask(run_dir, check_question(question), settings, follow_up=follow_up,
+                         on_text=lambda s: self.post_message(AskChunk(run_dir, s)))
+        except Exception as exc:  # AskError says it in one line; anything else is shown, not raised
+            from sweepdeck.engine.errors import SweepdeckError
+
+            said = str(exc) if isinstance(exc, SweepdeckError) else f"{type(exc).__name__}: {exc}"
+            self.post_message(AskDone(run_dir, error=said))
+            return
+        rec = result.record
+        facts = [f"⚠[{i}] {m.get('reason', '')} (the data says {m.get('data_says', '')})"
+                 for i, m in enumerate(rec.mismatches, start=1)]
+        n = len(rec.mismatches)
+        facts.append(f"{rec.n_checked} numbers checked, {n} mismatch{'es' if n != 1 else ''}"
+                     + ("" if result.saved else "; not saved in asks.jsonl") + "".join(f"; {x}" for x in result.notes))
+        self.post_message(AskDone(run_dir, answer=rec.answer, facts="\n".join(facts)))
+
+    def on_ask_chunk(self, msg: AskChunk) -> None:
+        if msg.run_dir == self.run_dir and self.asking:
+            self.answer += msg.text
+            self._show_answer()
+
+    def on_ask_done(self, msg: AskDone) -> None:
+        if msg.run_dir != self.run_dir:
+            return
+        self.asking = False
+        if msg.error:
+            self._show_answer(f"no answer: {msg.error}", error=True)
+            return
+        self.asked += 1
+        self.answer = msg.answer  # as checked: the streamed text with its ⚠[i] markers
+        self._show_answer(facts=msg.facts)
+
+    def _show_answer(self, status: str = "", facts: str = "", error: bool = False) -> None:
+        """The question and its answer under the report; everything from the LLM stripped of escapes."""
+        shown = self.query_one("#ask-answer", Static)
+        box = self.query_one("#ask-scroll", VerticalScroll)
+        box.display = bool(self.question)
+        if not self.question:
+            shown.update("")
+            return
+        text = Text()
+        text.append("Q: ", style="bold")
+        text.append(strip_control(self.question) + "\n")
+        if self.answer:
+            text.append(strip_control(self.answer).rstrip() + "\n")
+        if status:
+            text.append(strip_control(status) + "\n", style="bold red" if error else "italic")
+        if facts:
+            text.append(strip_control(facts), style="dim")
+        shown.update(text)
+        box.scroll_end(animate=False)
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         # a model's answer may link anywhere: javascript:, file:, a custom scheme handler

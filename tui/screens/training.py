@@ -68,6 +68,7 @@ class TrainingScreen(SectionScreen):
         self._log_merge = LogMerge()
         self._user_moved = False  # the next highlight comes from the user's key or click
         self.redraws = 0
+        self._failed_shown: Optional[str] = None  # the failed start on the progress line
         self._last_chart = 0.0
         self._force_chart = False
         self._columns: list[str] = []  # the table's column keys, chosen once the run's first events are in
@@ -158,6 +159,9 @@ class TrainingScreen(SectionScreen):
 
     # --- drawing --------------------------------------------------------------------
     def _tick(self) -> None:
+        failed = self.app.failed_starts.get(self.run_dir) if self.run_dir else None
+        if failed != self._failed_shown:
+            self._dirty = True
         # A new width (the terminal resized, or the first layout) fits the labels again.
         if self._labels_for and self._labels_for[0] != self._label_width(self.query_one("#trials", DataTable)):
             self._dirty = self._force_chart = True
@@ -172,7 +176,13 @@ class TrainingScreen(SectionScreen):
         self.redraws += 1
         state = self.state
         progress = self.query_one("#progress", Static)
-        progress.update(state.summary_line(self.live, width=20, max_len=progress.content_region.width or None))
+        failed = self.app.failed_starts.get(self.run_dir) if self.run_dir and not state.n_events else None
+        self._failed_shown = failed
+        if failed is not None:  # not "waiting for the runner" for good
+            progress.update(Text.assemble(("the sweep did not start: ", "bold"), failed, "\n",
+                                          "F2: back to Params to fix it, then ctrl+r to run again", style="red"))
+        else:
+            progress.update(state.summary_line(self.live, width=20, max_len=progress.content_region.width or None))
         self._update_table()
         if self.auto_follow and state.current and state.current != self.selected:
             self._select(state.current)

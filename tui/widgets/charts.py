@@ -11,6 +11,7 @@ from typing import Optional
 
 from textual_plotext import PlotextPlot
 
+from sweepdeck.engine.analysis.ticks import epoch_axis, value_axis
 from sweepdeck.engine.formatting import fmt_acc
 from sweepdeck.tui.downsample import downsample
 from sweepdeck.tui.labels import fit_label
@@ -26,11 +27,23 @@ def marker(widget: PlotextPlot, i: int) -> str:
     return PLAIN_MARKERS[i % len(PLAIN_MARKERS)] if getattr(widget.app, "no_color", False) else "braille"
 
 
-def epoch_ticks(last: int, n: int = 5) -> list[int]:
-    """Whole-number epoch ticks from 1 to `last`."""
-    if last <= 1:
-        return [1]
-    return sorted({1 + round(i * (last - 1) / (n - 1)) for i in range(n)})
+# accuracies and F1 are fractions: a flat curve's range stays inside 0-1
+BOUNDED = {"train_acc", "test_acc", "train_f1", "test_f1"}
+Y_LABEL_WIDTH = 8  # plotext's y tick labels and the frame: what the plot area is narrower by
+
+
+def set_axes(plt, series: list[tuple[list[float], list[float]]], width: int, height: int,
+             bounded: bool = False) -> None:
+    """Whole-epoch x ticks, evenly spaced; round y ticks over a minimum span (engine/analysis/ticks.py)."""
+    last = int(max(xs[-1] for xs, _ in series))
+    (x_lo, x_hi), x_ticks = epoch_axis(last, width - Y_LABEL_WIDTH)
+    plt.xlim(x_lo, x_hi)
+    plt.xticks(x_ticks, [str(t) for t in x_ticks])
+    y_axis = value_axis([v for _, ys in series for v in ys], max_ticks=max(2, min(5, (height - 4) // 2)),
+                        bounds=(0.0, 1.0) if bounded else None)
+    if y_axis is not None:
+        plt.ylim(y_axis.lo, y_axis.hi)
+        plt.yticks(y_axis.ticks, y_axis.labels)
 
 
 class TrialChart(PlotextPlot):
@@ -58,13 +71,15 @@ class TrialChart(PlotextPlot):
             head = f"{trial.trial_id} {group}  "
             # plotext drops a title wider than the plot: fit the label, never the id
             plt.title(head + fit_label(trial.label, max((self.size.width or width) - 8 - len(head), 6)))
-            for i, metric in enumerate(METRIC_GROUPS[group]):
+            metrics = METRIC_GROUPS[group]
+            for i, metric in enumerate(metrics):
                 xs, ys = downsample(trial.epochs, trial.series[metric], 2 * width)
                 if ys:
                     self.plotted[metric] = (xs, ys)
                     plt.plot(xs, ys, label=metric, marker=marker(self, i))
-            if trial.epochs:
-                plt.xticks(epoch_ticks(trial.epochs[-1]))
+            if self.plotted:
+                set_axes(plt, list(self.plotted.values()), width, self.size.height,
+                         bounded=all(m in BOUNDED for m in metrics))
             plt.xlabel("epoch")
         self.refresh()
 
@@ -92,12 +107,15 @@ class AllTrialsChart(PlotextPlot):
         plt.title(title[: max(width - 8, 10)])
         if trials:
             per = max(20, min(2 * width, MAX_OVERLAY_POINTS // len(trials)))
-            for i, t in enumerate(trials):
+            # the selected trial last: drawn over the others, whose curves would hide it
+            order = sorted(enumerate(trials), key=lambda it: it[1].trial_id == selected)
+            for i, t in order:
                 xs, ys = downsample(t.epochs, t.series[self.metric], per)
                 if ys:
                     self.plotted[t.trial_id] = (xs, ys)
                     label = t.trial_id if len(trials) <= 6 or t.trial_id == selected else None
                     plt.plot(xs, ys, label=label, marker=marker(self, i))
-            plt.xticks(epoch_ticks(max(t.epochs[-1] for t in trials)))
+            if self.plotted:
+                set_axes(plt, list(self.plotted.values()), width, self.size.height, bounded=True)
             plt.xlabel("epoch")
         self.refresh()
