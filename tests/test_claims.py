@@ -235,3 +235,23 @@ def test_a_filled_ranking_placeholder_passes_and_a_reordered_one_does_not(fs):
 ])
 def test_third_held_out_shapes(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+# --- what the fourth held-out set (bench/claims_corpus/z*) showed: each in other words ---------------
+
+@pytest.mark.parametrize("text,bad", [
+    # "between A and B" (and "within") puts every value inside, wherever the lowest and highest fall
+    ("In the first epoch the four runs all landed between 54% and 75.5% test accuracy.", False),
+    ("In the first epoch the four runs all landed between 56% and 75.5% test accuracy.", True),   # mul=0.001: 55%
+    # the epoch after the range is said of both ends; a lead label does not hide an opening "At epoch N,"
+    ("Every run sat between 54% and 75.5% test accuracy after the first epoch.", False),
+    ("Early epochs: At epoch 1, every Multiplication run was under 73%.", False),                 # 72% and 55%
+    ("Early epochs: At epoch 1, every Multiplication run was under 71%.", True),
+    # of two types in one sentence, a number's own clause says which
+    ("Each Summation run finishes with a gap below 6.5 pp, unlike Multiplication.", False),        # 6 and 2 pp
+    # a negated limit is said of every trial meant
+    ("No trial ends with a train–test gap above 25 pp.", False),
+    ("No trial ends with a train–test gap above 15 pp.", True),                                     # mul=0.01: 20 pp
+])
+def test_fourth_held_out_limits(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

@@ -41,12 +41,15 @@ from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
 from sweepdeck.engine.analysis.explain import describe, said
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
 from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
-from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, before_range, bounded, numbers, prose_text, sentences,
+from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, after_range, before_range, bounded, numbers, prose_text, sentences,
                                                value_of)
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
                                                   PRONOUN, RANGED, STATISTIC, CHANGE_WORDS, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
                                                   PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
                                                   TYPE_WORDS)
+
+# where a number's own piece of a sentence ends: "every unregularized run ..., while no Summation run ..."
+_PIECE_CUT = re.compile(r"[,;:]|\b(?:while|whereas|but|unlike|compared|than|versus|vs\.?)\b", re.I)
 
 # --- results ---------------------------------------------------------------------------------------
 
@@ -666,8 +669,9 @@ class Verifier:
         6.5 pp") that the values meet, or a value the curves held at some epoch? True when that
         settled it (passed, or flagged here with what the curve or the values say)."""
         left = m.string[max(0, m.start() - 40):m.start()] if not q.span else before_range(m)[-40:]
-        epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs, quote)
-        group = self._group(ctx, quote)
+        right = (after_range(m) if q.span else m.string[m.end():])[:50]
+        epoch, by = pinned_epoch(left, right, self.fs.n_epochs, quote)
+        group = self._group(ctx, quote, q.raw)
         if q.bound or q.span:
             verdict = limit_verdict(self, q, ctx, group, epoch, by, quote)
             if verdict is not None:
@@ -681,13 +685,22 @@ class Verifier:
             return True
         return False
 
-    def _group(self, ctx: Ctx, quote: str) -> list[str]:
-        """The trials a sentence is about: those named, else those of the types named, else all
-        (with results); only the completed ones when it says "completed"."""
+    def _group(self, ctx: Ctx, quote: str, raw: str = "") -> list[str]:
+        """The trials a sentence is about: those named, else those of the types named (those of
+        the number's own clause when the sentence names several: "every unregularized run ...,
+        while no Summation run ..."), else all (with results); only the completed ones when it
+        says "completed"."""
+        types = ctx.types
+        if len(types) > 1 and raw:
+            i = quote.find(raw)
+            piece = re.split(_PIECE_CUT, quote[:i])[-1] + raw + re.split(_PIECE_CUT, quote[i + len(raw):])[0] \
+                if i >= 0 else quote
+            own = {t for t, p in TYPE_WORDS.items() if p.search(piece)}
+            types = own & types or types
         if ctx.trials:
             ids = set(ctx.trials)
-        elif ctx.types:
-            ids = {t for t in self.ranked if self.types[t] in ctx.types}
+        elif types:
+            ids = {t for t in self.ranked if self.types[t] in types}
         else:
             ids = set(self.ranked)
         if re.search(r"\bcompleted\b", quote, re.I):
@@ -804,6 +817,8 @@ class Verifier:
     def _nowhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
         """A number with no recognisable context: it must still be some fact, parameter or config value,
         or a value some trial's curve held at some epoch."""
+        if (q.bound or q.span) and q.pct and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
+            return  # "under 71%" is a limit: that some fact is about 71% says nothing
         if any(self._match(f, q) for f in self.all_facts):
             return
         if (q.pct or q.bound or q.span) and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
