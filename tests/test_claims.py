@@ -255,3 +255,21 @@ def test_third_held_out_shapes(fs, text, bad):
 ])
 def test_fourth_held_out_limits(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+_BY_TYPE = "| Measure | Summation | Multiplication |\n|---|---|---|\n{rows}"
+
+
+@pytest.mark.parametrize("row,bad", [
+    ("| Average final gap | 4.00 pp | 10.00 pp |", False),     # (6 + 2) / 2 and (20 + 0) / 2: no fact holds these means
+    ("| Average final gap | 4.00 pp | 12.00 pp |", True),
+    ("| Average epoch of the best | 2.5 | 2.5 |", False),      # best at epochs 2, 3 and 2, 3
+    ("| Average epoch of the best | 2.5 | 3.5 |", True),
+    ("| Accuracy at epoch 1 | 70–75% | 55–72% |", False),       # the epoch in the row label pins the cells
+    ("| Accuracy at epoch 1 | 70–75% | 58–72% |", True),
+    ("| Lowest-scoring run | t000 | t003 |", False),
+    ("| Lowest-scoring run | t001 | t003 |", True),             # Summation's weaker run is t000 (80% vs 86%)
+    ("| Strongest run | t001 | t003 |", True),                 # Multiplication's best is t002
+])
+def test_fourth_held_out_tables_by_column_group(fs, row, bad):
+    assert bool(flags(_BY_TYPE.format(rows=row + "\n"), fs)) == bad, flags(_BY_TYPE.format(rows=row + "\n"), fs)

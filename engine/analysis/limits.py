@@ -156,6 +156,8 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         and not (EXISTENTIAL.search(clause) and not negated)
     if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
         every = True
+    if quote.startswith("|") and len(group) > 1:
+        every = True  # a table cell's range or limit describes its whole column (or row) group
     if (all(ok) if every else any(ok)):
         return None
     bad = [(t, val) for (t, val), good in zip(values, ok) if not good]

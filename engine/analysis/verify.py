@@ -51,6 +51,9 @@ from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DUR
 # where a number's own piece of a sentence ends: "every unregularized run ..., while no Summation run ..."
 _PIECE_CUT = re.compile(r"[,;:]|\b(?:while|whereas|but|unlike|compared|than|versus|vs\.?)\b", re.I)
 
+_MEAN = re.compile(r"\b(mean|average|avg)\b", re.I)
+_FINAL_WORD = re.compile(r"\b(final|last|end)\b", re.I)
+
 # --- results ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -122,6 +125,9 @@ class Verifier:
         self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
         self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
         self._last_trial: Optional[str] = None
+        # a table cell's row label or column header, when it pins an epoch or says "mean" ("Test accuracy after
+        # epoch 1", "Mean epoch of peak"): the words a cell's number is read with but does not hold itself
+        self._cell_label = ""
 
     # -- entry point ------------------------------------------------------------------------------
     def verify(self, text: str) -> VerifyResult:
@@ -331,6 +337,7 @@ class Verifier:
                 subject = self._subject(head)
                 row_trials, row_types = (subject or (None, set()))
                 row_param_trials, row_params = None, {}
+                self._check_extreme_cell(cells[0], cell, head, row_trials, row_types, quote, lineno, res)
                 if row_trials is None and len(row_types) == 1 and re.search(r"\bbest\b", cells[0], re.I):
                     best = self.fs.best_per_type.get(next(iter(row_types)))
                     row_trials = {best} if best and re.search(r"\bepoch|trial|run|config", cells[0], re.I) else None
@@ -347,6 +354,7 @@ class Verifier:
             if transposed:  # "Final train accuracy (best trial)": "best" names the trial, not the statistic
                 head = re.sub(r"\([^)]*\)|\bbest (?:trial|run|config\w*)\b", "", head, flags=re.I)
             hctx = self.reader.context(head, head, "", None, None)
+            self._cell_label = head
             prev: Optional[Ctx] = None
             for piece in bounded(cell):
                 prev_end = 0
@@ -375,6 +383,7 @@ class Verifier:
                             ctx.params = row_params
                     ctx.types |= row_types
                     self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res)
+        self._cell_label = ""
 
     # -- checks ---------------------------------------------------------------------------------------
     def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
@@ -439,6 +448,11 @@ class Verifier:
             if not (x == self.fs.n_epochs or (done is not None and x == done.value)):
                 self._flag(res, raw, quote, lineno, f"{raw} epochs in total does not match the run",
                            f"n_epochs = {self.fs.n_epochs}")
+            return
+        if ctx.kind == "epoch" and not pct and not pp and _MEAN.search(self._cell_label + " " + m.string[max(0, m.start() - 30):m.start()]):
+            # "Mean epoch of peak | 15.67": the mean best epoch of the trials of that column
+            res.n_checked += 1
+            self._check_group_mean(q, ctx, "test_acc_best_epoch", quote, lineno, res)
             return
         if ctx.kind in ("epoch", "epoch_count") and not pct and not pp and ctx.metric != "eps" \
                 and SETTLED.search(m.string[max(0, m.start() - 60):m.start()]):
@@ -661,7 +675,76 @@ class Verifier:
         if ctx.metric == "acc" and ctx.split != "train" and not ctx.params_near \
                 and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(quote)):
             return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
+        if ctx.stat == "mean" or _MEAN.search(self._cell_label):
+            col = self._mean_column(ctx)
+            mean = self._group_mean(ctx, col) if col else None
+            if mean is not None and self._match(Fact(name="", value=mean, metric=ctx.metric or "", split=None, stat="mean",
+                                                     trial=None), q):
+                return  # "Mean train–test gap | 1.32 pp" under "Summation": the mean over that type's trials
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
+
+    # -- means of a group that no fact holds, and a table's best or worst run per column ----------------------
+    def _group_trials(self, ctx: Ctx) -> list[str]:
+        """The trials a group statistic is over: those of the context (a column's type or parameter
+        value), else those of the types named; [] when neither narrows the sweep."""
+        if ctx.trials and len(ctx.trials) > 1:
+            return [t for t in self.ranked if t in ctx.trials]
+        if ctx.types:
+            return [t for t in self.ranked if self.types[t] in ctx.types]
+        return []
+
+    def _mean_column(self, ctx: Ctx) -> Optional[str]:
+        split = ctx.split or "test"
+        if ctx.metric == "gap":
+            return "train_test_gap_final"
+        if ctx.metric == "margin":
+            return "margin"
+        if ctx.metric == "loss":
+            return f"{split}_loss_final"
+        if ctx.metric == "acc":
+            final = _FINAL_WORD.search(self._cell_label) or ctx.stat == "final"
+            return f"{split}_acc_final" if final else f"{split}_acc_best"
+        return None
+
+    def _group_mean(self, ctx: Ctx, col: str) -> Optional[float]:
+        vals = [float(v) for t in self._group_trials(ctx) if (v := self.rows[t].get(col)) is not None and v == v]
+        return sum(vals) / len(vals) if vals else None
+
+    def _check_group_mean(self, q: Quoted, ctx: Ctx, col: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        group = self._group_trials(ctx)
+        mean = self._group_mean(ctx, col)
+        if mean is None or _close(q.x, mean, q.tol):
+            return
+        what = {"test_acc_best_epoch": "mean epoch of the best test accuracy"}.get(col, col)
+        self._flag(res, q.raw, quote, lineno, f"{q.raw} given as the {what} of {len(group)} trials",
+                   f"it is {mean:.2f} over " + ", ".join(f"{self.who(t)}: {self.rows[t][col]:g}" for t in group[:4])
+                   + (", …" if len(group) > 4 else ""))
+
+    def _check_extreme_cell(self, label: str, cell: str, head: str, col_trials: Optional[set[str]], col_types: set[str],
+                            quote: str, lineno: int, res: VerifyResult) -> None:
+        """"| Worst run | t002 (87.08%) | t003 (82.48%) |" under type or parameter columns: the trial
+        named must be that column's best (or worst) by best test accuracy (ties: either)."""
+        word = re.search(r"\b(best|top|highest|strongest|worst|lowest|weakest)\b(?:[\w\s-]{0,20})\b(run|trial|config\w*|model)\b",
+                         label, re.I)
+        named = self.reader.trials_in(cell)
+        if not word or named is None or len(named) != 1:
+            return
+        group = [t for t in self.ranked if t in col_trials] if col_trials and len(col_trials) > 1 else \
+            [t for t in self.ranked if self.types[t] in col_types] if col_types and not col_trials else []
+        if len(group) < 2:
+            return
+        res.n_checked += 1
+        tid = next(iter(named))
+        best = self.claims.best
+        high = word.group(1).lower() in ("best", "top", "highest", "strongest")
+        want = (max if high else min)(best[t] for t in group)
+        if tid in best and abs(best[tid] - want) <= 1e-4:
+            return
+        holder = next(t for t in group if abs(best[t] - want) <= 1e-4)
+        self._flag(res, self.labels.get(tid, tid) if tid not in cell else tid, quote, lineno,
+                   f"{self.who(tid)} called the {word.group(1).lower()} run of {head.strip()}",
+                   f"by best test accuracy the {word.group(1).lower()} of its {len(group)} trials is {self.who(holder)} "
+                   f"({want * 100:.2f}%)" + (f"; {self.who(tid)} has {best[tid] * 100:.2f}%" if tid in best else ""))
 
     # -- values that hold at some epoch, limits and ranges ---------------------------------------------
     def _judged_elsewhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> bool:
@@ -671,6 +754,8 @@ class Verifier:
         left = m.string[max(0, m.start() - 40):m.start()] if not q.span else before_range(m)[-40:]
         right = (after_range(m) if q.span else m.string[m.end():])[:50]
         epoch, by = pinned_epoch(left, right, self.fs.n_epochs, quote)
+        if epoch is None and self._cell_label:
+            epoch, by = pinned_epoch("", self._cell_label, self.fs.n_epochs, self._cell_label)  # "Test accuracy after epoch 1"
         group = self._group(ctx, quote, q.raw)
         if q.bound or q.span:
             verdict = limit_verdict(self, q, ctx, group, epoch, by, quote)
