@@ -273,3 +273,15 @@ _BY_TYPE = "| Measure | Summation | Multiplication |\n|---|---|---|\n{rows}"
 ])
 def test_fourth_held_out_tables_by_column_group(fs, row, bad):
     assert bool(flags(_BY_TYPE.format(rows=row + "\n"), fs)) == bad, flags(_BY_TYPE.format(rows=row + "\n"), fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    # a peak word in another clause does not make "at epoch 2" a best epoch; the value after it is checked there
+    ("t001 led at epoch 2 with 83%, while t000 reached 80% there too.", False),
+    ("t001 led at epoch 2 with 85%, while t000 reached 80% there too.", True),     # it was at 83%
+    # a "vs" pair holds the two sides' values: "it" (t001) first, then t000
+    ("t001 is the best run. By the end, it finished ahead of t000 (86% vs 78%).", False),
+    ("t001 is the best run. By the end, it finished ahead of t000 (86% vs 74%).", True),
+])
+def test_fourth_held_out_epochs_and_pairs(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

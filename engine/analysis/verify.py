@@ -549,7 +549,10 @@ class Verifier:
                 self._flag(res, raw, quote, lineno, f"{self.who(next(iter(ctx.trials)))} said to stop at epoch {raw}",
                            f"it logged {done.display()} epochs and stopped in epoch {done.value + 1}")
             return  # "diverged at epoch 5 after reaching 72.68%": the epoch it stopped, not its best
-        peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top)\b", quote, re.I)
+        # the words of the number's own clause: in "t003 led at epoch 8 with 84.5%, and t002 had reached 88.8% by
+        # epoch 15" the first epoch is not a peak
+        own = re.split(_PIECE_CUT, m.string[:m.start()])[-1] + m.group(0) + re.split(_PIECE_CUT, m.string[m.end():])[0]
+        peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top\w*|high point)\b", own, re.I)
         if not (ctx.trials and ctx.explicit_trial) and re.search(r"\bpeak\w*\b(?:[^.;]|\.(?=\d)){0,30}$", m.string[:m.start()], re.I):
             # "Summation λ = 0.01, wn = 0.9 peaked at 87.4% in epoch 23": the one trial the sentence names
             single = self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
@@ -571,9 +574,13 @@ class Verifier:
     def _held_at(self, tid: str, epoch: int, m: re.Match[str]) -> bool:
         """Does the accuracy quoted just before "at epoch N" hold at that epoch ("was at 85.9% at epoch 9")?"""
         before = [x for x in numbers(m.string[max(0, m.start() - 40):m.start()]) if (x.group("unit") or "").strip() == "%"]
-        if not before:
+        # or just after it: "at epoch 8 with 84.5%", "at epoch 8 (84.5%)"
+        after = re.match(r"\s*(?:,\s*)?(?:with|at|on|\()\s*~?", m.string[m.end():m.end() + 12], re.I)
+        after_n = [x for x in numbers(m.string[m.end():m.end() + 24]) if (x.group("unit") or "").strip() == "%"][:1] \
+            if after else []
+        if not before and not after_n:
             return False
-        q = Quoted.read(before[-1])
+        q = Quoted.read((after_n or before)[-1])
         at = self.curves.at(tid, "test_acc", epoch)
         return q is not None and at is not None and abs(at * 100 - q.x) <= q.tol + 1e-9
 
@@ -670,6 +677,8 @@ class Verifier:
                 return
         if ctx.metric == "gap" and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
             return
+        if self._pair_side_holds(q, ctx, m, quote):
+            return
         if self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
         if ctx.metric == "acc" and ctx.split != "train" and not ctx.params_near \
@@ -682,6 +691,22 @@ class Verifier:
                                                      trial=None), q):
                 return  # "Mean train–test gap | 1.32 pp" under "Summation": the mean over that type's trials
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
+
+    def _pair_side_holds(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str) -> bool:
+        """"it had slipped below t003 (88.55% vs 88.82%)": the two numbers of a "vs" pair are the two
+        sides' values, so each must be the value of one of the trials the sentence compares (those it
+        names, and the trial "it" stands for), not necessarily of the one named nearest."""
+        pair = re.match(r"\s*(?:vs\.?|versus|against)\s*~?[-−]?\d", m.string[m.end():m.end() + 14], re.I) or \
+            re.search(r"\d\s*(?:%|pp)?\s*(?:vs\.?|versus|against)\s*~?$", m.string[max(0, m.start() - 16):m.start()], re.I)
+        if not pair or not ctx.trials or not ctx.explicit_trial:
+            return False
+        sides = set(self.reader.trials_in(quote) or ())
+        if self._last_trial and re.search(r"\b(it|its|it's)\b", quote, re.I):
+            sides.add(self._last_trial)
+        if len(sides) < 2:
+            return False
+        loose = Ctx(metric=ctx.metric, split=ctx.split, stat=ctx.stat, trials=sides, explicit_trial=False)
+        return any(self._match(f, q) for f in self._candidates(loose) if f.trial in sides)
 
     # -- means of a group that no fact holds, and a table's best or worst run per column ----------------------
     def _group_trials(self, ctx: Ctx) -> list[str]:
@@ -991,7 +1016,7 @@ class Verifier:
         really = [f for f in self.all_facts if self._match(f, q) and f.name.startswith("trial.") and f.metric == ctx.metric]
         really += [f for f in self.all_facts if self._match(f, q) and f.name.startswith(("sens.", "type.", "run."))
                    and f.metric == ctx.metric and f not in really]
-        shown = [x for f in really[:2] if (x := describe(self, f))]
+        shown = list(dict.fromkeys(x for f in really[:4] if (x := describe(self, f))))[:2]
         if shown:
             out.append(f"{q.shown} is " + " and ".join(shown))
         elif ctx.trials and ctx.explicit_trial and ctx.metric in ("acc", "loss"):
