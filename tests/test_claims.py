@@ -285,3 +285,58 @@ def test_fourth_held_out_tables_by_column_group(fs, row, bad):
 ])
 def test_fourth_held_out_epochs_and_pairs(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    # "Y moves as X moves", and "the Xer the X, the Yer the Y" (a monotone relation)
+    ("Within Summation, accuracy declines as λ rises.", False),                        # 86% at 0.001, 80% at 0.01
+    ("Accuracy falls as λ increases, for both types.", True),                           # Multiplication rises
+    ("The stronger the Multiplication penalty, the higher the accuracy.", False),      # 60% → 81%
+    ("The stronger the Summation penalty, the higher the accuracy.", True),
+    ("Runs with bigger margins tended to score higher test accuracy.", False),          # Spearman ρ = +1
+    ("Runs with bigger margins tended to have lower test accuracy.", True),
+    # one trial against a quantified group: each of its trials
+    ("The strongest Summation run beats both Multiplication runs.", False),            # 86% vs 81%, 60%
+    ("Even the weakest Summation run beats both Multiplication runs.", True),           # 80% < 81%
+    # a comparison on another measure; "consistently" asks it of every pair
+    ("The Multiplication runs have larger gaps than the Summation runs.", False),      # means 10 vs 4 pp
+    ("The Multiplication runs have consistently larger gaps than the Summation runs.", True),   # mul=0.001: 0 pp
+    # where one type's edge over the other is largest
+    ("Summation's lead is biggest at λ = 0.001.", False),                               # +26 pp there, −1 pp at 0.01
+    ("Summation's lead is biggest at λ = 0.01.", True),
+    # which parameters the sweep varied
+    ("The batch size was kept constant.", False),
+    ("The trials also varied in learning rate.", True),
+    # an order of bare values: the one varied parameter that used them all
+    ("For Multiplication the ordering is 0.01 > 0.001.", False),
+    ("For Multiplication the ordering is 0.001 > 0.01.", True),
+])
+def test_fourth_held_out_claims_without_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_still_improving_at_the_end_means_a_best_in_the_last_two_epochs(fs25):
+    assert flags("sum=0.001 (t001) was still improving when training ended.", fs25) == []   # best at 25 of 25
+    ms = flags("sum=0.01 (t000) was still improving when training ended.", fs25)           # best at 20
+    assert len(ms) == 1 and "epoch 20 of 25" in ms[0].data_says
+
+
+@pytest.fixture(scope="module")
+def fs_lr(tmp_path_factory):
+    """Two learning rates × the paper's 6 penalties (bench/claims_runs.py's lr12): lr = 0.01 settles
+    earlier (mean epoch 15.7 vs 20.8) and starts higher (about 58% vs 56% after epoch 1)."""
+    from tests.support.synthetic import make_run, paper_config
+
+    return build_facts(make_run(tmp_path_factory.mktemp("clr") / "r", paper_config(n_lr=2), seed=3, diverge={"t011": 8}))
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("The higher learning rate converged earlier.", False),
+    ("The lower learning rate converged earlier.", True),
+    ("The lr = 0.01 runs got off to the fastest start.", False),
+    ("The lr = 0.003 runs got off to the fastest start.", True),
+    ("lr = 0.01 is the better choice.", False),
+    ("lr = 0.003 is the better choice overall.", True),
+])
+def test_a_parameter_value_against_the_others(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)

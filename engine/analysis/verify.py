@@ -559,25 +559,26 @@ class Verifier:
             if single is not None and len(single) == 1:
                 ctx.trials, ctx.explicit_trial = set(single), True
         if ctx.trials and ctx.explicit_trial and ctx.metric in (None, "acc") and ctx.split != "train" and (
-                ctx.stat == "best" or (ctx.stat is None and peak_words)):
+                (ctx.stat == "best" and (peak_words or not ctx.superlative)) or (ctx.stat is None and peak_words)):
+            # ("the early leader at epoch 8": a lead over the others at that epoch, not the trial's own peak)
             tid = next(iter(ctx.trials))
             f = self.fs.facts.get(f"trial.{tid}.test_acc_best_epoch")
             done = self.fs.facts.get(f"trial.{tid}.epochs_done")
             ok = [f.value] if f is not None else []
             if ctx.stat is None and done is not None:
                 ok.append(done.value)  # "reached 86.6% at epoch 25": the last epoch is also a fact
-            if f is not None and not any(_close(x, v, 0.5) for v in ok) and not self._held_at(tid, int(x), m):
+            if f is not None and not any(_close(x, v, 0.5) for v in ok) and not self._held_at(tid, int(x), m, ctx.stat is None or ctx.superlative):
                 self._flag(res, raw, quote, lineno, f"the best test accuracy of {self.who(tid)} placed at epoch {raw}",
                            f"{self.who(tid)} reached its best test accuracy, "
                            f"{self.fs.facts[f'trial.{tid}.test_acc_best'].display()}, at epoch {f.display()}")
 
-    def _held_at(self, tid: str, epoch: int, m: re.Match[str]) -> bool:
+    def _held_at(self, tid: str, epoch: int, m: re.Match[str], after_too: bool = True) -> bool:
         """Does the accuracy quoted just before "at epoch N" hold at that epoch ("was at 85.9% at epoch 9")?"""
         before = [x for x in numbers(m.string[max(0, m.start() - 40):m.start()]) if (x.group("unit") or "").strip() == "%"]
         # or just after it: "at epoch 8 with 84.5%", "at epoch 8 (84.5%)"
         after = re.match(r"\s*(?:,\s*)?(?:with|at|on|\()\s*~?", m.string[m.end():m.end() + 12], re.I)
         after_n = [x for x in numbers(m.string[m.end():m.end() + 24]) if (x.group("unit") or "").strip() == "%"][:1] \
-            if after else []
+            if after and after_too else []
         if not before and not after_n:
             return False
         q = Quoted.read((after_n or before)[-1])
