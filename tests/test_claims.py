@@ -340,3 +340,29 @@ def fs_lr(tmp_path_factory):
 ])
 def test_a_parameter_value_against_the_others(fs_lr, text, bad):
     assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+@pytest.mark.parametrize("text,bad", [
+    # medals rank: gold, silver, bronze
+    ("## Podium\n\n- 🥇 t001 (86%)\n- 🥈 t002 (81%)\n- 🥉 t000 (80%)\n", False),
+    ("## Podium\n\n- 🥇 t001 (86%)\n- 🥈 t000 (80%)\n", True),
+    # a peak epoch said of every trial of a group
+    ("Both Summation runs hit their best at epoch 3.", True),          # sum=0.01 peaked at epoch 2
+    ("Both Summation runs hit their best by the end, at epoch 2 or 3.", False),
+    # a difference between the types: their best or mean accuracies, not any two headline numbers
+    ("The two types differ a lot: the difference between the types' means is about 12.5 pp.", False),   # 83.00 vs 70.50
+    ("The two types are close: the difference between the types' means is about 9 pp.", True),   # best: 5 pp
+])
+def test_fourth_held_out_ranks_peaks_and_differences(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_peak_verb_with_the_trial_named_by_its_parameters(fs25):
+    assert flags("Summation with λ = 0.01 maxed out at 87.37% around epoch 12.", fs25)      # its best came at epoch 20
+    assert flags("Summation with λ = 0.01 maxed out at 87.37% in epoch 20.", fs25) == []
+
+
+def test_an_opening_pronoun_is_the_subject_until_another_trial_is_named(fs):
+    # "Its" is t001 (86% at epoch 3); t000 is named only later in the sentence
+    assert flags("t001 won. Its peak came at epoch 3, while t000 had already peaked at epoch 2.", fs) == []
+    assert flags("t001 won. Its peak came at epoch 2, while t000 had already peaked at epoch 2.", fs)

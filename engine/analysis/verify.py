@@ -46,7 +46,7 @@ from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, after_range, be
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
                                                   PRONOUN, RANGED, STATISTIC, CHANGE_WORDS, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
                                                   PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
-                                                  TYPE_WORDS)
+                                                  TYPE_WORDS, UNIVERSAL)
 
 # where a number's own piece of a sentence ends: "every unregularized run ..., while no Summation run ..."
 _PIECE_CUT = re.compile(r"[,;:]|\b(?:while|whereas|but|unlike|compared|than|versus|vs\.?)\b", re.I)
@@ -114,6 +114,7 @@ class Verifier:
         self.ranked = list(fs.ranked.index)
         self.curves = Curves(fs)
         self.headline_differences = _headline_differences(fs)
+        self.type_differences = _headline_differences(fs, types_only=True)
         self.claims = ClaimChecker(self)
         self.rows = {tid: r for tid, r in fs.trials.to_dict("index").items()}
         # the facts of each group (sens.lr.0.01, type.Summation), looked up for many numbers: indexed once
@@ -193,6 +194,14 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             bullet = re.match(r"(?:[-*+]|\d+[.)])\s+(.*)", stripped)
+            medal = re.match(r"\W*?(🥇|🥈|🥉)", bullet.group(1) if bullet else stripped)
+            if medal and not recommend:
+                # "🥉 **t006** — Summation, lr 0.03": a medal is a rank (gold, silver, bronze)
+                text = prose_text(stripped[medal.end():])
+                who = self.reader.trials_in(text.split("(")[0]) or self.reader.trials_from_params(text)[0]
+                if who is not None and len(who) == 1:
+                    res.n_checked += 1
+                    self._check_rank("🥇🥈🥉".index(medal.group(1)) + 1, next(iter(who)), medal.group(1), stripped, lineno, res)
             if bullet and not item and TOP_N_WORDS.search(intro) and intro != section and intro.rstrip("*_ ").endswith(":"):
                 list_no += 1  # "Top 3 configurations:" then "- ..." items: the order is the rank
                 self._check_listed(list_no, bullet.group(1), stripped, intro, lineno, res)
@@ -218,7 +227,11 @@ class Verifier:
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
             # "It reached ...": the trial of the previous sentence
-            pronoun = self._last_trial if not ids and PRONOUN.match(sent.strip()) and not re.match(
+            # "Its high point came in epoch 20, though it slipped below t003": before the first trial written,
+            # the pronoun's trial is the subject
+            first_id = TRIAL_ID.search(sent).start() if ids else len(sent)
+            pronoun = self._last_trial if (not ids or re.search(r"[,;]|\s(?:though|but|while|whereas)\s", sent[:first_id])) \
+                and PRONOUN.match(sent.strip()) and not re.match(
                 r"\W*(?:its|their)\s+(?:[\w-]+\s+)?(?:twin|counterpart|sibling|neighbou?r|rival|runner-up|competitor)\b",
                 sent, re.I) else None
             topn = TOP_N.search(sent)
@@ -245,7 +258,8 @@ class Verifier:
                 left = sent[prev_end:m.start()]
                 right = sent[m.end():nxt_start]
                 ctx = self.reader.context(sent, left, right, prev, m)
-                if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})):
+                if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})
+                                or m.end() <= first_id):
                     ctx.trials, ctx.explicit_trial = {pronoun}, True
                 if topn and ctx.metric is None and ctx.unit == "%":
                     ctx.metric, ctx.split, ctx.stat = "acc", ctx.split or "test", ctx.stat or "best"
@@ -553,7 +567,23 @@ class Verifier:
         # epoch 15" the first epoch is not a peak
         own = re.split(_PIECE_CUT, m.string[:m.start()])[-1] + m.group(0) + re.split(_PIECE_CUT, m.string[m.end():])[0]
         peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top\w*|high point)\b", own, re.I)
-        if not (ctx.trials and ctx.explicit_trial) and re.search(r"\bpeak\w*\b(?:[^.;]|\.(?=\d)){0,30}$", m.string[:m.start()], re.I):
+        if not (ctx.trials and ctx.explicit_trial) and peak_words and UNIVERSAL.search(own) and ctx.split != "train":
+            # "every lr = 0.003 run peaked at epoch 25": each trial of the group
+            group = self.reader.trials_from_params(own)[0] or (
+                {t for t in self.ranked if any(p.search(own) and self.types[t] == typ for typ, p in TYPE_WORDS.items())} or None)
+            if group is not None and len(group) > 1:
+                best_e = {t: self.rows[t]["test_acc_best_epoch"] for t in sorted(group) if self.status[t] == "completed"}
+                bad = [t for t, e in best_e.items() if e == e and abs(e - x) > 0.5]
+                if bad:
+                    at = own.find(raw)
+                    phrase = own[peak_words.start():at + len(raw)].strip() if at > peak_words.start() else raw
+                    self._flag(res, phrase, quote, lineno, f"{len(bad)} of the {len(best_e)} trials meant did not peak at epoch {raw}",
+                               "; ".join(f"{self.who(t)}: best at epoch {int(best_e[t])}" for t in bad[:3])
+                               + ("; …" if len(bad) > 3 else ""))
+                return
+        if not (ctx.trials and ctx.explicit_trial) and re.search(
+                r"\b(?:peak\w*|topped out|maxed out|high point|hit its best|reached its best)\b(?:[^.;]|\.(?=\d)){0,30}$",
+                m.string[:m.start()], re.I):
             # "Summation λ = 0.01, wn = 0.9 peaked at 87.4% in epoch 23": the one trial the sentence names
             single = self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
             if single is not None and len(single) == 1:
@@ -637,6 +667,16 @@ class Verifier:
             return  # "above 85%" is a limit: that some fact is about 85% says nothing
         if ctx.metric == "acc" and ctx.split is None:
             ctx.split = "test"  # an unqualified "accuracy" in a sweep report is a test accuracy
+        if ctx.metric == "gap" and q.pp and not ctx.explicit_trial and not q.span and not q.bound \
+                and re.search(r"\b(difference|gap)\s+between\s+(?!~?\d)", quote, re.I) \
+                and self._between_types(quote) and self.type_differences:
+            # "the gap between the two groups' means is roughly 3 pp": a difference of the types' accuracies,
+            # not a train − test gap (nor a rule's threshold that happens to be 3 pp)
+            if not self._is_difference(q, quote):
+                self._flag(res, q.raw, quote, lineno, f"{q.raw} given as the difference between the experiment types",
+                           "differences of their best and mean best test accuracies: "
+                           + ", ".join(f"{d * 100:.2f} pp" for d in sorted(set(round(x, 6) for x in self.type_differences))[:4]))
+            return
         cands = self._candidates(ctx)
         if ctx.metric == "epoch":
             if ctx.explicit_trial and ctx.stat == "best":
@@ -908,6 +948,10 @@ class Verifier:
                 return True
         return False
 
+    def _between_types(self, quote: str) -> bool:
+        return bool(re.search(r"\b(?:between|of)\b[^.;]{0,40}\b(?:types|groups|penalt\w+ types)\b", quote, re.I) or (
+            sum(1 for p in TYPE_WORDS.values() if p.search(quote)) >= 2 and re.search(r"\bbetween\b", quote, re.I)))
+
     def _is_difference(self, q: Quoted, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
         vals = []
@@ -920,6 +964,11 @@ class Verifier:
         trials = self.reader.trials_in(quote) or set()
         for t in trials:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
+        # "a difference of 1.5 pp between the two penalty types", "the gap between the groups' means": only the
+        # types' (or groups') own best and mean accuracies are differenced, not any two headline facts
+        if self._between_types(quote):
+            return any(_close(q.x, d * 100, q.tol + 0.01) for d in self.type_differences) or \
+                any(_close(abs(a - b), q.x, q.tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
         # "the Summation winner edges out the Multiplication winner by 0.30 pp": two headline facts of one kind
         if any(_close(q.x, d * 100, q.tol + 0.01) for d in self.headline_differences):
             return True
@@ -1048,12 +1097,15 @@ def verify(text: str, fs: FactSheet) -> VerifyResult:
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def _headline_differences(fs: FactSheet) -> list[float]:
+def _headline_differences(fs: FactSheet, types_only: bool = False) -> list[float]:
     """Differences a report may quote without naming both sides: between the top trials' best test
-    accuracies, the types' best and mean ones, and the means of the values of one parameter."""
+    accuracies, the types' best and mean ones, and the means of the values of one parameter
+    (`types_only`: the types' alone)."""
     kinds: dict[str, list[float]] = {}
     for n, f in fs.facts.items():
         if f.metric != "acc" or not isinstance(f.value, (int, float)):
+            continue
+        if types_only and not n.startswith("type."):
             continue
         if n.startswith("top.") and n.endswith(".test_acc_best"):
             kinds.setdefault("top", []).append(f.value)
