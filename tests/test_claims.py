@@ -366,3 +366,18 @@ def test_an_opening_pronoun_is_the_subject_until_another_trial_is_named(fs):
     # "Its" is t001 (86% at epoch 3); t000 is named only later in the sentence
     assert flags("t001 won. Its peak came at epoch 3, while t000 had already peaked at epoch 2.", fs) == []
     assert flags("t001 won. Its peak came at epoch 2, while t000 had already peaked at epoch 2.", fs)
+
+
+def test_a_comparison_placeholder_is_rendered_from_the_facts_and_passes_the_check(fs):
+    from sweepdeck.engine.analysis.placeholders import fill_placeholders
+
+    # the order the model asks in does not matter: the winner is written first, with both means
+    out = fill_placeholders("Between the penalties, {{compare:type.Multiplication:type.Summation}}.", fs)
+    assert out.n_filled == 1 and not out.unknown
+    assert "Summation (83.00%) did better than Multiplication (70.50%)" in out.text
+    assert flags(out.text, fs) == []
+    by_value = fill_placeholders("{{compare:sens.l2_sum_lambda.0.01:sens.l2_sum_lambda.0.001}}.", fs).text
+    assert by_value.startswith("Summation λ = 0.001 (86.00%) did better than Summation λ = 0.01 (80.00%)")
+    assert flags(by_value, fs) == []
+    bad = fill_placeholders("{{compare:type.Summation:type.Nonexistent}}", fs)
+    assert bad.unknown and "did better" not in bad.text
