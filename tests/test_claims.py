@@ -235,3 +235,149 @@ def test_a_filled_ranking_placeholder_passes_and_a_reordered_one_does_not(fs):
 ])
 def test_third_held_out_shapes(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+# --- what the fourth held-out set (bench/claims_corpus/z*) showed: each in other words ---------------
+
+@pytest.mark.parametrize("text,bad", [
+    # "between A and B" (and "within") puts every value inside, wherever the lowest and highest fall
+    ("In the first epoch the four runs all landed between 54% and 75.5% test accuracy.", False),
+    ("In the first epoch the four runs all landed between 56% and 75.5% test accuracy.", True),   # mul=0.001: 55%
+    # the epoch after the range is said of both ends; a lead label does not hide an opening "At epoch N,"
+    ("Every run sat between 54% and 75.5% test accuracy after the first epoch.", False),
+    ("Early epochs: At epoch 1, every Multiplication run was under 73%.", False),                 # 72% and 55%
+    ("Early epochs: At epoch 1, every Multiplication run was under 71%.", True),
+    # of two types in one sentence, a number's own clause says which
+    ("Each Summation run finishes with a gap below 6.5 pp, unlike Multiplication.", False),        # 6 and 2 pp
+    # a negated limit is said of every trial meant
+    ("No trial ends with a train–test gap above 25 pp.", False),
+    ("No trial ends with a train–test gap above 15 pp.", True),                                     # mul=0.01: 20 pp
+])
+def test_fourth_held_out_limits(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+_BY_TYPE = "| Measure | Summation | Multiplication |\n|---|---|---|\n{rows}"
+
+
+@pytest.mark.parametrize("row,bad", [
+    ("| Average final gap | 4.00 pp | 10.00 pp |", False),     # (6 + 2) / 2 and (20 + 0) / 2: no fact holds these means
+    ("| Average final gap | 4.00 pp | 12.00 pp |", True),
+    ("| Average epoch of the best | 2.5 | 2.5 |", False),      # best at epochs 2, 3 and 2, 3
+    ("| Average epoch of the best | 2.5 | 3.5 |", True),
+    ("| Accuracy at epoch 1 | 70–75% | 55–72% |", False),       # the epoch in the row label pins the cells
+    ("| Accuracy at epoch 1 | 70–75% | 58–72% |", True),
+    ("| Lowest-scoring run | t000 | t003 |", False),
+    ("| Lowest-scoring run | t001 | t003 |", True),             # Summation's weaker run is t000 (80% vs 86%)
+    ("| Strongest run | t001 | t003 |", True),                 # Multiplication's best is t002
+])
+def test_fourth_held_out_tables_by_column_group(fs, row, bad):
+    assert bool(flags(_BY_TYPE.format(rows=row + "\n"), fs)) == bad, flags(_BY_TYPE.format(rows=row + "\n"), fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    # a peak word in another clause does not make "at epoch 2" a best epoch; the value after it is checked there
+    ("t001 led at epoch 2 with 83%, while t000 reached 80% there too.", False),
+    ("t001 led at epoch 2 with 85%, while t000 reached 80% there too.", True),     # it was at 83%
+    # a "vs" pair holds the two sides' values: "it" (t001) first, then t000
+    ("t001 is the best run. By the end, it finished ahead of t000 (86% vs 78%).", False),
+    ("t001 is the best run. By the end, it finished ahead of t000 (86% vs 74%).", True),
+])
+def test_fourth_held_out_epochs_and_pairs(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    # "Y moves as X moves", and "the Xer the X, the Yer the Y" (a monotone relation)
+    ("Within Summation, accuracy declines as λ rises.", False),                        # 86% at 0.001, 80% at 0.01
+    ("Accuracy falls as λ increases, for both types.", True),                           # Multiplication rises
+    ("The stronger the Multiplication penalty, the higher the accuracy.", False),      # 60% → 81%
+    ("The stronger the Summation penalty, the higher the accuracy.", True),
+    ("Runs with bigger margins tended to score higher test accuracy.", False),          # Spearman ρ = +1
+    ("Runs with bigger margins tended to have lower test accuracy.", True),
+    # one trial against a quantified group: each of its trials
+    ("The strongest Summation run beats both Multiplication runs.", False),            # 86% vs 81%, 60%
+    ("Even the weakest Summation run beats both Multiplication runs.", True),           # 80% < 81%
+    # a comparison on another measure; "consistently" asks it of every pair
+    ("The Multiplication runs have larger gaps than the Summation runs.", False),      # means 10 vs 4 pp
+    ("The Multiplication runs have consistently larger gaps than the Summation runs.", True),   # mul=0.001: 0 pp
+    # where one type's edge over the other is largest
+    ("Summation's lead is biggest at λ = 0.001.", False),                               # +26 pp there, −1 pp at 0.01
+    ("Summation's lead is biggest at λ = 0.01.", True),
+    # which parameters the sweep varied
+    ("The batch size was kept constant.", False),
+    ("The trials also varied in learning rate.", True),
+    # an order of bare values: the one varied parameter that used them all
+    ("For Multiplication the ordering is 0.01 > 0.001.", False),
+    ("For Multiplication the ordering is 0.001 > 0.01.", True),
+])
+def test_fourth_held_out_claims_without_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_still_improving_at_the_end_means_a_best_in_the_last_two_epochs(fs25):
+    assert flags("sum=0.001 (t001) was still improving when training ended.", fs25) == []   # best at 25 of 25
+    ms = flags("sum=0.01 (t000) was still improving when training ended.", fs25)           # best at 20
+    assert len(ms) == 1 and "epoch 20 of 25" in ms[0].data_says
+
+
+@pytest.fixture(scope="module")
+def fs_lr(tmp_path_factory):
+    """Two learning rates × the paper's 6 penalties (bench/claims_runs.py's lr12): lr = 0.01 settles
+    earlier (mean epoch 15.7 vs 20.8) and starts higher (about 58% vs 56% after epoch 1)."""
+    from tests.support.synthetic import make_run, paper_config
+
+    return build_facts(make_run(tmp_path_factory.mktemp("clr") / "r", paper_config(n_lr=2), seed=3, diverge={"t011": 8}))
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("The higher learning rate converged earlier.", False),
+    ("The lower learning rate converged earlier.", True),
+    ("The lr = 0.01 runs got off to the fastest start.", False),
+    ("The lr = 0.003 runs got off to the fastest start.", True),
+    ("lr = 0.01 is the better choice.", False),
+    ("lr = 0.003 is the better choice overall.", True),
+])
+def test_a_parameter_value_against_the_others(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+@pytest.mark.parametrize("text,bad", [
+    # medals rank: gold, silver, bronze
+    ("## Podium\n\n- 🥇 t001 (86%)\n- 🥈 t002 (81%)\n- 🥉 t000 (80%)\n", False),
+    ("## Podium\n\n- 🥇 t001 (86%)\n- 🥈 t000 (80%)\n", True),
+    # a peak epoch said of every trial of a group
+    ("Both Summation runs hit their best at epoch 3.", True),          # sum=0.01 peaked at epoch 2
+    ("Both Summation runs hit their best by the end, at epoch 2 or 3.", False),
+    # a difference between the types: their best or mean accuracies, not any two headline numbers
+    ("The two types differ a lot: the difference between the types' means is about 12.5 pp.", False),   # 83.00 vs 70.50
+    ("The two types are close: the difference between the types' means is about 9 pp.", True),   # best: 5 pp
+])
+def test_fourth_held_out_ranks_peaks_and_differences(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_peak_verb_with_the_trial_named_by_its_parameters(fs25):
+    assert flags("Summation with λ = 0.01 maxed out at 87.37% around epoch 12.", fs25)      # its best came at epoch 20
+    assert flags("Summation with λ = 0.01 maxed out at 87.37% in epoch 20.", fs25) == []
+
+
+def test_an_opening_pronoun_is_the_subject_until_another_trial_is_named(fs):
+    # "Its" is t001 (86% at epoch 3); t000 is named only later in the sentence
+    assert flags("t001 won. Its peak came at epoch 3, while t000 had already peaked at epoch 2.", fs) == []
+    assert flags("t001 won. Its peak came at epoch 2, while t000 had already peaked at epoch 2.", fs)
+
+
+def test_a_comparison_placeholder_is_rendered_from_the_facts_and_passes_the_check(fs):
+    from sweepdeck.engine.analysis.placeholders import fill_placeholders
+
+    # the order the model asks in does not matter: the winner is written first, with both means
+    out = fill_placeholders("Between the penalties, {{compare:type.Multiplication:type.Summation}}.", fs)
+    assert out.n_filled == 1 and not out.unknown
+    assert "Summation (83.00%) did better than Multiplication (70.50%)" in out.text
+    assert flags(out.text, fs) == []
+    by_value = fill_placeholders("{{compare:sens.l2_sum_lambda.0.01:sens.l2_sum_lambda.0.001}}.", fs).text
+    assert by_value.startswith("Summation λ = 0.001 (86.00%) did better than Summation λ = 0.01 (80.00%)")
+    assert flags(by_value, fs) == []
+    bad = fill_placeholders("{{compare:type.Summation:type.Nonexistent}}", fs)
+    assert bad.unknown and "did better" not in bad.text

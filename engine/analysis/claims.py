@@ -71,13 +71,18 @@ _BETTER = re.compile(r"\b(outperform(?:s|ed)?|beat|beats|did better than|does be
                      r"better than|ranks? above|ranked above|edges? out|ahead of|superior to|exceed(?:s|ed)|(?<!\w)>)", re.I)
 _WORSE = re.compile(r"\b(underperform(?:s|ed)?|did worse than|performed worse than|worse than|ranks? below|ranked below|"
                     r"behind|trails?|trailed|inferior to|lost to|(?<!\w)<)", re.I)
-_ALONE_BETTER = re.compile(r"\b(generali[sz]ed|performed|did|worked|was|were|is|are)\s+better\b(?!\s+than)", re.I)
+_ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|is|are)\s+better\b(?!\s+than)(?:\s+choice|\s+option|"
+                           r"\s+setting|\s+value)?|(?:is|was|are|were)\s+the\s+(?:better|superior)\s+(?:choice|option|setting|value)\b|"
+                           r"converged\s+(?:faster|slower|earlier|later)\b|"
+                           r"(?:got|gets|was|were)\s+off\s+to\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
+                           r"started\s+(?:fastest|strongest|slowest|weakest))", re.I)
 _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?([a-zλ_ ]{2,40}?)(?:[.,;]|$)", re.I)
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
     r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
     r"(?:\([^)]{0,20}\)\s+)?(?:consistently\s+|clearly\s+|generally\s+|always\s+)?"
     r"(?P<verb>go(?:es)? with|went with|led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
+    r"tend(?:s|ed)? to (?:reach|have|show|get|achieve|score|be|give|go with)|"
     r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|hurt|helps?|helped|"
     r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse)"
     r"\s*(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller)?\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
@@ -91,6 +96,47 @@ _X_WORDS = [("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?|
 
 
 _PARAM_X = ("lr", "batchsize", "lambda", "wn")
+
+_Y_MOVES = (r"rises?|rose|grows?|grew|increases?|increased|improves?|improved|climbs?|climbed|widens?|widened|"
+            r"shrinks?|shrank|falls?|fell|drops?|dropped|decreases?|decreased|declines?|declined|worsens?|worsened|"
+            r"narrows?|narrowed|gets? (?:better|worse)")
+_X_MOVES = (r"increases|increased|rises|rose|grows|grew|goes up|went up|is raised|was raised|drops|dropped|decreases|"
+            r"decreased|falls|fell|shrinks|shrank|goes down|went down|is lowered|was lowered|"
+            r"gets? (?:larger|smaller|stronger|weaker|bigger)")
+_AS_TREND = re.compile(  # "the gap shrinks monotonically as λ increases"
+    r"(?P<y>\b[\w λ'’–−-]{1,40}?)\s+(?P<yv>" + _Y_MOVES + r")\s+(?:(?:steadily|monotonically|consistently|gradually|"
+    r"slightly|sharply|clearly)\s+)?as\s+(?:the\s+)?(?P<x>[\w λ_-]{1,30}?)\s+(?P<xv>" + _X_MOVES + r")\b", re.I)
+_THE_THE = re.compile(  # "the weaker the penalty, the better Multiplication does": a monotone relation
+    r"\bthe\s+(?P<xv>higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?:the\s+)?(?P<x>[\w λ_-]{1,30}?)"
+    r"\s*,\s*the\s+(?P<yv>higher|larger|bigger|greater|more|lower|smaller|less|better|worse|faster|slower)\s+(?P<y>[\w λ_–-]{0,40})",
+    re.I)
+_REGULARIZED = re.compile(r"(?<![\w-])regulari[sz]ed\b", re.I)
+_EXTREME_VALUE = re.compile(r"\bthe\s+(lower|higher|smaller|larger|lowest|highest|smallest|largest)\s+"
+                            r"(learning rates?|lr|batch[ _]?sizes?|batch|gain|wn|weight[- ]norm\w*)\b", re.I)
+_LOW = {"lower", "smaller", "lowest", "smallest"}
+_EDGE = re.compile(r"\b(edge|advantage|lead|gap|difference|benefit)\b", re.I)
+_EDGE_AT = re.compile(r"\b(largest|widest|biggest|greatest|smallest|narrowest)\s+(?:\w+\s+){0,2}?(?:at|for|with)\s+", re.I)
+_STILL = re.compile(r"\bstill\s+(climbing|improving|rising|increasing|going up|learning)\b", re.I)
+_VARIED = re.compile(r"\b(?:differed|differ|varied|vary|varies|swept|crossed)\s+(?:in|over|across|by)?\s*(?:their\s+|the\s+)?"
+                     r"(?P<what>[\w λ-]{2,30})", re.I)
+_FIXED = re.compile(r"(?P<what>[\w λ-]{2,30}?)\s+(?:was|were)\s+(?:held|kept)?\s*(?:fixed|constant|the same)\b", re.I)
+_MEASURE_CMP = re.compile(
+    r"\b(?:have|has|had|show|shows|showed|end with|ended with)\s+(?P<q>(?:uniformly|consistently|always|all|generally)\s+)?"
+    r"(?P<dir>smaller|larger|higher|lower|bigger|wider|narrower)\s+(?:final\s+)?(?P<what>margins?|(?:train(?:ing)?[–-]test\s+)?gaps?|"
+    r"train(?:ing)? accurac\w*|test loss(?:es)?)\s+than\b", re.I)
+
+
+def _is_up(word: str) -> bool:
+    return bool(re.search(r"ris|rose|grow|grew|increas|improv|climb|widen|better|goes up|went up|raised|larger|stronger|"
+                          r"bigger|higher|greater|more|faster", word, re.I))
+
+
+def _num(v: object) -> Optional[float]:
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if x != x else x
 
 
 def _ordinal(word: str) -> int:
@@ -120,6 +166,16 @@ class ClaimChecker:
             if key not in ("n_epochs", "lr_min"):
                 params[key] = m.group("val")
         types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
+        if not types and _REGULARIZED.search(text):
+            # "the regularized runs": every type but the unregularized baseline
+            types = {str(r["exp_type"]) for r in self.rows.values()} - {"No_Regularization"}
+        if not params:
+            extreme = _EXTREME_VALUE.search(text)  # "the lower learning rate": the smallest value swept
+            key = next((k for k, rx in _X_WORDS[:2] + _X_WORDS[4:5] if extreme and re.search(rx, extreme.group(2), re.I)), None)
+            if key and key in self.fs.varied:
+                vals = sorted({float(r[key]) for r in self.rows.values() if _num(r[key]) is not None})
+                if len(vals) >= 2:
+                    params[key] = format_param(vals[0] if extreme.group(1).lower() in _LOW else vals[-1])
         if ids:
             return ids, params, types
         lam = {"lambda", "l2_sum_lambda", "l2_mul_lambda"}
@@ -153,7 +209,8 @@ class ClaimChecker:
     def check(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         if _EXCEPT.search(sent):
             return
-        for fn in (self._rank, self._extreme, self._compare, self._trend):
+        for fn in (self._rank, self._extreme, self._compare, self._compare_measure, self._trend, self._edge_at,
+                   self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
     def flag(self, res: "VerifyResult", phrase: str, sent: str, lineno: int, reason: str, says: str) -> None:
@@ -266,8 +323,11 @@ class ClaimChecker:
         if parts is None:
             return
         pick_a, pick_b = self._pick(left), self._pick(right)
-        if re.search(r"\b(every|all|each)\b", left, re.I) and re.search(r"\b(every|all|any|each)\b", right, re.I):
+        # a quantified side ("every X", "both Y runs") is each of its trials: its weakest (or strongest) one decides
+        if re.search(r"\b(every|all|each)\b", left, re.I) and re.search(r"\b(every|all|any|each|both)\b", right, re.I):
             pick_a = (lambda g: min(self.best[t] for t in g)) if better else (lambda g: max(self.best[t] for t in g))
+        if re.search(r"\b(every|all|any|each|both)\b", right, re.I) and (
+                re.search(r"\b(every|all|each)\b", left, re.I) or self._picks_one(left)):
             pick_b = (lambda g: max(self.best[t] for t in g)) if better else (lambda g: min(self.best[t] for t in g))
         failed = []
         n = 0
@@ -300,6 +360,12 @@ class ClaimChecker:
         if re.search(r"\b(worst|weakest|lowest)" + run, text, re.I) and not re.search(r"penalt|λ|lambda", text, re.I):
             return lambda g: min(self.best[t] for t in g)
         return lambda g: sum(self.best[t] for t in g) / len(g)
+
+    def _picks_one(self, text: str) -> bool:
+        """Does the side name one trial ("t003", "the weakest regularized run")?"""
+        text = re.sub(r"\([^)]*\)", "", text)
+        return bool(TRIAL_ID.search(text) or re.search(r"\b(best|top|strongest|worst|weakest|lowest)\s+(?:[\w=.λ-]+\s+){0,3}?"
+                                                      r"(?:run|trial|configuration|config|model|one)\b", text, re.I))
 
     def _measure(self, a: set[str], b: set[str]) -> str:
         return "best test accuracy" if len(a) == 1 and len(b) == 1 else "mean best test accuracy"
@@ -340,13 +406,20 @@ class ClaimChecker:
         m = re.search(rf"((?:{item}\s*>\s*)+{item})", sent)
         if not m or ">" not in m.group(1):
             return None
-        items = [x.strip(" ()") for x in m.group(1).split(">")]
+        items = [x.strip(" ()").rstrip(".") for x in m.group(1).split(">")]  # "0.01." ends the sentence
         key = None
         for k, rx in (("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?"),
                       ("lambda", r"λ|lambda|penalt")):
             if re.search(rx, sent, re.I):
                 key = k
                 break
+        if key is None and all(re.fullmatch(r"\d+(?:\.\d+)?(?:e-?\d+)?", it) for it in items):
+            # "For Summation, the order is 0.001 > 0.01 > 0.0001": the one varied parameter that used every value
+            fits = [k for k, cols in (("lr", ("lr",)), ("batchsize", ("batchsize",)),
+                                      ("lambda", ("l2_sum_lambda", "l2_mul_lambda")))
+                    if any(c in self.fs.varied for c in cols)
+                    and all(any(format_param(value_of(it)) == self.shown[t][c] for t in self.rows for c in cols) for it in items)]
+            key = fits[0] if len(fits) == 1 else None
         types = {t for t, p in TYPE_WORDS.items() if p.search(sent[:m.start()] + sent[m.end():])}
         out = []
         for it in items:
@@ -372,7 +445,12 @@ class ClaimChecker:
                 return
 
     def _against_rest(self, sent: str, m: re.Match[str], lineno: int, res: "VerifyResult") -> None:
-        """"the smaller learning rate (0.003) generalised better": against the other values of its parameter."""
+        """"the smaller learning rate (0.003) generalised better", "bs = 128 is the better choice",
+        "the lower learning rate converged faster", "the lr = 0.01 runs got off to the fastest start":
+        a parameter value against the others, by the mean over its trials of the measure the words name
+        (best test accuracy; the epoch curves.converged_epoch gives for "converged faster"; the test
+        accuracy at epoch 1 for "start"). A comparative is against the other values pooled, a
+        superlative ("fastest") against each other value."""
         who = self.resolve(sent[:m.start()])
         if who is None or not who[0] or len(who[1]) != 1 or who[2]:
             return
@@ -382,12 +460,200 @@ class ClaimChecker:
         rest = set(self.v.ranked) - who[0]
         if not rest:
             return
+        word = m.group(0).lower()
+        measure, name, low_wins = self._best_of, "mean best test accuracy", False
+        if re.search(r"converg|settl|plateau", word):
+            measure, name, low_wins = self._settled, "mean epoch at which test accuracy settled", True
+            if re.search(r"slow|later", word):
+                low_wins = False
+        elif re.search(r"start", word):
+            measure, name = self._first_epoch, "mean test accuracy at epoch 1"
+            low_wins = bool(re.search(r"slow|weak|worst", word))
+        elif re.search(r"worse|worst", word):
+            low_wins = True
+        a = [x for t in who[0] if (x := measure(t)) is not None]
+        if not a:
+            return
+        if re.search(r"est\b", word):  # a superlative: against each other value on its own
+            others = {}
+            for t in rest:
+                others.setdefault(format_param(self.rows[t][key]), []).append(t)
+            groups = [(f"{key} = {v}", [x for t in g if (x := measure(t)) is not None]) for v, g in sorted(others.items())]
+        else:
+            groups = [("the others", [x for t in rest if (x := measure(t)) is not None])]
+        groups = [(n, g) for n, g in groups if g]
+        if not groups:
+            return
         res.n_checked += 1
-        mean = lambda g: sum(self.best[t] for t in g) / len(g)  # noqa: E731
-        va, vb = mean(who[0]), mean(rest)
-        if not va - vb > TIE:
-            self.flag(res, m.group(0), sent, lineno, f"{key} = {val} said to do better than the other {key} values",
-                      f"mean best test accuracy: {va * 100:.2f}% at {key} = {val}, {vb * 100:.2f}% at the others")
+        va = sum(a) / len(a)
+        fmt = (lambda x: f"epoch {x:.1f}") if measure is self._settled else (lambda x: f"{x * 100:.2f}%")  # noqa: E731
+        for gname, g in groups:
+            vb = sum(g) / len(g)
+            if not ((vb - va > TIE) if low_wins else (va - vb > TIE)):
+                self.flag(res, m.group(0), sent, lineno, f"{key} = {val} said to be {m.group(0).strip()} than the other {key} values"
+                          if "est" not in word else f"{key} = {val} said to have the {m.group(0).strip()}",
+                          f"{name}: {fmt(va)} at {key} = {val}, {fmt(vb)} at {gname}")
+                return
+
+    def _best_of(self, t: str) -> Optional[float]:
+        return self.best.get(t)
+
+    def _settled(self, t: str) -> Optional[float]:
+        if self.rows[t]["status"] != "completed":
+            return None
+        e = self.v.curves.converged_epoch(t)
+        return None if e is None else float(e)
+
+    def _first_epoch(self, t: str) -> Optional[float]:
+        c = self.v.curves.curve(t, "test_acc")
+        return c[0][1] if c else None
+
+    def _compare_measure(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"The unregularized runs have uniformly smaller margins than the Summation runs": a comparison on
+        a measure other than accuracy, by the means of the two groups; "uniformly", "consistently",
+        "always", "all" ask it of every pair (the largest of one side against the smallest of the other)."""
+        m = _MEASURE_CMP.search(sent)
+        if not m:
+            return
+        a, b = self.resolve(sent[:m.start()]), self.resolve(sent[m.end():])
+        if a is None or b is None or not a[0] or not b[0] or a[0] == b[0]:
+            return
+        what = m.group("what").lower()
+        col = ("margin" if "margin" in what else "train_test_gap_final" if "gap" in what else
+               "train_acc_final" if "accura" in what else "test_loss_final")
+        va = [x for t in a[0] if (x := _num(self.rows[t][col])) is not None]
+        vb = [x for t in b[0] if (x := _num(self.rows[t][col])) is not None]
+        if not va or not vb:
+            return
+        up = m.group("dir").lower() in ("larger", "higher", "bigger", "wider")
+        res.n_checked += 1
+        if m.group("q"):
+            ok = min(va) > max(vb) if up else max(va) < min(vb)
+            says = f"{self._group_name(a)}: {self._fmt(min(va), col)} to {self._fmt(max(va), col)}; " \
+                   f"{self._group_name(b)}: {self._fmt(min(vb), col)} to {self._fmt(max(vb), col)}"
+        else:
+            ma, mb = sum(va) / len(va), sum(vb) / len(vb)
+            ok = ma > mb if up else ma < mb
+            says = f"mean {self._group_name(a)}: {self._fmt(ma, col)}; {self._group_name(b)}: {self._fmt(mb, col)}"
+        if not ok:
+            self.flag(res, m.group(0), sent, lineno, f"{self._group_name(a)} said to have {m.group('dir').lower()} "
+                      f"{what} than {self._group_name(b)}", says)
+
+    def _edge_at(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"Summation's edge is largest at lr = 0.1", "the advantage is widest at λ = 0.0001": the difference
+        between the two experiment types' mean best test accuracies, per value of the parameter named,
+        is largest (or smallest) at that value. The two types are those the sentence names, else the
+        sweep's own when it has exactly two; a type named alone is the side whose edge it is."""
+        if not _EDGE.search(sent) or re.search(r"\bmargins?\b", sent, re.I):
+            return
+        named = [t for t, p in TYPE_WORDS.items() if p.search(sent)]
+        swept = sorted({str(r["exp_type"]) for r in self.rows.values()})
+        pair = named if len(named) == 2 else swept if len(swept) == 2 else []
+        if len(pair) != 2:
+            return
+        if len(named) == 1 and named[0] in pair:
+            pair = [named[0]] + [t for t in pair if t != named[0]]
+        signed = len(named) >= 1
+        for m in _EDGE_AT.finditer(sent):
+            p = PARAM_ANY.match(sent, m.end())
+            if not p:
+                continue
+            key = next(k for k, val in p.groupdict().items() if val and k != "val")
+            diffs = self._diffs_by(key, pair)
+            if diffs is None or len(diffs) < 2:
+                continue
+            want = format_param(value_of(p.group("val")))
+            if want not in diffs:
+                continue
+            res.n_checked += 1
+            vals = {k: (d if signed else abs(d)) for k, d in diffs.items()}
+            high = m.group(1).lower() in ("largest", "widest", "biggest", "greatest")
+            top = (max if high else min)(vals, key=lambda k: vals[k])
+            if abs(vals[top] - vals[want]) > TIE:
+                self.flag(res, m.group(0).strip(), sent, lineno,
+                          f"the {'edge' if signed else 'difference'} of {pair[0]} over {pair[1]} said to be {m.group(1).lower()} "
+                          f"at {key} = {want}",
+                          "mean best test accuracy difference by " + {"lambda": "λ"}.get(key, key) + ": "
+                          + ", ".join(f"{k}: {v * 100:+.2f} pp" for k, v in sorted(vals.items(), key=lambda kv: float(kv[0]))))
+
+    def _diffs_by(self, key: str, pair: list[str]) -> Optional[dict[str, float]]:
+        """{value of key: mean best of pair[0] − mean best of pair[1] among the trials at that value}."""
+        def value(t: str) -> Optional[str]:
+            r = self.rows[t]
+            if key == "lambda":
+                v = {"Summation": r["l2_sum_lambda"], "Multiplication": r["l2_mul_lambda"]}.get(str(r["exp_type"]))
+            else:
+                v = r.get(key)
+            return None if _num(v) is None else format_param(v)
+        groups: dict[str, dict[str, list[float]]] = {}
+        for t in self.v.ranked:
+            typ = str(self.rows[t]["exp_type"])
+            if typ in pair and (val := value(t)) is not None:
+                groups.setdefault(val, {}).setdefault(typ, []).append(self.best[t])
+        out = {}
+        for val, g in groups.items():
+            if len(g) == 2:
+                out[val] = sum(g[pair[0]]) / len(g[pair[0]]) - sum(g[pair[1]]) / len(g[pair[1]])
+        return out or None
+
+    def _still_climbing(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"Both λ = 0.001 runs were still climbing at the end": a trial is still climbing at the end when
+        its best test accuracy came in its last two epochs (the first half of the facts' not_converged
+        rule; reports call a best at epoch 24 of 25 "still improving at the end"). "all", "both", "every"
+        or a plural subject: each trial meant; else one must. "still climbing at epoch 12" is not about the end."""
+        m = _STILL.search(sent)
+        if not m or re.search(r"\b(not|no longer|never)\s+(?:\w+\s+)?$", sent[:m.start()], re.I) \
+                or re.match(r"\s*(?:at|in|by|until|through)\s+(?:epoch|the (?:first|middle))", sent[m.end():], re.I):
+            return
+        who = self.resolve(sent[:m.start()])
+        if who is None or not who[0]:
+            return
+        done = [t for t in sorted(who[0]) if self.rows[t]["status"] == "completed"]
+        if not done:
+            return
+        res.n_checked += 1
+        verdict = {t: self._climbing(t) for t in done}
+        every = bool(re.search(r"\b(all|both|every|each)\b", sent[:m.start()], re.I)) or len(who[0]) == 1 or bool(
+            re.search(r"\b(runs|trials|configurations)\b", sent[:m.start()], re.I))
+        if (all(verdict.values()) if every else any(verdict.values())):
+            return
+        bad = [t for t, ok in verdict.items() if not ok]
+        self.flag(res, m.group(0), sent, lineno, f"{', '.join(self.v.who(t) for t in bad[:3])} said to be still climbing at the end",
+                  "; ".join(self._climb_says(t) for t in bad[:3]))
+
+    def _climbing(self, t: str) -> bool:
+        c = self.v.curves.curve(t, "test_acc")
+        if len(c) < 2:
+            return False
+        best_e = max(c, key=lambda ev: ev[1])[0]
+        return best_e >= c[-1][0] - 1
+
+    def _climb_says(self, t: str) -> str:
+        c = self.v.curves.curve(t, "test_acc")
+        best_e, best_v = max(c, key=lambda ev: ev[1])
+        return f"{self.v.who(t)}: best {best_v * 100:.2f}% at epoch {best_e} of {c[-1][0]}, {c[-1][1] * 100:.2f}% at the last"
+
+    def _varied(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"the runs also differed in batch size", "the learning rate was held fixed": which parameters
+        the sweep varied (FactSheet.varied)."""
+        if re.search(r"\b(not|no|never|didn't|did not)\b", sent, re.I):
+            return
+        for rx, varied in ((_VARIED, True), (_FIXED, False)):
+            m = rx.search(sent)
+            if not m:
+                continue
+            what = m.group("what")
+            key = next((k for k, x in (("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?"),
+                                        ("wn", r"weight[- ]norm|\bwn\b|\bgain\b"), ("seed", r"\bseeds?\b"))
+                        if re.search(x, what if varied else what[-25:], re.I)), None)
+            if key is None:
+                continue
+            res.n_checked += 1
+            if (key in self.fs.varied) != varied:
+                vals = sorted({format_param(r[key]) for r in self.rows.values()})
+                self.flag(res, m.group(0).strip(), sent, lineno,
+                          f"{key} said to {'vary' if varied else 'be held fixed'} across the trials",
+                          f"{key} in this sweep: {', '.join(vals)}")
 
     # -- trends ---------------------------------------------------------------------------------------------
     def _trend(self, sent: str, lineno: int, res: "VerifyResult") -> None:
@@ -402,6 +668,14 @@ class ClaimChecker:
             d2 = (m.group("dir2") or "").lower()
             up_y = d2 in _UP if d2 else not re.search(r"\b(hurts?|worse\w*)\b", m.group("verb"), re.I)
             phrase = m.group(0).strip()
+        elif (a := _AS_TREND.search(sent) or _THE_THE.search(sent)):
+            # "the gap shrinks as λ increases", "the weaker the penalty, the better Multiplication does"
+            x, y, phrase = a.group("x"), a.group("y") + " " + a.group("yv"), a.group(0).strip()
+            up_x, up_y = _is_up(a.group("xv")), _is_up(a.group("yv"))
+            if a.re is _THE_THE and not re.search(r"accura|gap|margin|loss|converg", y, re.I):
+                y += " better"  # "the better Multiplication does": its accuracy
+            if re.search(r"\b(improv|better)", a.group("yv"), re.I):
+                y += " accuracy"
         else:
             return
         xkey = next((k for k, rx in _X_WORDS if re.search(rx, x, re.I)), None)
@@ -425,7 +699,8 @@ class ClaimChecker:
         types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
         per_type = bool(re.search(r"\b(both|each|every)\b.*\b(types?|penalt\w*|regulari[sz]\w*)", sent, re.I)) or bool(types)
         verdict = self._trend_verdict(xkey, ycol, up_x == up_y, types, per_type or xkey == "lambda",
-                                      bool(re.search(r"\bconsistent(?:ly)?\b|\balways\b", sent, re.I)))
+                                      bool(re.search(r"\bconsistent(?:ly)?\b|\balways\b|\bsteadily\b|\bmonotonic(?:ally)?\b", sent, re.I)
+                                           or _THE_THE.search(sent)))
         if verdict is None:
             return
         res.n_checked += 1

@@ -78,7 +78,7 @@ _EPOCH_LEFT = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:epoch\s*#?\s*
 _WORD_EPOCH = {"one": 1, "first": 1, "single": 1, "two": 2, "three": 3, "five": 5, "ten": 10}
 _EPOCH_WORDS = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:(one|first|single|two|three|five|ten)\s+epochs?|"
                           r"epoch\s+(one|two|three|five|ten))\b", re.I)
-_OPENING = re.compile(r"^\W*(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?(?:epoch\s*#?\s*(\d+)\b|the\s+(first)\s+epoch\b|"
+_OPENING = re.compile(r"^\W*(?:[A-Z][\w ]{0,40}:\s*)?(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?(?:epoch\s*#?\s*(\d+)\b|the\s+(first)\s+epoch\b|"
                       r"(one)\s+epoch\b)", re.I)
 _ABOUT_EPOCH = re.compile(r"\b(?:around|about|roughly|approximately|~)\s*(?:the\s+)?epoch", re.I)
 _STARTED = re.compile(r"\bstart(?:s|ed|ing)?\s+(?:out\s+)?(?:at|from|around|near|with)\s*~?$", re.I)

@@ -39,6 +39,10 @@ _OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\
 _WANDER = re.compile(r"\b(fluctuat\w*|oscillat\w*|hover\w*|bounc\w*|stay\w*|stayed|remain\w*|var(?:ied|ies|y)|mov\w*|"
                      r"sat|sits?)\b", re.I)
 _SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best to worst)\b", re.I)
+# a negated limit over a group: "no run exceeds", "none of them fell below" ("never" only with a trial named in
+# its clause: in "..., but it never got above 85%" the pronoun's trial is not read)
+_NEGATED = re.compile(r"\b(?:no|none|not one|not a single)\b[^,;]{0,40}$", re.I)
+_NEVER = re.compile(r"\b(?:never|did not|didn't|does not|doesn't)\b[^,;]{0,30}$", re.I)
 _FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
 
 
@@ -96,7 +100,7 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         return None
     if metric == "loss" and q.pct:
         return None  # "the loss fell by more than 2%": a relative change, which no value here is
-    clause = _clause(quote, q.raw)
+    clause = clause_of(quote, q.raw)
     if _RULE.search(quote):
         return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
     if metric == "gap" and _SPREAD.search(clause):
@@ -115,7 +119,11 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     if not values:
         return None
     x, tol = _scaled(q, metric)
-    precise = q.span is not None and q.dec >= 1 and not q.approx  # "were at 82.7–85.7%": the lowest and the highest
+    # "were at 82.7–85.7%": the lowest and the highest; but "between 58% and 59.5%", "within 83–86%"
+    # put every value inside the interval, wherever the ends of the values fall
+    inside = re.search(r"\b(between|within|inside|in (?:a|the) (?:band|range|window) of)\s*$",
+                       before_range_text(quote, q.raw)[-30:], re.I)
+    precise = q.span is not None and q.dec >= 1 and not q.approx and not inside
     if q.span is not None and (precise or RANGED.search(quote[:max(quote.find(q.raw), 0)])):
         lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), metric)[0] for e in q.span)
         vals = [val for _, val in values]
@@ -138,10 +146,18 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     else:
         ok = [val < x + 1e-9 for _, val in values]
         said_limit = f"below {q.raw}"
-    every = bool(UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(quote.find(q.raw), 0)])) \
-        and not EXISTENTIAL.search(clause)
+    # "no Summation run exceeds 1.8 pp", "never got above 85%": the negated limit, said of every value
+    head = clause[:max(clause.find(q.raw), 0)]
+    negated = q.span is None and (_NEGATED.search(head) or (_NEVER.search(head) and v.reader.trials_in(head)))
+    if negated:
+        ok = [val <= x + 1e-9 if q.bound == ">" else val >= x - 1e-9 for _, val in values]
+        said_limit = f"not {said_limit}"
+    every = bool(negated or UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(quote.find(q.raw), 0)])) \
+        and not (EXISTENTIAL.search(clause) and not negated)
     if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
         every = True
+    if quote.startswith("|") and len(group) > 1:
+        every = True  # a table cell's range or limit describes its whole column (or row) group
     if (all(ok) if every else any(ok)):
         return None
     bad = [(t, val) for (t, val), good in zip(values, ok) if not good]
@@ -179,12 +195,12 @@ def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int],
         return max(upto) if by and bound == ">" else next((val for e, val in curve if e == epoch), None)
     col = {"gap": "train_test_gap_final", "margin": "margin", "loss": f"{split}_loss_final"}.get(metric)
     if col is None:
-        col = f"{split}_acc_final" if (ctx.stat == "final" or _FINAL.search(_clause(quote, ""))) else f"{split}_acc_best"
+        col = f"{split}_acc_final" if (ctx.stat == "final" or _FINAL.search(clause_of(quote, ""))) else f"{split}_acc_best"
     val = row.get(col)
     return None if val is None or val != val else float(val)
 
 
-def _clause(quote: str, raw: str) -> str:
+def clause_of(quote: str, raw: str) -> str:
     """The clause around the number: from the last clause boundary before it to the next after it
     ("every trial exceeded 86%, and the spread ... is under 3 pp": the second clause has no "every")."""
     i = quote.find(raw)

@@ -3,14 +3,22 @@
 `fill_placeholders` replaces each name with the fact's value as reports show it
 (89.15%); unknown names become a visible marker and are listed, never left raw.
 `StreamFiller` does the same on a streamed answer, chunk by chunk.
+
+A comparison is a placeholder too, so that the LLM never orders two groups itself:
+`{{compare:type.Summation:type.Multiplication}}` or `{{compare:sens.lr.0.01:sens.lr.0.003}}`
+(two groups: an experiment type or a parameter value) becomes "Summation (88.07%) did
+better than Multiplication (87.05%) by mean best test accuracy", or says that they are
+level, by verdicts.Judge's rule (a tie at the precision shown, or within the seed noise).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Optional
 
-from sweepdeck.engine.analysis.facts import FactSheet
+from sweepdeck.engine.analysis.facts import FactSheet, format_value
+from sweepdeck.engine.analysis.verdicts import Judge
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]{1,120}?)\s*\}\}(\s?%|\s?pp\b)?")
 # a single-brace slip, {best.test_acc_best}: filled too, when the prefix is a fact family
@@ -31,6 +39,11 @@ def fill_placeholders(text: str, fs: FactSheet) -> FillResult:
     def repl(m: re.Match[str]) -> str:
         name = m.group(1).strip()
         unit = m.group(2) or ""
+        if name.startswith("compare:"):
+            said = compare_groups(fs, name)
+            if said is not None:
+                res.n_filled += 1
+                return said + unit
         fact = fs.fact(name)
         if fact is None:
             res.unknown.append(name)
@@ -51,6 +64,40 @@ def fill_placeholders(text: str, fs: FactSheet) -> FillResult:
     out = re.sub(r"\{\{[^\n]{0,120}?(?:\}\}?|$)|\{\{", stray, out, flags=re.M)
     res.text = out
     return res
+
+
+_PARAM_SHOWN = {"lr": "lr", "batchsize": "batch size", "wn": "wn", "seed": "seed",
+                "l2_sum_lambda": "Summation λ", "l2_mul_lambda": "Multiplication λ"}
+
+
+def _group(fs: FactSheet, ref: str) -> Optional[tuple[str, float]]:
+    """("Summation", its mean best test accuracy) for "type.Summation"; ("lr = 0.01", ...) for "sens.lr.0.01"."""
+    fact = fs.fact(f"{ref}.test_acc_best_mean")
+    if fact is None or not isinstance(fact.value, (int, float)):
+        return None
+    parts = ref.split(".", 2)
+    if parts[0] == "type" and len(parts) == 2:
+        return parts[1].replace("_", " "), float(fact.value)
+    if parts[0] == "sens" and len(parts) == 3 and parts[1] in _PARAM_SHOWN:
+        return f"{_PARAM_SHOWN[parts[1]]} = {parts[2]}", float(fact.value)
+    return None
+
+
+def compare_groups(fs: FactSheet, name: str) -> Optional[str]:
+    """The sentence for {{compare:A:B}}, from the facts by verdicts.Judge's rule; None if A or B is unknown."""
+    refs = name.split(":")[1:]
+    if len(refs) != 2:
+        return None
+    a, b = _group(fs, refs[0].strip()), _group(fs, refs[1].strip())
+    if a is None or b is None or a[0] == b[0]:
+        return None
+    judge = Judge(fs)
+    shown = {n: format_value(v, "acc") for n, v in (a, b)}
+    if judge.level(a[1], b[1]):
+        return (f"{a[0]} ({shown[a[0]]}) and {b[0]} ({shown[b[0]]}) are level by mean best test accuracy "
+                f"({judge.why_level(a[1], b[1])})")
+    win, lose = (a, b) if judge.ahead(a[1], b[1]) else (b, a)
+    return f"{win[0]} ({shown[win[0]]}) did better than {lose[0]} ({shown[lose[0]]}) by mean best test accuracy"
 
 
 def _safe(name: str) -> str:

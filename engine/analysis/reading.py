@@ -153,6 +153,13 @@ def before_range(m: re.Match[str]) -> str:
     return m.string[max(0, m.start() - 70):m.start() - (len(head.group(0)) if head else 0)]
 
 
+def after_range(m: re.Match[str]) -> str:
+    """The text after the range `m` starts or ends ("after epoch 1" for the 58% of "between 58% and
+    59.5% after epoch 1"): the words after a range are said of both ends."""
+    tail = _RANGE_TAIL.match(m.string[m.end():m.end() + 40])
+    return m.string[m.end() + (tail.end() if tail else 0):]
+
+
 def _pair(a: str, b: str) -> Optional[tuple[float, float]]:
     try:
         lo, hi = float(a.replace("−", "-").replace(",", "")), float(b.replace("−", "-").replace(",", ""))

@@ -41,12 +41,18 @@ from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
 from sweepdeck.engine.analysis.explain import describe, said
 from sweepdeck.engine.analysis.facts import Fact, FactSheet, format_param
 from sweepdeck.engine.analysis.limits import curve_verdict, limit_verdict
-from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, before_range, bounded, numbers, prose_text, sentences,
+from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, after_range, before_range, bounded, numbers, prose_text, sentences,
                                                value_of)
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
                                                   PRONOUN, RANGED, STATISTIC, CHANGE_WORDS, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
                                                   PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
-                                                  TYPE_WORDS)
+                                                  TYPE_WORDS, UNIVERSAL)
+
+# where a number's own piece of a sentence ends: "every unregularized run ..., while no Summation run ..."
+_PIECE_CUT = re.compile(r"[,;:]|\b(?:while|whereas|but|unlike|compared|than|versus|vs\.?)\b", re.I)
+
+_MEAN = re.compile(r"\b(mean|average|avg)\b", re.I)
+_FINAL_WORD = re.compile(r"\b(final|last|end)\b", re.I)
 
 # --- results ---------------------------------------------------------------------------------------
 
@@ -108,6 +114,7 @@ class Verifier:
         self.ranked = list(fs.ranked.index)
         self.curves = Curves(fs)
         self.headline_differences = _headline_differences(fs)
+        self.type_differences = _headline_differences(fs, types_only=True)
         self.claims = ClaimChecker(self)
         self.rows = {tid: r for tid, r in fs.trials.to_dict("index").items()}
         # the facts of each group (sens.lr.0.01, type.Summation), looked up for many numbers: indexed once
@@ -119,6 +126,9 @@ class Verifier:
         self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
         self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
         self._last_trial: Optional[str] = None
+        # a table cell's row label or column header, when it pins an epoch or says "mean" ("Test accuracy after
+        # epoch 1", "Mean epoch of peak"): the words a cell's number is read with but does not hold itself
+        self._cell_label = ""
 
     # -- entry point ------------------------------------------------------------------------------
     def verify(self, text: str) -> VerifyResult:
@@ -184,6 +194,14 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             bullet = re.match(r"(?:[-*+]|\d+[.)])\s+(.*)", stripped)
+            medal = re.match(r"\W*?(🥇|🥈|🥉)", bullet.group(1) if bullet else stripped)
+            if medal and not recommend:
+                # "🥉 **t006** — Summation, lr 0.03": a medal is a rank (gold, silver, bronze)
+                text = prose_text(stripped[medal.end():])
+                who = self.reader.trials_in(text.split("(")[0]) or self.reader.trials_from_params(text)[0]
+                if who is not None and len(who) == 1:
+                    res.n_checked += 1
+                    self._check_rank("🥇🥈🥉".index(medal.group(1)) + 1, next(iter(who)), medal.group(1), stripped, lineno, res)
             if bullet and not item and TOP_N_WORDS.search(intro) and intro != section and intro.rstrip("*_ ").endswith(":"):
                 list_no += 1  # "Top 3 configurations:" then "- ..." items: the order is the rank
                 self._check_listed(list_no, bullet.group(1), stripped, intro, lineno, res)
@@ -209,7 +227,11 @@ class Verifier:
             ids = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent)]
             ids = list(dict.fromkeys(i for i in ids if i in self.trial_ids))
             # "It reached ...": the trial of the previous sentence
-            pronoun = self._last_trial if not ids and PRONOUN.match(sent.strip()) and not re.match(
+            # "Its high point came in epoch 20, though it slipped below t003": before the first trial written,
+            # the pronoun's trial is the subject
+            first_id = TRIAL_ID.search(sent).start() if ids else len(sent)
+            pronoun = self._last_trial if (not ids or re.search(r"[,;]|\s(?:though|but|while|whereas)\s", sent[:first_id])) \
+                and PRONOUN.match(sent.strip()) and not re.match(
                 r"\W*(?:its|their)\s+(?:[\w-]+\s+)?(?:twin|counterpart|sibling|neighbou?r|rival|runner-up|competitor)\b",
                 sent, re.I) else None
             topn = TOP_N.search(sent)
@@ -236,7 +258,8 @@ class Verifier:
                 left = sent[prev_end:m.start()]
                 right = sent[m.end():nxt_start]
                 ctx = self.reader.context(sent, left, right, prev, m)
-                if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})):
+                if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})
+                                or m.end() <= first_id):
                     ctx.trials, ctx.explicit_trial = {pronoun}, True
                 if topn and ctx.metric is None and ctx.unit == "%":
                     ctx.metric, ctx.split, ctx.stat = "acc", ctx.split or "test", ctx.stat or "best"
@@ -328,6 +351,7 @@ class Verifier:
                 subject = self._subject(head)
                 row_trials, row_types = (subject or (None, set()))
                 row_param_trials, row_params = None, {}
+                self._check_extreme_cell(cells[0], cell, head, row_trials, row_types, quote, lineno, res)
                 if row_trials is None and len(row_types) == 1 and re.search(r"\bbest\b", cells[0], re.I):
                     best = self.fs.best_per_type.get(next(iter(row_types)))
                     row_trials = {best} if best and re.search(r"\bepoch|trial|run|config", cells[0], re.I) else None
@@ -344,6 +368,7 @@ class Verifier:
             if transposed:  # "Final train accuracy (best trial)": "best" names the trial, not the statistic
                 head = re.sub(r"\([^)]*\)|\bbest (?:trial|run|config\w*)\b", "", head, flags=re.I)
             hctx = self.reader.context(head, head, "", None, None)
+            self._cell_label = head
             prev: Optional[Ctx] = None
             for piece in bounded(cell):
                 prev_end = 0
@@ -372,6 +397,7 @@ class Verifier:
                             ctx.params = row_params
                     ctx.types |= row_types
                     self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res)
+        self._cell_label = ""
 
     # -- checks ---------------------------------------------------------------------------------------
     def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
@@ -436,6 +462,11 @@ class Verifier:
             if not (x == self.fs.n_epochs or (done is not None and x == done.value)):
                 self._flag(res, raw, quote, lineno, f"{raw} epochs in total does not match the run",
                            f"n_epochs = {self.fs.n_epochs}")
+            return
+        if ctx.kind == "epoch" and not pct and not pp and _MEAN.search(self._cell_label + " " + m.string[max(0, m.start() - 30):m.start()]):
+            # "Mean epoch of peak | 15.67": the mean best epoch of the trials of that column
+            res.n_checked += 1
+            self._check_group_mean(q, ctx, "test_acc_best_epoch", quote, lineno, res)
             return
         if ctx.kind in ("epoch", "epoch_count") and not pct and not pp and ctx.metric != "eps" \
                 and SETTLED.search(m.string[max(0, m.start() - 60):m.start()]):
@@ -532,31 +563,55 @@ class Verifier:
                 self._flag(res, raw, quote, lineno, f"{self.who(next(iter(ctx.trials)))} said to stop at epoch {raw}",
                            f"it logged {done.display()} epochs and stopped in epoch {done.value + 1}")
             return  # "diverged at epoch 5 after reaching 72.68%": the epoch it stopped, not its best
-        peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top)\b", quote, re.I)
-        if not (ctx.trials and ctx.explicit_trial) and re.search(r"\bpeak\w*\b(?:[^.;]|\.(?=\d)){0,30}$", m.string[:m.start()], re.I):
+        # the words of the number's own clause: in "t003 led at epoch 8 with 84.5%, and t002 had reached 88.8% by
+        # epoch 15" the first epoch is not a peak
+        own = re.split(_PIECE_CUT, m.string[:m.start()])[-1] + m.group(0) + re.split(_PIECE_CUT, m.string[m.end():])[0]
+        peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top\w*|high point)\b", own, re.I)
+        if not (ctx.trials and ctx.explicit_trial) and peak_words and UNIVERSAL.search(own) and ctx.split != "train":
+            # "every lr = 0.003 run peaked at epoch 25": each trial of the group
+            group = self.reader.trials_from_params(own)[0] or (
+                {t for t in self.ranked if any(p.search(own) and self.types[t] == typ for typ, p in TYPE_WORDS.items())} or None)
+            if group is not None and len(group) > 1:
+                best_e = {t: self.rows[t]["test_acc_best_epoch"] for t in sorted(group) if self.status[t] == "completed"}
+                bad = [t for t, e in best_e.items() if e == e and abs(e - x) > 0.5]
+                if bad:
+                    at = own.find(raw)
+                    phrase = own[peak_words.start():at + len(raw)].strip() if at > peak_words.start() else raw
+                    self._flag(res, phrase, quote, lineno, f"{len(bad)} of the {len(best_e)} trials meant did not peak at epoch {raw}",
+                               "; ".join(f"{self.who(t)}: best at epoch {int(best_e[t])}" for t in bad[:3])
+                               + ("; …" if len(bad) > 3 else ""))
+                return
+        if not (ctx.trials and ctx.explicit_trial) and re.search(
+                r"\b(?:peak\w*|topped out|maxed out|high point|hit its best|reached its best)\b(?:[^.;]|\.(?=\d)){0,30}$",
+                m.string[:m.start()], re.I):
             # "Summation λ = 0.01, wn = 0.9 peaked at 87.4% in epoch 23": the one trial the sentence names
             single = self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
             if single is not None and len(single) == 1:
                 ctx.trials, ctx.explicit_trial = set(single), True
         if ctx.trials and ctx.explicit_trial and ctx.metric in (None, "acc") and ctx.split != "train" and (
-                ctx.stat == "best" or (ctx.stat is None and peak_words)):
+                (ctx.stat == "best" and (peak_words or not ctx.superlative)) or (ctx.stat is None and peak_words)):
+            # ("the early leader at epoch 8": a lead over the others at that epoch, not the trial's own peak)
             tid = next(iter(ctx.trials))
             f = self.fs.facts.get(f"trial.{tid}.test_acc_best_epoch")
             done = self.fs.facts.get(f"trial.{tid}.epochs_done")
             ok = [f.value] if f is not None else []
             if ctx.stat is None and done is not None:
                 ok.append(done.value)  # "reached 86.6% at epoch 25": the last epoch is also a fact
-            if f is not None and not any(_close(x, v, 0.5) for v in ok) and not self._held_at(tid, int(x), m):
+            if f is not None and not any(_close(x, v, 0.5) for v in ok) and not self._held_at(tid, int(x), m, ctx.stat is None or ctx.superlative):
                 self._flag(res, raw, quote, lineno, f"the best test accuracy of {self.who(tid)} placed at epoch {raw}",
                            f"{self.who(tid)} reached its best test accuracy, "
                            f"{self.fs.facts[f'trial.{tid}.test_acc_best'].display()}, at epoch {f.display()}")
 
-    def _held_at(self, tid: str, epoch: int, m: re.Match[str]) -> bool:
+    def _held_at(self, tid: str, epoch: int, m: re.Match[str], after_too: bool = True) -> bool:
         """Does the accuracy quoted just before "at epoch N" hold at that epoch ("was at 85.9% at epoch 9")?"""
         before = [x for x in numbers(m.string[max(0, m.start() - 40):m.start()]) if (x.group("unit") or "").strip() == "%"]
-        if not before:
+        # or just after it: "at epoch 8 with 84.5%", "at epoch 8 (84.5%)"
+        after = re.match(r"\s*(?:,\s*)?(?:with|at|on|\()\s*~?", m.string[m.end():m.end() + 12], re.I)
+        after_n = [x for x in numbers(m.string[m.end():m.end() + 24]) if (x.group("unit") or "").strip() == "%"][:1] \
+            if after and after_too else []
+        if not before and not after_n:
             return False
-        q = Quoted.read(before[-1])
+        q = Quoted.read((after_n or before)[-1])
         at = self.curves.at(tid, "test_acc", epoch)
         return q is not None and at is not None and abs(at * 100 - q.x) <= q.tol + 1e-9
 
@@ -612,6 +667,16 @@ class Verifier:
             return  # "above 85%" is a limit: that some fact is about 85% says nothing
         if ctx.metric == "acc" and ctx.split is None:
             ctx.split = "test"  # an unqualified "accuracy" in a sweep report is a test accuracy
+        if ctx.metric == "gap" and q.pp and not ctx.explicit_trial and not q.span and not q.bound \
+                and re.search(r"\b(difference|gap)\s+between\s+(?!~?\d)", quote, re.I) \
+                and self._between_types(quote) and self.type_differences:
+            # "the gap between the two groups' means is roughly 3 pp": a difference of the types' accuracies,
+            # not a train − test gap (nor a rule's threshold that happens to be 3 pp)
+            if not self._is_difference(q, quote):
+                self._flag(res, q.raw, quote, lineno, f"{q.raw} given as the difference between the experiment types",
+                           "differences of their best and mean best test accuracies: "
+                           + ", ".join(f"{d * 100:.2f} pp" for d in sorted(set(round(x, 6) for x in self.type_differences))[:4]))
+            return
         cands = self._candidates(ctx)
         if ctx.metric == "epoch":
             if ctx.explicit_trial and ctx.stat == "best":
@@ -653,12 +718,99 @@ class Verifier:
                 return
         if ctx.metric == "gap" and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
             return
+        if self._pair_side_holds(q, ctx, m, quote):
+            return
         if self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
         if ctx.metric == "acc" and ctx.split != "train" and not ctx.params_near \
                 and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(quote)):
             return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
+        if ctx.stat == "mean" or _MEAN.search(self._cell_label):
+            col = self._mean_column(ctx)
+            mean = self._group_mean(ctx, col) if col else None
+            if mean is not None and self._match(Fact(name="", value=mean, metric=ctx.metric or "", split=None, stat="mean",
+                                                     trial=None), q):
+                return  # "Mean train–test gap | 1.32 pp" under "Summation": the mean over that type's trials
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
+
+    def _pair_side_holds(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str) -> bool:
+        """"it had slipped below t003 (88.55% vs 88.82%)": the two numbers of a "vs" pair are the two
+        sides' values, so each must be the value of one of the trials the sentence compares (those it
+        names, and the trial "it" stands for), not necessarily of the one named nearest."""
+        pair = re.match(r"\s*(?:vs\.?|versus|against)\s*~?[-−]?\d", m.string[m.end():m.end() + 14], re.I) or \
+            re.search(r"\d\s*(?:%|pp)?\s*(?:vs\.?|versus|against)\s*~?$", m.string[max(0, m.start() - 16):m.start()], re.I)
+        if not pair or not ctx.trials or not ctx.explicit_trial:
+            return False
+        sides = set(self.reader.trials_in(quote) or ())
+        if self._last_trial and re.search(r"\b(it|its|it's)\b", quote, re.I):
+            sides.add(self._last_trial)
+        if len(sides) < 2:
+            return False
+        loose = Ctx(metric=ctx.metric, split=ctx.split, stat=ctx.stat, trials=sides, explicit_trial=False)
+        return any(self._match(f, q) for f in self._candidates(loose) if f.trial in sides)
+
+    # -- means of a group that no fact holds, and a table's best or worst run per column ----------------------
+    def _group_trials(self, ctx: Ctx) -> list[str]:
+        """The trials a group statistic is over: those of the context (a column's type or parameter
+        value), else those of the types named; [] when neither narrows the sweep."""
+        if ctx.trials and len(ctx.trials) > 1:
+            return [t for t in self.ranked if t in ctx.trials]
+        if ctx.types:
+            return [t for t in self.ranked if self.types[t] in ctx.types]
+        return []
+
+    def _mean_column(self, ctx: Ctx) -> Optional[str]:
+        split = ctx.split or "test"
+        if ctx.metric == "gap":
+            return "train_test_gap_final"
+        if ctx.metric == "margin":
+            return "margin"
+        if ctx.metric == "loss":
+            return f"{split}_loss_final"
+        if ctx.metric == "acc":
+            final = _FINAL_WORD.search(self._cell_label) or ctx.stat == "final"
+            return f"{split}_acc_final" if final else f"{split}_acc_best"
+        return None
+
+    def _group_mean(self, ctx: Ctx, col: str) -> Optional[float]:
+        vals = [float(v) for t in self._group_trials(ctx) if (v := self.rows[t].get(col)) is not None and v == v]
+        return sum(vals) / len(vals) if vals else None
+
+    def _check_group_mean(self, q: Quoted, ctx: Ctx, col: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        group = self._group_trials(ctx)
+        mean = self._group_mean(ctx, col)
+        if mean is None or _close(q.x, mean, q.tol):
+            return
+        what = {"test_acc_best_epoch": "mean epoch of the best test accuracy"}.get(col, col)
+        self._flag(res, q.raw, quote, lineno, f"{q.raw} given as the {what} of {len(group)} trials",
+                   f"it is {mean:.2f} over " + ", ".join(f"{self.who(t)}: {self.rows[t][col]:g}" for t in group[:4])
+                   + (", …" if len(group) > 4 else ""))
+
+    def _check_extreme_cell(self, label: str, cell: str, head: str, col_trials: Optional[set[str]], col_types: set[str],
+                            quote: str, lineno: int, res: VerifyResult) -> None:
+        """"| Worst run | t002 (87.08%) | t003 (82.48%) |" under type or parameter columns: the trial
+        named must be that column's best (or worst) by best test accuracy (ties: either)."""
+        word = re.search(r"\b(best|top|highest|strongest|worst|lowest|weakest)\b(?:[\w\s-]{0,20})\b(run|trial|config\w*|model)\b",
+                         label, re.I)
+        named = self.reader.trials_in(cell)
+        if not word or named is None or len(named) != 1:
+            return
+        group = [t for t in self.ranked if t in col_trials] if col_trials and len(col_trials) > 1 else \
+            [t for t in self.ranked if self.types[t] in col_types] if col_types and not col_trials else []
+        if len(group) < 2:
+            return
+        res.n_checked += 1
+        tid = next(iter(named))
+        best = self.claims.best
+        high = word.group(1).lower() in ("best", "top", "highest", "strongest")
+        want = (max if high else min)(best[t] for t in group)
+        if tid in best and abs(best[tid] - want) <= 1e-4:
+            return
+        holder = next(t for t in group if abs(best[t] - want) <= 1e-4)
+        self._flag(res, self.labels.get(tid, tid) if tid not in cell else tid, quote, lineno,
+                   f"{self.who(tid)} called the {word.group(1).lower()} run of {head.strip()}",
+                   f"by best test accuracy the {word.group(1).lower()} of its {len(group)} trials is {self.who(holder)} "
+                   f"({want * 100:.2f}%)" + (f"; {self.who(tid)} has {best[tid] * 100:.2f}%" if tid in best else ""))
 
     # -- values that hold at some epoch, limits and ranges ---------------------------------------------
     def _judged_elsewhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> bool:
@@ -666,8 +818,11 @@ class Verifier:
         6.5 pp") that the values meet, or a value the curves held at some epoch? True when that
         settled it (passed, or flagged here with what the curve or the values say)."""
         left = m.string[max(0, m.start() - 40):m.start()] if not q.span else before_range(m)[-40:]
-        epoch, by = pinned_epoch(left, m.string[m.end():m.end() + 50], self.fs.n_epochs, quote)
-        group = self._group(ctx, quote)
+        right = (after_range(m) if q.span else m.string[m.end():])[:50]
+        epoch, by = pinned_epoch(left, right, self.fs.n_epochs, quote)
+        if epoch is None and self._cell_label:
+            epoch, by = pinned_epoch("", self._cell_label, self.fs.n_epochs, self._cell_label)  # "Test accuracy after epoch 1"
+        group = self._group(ctx, quote, q.raw)
         if q.bound or q.span:
             verdict = limit_verdict(self, q, ctx, group, epoch, by, quote)
             if verdict is not None:
@@ -681,13 +836,22 @@ class Verifier:
             return True
         return False
 
-    def _group(self, ctx: Ctx, quote: str) -> list[str]:
-        """The trials a sentence is about: those named, else those of the types named, else all
-        (with results); only the completed ones when it says "completed"."""
+    def _group(self, ctx: Ctx, quote: str, raw: str = "") -> list[str]:
+        """The trials a sentence is about: those named, else those of the types named (those of
+        the number's own clause when the sentence names several: "every unregularized run ...,
+        while no Summation run ..."), else all (with results); only the completed ones when it
+        says "completed"."""
+        types = ctx.types
+        if len(types) > 1 and raw:
+            i = quote.find(raw)
+            piece = re.split(_PIECE_CUT, quote[:i])[-1] + raw + re.split(_PIECE_CUT, quote[i + len(raw):])[0] \
+                if i >= 0 else quote
+            own = {t for t, p in TYPE_WORDS.items() if p.search(piece)}
+            types = own & types or types
         if ctx.trials:
             ids = set(ctx.trials)
-        elif ctx.types:
-            ids = {t for t in self.ranked if self.types[t] in ctx.types}
+        elif types:
+            ids = {t for t in self.ranked if self.types[t] in types}
         else:
             ids = set(self.ranked)
         if re.search(r"\bcompleted\b", quote, re.I):
@@ -784,6 +948,10 @@ class Verifier:
                 return True
         return False
 
+    def _between_types(self, quote: str) -> bool:
+        return bool(re.search(r"\b(?:between|of)\b[^.;]{0,40}\b(?:types|groups|penalt\w+ types)\b", quote, re.I) or (
+            sum(1 for p in TYPE_WORDS.values() if p.search(quote)) >= 2 and re.search(r"\bbetween\b", quote, re.I)))
+
     def _is_difference(self, q: Quoted, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
         vals = []
@@ -796,6 +964,11 @@ class Verifier:
         trials = self.reader.trials_in(quote) or set()
         for t in trials:
             vals += [f.value * 100 for f in self.by_trial.get(t, []) if f.metric == "acc"]
+        # "a difference of 1.5 pp between the two penalty types", "the gap between the groups' means": only the
+        # types' (or groups') own best and mean accuracies are differenced, not any two headline facts
+        if self._between_types(quote):
+            return any(_close(q.x, d * 100, q.tol + 0.01) for d in self.type_differences) or \
+                any(_close(abs(a - b), q.x, q.tol + 0.01) for i, a in enumerate(vals) for b in vals[i + 1:])
         # "the Summation winner edges out the Multiplication winner by 0.30 pp": two headline facts of one kind
         if any(_close(q.x, d * 100, q.tol + 0.01) for d in self.headline_differences):
             return True
@@ -804,6 +977,8 @@ class Verifier:
     def _nowhere(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str, lineno: int, res: VerifyResult) -> None:
         """A number with no recognisable context: it must still be some fact, parameter or config value,
         or a value some trial's curve held at some epoch."""
+        if (q.bound or q.span) and q.pct and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
+            return  # "under 71%" is a limit: that some fact is about 71% says nothing
         if any(self._match(f, q) for f in self.all_facts):
             return
         if (q.pct or q.bound or q.span) and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
@@ -891,7 +1066,7 @@ class Verifier:
         really = [f for f in self.all_facts if self._match(f, q) and f.name.startswith("trial.") and f.metric == ctx.metric]
         really += [f for f in self.all_facts if self._match(f, q) and f.name.startswith(("sens.", "type.", "run."))
                    and f.metric == ctx.metric and f not in really]
-        shown = [x for f in really[:2] if (x := describe(self, f))]
+        shown = list(dict.fromkeys(x for f in really[:4] if (x := describe(self, f))))[:2]
         if shown:
             out.append(f"{q.shown} is " + " and ".join(shown))
         elif ctx.trials and ctx.explicit_trial and ctx.metric in ("acc", "loss"):
@@ -922,12 +1097,15 @@ def verify(text: str, fs: FactSheet) -> VerifyResult:
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def _headline_differences(fs: FactSheet) -> list[float]:
+def _headline_differences(fs: FactSheet, types_only: bool = False) -> list[float]:
     """Differences a report may quote without naming both sides: between the top trials' best test
-    accuracies, the types' best and mean ones, and the means of the values of one parameter."""
+    accuracies, the types' best and mean ones, and the means of the values of one parameter
+    (`types_only`: the types' alone)."""
     kinds: dict[str, list[float]] = {}
     for n, f in fs.facts.items():
         if f.metric != "acc" or not isinstance(f.value, (int, float)):
+            continue
+        if types_only and not n.startswith("type."):
             continue
         if n.startswith("top.") and n.endswith(".test_acc_best"):
             kinds.setdefault("top", []).append(f.value)
