@@ -14,6 +14,7 @@ from typing import Any, Optional
 from sweepdeck.engine import store
 from sweepdeck.engine.config import SweepConfig
 from sweepdeck.engine.errors import UsageError
+from sweepdeck.engine.space import is_sampled
 from sweepdeck.engine.formatting import fmt_acc
 from sweepdeck.engine.store import StorageError
 from sweepdeck.engine.trials import Trial
@@ -47,7 +48,9 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
         run_dir = _new_run_dir(args, cfg)
     print(f"run folder: {run_dir}", flush=True)
     try:
-        progress = Progress(len(trials), cfg.n_epochs, finished=_finished_trials(run_dir) if resume else 0)
+        # A sampled search has no trial list up front: it will have search.n_trials.
+        n_trials = cfg.search.n_trials if is_sampled(cfg) else len(trials)
+        progress = Progress(n_trials, cfg.n_epochs, finished=_finished_trials(run_dir) if resume else 0)
         result = run_sweep(cfg, raw, trials, run_dir, listeners=[progress], data=data, resume=resume)
     except store.StorageError as exc:
         exc.message = f"{exc.message}; {_after_storage_failure(run_dir)}"

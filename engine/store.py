@@ -68,7 +68,9 @@ TRIAL_COLUMNS = [
 
 
 # The modules whose change would change a trial's numbers (env.json's code_version).
-TRAINING_MODULES = ("config.py", "trials.py", "data.py", "models.py", "penalties.py", "train.py")
+# space.py, search.py and schedule.py decide a sampled search's trials and which ones a pruner stops.
+TRAINING_MODULES = ("config.py", "space.py", "trials.py", "search.py", "schedule.py", "data.py", "models.py",
+                    "penalties.py", "train.py")
 
 
 def code_version() -> str:
