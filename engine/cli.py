@@ -129,8 +129,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code is not None:
         print(code.line(), flush=True)
     if args.dry_run:
-        print(f"parallel: {_planned_workers(cfg, len(trials))}")
-        print_trials(trials)
+        from sweepdeck.engine.space import count_trials
+
+        print(f"parallel: {_planned_workers(cfg, count_trials(cfg))}")
+        if cfg.search.method != "grid" or cfg.early_stop.method != "none":
+            from sweepdeck.engine.search import describe  # no Optuna import: it only reads the config
+
+            print(f"search: {describe(cfg)}")
+        if trials:  # a sampled search has none up front: they are proposed as it runs
+            print_trials(trials)
         return 0
     from sweepdeck.engine.session import train_and_report
 
@@ -226,7 +233,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                      best, fmt_acc(r.get("train_acc_final")), r.get("label", "")))
     _print_table(rows)
     if summary.best_test_acc is not None:
-        _say(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
+        _say(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_label()})")
     for r in trials:
         if r.get("error"):
             _say(f"{r['trial_id']}: {r['error']}")

@@ -57,7 +57,7 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
         raise
     summary = store.summarize_run(run_dir)
     if summary.best_test_acc is not None:
-        print(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
+        print(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_label()})")
     if result.status == "interrupted":
         print(f"interrupted: continue with `sweepdeck resume {run_dir}`")
         return 0
