@@ -260,7 +260,7 @@ def run_sweep(
             if any(t.params.wn is not None and t.params.batch_norm for t in trials or representative_trials(cfg)):
                 record(LogLine(level="warning", message="batch_norm is switched off in trials with weight normalisation (wn), as in the original implementation"))
             pool = _pool(cfg, data, plan, record)
-            schedule = Schedule(cfg, [t for t in trials if t.id not in done], lag, logged)
+            schedule = Schedule(cfg, trials, lag, logged, done=set(done))
             sweep = Sweep(cfg, run_dir, record, pool, plan, flags, schedule, done)
             status = sweep.run()
             record(RunFinished(status=status))

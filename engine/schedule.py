@@ -37,12 +37,15 @@ def _metrics(ev: EpochMetrics) -> dict[str, Any]:
 
 
 class Schedule:
-    def __init__(self, cfg: SweepConfig, trials: list[Trial], lag: Optional[int], events: list = ()):
+    def __init__(self, cfg: SweepConfig, trials: list[Trial], lag: Optional[int], events: list = (),
+                 done: frozenset[str] | set[str] = frozenset()):
+        """`trials`: all of a run's trials (none for a sampled search); `events`: its log
+        so far (resume); `done`: the ids of its trials that have finished."""
         self.cfg = cfg
         self.sampled = is_sampled(cfg)
         self.lag = lag if uses_lag(cfg) else None
         n = cfg.search.n_trials if self.sampled else 0
-        self.indices = sorted(range(n) if self.sampled else {t.index for t in trials})
+        self.indices = list(range(n)) if self.sampled else sorted({t.index for t in trials})
         self.frontier = 0  # position in `indices` of the first unfinished trial
         self.finished: dict[int, str] = {}
         self.curves: dict[str, dict[int, dict[str, Any]]] = {}
@@ -66,7 +69,7 @@ class Schedule:
         if self.sampled:
             self._replay_proposals()
         else:
-            self.queue.extend(t for t in trials if t.index not in self.finished)
+            self.queue.extend(t for t in trials if t.id not in done)
 
     # --- the records the search and the pruners read ---------------------------------------------
 
