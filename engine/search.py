@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -342,7 +343,9 @@ def importances(cfg: SweepConfig, records: list[Record]) -> dict[str, float]:
     study = optuna.create_study(direction="maximize" if maximises(metric) else "minimize", study_name=STUDY_NAME)
     study.add_trials(trials)
     try:
-        found = optuna.importance.get_param_importances(study)
+        with warnings.catch_warnings():  # "fewer than 2 trials in a regime": the report says how many trials there were
+            warnings.simplefilter("ignore")
+            found = optuna.importance.get_param_importances(study)
     except (RuntimeError, ValueError):  # e.g. every trial has the same value
         return {}
     return {k: float(v) for k, v in found.items() if math.isfinite(v)}

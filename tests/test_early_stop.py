@@ -4,6 +4,8 @@ the decisions depend on the lag B, never on the number of workers or a resume.""
 
 from __future__ import annotations
 
+import csv
+
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,40 @@ def test_no_verdict_before_min_epochs_or_after_the_last_epoch():
     cfg = validate_config({**ASHA, "n_epochs": 6, "early_stop": {"method": "median", "min_epochs": 2}})
     assert decision_epochs(cfg) == (2, 3, 4, 5)
     assert decision_epochs(validate_config(tiny_raw())) == ()
+
+
+def test_the_report_counts_pruned_trials_and_never_calls_one_best_silently(asha_run, tmp_path):
+    import shutil
+
+    from sweepdeck.engine.analysis.facts import build_facts
+    from sweepdeck.engine.analysis.offline import offline_body
+    from sweepdeck.engine.analysis.verify import verify
+
+    fs = build_facts(asha_run)
+    n_pruned = sum(1 for status, _ in _statuses(asha_run).values() if status == "pruned")
+    assert fs.facts["run.n_pruned"].value == n_pruned and fs.facts["run.n_completed"].value == 4 - n_pruned
+    body = offline_body(fs)
+    assert f"{n_pruned} pruned" in body and verify(body, fs).ok
+    # a copy whose best trial is a pruned one: the headline says so
+    copy = tmp_path / "run"
+    shutil.copytree(asha_run, copy)
+    pruned = next(tid for tid, (status, _) in _statuses(asha_run).items() if status == "pruned")
+    with (copy / "metrics.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["trial_id"] == pruned:
+            row["test_acc"] = "0.99"
+    with (copy / "metrics.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    fs = build_facts(copy)
+    assert fs.top[0] == pruned and fs.facts["best.status"].value == "pruned"
+    assert "a pruned trial, stopped early by the sweep's pruner" in offline_body(fs)
+
+
+def test_the_best_trial_line_says_when_it_was_pruned():
+    summary = store.RunSummary(run_id="r", path="r", name="r", created=0, status="completed", n_trials=2,
+                               n_finished=2, best_test_acc=0.9, best_trial="t001", best_status="pruned")
+    assert summary.best_label() == "t001, a pruned trial: stopped early by the pruner"
+    assert summary.model_copy(update={"best_status": "completed"}).best_label() == "t001"

@@ -232,3 +232,18 @@ def test_a_resume_on_more_workers_keeps_the_recorded_lag(tmp_path, search_run):
     cfg = validate_config(raw)
     assert run_sweep(cfg, raw, build_trials(cfg), run_dir, resume=True).status == "completed"
     assert _proposals(run_dir) == _proposals(search_run)
+
+
+def test_the_report_of_a_tpe_sweep_has_its_trials_and_importances_and_checks_out(search_run):
+    from sweepdeck.engine.analysis.facts import build_facts
+    from sweepdeck.engine.analysis.offline import offline_body
+    from sweepdeck.engine.analysis.verify import verify
+
+    fs = build_facts(search_run)
+    assert list(fs.trials.index) == ["t000", "t001", "t002", "t003", "t004"]  # from the log: resolved.json has none
+    assert "lr" in fs.varied and fs.facts["run.n_completed"].value == 5
+    assert fs.importances and set(fs.importances) <= {"lr", "l2_mul_lambda", "exp_type"}
+    assert abs(sum(fs.importances.values()) - 1) < 1e-6
+    body = offline_body(fs)
+    assert "Parameter importance in this tpe search" in body
+    assert verify(body, fs).ok, verify(body, fs).mismatches
