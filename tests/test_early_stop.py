@@ -155,3 +155,49 @@ def test_the_best_trial_line_says_when_it_was_pruned():
                                n_finished=2, best_test_acc=0.9, best_trial="t001", best_status="pruned")
     assert summary.best_label() == "t001, a pruned trial: stopped early by the pruner"
     assert summary.model_copy(update={"best_status": "completed"}).best_label() == "t001"
+
+
+# --- kill -9 of a TPE sweep with a pruner, resumed from the command line ---------------------------
+
+TPE_ASHA = tiny_raw(n_epochs=3, lr={"low": 1e-3, "high": 0.05, "log": True}, l2_mul_lambda={"low": 1e-4, "high": 1e-2, "log": True},
+                    bias=[True], batch_norm=[True], search={"method": "tpe", "n_trials": 6, "seed": 4},
+                    early_stop={"method": "asha", "metric": "test_loss", "min_epochs": 1, "reduction_factor": 2})
+
+
+def test_kill_9_of_a_tpe_sweep_with_a_pruner_resumes_to_the_same_proposals_verdicts_and_numbers(tmp_path):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sweepdeck.engine.events import TrialStarted
+
+    reference = tmp_path / "reference"
+    assert sweep_into(reference, TPE_ASHA).status == "completed"
+    assert {"completed", "pruned"} <= {status for status, _ in _statuses(reference).values()}
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(TPE_ASHA))
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "sweepdeck.engine.cli", "run", str(cfg), "--run-dir", str(run_dir),
+                             "--no-report"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        # after t003's first epoch: TPE has proposed, the pruner has judged, t003 runs
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (run_dir / store.EVENTS).exists() and b'"trial_id":"t003","epoch":1' in (run_dir / store.EVENTS).read_bytes():
+                break
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert store.summarize_run(run_dir).status == "crashed"
+    assert main(["resume", str(run_dir), "--no-report"]) == 0
+    proposals = lambda d: {e.trial_id: e.params for e in events_of(d, TrialStarted)}  # noqa: E731
+    assert proposals(run_dir) == proposals(reference)
+    assert _statuses(run_dir) == _statuses(reference)
+    assert store.comparable_metrics(run_dir) == store.comparable_metrics(reference)
