@@ -247,3 +247,20 @@ def test_the_report_of_a_tpe_sweep_has_its_trials_and_importances_and_checks_out
     body = offline_body(fs)
     assert "Parameter importance in this tpe search" in body
     assert verify(body, fs).ok, verify(body, fs).mismatches
+
+
+# --- the Params form's range field --------------------------------------------------------------------
+
+def test_the_params_form_reads_and_writes_ranges():
+    from sweepdeck.tui import form
+
+    lr, bs = form.BY_KEY["lr"], form.BY_KEY["batchsize"]
+    assert form.from_text(lr, "1e-4..0.1 log") == {"low": 1e-4, "high": 0.1, "log": True}
+    assert form.from_text(bs, "16..128 step 16") == {"low": 16, "high": 128, "step": 16}
+    assert form.from_text(lr, "0.1, 0.01") == [0.1, 0.01]  # lists stay lists
+    assert form.to_text(lr, {"low": 1e-4, "high": 0.1, "log": True}) == "0.0001..0.1 log"
+    raw = {"lr": form.from_text(lr, "0.1..0.01"), "search": {"method": "tpe", "n_trials": 4}}
+    cfg, errors = form.check(raw)
+    assert cfg is None and "above high" in errors["lr"][0]  # marked on the lr field
+    cfg, errors = form.check({"lr": form.from_text(lr, "1e-4..0.1 log")})
+    assert cfg is None and "needs \"search\"" in errors["lr"][0]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # sweepdeck.engine.config (pydantic) is imported where needed, not here: the form's
 # layout must paint before pydantic has loaded (start-up time).
 
-Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes", "auto", "autolist"]
+Kind = Literal["list", "range", "scalar", "text", "opttext", "select", "switch", "classes", "auto", "autolist"]
 
 BOOL_SWEEP = [("False", "False"), ("True", "True"), ("both", "False, True")]
 
@@ -51,11 +51,13 @@ def _opts(*values: str) -> tuple[tuple[str, str], ...]:
 SECTIONS: list[tuple[str, list[Field]]] = [
     ("Sweep (paper keys)", [
         Field("name", "name", "text", "run folder name: letters, digits, . _ -"),
-        Field("lr", "lr", "list", "learning rates, comma-separated", placeholder="0.1, 0.01"),
-        Field("batchsize", "batchsize", "list", "batch sizes", placeholder="64"),
+        Field("lr", "lr", "range", "learning rates, comma-separated, or a range 1e-4..0.1 log (random/tpe)",
+              placeholder="0.1, 0.01 or 1e-4..0.1 log"),
+        Field("batchsize", "batchsize", "range", "batch sizes, or a range 16..128 step 16", placeholder="64"),
         Field("n_epochs", "n_epochs", "scalar", "epochs per trial", placeholder="25"),
-        Field("l2_sum_lambda", "l2_sum_lambda", "list", "additive penalty weights (0 = none)", placeholder="0.01, 0.001"),
-        Field("l2_mul_lambda", "l2_mul_lambda", "list", "multiplicative penalty weights", placeholder="0.01, 0.001"),
+        Field("l2_sum_lambda", "l2_sum_lambda", "range", "additive penalty weights (0 = none), or a range 1e-5..1e-2 log",
+              placeholder="0.01, 0.001"),
+        Field("l2_mul_lambda", "l2_mul_lambda", "range", "multiplicative penalty weights, or a range", placeholder="0.01, 0.001"),
         Field("wn", "wn", "list", "weight norm: gain floats, default or None", placeholder="0.9, 1.2"),
         Field("seed", "seed", "list", "seeds", placeholder="42"),
         Field("opt_name", "opt_name", "list", "adam, adamw, sgd", placeholder="adamw"),
@@ -86,8 +88,8 @@ SECTIONS: list[tuple[str, list[Field]]] = [
               placeholder="underparameterized"),
     ]),
     ("search", [
-        Field("search.method", "method", "select", options=_opts("grid", "random")),
-        Field("search.n_trials", "n_trials", "scalar", "random search: how many", placeholder="all"),
+        Field("search.method", "method", "select", options=_opts("grid", "random", "tpe")),
+        Field("search.n_trials", "n_trials", "scalar", "random or tpe search: how many", placeholder="all"),
         Field("search.seed", "seed", "scalar", placeholder="0"),
     ]),
     ("parallel", [
@@ -160,7 +162,9 @@ def to_text(field: Field, value: Any) -> Any:
             return ", ".join(_fmt(b) for b in uniq)
         text = ", ".join(_fmt(v) for v in values)
         return text
-    if field.kind == "list":
+    if field.kind == "range" and isinstance(value, dict):
+        return range_text(value)
+    if field.kind in ("list", "range"):
         values = value if isinstance(value, list) else [value]
         return ", ".join(_fmt(v) for v in values)
     if field.kind in ("classes", "autolist"):
@@ -172,6 +176,35 @@ def to_text(field: Field, value: Any) -> Any:
     if value is None:
         return ""
     return _fmt(value)
+
+
+# "1e-4..0.1 log", "16..128 step 16": a range of a sampled search, as one line of text.
+_RANGE = re.compile(r"\s*(?P<low>[^\s.][^\s]*?)\s*\.\.\s*(?P<high>[^\s]+)(?P<log>\s+log)?(?:\s+step\s+(?P<step>\S+))?\s*")
+
+
+def range_text(value: dict[str, Any]) -> str:
+    text = f"{_fmt(value.get('low'))}..{_fmt(value.get('high'))}"
+    if value.get("log"):
+        text += " log"
+    if value.get("step") is not None:
+        text += f" step {_fmt(value['step'])}"
+    return text
+
+
+def parse_range(text: str) -> Any:
+    """{"low", "high", "log", "step"} from "LOW..HIGH [log] [step S]"; text that is not
+    one stays text, so the config's check names what is wrong with it."""
+    from sweepdeck.engine.config import parse_value
+
+    m = _RANGE.fullmatch(text)
+    if m is None:
+        return text.strip()
+    out: dict[str, Any] = {"low": parse_value(m["low"]), "high": parse_value(m["high"])}
+    if m["log"]:
+        out["log"] = True
+    if m["step"]:
+        out["step"] = parse_value(m["step"])
+    return out
 
 
 def _split(text: str) -> list[Any]:
@@ -196,7 +229,9 @@ def from_text(field: Field, text: Any) -> Any:
         if field.key == "features_normalization":
             return ["None" if p is None else p for p in parts]
         return parts[0] if len(parts) == 1 else parts
-    if field.kind == "list":
+    if field.kind == "range" and ".." in text:
+        return parse_range(text)
+    if field.kind in ("list", "range"):
         return _split(text)
     if field.kind == "classes":
         if not text.strip():
