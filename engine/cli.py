@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="path to the JSON config (see configs/)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE[,VALUE]",
                      help="override a config key, dotted for sections: --set lr=0.1,0.01 --set dataset.n_train=2000")
-    run.add_argument("--dry-run", action="store_true", help="print the trials and exit without training")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the trials (a sampled search: what it searches, how, and what stops early) and exit without training")
     run.add_argument("--run-dir", help="write the run into exactly this (new) folder")
     run.add_argument("--no-report", action="store_true", help="do not write report.md at the end")
     add_report_options(run)

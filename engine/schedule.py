@@ -18,6 +18,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Optional
 
 from sweepdeck.engine.config import SweepConfig
+from sweepdeck.engine.errors import SweepdeckError
 from sweepdeck.engine.events import DONE_STATUSES, EpochMetrics, TrialFinished, TrialStarted
 from sweepdeck.engine.space import is_sampled
 from sweepdeck.engine.trials import Trial, TrialParams, sampled_trial, sampled_varied_keys, trial_id
@@ -123,6 +124,11 @@ class Schedule:
         for index, ev in logged:
             if index != self.next_proposal:
                 break  # not a log this runner wrote: propose afresh from here
+            unfinished = [i for i in range(index - self._lag() + 1) if i not in self.finished]
+            if unfinished:  # the log breaks the rule it was written under (another lag, or edited)
+                raise SweepdeckError(
+                    f"the log has trial {trial_id(index)} started before {trial_id(unfinished[0])} finished, which its "
+                    f"search lag ({self._lag()}) forbids: this run cannot be resumed identically; start it again with `sweepdeck run`")
             self.proposer.propose(index, self.records(index - self._lag()), logged=ev.params)
             self.next_proposal += 1
             if index not in self.finished:

@@ -264,3 +264,12 @@ def test_the_params_form_reads_and_writes_ranges():
     assert cfg is None and "above high" in errors["lr"][0]  # marked on the lr field
     cfg, errors = form.check({"lr": form.from_text(lr, "1e-4..0.1 log")})
     assert cfg is None and "needs \"search\"" in errors["lr"][0]
+
+
+def test_the_report_charts_a_sampled_search_over_its_trials(search_run):
+    from sweepdeck.engine.analysis.charts import make_charts
+    from sweepdeck.engine.analysis.facts import build_facts
+
+    charts = make_charts(build_facts(search_run))
+    chart = charts.text["Best test accuracy (%) per trial, in the order proposed"]
+    assert "best so far" in chart and "trial number" in chart
