@@ -48,6 +48,8 @@ def _opts(*values: str) -> tuple[tuple[str, str], ...]:
     return tuple((v, v) for v in values)
 
 
+_METRICS = _opts("test_acc", "test_loss", "test_f1", "train_loss", "train_acc", "train_eval_loss", "train_f1")
+
 SECTIONS: list[tuple[str, list[Field]]] = [
     ("Sweep (paper keys)", [
         Field("name", "name", "text", "run folder name: letters, digits, . _ -"),
@@ -91,6 +93,17 @@ SECTIONS: list[tuple[str, list[Field]]] = [
         Field("search.method", "method", "select", options=_opts("grid", "random", "tpe")),
         Field("search.n_trials", "n_trials", "scalar", "random or tpe search: how many", placeholder="all"),
         Field("search.seed", "seed", "scalar", placeholder="0"),
+        Field("search.metric", "metric", "select", "what tpe optimises, at a trial's last epoch", options=_METRICS),
+        Field("search.batch", "batch", "scalar", "lag B: trial k learns from trials 0..k-B; empty = workers at start",
+              placeholder="workers"),
+    ]),
+    ("early_stop", [
+        Field("early_stop.method", "method", "select", "stop hopeless trials (Optuna's pruners)",
+              options=_opts("none", "median", "asha", "hyperband")),
+        Field("early_stop.metric", "metric", "select", "watched after every epoch", options=_METRICS),
+        Field("early_stop.min_epochs", "min_epochs", "scalar", "no trial stops before this epoch", placeholder="1"),
+        Field("early_stop.reduction_factor", "reduction_factor", "scalar", "asha, hyperband: keep 1 in this many",
+              placeholder="3"),
     ]),
     ("parallel", [
         Field("parallel.devices", "devices", "autolist", "auto (every visible GPU, else device) or cuda:0, cuda:1",
@@ -120,7 +133,7 @@ SECTIONS: list[tuple[str, list[Field]]] = [
 FIELDS: list[Field] = [f for _, fields in SECTIONS for f in fields]
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 # Errors raised for a whole section land on this field.
-SECTION_ERROR_FIELD = {"search": "search.n_trials", "dataset": "dataset.name", "model": "model.name", "llm": "llm.model",
+SECTION_ERROR_FIELD = {"search": "search.n_trials", "early_stop": "early_stop.method", "dataset": "dataset.name", "model": "model.name", "llm": "llm.model",
                        "parallel": "parallel.devices"}
 DEFAULT_FIELD = "name"
 
