@@ -366,6 +366,7 @@ class Sweep:
             self._prune_note(trial.id, stopped_at)
             self._keep_last_weights(trial)
             self._end_without_worker(trial, "pruned", epochs_done=stopped_at)
+            (store.trial_dir(self.run_dir, trial.id) / CHECKPOINT).unlink(missing_ok=True)  # as any finished trial
             return
         self.pool.assign(worker, trial, checkpoint, verdict_epochs=self.schedule.verdict_epochs)
 
