@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="path to the JSON config (see configs/)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE[,VALUE]",
                      help="override a config key, dotted for sections: --set lr=0.1,0.01 --set dataset.n_train=2000")
-    run.add_argument("--dry-run", action="store_true", help="print the trials and exit without training")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the trials (a sampled search: what it searches, how, and what stops early) and exit without training")
     run.add_argument("--run-dir", help="write the run into exactly this (new) folder")
     run.add_argument("--no-report", action="store_true", help="do not write report.md at the end")
     add_report_options(run)
@@ -164,8 +165,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code is not None:
         print(code.line(), flush=True)
     if args.dry_run:
-        print(f"parallel: {_planned_workers(cfg, len(trials))}")
-        print_trials(trials)
+        from sweepdeck.engine.space import count_trials
+
+        print(f"parallel: {_planned_workers(cfg, count_trials(cfg))}")
+        if cfg.search.method != "grid" or cfg.early_stop.method != "none":
+            from sweepdeck.engine.search import describe  # no Optuna import: it only reads the config
+
+            print(f"search: {describe(cfg)}")
+        if trials:  # a sampled search has none up front: they are proposed as it runs
+            print_trials(trials)
         return 0
     from sweepdeck.engine.session import train_and_report
 
@@ -267,7 +275,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                      best, fmt_acc(r.get("train_acc_final")), r.get("label", "")))
     _print_table(rows)
     if summary.best_test_acc is not None:
-        _say(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
+        _say(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_label()})")
     for r in trials:
         if r.get("error"):
             _say(f"{r['trial_id']}: {r['error']}")

@@ -20,14 +20,16 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from sweepdeck.engine.errors import ConfigError
-from sweepdeck.engine.space import MAX_TRIALS, check_size
+from sweepdeck.engine.space import MAX_TRIALS, check_search, check_size
 from sweepdeck.engine.usercode import stdlib_problem
 
 
@@ -133,6 +135,65 @@ def _sweep(item: Any, *, min_length: int = 1) -> Any:
     return Annotated[list[item], BeforeValidator(_as_list), Field(min_length=min_length)]
 
 
+class FloatRange(BaseModel):
+    """A numeric interval that a sampled search (random, tpe) draws from, instead
+    of a list of values: {"low": 1e-4, "high": 0.1, "log": true}."""
+
+    model_config = _SECTION
+
+    low: float
+    high: float
+    log: Bool = False  # sample log-uniformly (needs low > 0): for rates and penalty weights
+    step: Union[Annotated[float, Field(gt=0)], None] = None  # only multiples of step above low
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "FloatRange":
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g}): swap them")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0 (got {self.low:g}): raise low or drop \"log\"")
+        if self.log and self.step is not None:
+            raise ValueError("log and step cannot be combined: drop one of them")
+        return self
+
+    def describe(self) -> str:
+        return f"{'log ' if self.log else ''}{self.low:g}..{self.high:g}" + (f" step {self.step:g}" if self.step else "")
+
+
+class IntRange(FloatRange):
+    """A range of whole numbers (batchsize)."""
+
+    low: int
+    high: int
+    step: Union[Annotated[int, Field(ge=1)], None] = None
+
+
+def _range_or_list(value: Any) -> str:
+    # The tags are the names _format_loc leaves out, so errors read "lr.low" and "lr[0]".
+    return "range" if isinstance(value, (dict, FloatRange)) else "list[...]"
+
+
+def _as_list_unless_range(value: Any) -> Any:
+    return value if isinstance(value, (dict, FloatRange)) else _as_list(value)
+
+
+def _sweep_or_range(item: Any, rng: type, *, min_length: int = 1, positive: bool = False) -> Any:
+    """A sweepable numeric key: a list (a grid axis) or a range (sampled searches only)."""
+    checked = Annotated[rng, AfterValidator(_positive_low)] if positive else rng
+    return Annotated[
+        Union[Annotated[checked, Tag("range")], Annotated[list[item], Field(min_length=min_length), Tag("list[...]")]],
+        Discriminator(_range_or_list),
+        BeforeValidator(_as_list_unless_range),
+    ]
+
+
+def _positive_low(r: FloatRange) -> FloatRange:
+    if r.low <= 0:
+        raise ValueError(f"low must be above 0 (got {r.low:g}): a range of learning rates or penalty weights starts "
+                         "above zero (λ = 0 is No_Regularization: put 0 in the other penalty's list)")
+    return r
+
+
 # --- sections ------------------------------------------------------------------
 
 DatasetName = Literal["shapes", "cifar10", "mnist", "fashion_mnist", "imagefolder"]
@@ -202,20 +263,45 @@ class ModelConfig(BaseModel):
         return v
 
 
+# Per-epoch metrics a search may optimise or a pruner watch (fields of EpochMetrics).
+MetricName = Literal["test_acc", "test_loss", "test_f1", "train_loss", "train_acc", "train_eval_loss", "train_f1"]
+
+
+def maximises(metric: str) -> bool:
+    """Accuracies and F1 are better high, losses low."""
+    return not metric.endswith("_loss")
+
+
 class SearchConfig(BaseModel):
-    """Grid (the paper's) or random sampling of the grid."""
+    """Grid (the paper's); random sampling of the grid or of ranges; TPE (Optuna)."""
 
     model_config = _SECTION
 
-    method: Literal["grid", "random"] = "grid"
+    method: Literal["grid", "random", "tpe"] = "grid"
     n_trials: Union[Annotated[int, Field(ge=1, le=MAX_TRIALS)], None] = None
     seed: int = 0
+    metric: MetricName = "test_acc"  # tpe's objective: this metric at a trial's last epoch
+    # The lag B of the determinism rule (README, "Sampled search"): trial k is proposed
+    # (and judged by a pruner) from trials 0..k-B only. null: the number of workers at
+    # the run's start, recorded in resolved.json so a resume keeps it.
+    batch: Union[Annotated[int, Field(ge=1, le=MAX_TRIALS)], None] = None
 
     @model_validator(mode="after")
-    def _random_needs_count(self) -> "SearchConfig":
-        if self.method == "random" and self.n_trials is None:
-            raise ValueError("search.method 'random' needs search.n_trials (e.g. 10)")
+    def _sampled_needs_count(self) -> "SearchConfig":
+        if self.method != "grid" and self.n_trials is None:
+            raise ValueError(f"search.method '{self.method}' needs search.n_trials (e.g. 10)")
         return self
+
+
+class EarlyStopConfig(BaseModel):
+    """Stopping hopeless trials early through Optuna's pruners, for any search method."""
+
+    model_config = _SECTION
+
+    method: Literal["none", "median", "asha", "hyperband"] = "none"
+    metric: MetricName = "test_acc"  # watched after every epoch
+    min_epochs: PositiveInt = 1  # no trial is stopped before this epoch
+    reduction_factor: Annotated[int, Field(ge=2, le=100)] = 3  # asha, hyperband: keep 1 in this many per rung
 
 
 class LLMConfig(BaseModel):
@@ -322,11 +408,11 @@ class SweepConfig(BaseModel):
 
     name: str = "sweep"
     # --- the paper's keys (SPEC §1) ---
-    batchsize: _sweep(PositiveInt) = [64]
-    lr: _sweep(PositiveFloat) = [0.01]
+    batchsize: _sweep_or_range(PositiveInt, IntRange, positive=True) = [64]
+    lr: _sweep_or_range(PositiveFloat, FloatRange, positive=True) = [0.01]
     n_epochs: PositiveInt = 25
-    l2_sum_lambda: _sweep(NonNegFloat, min_length=0) = [0.0]
-    l2_mul_lambda: _sweep(NonNegFloat, min_length=0) = [0.0]
+    l2_sum_lambda: _sweep_or_range(NonNegFloat, FloatRange, min_length=0, positive=True) = [0.0]
+    l2_mul_lambda: _sweep_or_range(NonNegFloat, FloatRange, min_length=0, positive=True) = [0.0]
     wn: _sweep(WeightNorm) = [None]
     seed: _sweep(int) = [42]
     depth_normalization: _sweep(Bool) = [False]
@@ -347,6 +433,7 @@ class SweepConfig(BaseModel):
     dataset: DatasetConfig = DatasetConfig()
     model: ModelConfig = ModelConfig()
     search: SearchConfig = SearchConfig()
+    early_stop: EarlyStopConfig = EarlyStopConfig()
     parallel: ParallelConfig = ParallelConfig()
     llm: LLMConfig = LLMConfig()
 
@@ -386,7 +473,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif str(part).startswith(("function-", "literal[", "union[", "nullable[", "json-or-python")) or part in {"bool", "float", "int", "str", "list[...]"}:
+        elif str(part).startswith(("function-", "literal[", "union[", "nullable[", "json-or-python")) or part in {"bool", "float", "int", "str", "list[...]", "range"}:
             continue  # pydantic's internal branch names say nothing to a user
         else:
             text = str(part)
@@ -452,6 +539,7 @@ def validate_config(data: Any) -> SweepConfig:
         cfg = SweepConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_errors(err)) from None
+    check_search(cfg)  # ranges only where sampled, metrics that exist
     check_size(cfg)  # the trial count is part of validity: the TUI marks it as you type
     return cfg
 
@@ -505,7 +593,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if not all(re.fullmatch(r"[A-Za-z_]\w*", p) for p in path):
         raise ConfigError([f"--set {item!r}: {key.strip()!r} is not a config key (use e.g. lr or dataset.n_train)"])
     text = text.strip()
-    if text.startswith("["):
+    if text.startswith(("[", "{")):  # a list or a range, e.g. lr={"low": 1e-4, "high": 0.1}
         value = parse_value(text)
     elif "," in text:
         value = [parse_value(part) for part in text.split(",") if part.strip()]

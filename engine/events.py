@@ -20,9 +20,10 @@ from sweepdeck.engine.safe_files import TailReader, describe_unreadable, read_re
 from sweepdeck.engine.safe_text import strip_control
 
 # Status words. The runner writes these two into the log:
-TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped"]
+# (`pruned`: stopped early by the sweep's early_stop pruner; it keeps the epochs it trained)
+TrialStatus = Literal["completed", "diverged", "failed", "interrupted", "skipped", "pruned"]
 # A trial that ended with one of these is finished for good; `interrupted` resumes.
-DONE_STATUSES: frozenset[str] = frozenset({"completed", "diverged", "failed", "skipped"})
+DONE_STATUSES: frozenset[str] = frozenset({"completed", "diverged", "failed", "skipped", "pruned"})
 RunStatus = Literal["completed", "interrupted", "failed"]
 
 # A reader of the log (show, runs, the TUI) knows a few more states, which no

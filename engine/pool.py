@@ -78,7 +78,9 @@ class Pool(Protocol):
     workers: dict[int, Any]  # slot index -> its WorkerState
 
     def start(self, slot: "Slot") -> Any: ...
-    def assign(self, worker: Any, trial: "Trial", checkpoint: Optional[bytes]) -> None: ...
+    def assign(self, worker: Any, trial: "Trial", checkpoint: Optional[bytes],
+               verdict_epochs: tuple[int, ...] = ()) -> None: ...
+    def verdict(self, worker: Any, trial_id: str, epoch: int, prune: bool) -> None: ...
     def skip(self, worker: Any, trial_id: str) -> None: ...
     def stop_all(self) -> None: ...
     def live(self) -> list[Any]: ...
@@ -110,17 +112,23 @@ class WorkerPool:
         self.workers[slot.index] = handle
         return handle
 
-    def assign(self, worker: WorkerHandle, trial: "Trial", checkpoint: Optional[bytes]) -> None:
+    def assign(self, worker: WorkerHandle, trial: "Trial", checkpoint: Optional[bytes],
+               verdict_epochs: tuple[int, ...] = ()) -> None:
         from sweepdeck.engine.worker import Assign
 
         worker.trial = trial
         worker.trial_started = time.perf_counter()
-        self._send(worker, Assign(trial=trial, checkpoint=checkpoint))
+        self._send(worker, Assign(trial=trial, checkpoint=checkpoint, verdict_epochs=verdict_epochs))
 
     def skip(self, worker: WorkerHandle, trial_id: str) -> None:
         from sweepdeck.engine.worker import Skip
 
         self._send(worker, Skip(trial_id))
+
+    def verdict(self, worker, trial_id: str, epoch: int, prune: bool) -> None:
+        from sweepdeck.engine.worker import Verdict
+
+        self._send(worker, Verdict(trial_id, epoch, prune))
 
     def stop_all(self) -> None:
         from sweepdeck.engine.worker import Stop

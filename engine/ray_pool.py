@@ -150,17 +150,23 @@ class RayPool:
         self.workers[slot.index] = handle
         return handle
 
-    def assign(self, worker: RayWorkerHandle, trial: "Trial", checkpoint: Optional[bytes]) -> None:
+    def assign(self, worker: RayWorkerHandle, trial: "Trial", checkpoint: Optional[bytes],
+               verdict_epochs: tuple[int, ...] = ()) -> None:
         from sweepdeck.engine.worker import Assign
 
         worker.trial = trial
         worker.trial_started = time.perf_counter()
-        worker.actor.deliver.remote(Assign(trial=trial, checkpoint=checkpoint))
+        worker.actor.deliver.remote(Assign(trial=trial, checkpoint=checkpoint, verdict_epochs=verdict_epochs))
 
     def skip(self, worker: RayWorkerHandle, trial_id: str) -> None:
         from sweepdeck.engine.worker import Skip
 
         worker.actor.deliver.remote(Skip(trial_id))
+
+    def verdict(self, worker, trial_id: str, epoch: int, prune: bool) -> None:
+        from sweepdeck.engine.worker import Verdict
+
+        worker.actor.deliver.remote(Verdict(trial_id, epoch, prune))
 
     def stop_all(self) -> None:
         from sweepdeck.engine.worker import Stop

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +40,10 @@ from sweepdeck.engine.events import (
 )
 from sweepdeck.engine.placement import WorkerPlan, plan_workers, usable_cores
 from sweepdeck.engine.pool import Died, Pool, WorkerPool, WorkerState
+from sweepdeck.engine.schedule import Schedule, uses_lag
+from sweepdeck.engine.space import is_sampled
 from sweepdeck.engine.train import StopFlags
-from sweepdeck.engine.trials import Trial
+from sweepdeck.engine.trials import Trial, representative_trials, trial_id
 from sweepdeck.engine.worker import BatchProgress, CheckpointReady, Done, Emitted, Ready, WorkerSetup
 
 Listener = Callable[[object], None]
@@ -91,6 +93,8 @@ def plan_for(cfg: SweepConfig, n_trials: int) -> WorkerPlan:
     """The workers for this sweep on this machine (UsageError for a device it lacks).
     Planned for all of the run's trials, also on resume, so `threads` comes out
     the same and so do the numbers. With the Ray backend: the cluster's, not this machine's."""
+    if is_sampled(cfg):  # its trials are proposed as it runs: there are n_trials of them
+        n_trials = cfg.search.n_trials
     if cfg.parallel.backend == "ray":
         from sweepdeck.engine.ray_pool import plan_on_cluster
 
@@ -170,7 +174,7 @@ class Recorder:
 
 
 def write_run_files(run_dir: Path, raw: dict, cfg: SweepConfig, trials: list[Trial], data: DataBundle,
-                    plan: WorkerPlan) -> None:
+                    plan: WorkerPlan, lag: Optional[int] = None) -> None:
     """A new run's config.json, resolved.json, env.json and empty log, all at once."""
     cluster = None
     if cfg.parallel.backend == "ray":
@@ -179,19 +183,38 @@ def write_run_files(run_dir: Path, raw: dict, cfg: SweepConfig, trials: list[Tri
         cluster = describe_cluster()
     store.create_run_files(run_dir, {
         store.CONFIG: raw,
-        store.RESOLVED: resolved_run(run_dir, cfg, trials, data),
+        store.RESOLVED: resolved_run(run_dir, cfg, trials, data, lag),
         store.ENV: environment(plan, raw, cluster),
     })
 
 
-def resolved_run(run_dir: Path, cfg: SweepConfig, trials: list[Trial], data: DataBundle) -> dict:
-    return {
+def resolved_run(run_dir: Path, cfg: SweepConfig, trials: list[Trial], data: DataBundle,
+                 lag: Optional[int] = None) -> dict:
+    """resolved.json. A sampled search's trials are not known yet: they are in the log
+    as they start. `search.lag` is the determinism rule's B, kept for resume."""
+    out = {
         "run_id": run_dir.name,
         "config": cfg.model_dump(mode="json"),
         "trials": [t.model_dump(mode="json") for t in trials],
         "dataset": data.description,
         "model": cfg.model.name,
     }
+    if lag is not None:
+        out["search"] = {"lag": lag}
+    return out
+
+
+def search_lag(cfg: SweepConfig, plan: WorkerPlan, run_dir: Path, resume: bool) -> Optional[int]:
+    """B of the determinism rule: search.batch, else the workers at the run's first
+    start; on resume, what resolved.json recorded (a resume on more or fewer workers
+    must not change which trials a proposal sees)."""
+    if not uses_lag(cfg):
+        return None
+    if resume:
+        recorded = ((store.read_resolved(run_dir) or {}).get("search") or {}).get("lag")
+        if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded >= 1:
+            return recorded
+    return cfg.search.batch or plan.workers
 
 
 def run_sweep(
@@ -209,8 +232,9 @@ def run_sweep(
     a signal would."""
     plan = plan_for(cfg, len(trials))
     data = data or load_dataset(cfg.dataset, "cpu")
+    lag = search_lag(cfg, plan, run_dir, resume)
     if not resume:
-        write_run_files(run_dir, raw, cfg, trials, data, plan)
+        write_run_files(run_dir, raw, cfg, trials, data, plan, lag)
     lock = store.acquire_lock(run_dir)
     try:
         record = Recorder(run_dir, listeners or [])
@@ -219,24 +243,26 @@ def run_sweep(
         raise
     flags = flags or StopFlags()
     done: dict[str, str] = {}
-    if resume:
-        for ev in read_events(run_dir / store.EVENTS).events:
-            if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES:
-                done[ev.trial_id] = ev.status
+    logged = read_events(run_dir / store.EVENTS).events if resume else []
+    for ev in logged:
+        if isinstance(ev, TrialFinished) and ev.status in DONE_STATUSES:
+            done[ev.trial_id] = ev.status
+    ids = [trial_id(i) for i in range(cfg.search.n_trials)] if is_sampled(cfg) else [t.id for t in trials]
     control.clear_requests(run_dir)
     status: RunStatus = "completed"
     pool: Optional[Pool] = None
     try:
         with signal_flags(flags):
             record(RunStarted(
-                run_id=run_dir.name, name=cfg.name, n_trials=len(trials), trial_ids=[t.id for t in trials],
+                run_id=run_dir.name, name=cfg.name, n_trials=len(ids), trial_ids=ids,
                 device=", ".join(plan.devices), pid=os.getpid(), host=socket.gethostname(), resumed=resume,
                 workers=plan.workers, devices=plan.devices, threads=plan.threads,
             ))
-            if any(t.params.wn is not None and t.params.batch_norm for t in trials):
+            if any(t.params.wn is not None and t.params.batch_norm for t in trials or representative_trials(cfg)):
                 record(LogLine(level="warning", message="batch_norm is switched off in trials with weight normalisation (wn), as in the original implementation"))
             pool = _pool(cfg, data, plan, record)
-            sweep = Sweep(cfg, run_dir, record, pool, plan, flags, [t for t in trials if t.id not in done], done)
+            schedule = Schedule(cfg, trials, lag, logged, done=set(done))
+            sweep = Sweep(cfg, run_dir, record, pool, plan, flags, schedule, done)
             status = sweep.run()
             record(RunFinished(status=status))
     except (store.StorageError, WorkersFailed) as exc:
@@ -290,20 +316,21 @@ class Sweep:
     act on stop and skip, replace workers that die."""
 
     def __init__(self, cfg: SweepConfig, run_dir: Path, record: Recorder, pool: Pool, plan: WorkerPlan,
-                 flags: StopFlags, todo: list[Trial], done: dict[str, str]):
+                 flags: StopFlags, schedule: Schedule, done: dict[str, str]):
         self.cfg, self.run_dir, self.record, self.pool, self.flags = cfg, run_dir, record, pool, flags
         self.plan = plan
-        self.queue: deque[Trial] = deque(todo)
+        self.schedule = schedule  # which trial next (and when), proposals, pruning verdicts
         self.done = done
+        self.pruned: dict[str, int] = {}  # trial → the epoch after which the pruner stopped it
         self.stopping = False
         self.deaths: Counter[str] = Counter()  # per trial: how often its worker died under it
         self.start_failures: Counter[int] = Counter()  # per slot, in a row
         self.last_epoch: dict[str, int] = {}
 
     def run(self) -> RunStatus:
-        for slot in self.plan.slots[:len(self.queue)]:
+        for slot in self.plan.slots[:self.schedule.remaining()]:
             self.pool.start(slot)
-        while self.queue or self.pool.busy():
+        while self.schedule.remaining() or self.pool.busy():
             if self.flags.stop and not self.stopping:
                 self._stop()
             self._skip_requested()
@@ -317,28 +344,40 @@ class Sweep:
                 self._handle(worker, msg)
                 if self.flags.stop and not self.stopping:  # at once: a listener may have asked for it
                     self._stop()
-        return "interrupted" if self.stopping and (self.queue or "interrupted" in self.done.values()) else "completed"
+        return ("interrupted" if self.stopping and (self.schedule.remaining() or "interrupted" in self.done.values())
+                else "completed")
 
     # --- handing out -------------------------------------------------------------------
 
     def _hand_out(self) -> None:
         for worker in self.pool.live():
-            if not self.queue:
-                return
             if worker.idle:
-                self._assign(worker, self.queue.popleft())
+                # Waits (None) until the trials it may learn from have finished: the determinism rule.
+                trial = self.schedule.next_ready()
+                if trial is None:
+                    return
+                self._assign(worker, trial)
 
     def _assign(self, worker: WorkerState, trial: Trial) -> None:
         checkpoint, start_epoch = self._checkpoint(trial)
+        stopped_at = self.schedule.start_judge(trial, start_epoch)
         self.record(self._started(trial, start_epoch=start_epoch, worker=worker.slot.index,
                                   device=worker.slot.device, worker_pid=worker.pid))
-        self.pool.assign(worker, trial, checkpoint)
+        if stopped_at is not None:  # a resumed trial that its pruner had stopped before the kill
+            self._prune_note(trial.id, stopped_at)
+            self._keep_last_weights(trial)
+            self._end_without_worker(trial, "pruned", epochs_done=stopped_at)
+            (store.trial_dir(self.run_dir, trial.id) / CHECKPOINT).unlink(missing_ok=True)  # as any finished trial
+            return
+        self.pool.assign(worker, trial, checkpoint, verdict_epochs=self.schedule.verdict_epochs)
 
     def _started(self, trial: Trial, **where) -> TrialStarted:
-        return TrialStarted(
+        event = TrialStarted(
             trial_id=trial.id, index=trial.index, label=trial.label, exp_type=trial.params.exp_type,
             params=trial.params.model_dump(mode="json"), n_epochs=self.cfg.n_epochs, **where,
         )
+        self.schedule.started_trial(event)
+        return event
 
     def _checkpoint(self, trial: Trial) -> tuple[Optional[bytes], int]:
         """The trial's checkpoint (checked here, in the writer) and the epoch it continues from."""
@@ -357,9 +396,10 @@ class Sweep:
 
     def _handle(self, worker: WorkerState, msg: object) -> None:
         if isinstance(msg, Emitted):
+            self.record(msg.event)
             if isinstance(msg.event, EpochMetrics):
                 self.last_epoch[msg.event.trial_id] = msg.event.epoch
-            self.record(msg.event)
+                self._verdict(worker, msg.event)
         elif isinstance(msg, BatchProgress):  # for the progress display only: not an event, not logged
             for listen in self.record.listeners:
                 listen(msg)
@@ -374,8 +414,42 @@ class Sweep:
             if msg.data_from:
                 self.record(LogLine(message=f"worker {worker.slot.index} has the dataset from {msg.data_from}"))
 
+    def _verdict(self, worker: WorkerState, ev: EpochMetrics) -> None:
+        """Early stopping: the pruner's decision on this epoch, which the worker waits for."""
+        stop = self.schedule.epoch(ev)
+        if stop is None:
+            return
+        if stop:
+            self.pruned[ev.trial_id] = ev.epoch
+            self._prune_note(ev.trial_id, ev.epoch)
+        self.pool.verdict(worker, ev.trial_id, ev.epoch, stop)
+
+    def _prune_note(self, trial_id: str, epoch: int) -> None:
+        es = self.cfg.early_stop
+        self.record(LogLine(message=f"{trial_id} pruned after epoch {epoch} ({es.method} on {es.metric})"))
+
+    def _keep_last_weights(self, trial: Trial) -> None:
+        """A pruned trial's weights.pt: its model as of its last epoch, from its checkpoint."""
+        import io
+
+        path = store.trial_dir(self.run_dir, trial.id) / CHECKPOINT
+        try:
+            data = read_checkpoint_file(path)
+            if data is None:
+                return
+            buf = io.BytesIO()
+            torch.save(parse_checkpoint(data, trial.key, path).model, buf)
+        except CheckpointError:
+            return  # no weights is honest; the epochs are in the log
+        store.write_bytes_atomic(path.with_name("weights.pt"), buf.getvalue())
+
     def _finished(self, worker: WorkerState, msg: Done) -> None:
+        trial = worker.trial
         worker.trial = None
+        if msg.status == "skipped" and msg.trial_id in self.pruned:  # stopped by the pruner, not by a user
+            msg.status = "pruned"
+            if trial is not None:
+                self._keep_last_weights(trial)
         tdir = store.trial_dir(self.run_dir, msg.trial_id)
         if msg.traceback:
             store.write_text_atomic(tdir / "error.txt", msg.traceback)
@@ -393,6 +467,8 @@ class Sweep:
             # spare checkpoint (cleaned up on resume), never an unfinished one without.
             (tdir / CHECKPOINT).unlink(missing_ok=True)
         self.done[msg.trial_id] = msg.status
+        if trial is not None:
+            self.schedule.finish(trial, msg.status)
         store.write_tables(self.run_dir)
 
     def _lost(self, worker: WorkerState, how: str) -> None:
@@ -406,7 +482,7 @@ class Sweep:
         self.record(LogLine(level="warning", message=f"{worker.name()} {how}{where}"))
         if trial is not None:
             self._after_death(trial, how)
-        if (self.queue and not self.stopping and self.start_failures[slot.index] < MAX_START_FAILURES):
+        if (self.schedule.remaining() and not self.stopping and self.start_failures[slot.index] < MAX_START_FAILURES):
             self.pool.start(slot)
 
     def _after_death(self, trial: Trial, how: str) -> None:
@@ -416,7 +492,7 @@ class Sweep:
             return
         self.deaths[trial.id] += 1
         if self.deaths[trial.id] == 1:
-            self.queue.appendleft(trial)
+            self.schedule.put_back(trial)
             self.record(LogLine(level="warning", message=f"{trial.id} continues from its last checkpoint on a new worker"))
         else:
             self._end_without_worker(trial, "failed", epochs_done=epochs,
@@ -428,6 +504,7 @@ class Sweep:
         or skipped while it waited)."""
         self.record(TrialFinished(trial_id=trial.id, status=status, epochs_done=epochs_done, duration_s=0.0, error=error))
         self.done[trial.id] = status
+        self.schedule.finish(trial, status)
         store.write_tables(self.run_dir)
 
     def _no_workers_left(self) -> None:
@@ -463,9 +540,9 @@ class Sweep:
             self.pool.skip(running[0], trial_id)
             self.record(LogLine(message=f"skipping {trial_id} ({running[0].name()}) after its current batch"))
             return
-        pending = [t for t in self.queue if t.id == trial_id]
+        pending = [t for t in self.schedule.pending() if t.id == trial_id]
         if pending:
-            self.queue.remove(pending[0])
+            self.schedule.drop(pending[0])
             self.record(LogLine(message=f"skipping {trial_id} before it starts"))
             self.record(self._started(pending[0]))  # readers expect a start before every end
             self._end_without_worker(pending[0], "skipped")
@@ -479,7 +556,7 @@ def preflight(cfg: SweepConfig, trials: list[Trial], data: DataBundle) -> None:
     from sweepdeck.engine.train import build_trial_model
 
     seen = set()
-    for trial in trials:
+    for trial in trials or representative_trials(cfg):
         key = (trial.params.bias, trial.params.batch_norm, trial.params.wn is None)
         if key not in seen:
             seen.add(key)

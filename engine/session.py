@@ -15,6 +15,7 @@ from typing import Any, Optional
 from sweepdeck.engine import store
 from sweepdeck.engine.config import SweepConfig
 from sweepdeck.engine.errors import UsageError
+from sweepdeck.engine.space import is_sampled
 from sweepdeck.engine.formatting import fmt_acc
 from sweepdeck.engine.store import StorageError
 from sweepdeck.engine.trials import Trial
@@ -50,7 +51,9 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
     print(f"run folder: {run_dir}", flush=True)
     progress: Optional[Progress] = None
     try:
-        progress = Progress(len(trials), cfg.n_epochs, finished=_finished_trials(run_dir) if resume else 0)
+        # A sampled search has no trial list up front: it will have search.n_trials.
+        n_trials = cfg.search.n_trials if is_sampled(cfg) else len(trials)
+        progress = Progress(n_trials, cfg.n_epochs, finished=_finished_trials(run_dir) if resume else 0)
         flags = StopFlags()
         result = run_sweep(cfg, raw, trials, run_dir, listeners=[progress], data=data, resume=resume, flags=flags)
     except store.StorageError as exc:
@@ -61,7 +64,7 @@ def train_and_report(args: argparse.Namespace, raw: dict[str, Any], cfg: SweepCo
             progress.close()  # a live display left running would keep the terminal's cursor hidden
     summary = store.summarize_run(run_dir)
     if summary.best_test_acc is not None:
-        print(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_trial})")
+        print(f"best test accuracy: {fmt_acc(summary.best_test_acc)} ({summary.best_label()})")
     if result.status == "interrupted":
         print(f"interrupted: continue with `sweepdeck resume {run_dir}`")
         # 130 after Ctrl+C (SIGINT), 143 after SIGTERM: what shells and schedulers expect of a stopped job

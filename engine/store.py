@@ -68,7 +68,9 @@ TRIAL_COLUMNS = [
 
 
 # The modules whose change would change a trial's numbers (env.json's code_version).
-TRAINING_MODULES = ("config.py", "trials.py", "data.py", "models.py", "penalties.py", "train.py")
+# space.py, search.py and schedule.py decide a sampled search's trials and which ones a pruner stops.
+TRAINING_MODULES = ("config.py", "space.py", "trials.py", "search.py", "schedule.py", "data.py", "models.py",
+                    "penalties.py", "train.py")
 
 
 def code_version() -> str:
@@ -467,8 +469,15 @@ class RunSummary(BaseModel):
     n_finished: int
     best_test_acc: Optional[float] = None
     best_trial: Optional[str] = None
+    best_status: Optional[str] = None  # e.g. "pruned": a best reached in fewer epochs says so
     duration_s: Optional[float] = None
     damage: Optional[str] = None
+
+    def best_label(self) -> str:
+        """The best trial's id, with a word when it did not run to the end."""
+        if self.best_status == "pruned":
+            return f"{self.best_trial}, a pruned trial: stopped early by the pruner"
+        return str(self.best_trial)
 
 
 def summarize_run(run_dir: Path, log: Optional[EventLog] = None) -> RunSummary:
@@ -500,6 +509,8 @@ def summarize_run(run_dir: Path, log: Optional[EventLog] = None) -> RunSummary:
         n_finished=len(trials_done),
         best_test_acc=best.test_acc if best else None,
         best_trial=best.trial_id if best else None,
+        best_status=next((e.status for e in reversed(log.events)
+                          if best and isinstance(e, TrialFinished) and e.trial_id == best.trial_id), None),
         duration_s=(max(times) - min(times)) if times else None,
         damage=log.damage,
     )

@@ -1,5 +1,9 @@
 """From one config to the list of trials (SPEC §2), grid or random.
 
+A sampled search (TPE, or random over ranges: space.is_sampled) has no list up
+front: engine/search.py proposes its trials one at a time, and they are made here
+with `sampled_trial`.
+
 The two penalties are never combined in one trial: each non-zero additive weight
 gives a Summation trial, each non-zero multiplicative weight a Multiplication
 trial, and any zero (or no weights at all) one No_Regularization trial.
@@ -18,7 +22,7 @@ from typing import Literal, Union
 from pydantic import BaseModel
 
 from sweepdeck.engine.config import SweepConfig
-from sweepdeck.engine.space import SWEPT_KEYS, ExpType, axes, check_size
+from sweepdeck.engine.space import SWEPT_KEYS, ExpType, axes, check_size, is_range, is_sampled, penalty_types, unique
 
 _SHORT = {
     "lr": "lr",
@@ -124,8 +128,49 @@ def make_label(p: TrialParams, varied: list[str]) -> str:
     return " ".join(parts) or "single trial"
 
 
+def trial_id(index: int) -> str:
+    return f"t{index:03d}"
+
+
+def sampled_trial(index: int, params: TrialParams, varied: list[str]) -> Trial:
+    """Trial `index` of a sampled search, with the parameters proposed for it."""
+    return Trial(index=index, id=trial_id(index), label=make_label(params, varied), params=params)
+
+
+def sampled_varied_keys(cfg: SweepConfig) -> list[str]:
+    """The keys a sampled search varies (ranges and lists of several values), for labels."""
+    out = []
+    for key in TrialParams.model_fields:
+        if key == "exp_type":
+            continue
+        value = getattr(cfg, key)
+        if is_range(value) or len(unique(value)) > 1:
+            out.append(key)
+    return out
+
+
+def representative_trials(cfg: SweepConfig) -> list[Trial]:
+    """One trial per distinct model shape (bias, batch_norm, weight norm) a sampled
+    search can propose, for the runner's preflight; these keys are always lists."""
+    low = {k: (getattr(cfg, k).low if is_range(getattr(cfg, k)) else getattr(cfg, k)[0])
+           for k in ("lr", "batchsize")}
+    out = []
+    for combo in itertools.product(unique(cfg.bias), unique(cfg.batch_norm), unique(cfg.wn)):
+        params = TrialParams(
+            exp_type=penalty_types(cfg)[0], lr=low["lr"], batchsize=int(low["batchsize"]), opt_name=cfg.opt_name[0],
+            l2_sum_lambda=0.0, l2_mul_lambda=0.0, wn=combo[2], seed=cfg.seed[0],
+            depth_normalization=cfg.depth_normalization[0], features_normalization=cfg.features_normalization[0],
+            batch_norm=combo[1], bias=combo[0],
+        )
+        out.append(Trial(index=len(out), id=trial_id(len(out)), label="preflight", params=params))
+    return out
+
+
 def build_trials(cfg: SweepConfig) -> list[Trial]:
-    """The sweep's trials in a stable order; ids are `t000`, `t001`, ..."""
+    """The sweep's trials in a stable order; ids are `t000`, `t001`, ... A sampled
+    search has none up front (engine/search.py proposes them as the sweep runs)."""
+    if is_sampled(cfg):
+        return []
     grid = axes(cfg)
     n_all = math.prod(len(axis) for axis in grid)
     check_size(cfg, n_all)

@@ -23,7 +23,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import Callable, Optional, Union
 
 import torch
@@ -44,6 +44,18 @@ from sweepdeck.engine.trials import Trial
 class Assign:
     trial: Trial
     checkpoint: Optional[bytes] = None  # already checked by the runner; the trial continues after its epoch
+    # Early stopping: after these epochs the worker waits for the runner's Verdict before
+    # training on, so where a pruned trial stops never depends on how fast the pipe is.
+    verdict_epochs: tuple[int, ...] = ()
+
+
+@dataclass
+class Verdict:
+    """The runner's early-stopping decision on one epoch of the running trial."""
+
+    trial_id: str
+    epoch: int
+    prune: bool  # stop the trial now (it ends as `skipped`; the runner records it as `pruned`)
 
 
 @dataclass
@@ -172,6 +184,7 @@ class _Control:
         self.flags = StopFlags()
         self.current: Optional[str] = None
         self.skip_ids: set[str] = set()
+        self.verdicts: SimpleQueue = SimpleQueue()
 
     def begin(self, trial_id: str) -> None:
         # Set `current` before reading `skip_ids`, while skip() adds before reading
@@ -183,6 +196,19 @@ class _Control:
         self.skip_ids.add(trial_id)
         if self.current == trial_id:
             self.flags.skip = True
+
+    def await_verdict(self, trial_id: str, epoch: int) -> None:
+        """Block until the runner decides on this epoch (or stops or skips the trial);
+        a verdict to prune skips the trial before its next batch."""
+        while not (self.flags.stop or self.flags.skip):
+            try:
+                verdict = self.verdicts.get(timeout=0.05)
+            except Empty:
+                continue
+            if (verdict.trial_id, verdict.epoch) == (trial_id, epoch):  # older ones: a trial that ended
+                if verdict.prune:
+                    self.flags.skip = True
+                return
 
 
 class Mailbox:
@@ -201,6 +227,8 @@ class Mailbox:
             self.control.flags.stop = True
         elif isinstance(msg, Skip):
             self.control.skip(msg.trial_id)
+        elif isinstance(msg, Verdict):
+            self.control.verdicts.put(msg)
         elif msg is None:
             self.jobs.put(None)
 
@@ -227,11 +255,17 @@ def _train(job: Assign, setup: WorkerSetup, data: DataBundle, device: torch.devi
            send: Callable[[object], None], control: _Control) -> Union[Done, Broken]:
     trial = job.trial
     control.begin(trial.id)
+
+    def emit(event: object) -> None:
+        send(Emitted(event))
+        if isinstance(event, EpochMetrics) and event.epoch in job.verdict_epochs:
+            control.await_verdict(trial.id, event.epoch)
+
     try:
         checkpoint = parse_checkpoint(job.checkpoint, trial.key, "checkpoint") if job.checkpoint else None
         outcome = train_trial(
             trial, setup.cfg, data, device,
-            emit=lambda event: send(Emitted(event)),
+            emit=emit,
             flags=control.flags,
             save_checkpoint=lambda epoch, blob: send(CheckpointReady(trial.id, epoch, blob)),
             resume_from=checkpoint,

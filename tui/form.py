@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # sweepdeck.engine.config (pydantic) is imported where needed, not here: the form's
 # layout must paint before pydantic has loaded (start-up time).
 
-Kind = Literal["list", "scalar", "text", "opttext", "select", "switch", "classes", "auto", "autolist"]
+Kind = Literal["list", "range", "scalar", "text", "opttext", "select", "switch", "classes", "auto", "autolist"]
 
 # fields whose placeholder says what leaving them empty means (`all`, `auto`), not an example value
 EMPTY_MEANS = {"dataset.classes", "dataset.n_train", "dataset.n_test", "search.n_trials",
@@ -62,14 +62,18 @@ def _opts(*values: str) -> tuple[tuple[str, str], ...]:
     return tuple((v, v) for v in values)
 
 
+_METRICS = _opts("test_acc", "test_loss", "test_f1", "train_loss", "train_acc", "train_eval_loss", "train_f1")
+
 SECTIONS: list[tuple[str, list[Field]]] = [
     ("Sweep (paper keys)", [
         Field("name", "name", "text", "run folder name: letters, digits, . _ -"),
-        Field("lr", "lr", "list", "learning rates, comma-separated", placeholder="0.1, 0.01"),
-        Field("batchsize", "batchsize", "list", "batch sizes", placeholder="64"),
+        Field("lr", "lr", "range", "learning rates, comma-separated, or a range 1e-4..0.1 log (random/tpe)",
+              placeholder="0.1, 0.01 or 1e-4..0.1 log"),
+        Field("batchsize", "batchsize", "range", "batch sizes, or a range 16..128 step 16", placeholder="64"),
         Field("n_epochs", "n_epochs", "scalar", "epochs per trial", placeholder="25"),
-        Field("l2_sum_lambda", "l2_sum_lambda", "list", "additive penalty weights (0 = none)", placeholder="0.01, 0.001"),
-        Field("l2_mul_lambda", "l2_mul_lambda", "list", "multiplicative penalty weights", placeholder="0.01, 0.001"),
+        Field("l2_sum_lambda", "l2_sum_lambda", "range", "additive penalty weights (0 = none), or a range 1e-5..1e-2 log",
+              placeholder="0.01, 0.001"),
+        Field("l2_mul_lambda", "l2_mul_lambda", "range", "multiplicative penalty weights, or a range", placeholder="0.01, 0.001"),
         Field("wn", "wn", "list", "weight norm: gain floats, default or None", placeholder="0.9, 1.2"),
         Field("seed", "seed", "list", "seeds", placeholder="42"),
         Field("opt_name", "opt_name", "list", "adam, adamw, sgd", placeholder="adamw"),
@@ -100,9 +104,20 @@ SECTIONS: list[tuple[str, list[Field]]] = [
               placeholder="underparameterized"),
     ]),
     ("search", [
-        Field("search.method", "method", "select", options=_opts("grid", "random")),
-        Field("search.n_trials", "n_trials", "scalar", "random search: how many", placeholder="all"),
+        Field("search.method", "method", "select", options=_opts("grid", "random", "tpe")),
+        Field("search.n_trials", "n_trials", "scalar", "random or tpe search: how many", placeholder="all"),
         Field("search.seed", "seed", "scalar", placeholder="0"),
+        Field("search.metric", "metric", "select", "what tpe optimises, at a trial's last epoch", options=_METRICS),
+        Field("search.batch", "batch", "scalar", "lag B: trial k learns from trials 0..k-B; empty = workers at start",
+              placeholder="workers"),
+    ]),
+    ("early_stop", [
+        Field("early_stop.method", "method", "select", "stop hopeless trials (Optuna's pruners)",
+              options=_opts("none", "median", "asha", "hyperband")),
+        Field("early_stop.metric", "metric", "select", "watched after every epoch", options=_METRICS),
+        Field("early_stop.min_epochs", "min_epochs", "scalar", "no trial stops before this epoch", placeholder="1"),
+        Field("early_stop.reduction_factor", "reduction_factor", "scalar", "asha, hyperband: keep 1 in this many",
+              placeholder="3"),
     ]),
     ("parallel", [
         Field("parallel.devices", "devices", "autolist", "auto (every visible GPU, else device) or cuda:0, cuda:1",
@@ -132,7 +147,7 @@ SECTIONS: list[tuple[str, list[Field]]] = [
 FIELDS: list[Field] = [f for _, fields in SECTIONS for f in fields]
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 # Errors raised for a whole section land on this field.
-SECTION_ERROR_FIELD = {"search": "search.n_trials", "dataset": "dataset.name", "model": "model.name", "llm": "llm.model",
+SECTION_ERROR_FIELD = {"search": "search.n_trials", "early_stop": "early_stop.method", "dataset": "dataset.name", "model": "model.name", "llm": "llm.model",
                        "parallel": "parallel.devices"}
 DEFAULT_FIELD = "name"
 
@@ -174,7 +189,9 @@ def to_text(field: Field, value: Any) -> Any:
             return ", ".join(_fmt(b) for b in uniq)
         text = ", ".join(_fmt(v) for v in values)
         return text
-    if field.kind == "list":
+    if field.kind == "range" and isinstance(value, dict):
+        return range_text(value)
+    if field.kind in ("list", "range"):
         values = value if isinstance(value, list) else [value]
         return ", ".join(_fmt(v) for v in values)
     if field.kind in ("classes", "autolist"):
@@ -186,6 +203,35 @@ def to_text(field: Field, value: Any) -> Any:
     if value is None:
         return ""
     return _fmt(value)
+
+
+# "1e-4..0.1 log", "16..128 step 16": a range of a sampled search, as one line of text.
+_RANGE = re.compile(r"\s*(?P<low>[^\s.][^\s]*?)\s*\.\.\s*(?P<high>[^\s]+)(?P<log>\s+log)?(?:\s+step\s+(?P<step>\S+))?\s*")
+
+
+def range_text(value: dict[str, Any]) -> str:
+    text = f"{_fmt(value.get('low'))}..{_fmt(value.get('high'))}"
+    if value.get("log"):
+        text += " log"
+    if value.get("step") is not None:
+        text += f" step {_fmt(value['step'])}"
+    return text
+
+
+def parse_range(text: str) -> Any:
+    """{"low", "high", "log", "step"} from "LOW..HIGH [log] [step S]"; text that is not
+    one stays text, so the config's check names what is wrong with it."""
+    from sweepdeck.engine.config import parse_value
+
+    m = _RANGE.fullmatch(text)
+    if m is None:
+        return text.strip()
+    out: dict[str, Any] = {"low": parse_value(m["low"]), "high": parse_value(m["high"])}
+    if m["log"]:
+        out["log"] = True
+    if m["step"]:
+        out["step"] = parse_value(m["step"])
+    return out
 
 
 def _split(text: str) -> list[Any]:
@@ -210,7 +256,9 @@ def from_text(field: Field, text: Any) -> Any:
         if field.key == "features_normalization":
             return ["None" if p is None else p for p in parts]
         return parts[0] if len(parts) == 1 else parts
-    if field.kind == "list":
+    if field.kind == "range" and ".." in text:
+        return parse_range(text)
+    if field.kind in ("list", "range"):
         return _split(text)
     if field.kind == "classes":
         if not text.strip():

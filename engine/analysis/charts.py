@@ -110,6 +110,10 @@ def text_charts(fs: FactSheet, width: int = CHART_WIDTH, height: int = CHART_HEI
         chart = text_chart(fs, column, title, scale=scale, width=width, height=height)
         if chart:
             out[title] = chart
+    if (fs.config.get("search") or {}).get("method") in ("random", "tpe"):
+        search = search_chart(fs, width=width, height=height)
+        if search:
+            out["Best test accuracy (%) per trial, in the order proposed"] = search
     return out
 
 
@@ -118,6 +122,30 @@ def make_charts(fs: FactSheet, run_dir: Optional[Path] = None) -> Charts:
     if run_dir is not None:
         charts.png, charts.png_note = write_pngs(fs, Path(run_dir))
     return charts
+
+
+def search_chart(fs: FactSheet, width: int = 78, height: int = 16) -> Optional[str]:
+    """A sampled search's progress: each trial's best test accuracy by trial number,
+    and the best so far (is TPE still finding better trials?)."""
+    from plotext._figure import _figure_class
+
+    done = fs.trials[fs.trials["test_acc_best"].notna()].sort_values("index")
+    if len(done) < 2:
+        return None
+    xs = [float(i) for i in done["index"]]
+    ys = [float(v) * 100 for v in done["test_acc_best"]]
+    so_far = [max(ys[: i + 1]) for i in range(len(ys))]
+    with _LOCK:
+        fig = _figure_class()
+        fig.theme("clear")
+        fig.plot_size(width, height)
+        fig.scatter(xs, ys, marker="*", label="each trial")
+        fig.plot(xs, so_far, marker="-", label="best so far")
+        fig.title("Best test accuracy (%) per trial")
+        fig.xlabel("trial number")
+        out = fig.build()
+    out = _ANSI.sub("", out)
+    return "\n".join(line.rstrip() for line in out.splitlines())
 
 
 def write_pngs(fs: FactSheet, run_dir: Path) -> tuple[list[str], Optional[str]]:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from sweepdeck.engine import store
 from sweepdeck.engine.errors import SweepdeckError
-from sweepdeck.engine.events import RunFinished, RunStarted, TrialFinished, read_events
+from sweepdeck.engine.events import RunFinished, RunStarted, TrialFinished, TrialStarted, read_events
 
 # --- the rules behind the flags (shown in reports next to every flag) -------------------
 
@@ -88,6 +88,8 @@ def format_value(value: Any, metric: str) -> str:
         return str(int(value))
     if metric == "param":
         return format_param(value)
+    if metric == "share":  # a parameter's importance: its share of the explained variance
+        return f"{value:.2f}"
     return str(value)
 
 
@@ -145,6 +147,8 @@ class FactSheet:
     flags: list[Flag]
     facts: dict[str, Fact] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # a sampled search's parameter importances (Optuna's PED-ANOVA), largest first; {} otherwise
+    importances: dict[str, float] = field(default_factory=dict)
 
     # -- lookups ---------------------------------------------------------------------
     def trial(self, trial_id: str) -> pd.Series:
@@ -232,6 +236,10 @@ def load_run(run_dir: Path) -> RunData:
         raise RunDataError(f"{run_dir}: no readable {store.RESOLVED} (is this a sweepdeck run folder?)")
     env = store.read_json(run_dir / store.ENV) or {}
     log = read_events(run_dir / store.EVENTS)
+    if not resolved["trials"]:  # a sampled search (TPE, random over ranges): its trials are in the log
+        started = {e.trial_id: e for e in log.events if isinstance(e, TrialStarted)}
+        resolved = {**resolved, "trials": [{"id": e.trial_id, "index": e.index, "label": e.label, "params": e.params}
+                                           for e in sorted(started.values(), key=lambda e: e.index)]}
     metrics_path, trials_path = run_dir / store.METRICS, run_dir / store.TRIALS
     metrics = _read_csv(metrics_path) if metrics_path.exists() else None
     trials = _read_csv(trials_path) if trials_path.exists() else None
@@ -300,8 +308,36 @@ def build_facts(run: RunData | Path) -> FactSheet:
         fs.warnings.append(run.damage)
     if ranked.empty:
         fs.warnings.append("no trial has recorded an epoch yet: there are no results to analyse")
+    fs.importances = _importances(run, trials)
     _register(fs)
     return fs
+
+
+def _importances(run: RunData, trials: pd.DataFrame) -> dict[str, float]:
+    """Parameter importances of a random or TPE search (engine/search.py), from the
+    parameters the log recorded and each trial's per-epoch metric."""
+    cfg = run.resolved.get("config") or {}
+    if (cfg.get("search") or {}).get("method") not in ("random", "tpe"):
+        return {}
+    from sweepdeck.engine.config import SweepConfig
+    from sweepdeck.engine.search import Record, importances
+
+    try:
+        config = SweepConfig.model_validate(cfg)
+    except ValueError:
+        return {}  # a config this version cannot read: no importances rather than wrong ones
+    metric = config.search.metric
+    curves: dict[str, dict[int, dict[str, float]]] = {}
+    if metric in run.metrics.columns:
+        for row in run.metrics[["trial_id", "epoch", metric]].itertuples(index=False):
+            curves.setdefault(str(row[0]), {})[int(row[1])] = {metric: float(row[2])}
+    records = [Record(index=int(t.get("index", 0)), status=str(trials.loc[t["id"], "status"]) if t["id"] in trials.index else "pending",
+                      params=t.get("params"), curve=curves.get(t["id"], {})) for t in run.resolved.get("trials", [])]
+    try:
+        found = importances(config, records)
+    except (ValueError, TypeError, KeyError):
+        return {}
+    return dict(sorted(found.items(), key=lambda kv: -kv[1]))
 
 
 def _param_table(run: RunData) -> pd.DataFrame:
@@ -528,7 +564,7 @@ def _register(fs: FactSheet) -> None:
     _add(fs, "rule.still_falling", STILL_FALLING, "change")
     _add(fs, "rule.window", window(fs.n_epochs), "count")
     _add(fs, "run.n_trials", len(t), "count")
-    for status in ("completed", "diverged", "failed", "interrupted", "skipped", "pending"):
+    for status in ("completed", "pruned", "diverged", "failed", "interrupted", "skipped", "pending"):
         _add(fs, f"run.n_{status}", int((t["status"] == status).sum()), "count")
     _add(fs, "run.n_epochs", fs.n_epochs, "count")
     _add(fs, "run.duration_s", fs.duration_s, "duration")
@@ -561,6 +597,8 @@ def _register(fs: FactSheet) -> None:
         sub = ranked[ranked["exp_type"] == typ]
         _add(fs, f"type.{typ}.n_trials", len(sub), "count")
         _add(fs, f"type.{typ}.test_acc_best_mean", _float(sub["test_acc_best"].mean()), "acc", "test", "mean")
+    for key, value in fs.importances.items():
+        _add(fs, f"importance.{key}", value, "share")
     for key, df in fs.sensitivity.items():
         if df.empty:
             continue

@@ -37,7 +37,7 @@ def overview(fs: FactSheet) -> str:
     t = fs.trials
     lines = [heading("overview"), ""]
     counts = [f"{int((t['status'] == s).sum())} {s}" for s in
-              ("completed", "diverged", "failed", "interrupted", "skipped", "pending", "running") if (t["status"] == s).any()]
+              ("completed", "pruned", "diverged", "failed", "interrupted", "skipped", "pending", "running") if (t["status"] == s).any()]
     lines.append(f"- **Dataset:** {fs.dataset}")
     lines.append(f"- **Model:** {fs.model}")
     lines.append(f"- **Trials:** {f('run.n_trials')}" + (f" ({', '.join(counts)})" if counts else "")
@@ -116,6 +116,8 @@ def headline(fs: FactSheet) -> str:
         text = (f"**Headline:** the best trial is **{b}** ({fs.trials.loc[b, 'label']}) with a best test accuracy of "
                 f"**{f('best.test_acc_best')}** at epoch {f('best.test_acc_best_epoch')}")
     text += f" (final test accuracy {f('best.test_acc_final')})" if f.get("best.test_acc_final") else ""
+    if fs.trials.loc[b, "status"] == "pruned":  # it ran fewer epochs: never the best without saying so
+        text += " — a pruned trial, stopped early by the sweep's pruner"
     if len(ranked) > 1:
         text += (f". Across all trials with results the mean best test accuracy is {f('run.test_acc_best_mean')}"
                  f" and the worst is {f('run.test_acc_best_min')}.")
@@ -216,6 +218,11 @@ def best_train_note(fs: FactSheet) -> Optional[str]:
 def parameter_impact(fs: FactSheet) -> str:
     f = FactText(fs)
     lines = [heading("impact"), ""]
+    if fs.importances:  # a random or TPE search: Optuna's estimate of what mattered
+        method = (fs.config.get("search") or {}).get("method", "")
+        lines.append(f"Parameter importance in this {method} search (Optuna's PED-ANOVA, larger matters more): "
+                     + ", ".join(f"{k} (importance {f(f'importance.{k}')})" for k in fs.importances) + ".")
+        lines.append("")
     keys = [k for k in fs.varied if k in fs.sensitivity and len(fs.sensitivity[k]) > 1]
     if not keys:
         lines.append("No parameter took more than one value among trials with results, so there is no parameter effect to measure.")

@@ -113,7 +113,8 @@ SETTLED = re.compile(r"\b(converg\w*|plateau\w*|settl\w*|stabili[sz]\w*|flatten\
 FLAG_WORDS = [("completed", re.compile(r"\bcompleted\b", re.I)), ("overfitting", re.compile(r"\boverfit", re.I)), ("underfitting", re.compile(r"\bunderfit", re.I)),
               ("not_converged", re.compile(r"\bnot[_ ]converged", re.I)),
               ("diverged", re.compile(r"\bdiverg", re.I)), ("failed", re.compile(r"\bfailed\b", re.I))]
-STATISTIC = re.compile(r"(?:\bspearman|\bpearson|ρ|\brho|\bR²|\bR\^2|\bp-value|\bcorrelation coefficient)"
+# (a sampled search's parameter importance, too: its fact is importance.<key>, never a parameter's value)
+STATISTIC = re.compile(r"(?:\bspearman|\bpearson|ρ|\brho|\bR²|\bR\^2|\bp-value|\bcorrelation coefficient|\bimportance)"
                        r"[^.;,]{0,12}?(?:=|≈|~|of|is|at)?\s*$", re.I)
 CHANGE_WORDS = re.compile(r"\b(lost|los(?:es|ing)|dropp\w*|fell|falls?|gain\w*|improv\w*|rose|rises?|slipp\w*|climb\w*|"
                           r"declin\w*|shed|added)\b[^.;]{0,25}$", re.I)

@@ -214,7 +214,7 @@ class ParamsScreen(SectionScreen):
         self.revalidate()
 
     def revalidate(self) -> None:
-        from sweepdeck.engine.space import count_trials
+        from sweepdeck.engine.space import count_trials, is_sampled
         from sweepdeck.engine.trials import build_trials
         from sweepdeck.tui.estimate import estimate_seconds, local_plan
 
@@ -256,7 +256,9 @@ class ParamsScreen(SectionScreen):
         else:
             on = f" on {n_workers} worker{'s' if n_workers != 1 else ''}" if self.plan else ""
             estimate.update(f"about {fmt_duration(est)}{on} (from {n_runs} past run{'s' if n_runs != 1 else ''})")
-        if self.n_trials <= BUILD_LIMIT:
+        if is_sampled(cfg):  # no list up front: each trial is proposed when it starts
+            table.add_row("...", f"{self.n_trials} trials, proposed as the sweep runs")
+        elif self.n_trials <= BUILD_LIMIT:
             shown = build_trials(cfg)[:PREVIEW_ROWS]
             # The preview pane's width less the id column and the cells' padding.
             room = max((self.query_one("#preview").content_region.width or 34) - max(len(shown[-1].id), 5) - 4, 8)

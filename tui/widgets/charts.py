@@ -103,7 +103,8 @@ class AllTrialsChart(PlotextPlot):
         best = state.best() if state else None
         title = "test acc, all trials"
         if best is not None:
-            title += f"  best {best.trial_id} {fmt_acc(best.best_test_acc)}"
+            # a pruned trial ran fewer epochs: it is never the best without saying so
+            title += f"  best {best.trial_id}{' (pruned)' if best.status == 'pruned' else ''} {fmt_acc(best.best_test_acc)}"
         plt.title(title[: max(width - 8, 10)])
         if trials:
             per = max(20, min(2 * width, MAX_OVERLAY_POINTS // len(trials)))
