@@ -47,7 +47,7 @@ def test_problems_land_on_their_field():
 
 
 @pytest.mark.parametrize("key, text, said", [
-    ("lr", "", "lr: needs a value, e.g. 0.1, 0.01"),
+    ("lr", "", "lr: needs a value, e.g. 0.1, 0.01 or 1e-4..0.1 log"),
     ("seed", "", "seed: needs a value, e.g. 42"),
     ("n_epochs", "", "n_epochs: needs a whole number, e.g. 25"),
     ("n_epochs", "-3", "n_epochs: -3 must be 1 or more"),
@@ -67,7 +67,7 @@ def test_the_form_says_what_a_field_needs_not_pydantic(key, text, said):
 
 def test_placeholders_read_as_examples_or_as_what_empty_means():
     hints = {f.key: f.hint for f in form.FIELDS}
-    assert hints["lr"] == "e.g. 0.1, 0.01" and hints["n_epochs"] == "e.g. 25"  # not a value that looks typed in
+    assert hints["lr"] == "e.g. 0.1, 0.01 or 1e-4..0.1 log" and hints["n_epochs"] == "e.g. 25"  # not a value that looks typed in
     assert hints["dataset.n_train"] == "(all)" and hints["parallel.threads"] == "(auto)"
     assert hints["llm.model"] == "(env)"
     # a field whose placeholder says what empty means really accepts empty

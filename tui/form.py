@@ -376,7 +376,7 @@ def check(raw: dict[str, Any]) -> tuple[Optional["SweepConfig"], dict[str, list[
 
 # pydantic's words for a bound or a type, and the form's
 _PYDANTIC = [
-    (re.compile(r"^Value should have at least (\d+) items? after validation, not \d+$"),
+    (re.compile(r"^(?:Value|List) should have at least (\d+) items? after validation, not \d+$"),
      lambda m: "needs a value" if m.group(1) == "1" else f"needs at least {m.group(1)} values"),
     (re.compile(r"^Input should be greater than or equal to (\S+)$"), lambda m: f"must be {m.group(1)} or more"),
     (re.compile(r"^Input should be greater than (\S+)$"), lambda m: f"must be more than {m.group(1)}"),
