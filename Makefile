@@ -17,7 +17,7 @@ demo: setup
 	$(BIN)/sweepdeck run configs/quick.json
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup  # loadgroup: tests/test_ray.py shares one cluster
 
 bench: setup
 	$(BIN)/python bench/engine_vs_plain.py

@@ -24,6 +24,8 @@ from sweepdeck.engine.cli import main
 from sweepdeck.engine.config import validate_config
 from sweepdeck.engine.events import EpochMetrics, LogLine, TrialFinished, TrialStarted
 
+# One worker runs every test here (pytest-xdist): they share one cluster.
+pytestmark = pytest.mark.xdist_group("ray_cluster")
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="Ray is not installed (pip install 'sweepdeck[ray]')")
 # Two workers of one thread each: one per node of the cluster below, and the
