@@ -279,6 +279,25 @@ async def test_params_save_and_load_back_equal(runs, tmp_path):
         assert scr.n_trials == 4
 
 
+async def test_params_save_with_every_key_when_asked(runs, tmp_path):
+    runs_dir, _ = runs
+    app = make_app(runs_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        scr = await params_form(pilot, app)
+        scr.set_field("name", "full")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen.query("#save-every-key"))
+        await pilot.press("tab", "space")  # to the checkbox, and tick it
+        await pilot.pause()
+        assert app.screen.query_one("#save-every-key").value
+        app.screen.query_one("#save-path").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (tmp_path / "configs" / "full.json").is_file())
+        on_disk = json.loads((tmp_path / "configs" / "full.json").read_text())
+        assert on_disk == scr.raw() and "batchsize" in on_disk and "llm" in on_disk  # defaults filled in
+
+
 async def test_large_sweep_asks_first(runs, monkeypatch):
     runs_dir, _ = runs
     started = []

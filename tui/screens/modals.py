@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -12,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -108,8 +109,14 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class SaveScreen(ModalScreen[Optional[str]]):
-    """Ask for the path to save the config to."""
+@dataclass
+class SaveRequest:
+    path: str
+    every_key: bool  # write the whole config, defaults filled in (default: only the user's keys)
+
+
+class SaveScreen(ModalScreen[Optional[SaveRequest]]):
+    """Ask for the path to save the config to, and whether with every key."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -122,14 +129,16 @@ class SaveScreen(ModalScreen[Optional[str]]):
         with Vertical(classes="dialog"):
             yield Label("Save the config as JSON to:", classes="dialog-title")
             yield Input(self.default, id="save-path")
-            yield Static("Enter = save    Esc = cancel", classes="dialog-keys")
+            yield Checkbox("every key, defaults filled in (else only the keys you set)", id="save-every-key")
+            yield Static("Enter = save    Tab, Space = every key    Esc = cancel", classes="dialog-keys")
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = self.cursor_blink
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        path = event.value.strip()
+        self.dismiss(SaveRequest(path, self.query_one(Checkbox).value) if path else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -20,7 +20,7 @@ from sweepdeck.engine.formatting import fmt_duration
 from sweepdeck.tui import form
 from sweepdeck.tui.labels import fit_labels_with_header
 from sweepdeck.tui.screens.base import SectionScreen
-from sweepdeck.tui.screens.modals import ConfirmScreen, LoadScreen, SaveScreen
+from sweepdeck.tui.screens.modals import ConfirmScreen, LoadScreen, SaveRequest, SaveScreen
 from sweepdeck.tui.widgets.choice import Choice, Toggle
 from sweepdeck.tui.widgets.section_bar import SectionBar
 
@@ -305,21 +305,22 @@ class ParamsScreen(SectionScreen):
         default = str(self.loaded_from) if self.loaded_from and self.loaded_from.parent == folder else str(folder / f"{name}.json")
         self.app.push_screen(SaveScreen(default, cursor_blink=self.app.cursor_blink), self._save_to)
 
-    def _save_to(self, path: Optional[str]) -> None:
-        if not path:
+    def _save_to(self, request: Optional[SaveRequest]) -> None:
+        if request is None:
             return
-        target = Path(path)
+        target = Path(request.path)
         if target.exists():  # the loaded preset too: it may be the only copy of someone's settings
             loaded = " (the file loaded into the form)" if target == self.loaded_from else ""
             self.app.push_screen(ConfirmScreen(f"Overwrite {target}?",
                                                f"It exists{loaded}. The form's keys replace its contents."),
-                                 lambda yes: self.save(target) if yes else None)
+                                 lambda yes: self.save(target, request.every_key) if yes else None)
             return
-        self.save(target)
+        self.save(target, request.every_key)
 
-    def save(self, path: Path) -> bool:
+    def save(self, path: Path, every_key: bool = False) -> bool:
         start = {**form.defaults(), "runs_dir": str(self.app.runs_dir)}  # what the form starts from
-        raw = form.as_written(self.raw(), self.loaded_raw, start)  # the user's keys, no defaults filled in
+        # By default the user's keys, no defaults filled in: a later release's defaults still apply.
+        raw = self.raw() if every_key else form.as_written(self.raw(), self.loaded_raw, start)
         if self.config is None:
             self.notify("Saved, but the config has problems: see the red fields", severity="warning")
         try:
