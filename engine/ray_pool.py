@@ -65,6 +65,20 @@ class ClusterSize:
     nodes: int
 
 
+CLIENT_ATTEMPTS = 3  # ray:// only: see connect()
+CLIENT_RETRY_S = 2.0
+
+
+def _cannot_connect(address: Optional[str], exc: BaseException) -> UsageError:
+    where = f"parallel.address {address}" if address else "parallel.backend \"ray\""
+    # Ray Client's server-side failures come as a heading line, then the server's traceback:
+    # its last line says what went wrong.
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    said = first_line(exc) if len(lines) < 2 else f"{lines[0]} {lines[-1]}"[:300]
+    return UsageError(f"{where}: cannot connect to Ray ({said}): start the cluster with `ray start`, "
+                      "or check the address and that this machine has the cluster's token")
+
+
 def connect(address: Optional[str]) -> ClusterSize:
     """Join the Ray cluster at `address` ("auto", "ray://...", "host:port"; None
     starts a Ray instance for this process) unless this process is connected
@@ -74,15 +88,23 @@ def connect(address: Optional[str]) -> ClusterSize:
     import ray
 
     if not ray.is_initialized():
-        try:
-            # A Ray of its own needs no dashboard (its web server costs seconds of start-up).
-            extra = {"include_dashboard": False} if address is None else {}
-            ray.init(address=address, logging_level=logging.WARNING, **extra)
-        except Exception as exc:  # ConnectionError, an authentication failure, a bad address...
-            where = f"parallel.address {address}" if address else "parallel.backend \"ray\""
-            first = first_line(exc)
-            raise UsageError(f"{where}: cannot connect to Ray ({first}): start the cluster with `ray start`, "
-                             "or check the address and that this machine has the cluster's token") from None
+        # A Ray of its own needs no dashboard (its web server costs seconds of start-up).
+        extra = {"include_dashboard": False} if address is None else {}
+        for attempt in range(CLIENT_ATTEMPTS if (address or "").startswith("ray://") else 1):
+            try:
+                ray.init(address=address, logging_level=logging.WARNING, **extra)
+                break
+            except ConnectionAbortedError as exc:
+                # Ray Client's head starts a server process per client; on a busy head that
+                # start sometimes fails at once ("Initialization failure from server"), and a
+                # second try gets a fresh one.
+                if attempt + 1 < CLIENT_ATTEMPTS:
+                    ray.shutdown()  # drop what the failed attempt set up
+                    time.sleep(CLIENT_RETRY_S)
+                    continue
+                raise _cannot_connect(address, exc) from None
+            except Exception as exc:  # ConnectionError, an authentication failure, a bad address...
+                raise _cannot_connect(address, exc) from None
     resources = ray.cluster_resources()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     return ClusterSize(cpus=int(resources.get("CPU", 0)), gpus=int(resources.get("GPU", 0)), nodes=nodes)
