@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pandas as pd
 
 from sweepdeck.engine.analysis.facts import FactSheet, format_param, params_text, plain_value
 from sweepdeck.engine.analysis.sections import FactText, heading, results_table
-from sweepdeck.engine.analysis.verdicts import (PENALTY_TYPES, Judge, Verdict, compared_rows, direction, numeric,
-                                                 shown_equal, type_standings, type_winner)
+from sweepdeck.engine.analysis.verdicts import (PENALTY_TYPES, Judge, TypeStanding, Verdict, compared_rows, direction,
+                                                 numeric, shown_equal, type_standings, type_winner)
 
 PARAM_NAMES = {
     "exp_type": "experiment type", "lr": "learning rate (lr)", "batchsize": "batch size",
@@ -178,22 +178,18 @@ def type_sentence(fs: FactSheet, judge: Judge) -> str:
         return (f"**{winner}** did best: its best trial reached {best(winner)} and its trials average {mean(winner)}, "
                 + "; ".join(f"against {best(o)} and {mean(o)} for {o}" for o in others)
                 + " (ahead on at least one count, behind on neither).")
-    top_best = [x for x in st if judge.level(x.best, st[0].best)]
-    by_mean = sorted(st, key=lambda x: -x.mean)
-    top_mean = [x for x in by_mean if judge.level(x.mean, by_mean[0].mean)]
-    parts = []
-    if len(top_best) > 1:
-        why = judge.why_level(top_best[0].best, top_best[-1].best)
-        parts.append(f"on the best trial {' and '.join(x.name for x in top_best)} are level "
-                     f"({', '.join(best(x.name) for x in top_best)}: {why})")
-    else:
-        parts.append(f"{top_best[0].name} has the best trial ({best(top_best[0].name)})")
-    if len(top_mean) > 1:
-        why = judge.why_level(top_mean[0].mean, top_mean[-1].mean)
-        parts.append(f"on the mean {' and '.join(x.name for x in top_mean)} are level "
-                     f"({', '.join(mean(x.name) for x in top_mean)}: {why})")
-    else:
-        parts.append(f"{top_mean[0].name} has the highest mean ({mean(top_mean[0].name)})")
+    def leaders(count: str, leads: str, value: Callable[[TypeStanding], float], shown: Callable[[str], str]) -> str:
+        """Who leads on one count (the best trial, the mean), or who is level there."""
+        ranked = sorted(st, key=lambda x: -value(x))
+        top = [x for x in ranked if judge.level(value(x), value(ranked[0]))]
+        if len(top) == 1:
+            return f"{top[0].name} has the {leads} ({shown(top[0].name)})"
+        why = judge.why_level(value(top[0]), value(top[-1]))
+        return (f"on the {count} {' and '.join(x.name for x in top)} are level "
+                f"({', '.join(shown(x.name) for x in top)}: {why})")
+
+    parts = [leaders("best trial", "best trial", lambda x: x.best, best),
+             leaders("mean", "highest mean", lambda x: x.mean, mean)]
     return "No experiment type did best on both counts: " + "; ".join(parts) + "."
 
 
