@@ -24,7 +24,7 @@ from sweepdeck.engine.space import is_sampled
 from sweepdeck.engine.trials import Trial, TrialParams, sampled_trial, sampled_varied_keys, trial_id
 
 if TYPE_CHECKING:
-    from sweepdeck.engine.search import Judge, Proposer, Record
+    from sweepdeck.engine.search import PruneJudge, Proposer, Record
 
 
 def uses_lag(cfg: SweepConfig) -> bool:
@@ -52,7 +52,7 @@ class Schedule:
         self.curves: dict[str, dict[int, dict[str, Any]]] = {}
         self.started: dict[str, TrialStarted] = {}
         self.ids: dict[int, str] = {}
-        self.judges: dict[str, "Judge"] = {}
+        self.judges: dict[str, "PruneJudge"] = {}
         self.notes: dict[int, dict[str, Any]] = {}
         self.pruning = cfg.early_stop.method != "none"
         for ev in events:
@@ -100,13 +100,13 @@ class Schedule:
 
     def _replay_notes(self) -> None:
         """The pruner's notes on each finished trial, as the live run made them."""
-        from sweepdeck.engine.search import Judge, replay
+        from sweepdeck.engine.search import PruneJudge, replay
 
         for index in sorted(self.finished):
             tid = self._id_of(index)
             if tid is None:
                 continue
-            judge = Judge(self.cfg, index, self._lag(), self.records(index - self._lag()))
+            judge = PruneJudge(self.cfg, index, self._lag(), self.records(index - self._lag()))
             replay(judge, self.curves.get(tid, {}))
             self.notes[index] = judge.notes()
 
@@ -190,9 +190,9 @@ class Schedule:
         logged epochs; returns the epoch where that replay stops it, else None."""
         if not self.pruning:
             return None
-        from sweepdeck.engine.search import Judge, replay
+        from sweepdeck.engine.search import PruneJudge, replay
 
-        judge = Judge(self.cfg, trial.index, self._lag(), self.records(trial.index - self._lag()))
+        judge = PruneJudge(self.cfg, trial.index, self._lag(), self.records(trial.index - self._lag()))
         self.judges[trial.id] = judge
         return replay(judge, self.curves.get(trial.id, {}), before=start_epoch)
 

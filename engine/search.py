@@ -263,7 +263,7 @@ def decision_epochs(cfg: SweepConfig) -> tuple[int, ...]:
     return tuple(range(cfg.early_stop.min_epochs, cfg.n_epochs))
 
 
-class Judge:
+class PruneJudge:
     """The pruner's view of one trial: a study holding the trials visible to it
     (0..index-lag, finished, with their whole curves and the pruner's notes on
     them), with placeholders in between so that the trial keeps its number."""
@@ -308,7 +308,7 @@ class Judge:
         return dict(self.study._storage.get_trial(self.trial._trial_id).system_attrs)
 
 
-def replay(judge: Judge, curve: dict[int, dict[str, float]], before: Optional[int] = None) -> Optional[int]:
+def replay(judge: PruneJudge, curve: dict[int, dict[str, float]], before: Optional[int] = None) -> Optional[int]:
     """Feed a logged curve to a fresh judge, as the live run did; the epoch at which
     it said stop, or None."""
     for epoch in sorted(curve):

@@ -90,26 +90,26 @@ def test_a_stopped_sweep_with_a_pruner_resumes_to_the_same_verdicts(tmp_path, as
 
 def _finished(cfg, records: dict, index: int, losses: list[float], lag: int) -> None:
     """Add a completed trial to `records`, with the notes its pruner would have made."""
-    from sweepdeck.engine.search import Judge, Record, replay
+    from sweepdeck.engine.search import PruneJudge, Record, replay
 
     rec = Record(index=index, status="completed", curve={e + 1: {"test_loss": v} for e, v in enumerate(losses)})
-    judge = Judge(cfg, index, lag, records)
+    judge = PruneJudge(cfg, index, lag, records)
     replay(judge, rec.curve)
     rec.prune_attrs = judge.notes()
     records[index] = rec
 
 
 def test_a_verdict_sees_only_the_trials_visible_to_it():
-    from sweepdeck.engine.search import Judge
+    from sweepdeck.engine.search import PruneJudge
 
     cfg = validate_config({**ASHA, "n_epochs": 4})
     records: dict = {}
     _finished(cfg, records, 0, [0.1, 0.1, 0.1, 0.1], lag=2)
     _finished(cfg, records, 1, [0.01, 0.01, 0.01, 0.01], lag=2)
     # with lag 2, trial 2 sees trial 0 only: better than it, it goes on, though trial 1 is far better
-    assert Judge(cfg, 2, 2, records).judge(1, {"test_loss": 0.05}) is False
+    assert PruneJudge(cfg, 2, 2, records).judge(1, {"test_loss": 0.05}) is False
     # with lag 1 it sees trial 1 too, and is stopped for being worse than it
-    assert Judge(cfg, 2, 1, records).judge(1, {"test_loss": 0.05}) is True
+    assert PruneJudge(cfg, 2, 1, records).judge(1, {"test_loss": 0.05}) is True
 
 
 def test_no_verdict_before_min_epochs_or_after_the_last_epoch():
