@@ -163,8 +163,9 @@ class RayPool:
         # keeps it off (engine/usercode.py), or a module lying next to a shared config
         # would run on the cluster. An entry the user put on PYTHONPATH stays.
         cwd = os.path.abspath(os.curdir)
-        setup = WorkerSetup(slot=slot, cfg=self._cfg, data=None, dataset=dataset,
-                            sys_path=[] if cwd in sys.path else [cwd], n_workers=self._plan.workers, remote=True)
+        setup = WorkerSetup(slot=slot, cfg=self._cfg, data=None, dataset=dataset, sys_path=[],
+                            n_workers=self._plan.workers, remote=True,
+                            drop_from_path=() if cwd in sys.path else (cwd,))
         # In a list, so Ray hands the actor the reference, not the data: it may load its own.
         actor = self._actor_class.options(**options).remote(setup, [self._data])
         handle = RayWorkerHandle(slot=slot, actor=actor, pending=actor.take.remote(TAKE_WAIT_S),
@@ -321,7 +322,7 @@ class _Actor:
         import ray
 
         setup = self.setup
-        sys.path[:] = [p for p in sys.path if p not in setup.sys_path]  # remote: sys_path lists what to drop
+        sys.path[:] = [p for p in sys.path if p not in setup.drop_from_path]
         if setup.slot.device.startswith("cuda"):
             # Ray shows an actor only the GPU it was given, as device 0.
             setup = dataclasses.replace(setup, slot=dataclasses.replace(setup.slot, device="cuda:0"))

@@ -130,12 +130,11 @@ class WorkerSetup:
     cfg: SweepConfig
     data: Optional[DataBundle]  # CPU tensors in shared memory; None: load `dataset` here
     dataset: DatasetConfig
-    # Local workers: the runner's import path, for a model factory named by the config.
-    # Remote (Ray) workers keep their node's path, less these entries (the driver's folder).
-    sys_path: list[str]
+    sys_path: list[str]  # the runner's import path, for a model factory named by the config (local workers)
     n_workers: int  # for the out-of-memory advice
     remote: bool = False  # on another machine (Ray): a model factory must be installed there
     data_from: str = ""  # set by a remote backend: where this worker's copy of the dataset comes from
+    drop_from_path: tuple[str, ...] = ()  # remote: entries Ray put on the node's import path that must go
 
 
 # --- the process ------------------------------------------------------------------------
