@@ -120,7 +120,7 @@ def ask(run_dir: Path, question: str, settings: Any, follow_up: bool = False,
     from sweepdeck.engine.analysis.facts import build_facts
     from sweepdeck.engine.analysis.placeholders import StreamFiller, fill_placeholders
     from sweepdeck.engine.analysis.verify import verify
-    from sweepdeck.engine.report import _mark, _strip_fences, llm_plan
+    from sweepdeck.engine.report import llm_plan, mark_mismatches, strip_fences
     from sweepdeck.engine.safe_text import CleanStream
 
     run_dir = Path(run_dir)
@@ -157,14 +157,14 @@ def ask(run_dir: Path, question: str, settings: Any, follow_up: bool = False,
         raise AskError(f"the LLM request failed: {exc.reason}") from None
     finally:
         show(filler.feed(clean.finish()) + filler.finish())
-    text = _strip_fences(llm.redact_key(strip_control(answer.text), plan.key))
+    text = strip_fences(llm.redact_key(strip_control(answer.text), plan.key))
     filled = fill_placeholders(text, fs)
     checked = verify(filled.text, fs)
     if answer.cut:
         notes.append(f"the model's answer was cut: {answer.cut}")
     record = AskRecord(
         time=time.time(), conversation=last if turns else last + 1, question=llm.redact_key(question, plan.key),
-        answer_text=text, answer=_mark(filled.text, checked.mismatches), model=answer.model,
+        answer_text=text, answer=mark_mismatches(filled.text, checked.mismatches), model=answer.model,
         n_checked=checked.n_checked, mismatches=[m.as_dict() for m in checked.mismatches])
     saved = True
     try:

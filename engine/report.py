@@ -297,12 +297,12 @@ def _generate(run_dir: Path, settings: ReportSettings, on_text: Optional[Callabl
     n_filled, unknown, mismatches, n_checked = 0, [], [], 0
     if answer is not None:
         ours = tuple(SECTION_TITLES[k].lower() for k in WRITTEN_BY_SWEEPDECK)
-        body, dropped = _drop_sections(_strip_fences(answer.text), ours)
+        body, dropped = _drop_sections(strip_fences(answer.text), ours)
         filled = fill_placeholders(body, fs)
         n_filled, unknown = filled.n_filled, filled.unknown
         vr = verify(filled.text, fs)
         n_checked, mismatches = vr.n_checked, vr.mismatches
-        text_body = _mark(filled.text, mismatches)
+        text_body = mark_mismatches(filled.text, mismatches)
         header = title + f" · text by the LLM `{answer.model}`; every number filled in or checked by sweepdeck (see Fact check)\n"
         cut = f"\n> **The model's answer was cut**: {answer.cut}. Its text below ends there.\n" if answer.cut else ""
         if answer.cut:
@@ -412,7 +412,7 @@ def _drop_sections(text: str, titles: tuple[str, ...]) -> tuple[str, list[str]]:
     return "\n".join(out), dropped
 
 
-def _strip_fences(text: str) -> str:
+def strip_fences(text: str) -> str:
     """Models sometimes wrap the whole answer in ```markdown ... ```."""
     s = text.strip()
     if s.startswith("```") and s.endswith("```") and s.count("```") == 2:
@@ -421,7 +421,7 @@ def _strip_fences(text: str) -> str:
     return s
 
 
-def _mark(text: str, mismatches: list[Any]) -> str:
+def mark_mismatches(text: str, mismatches: list[Any]) -> str:
     """Put a visible marker after each number that failed the check: `87.08% ⚠[1]`."""
     lines = text.split("\n")
     for i, m in enumerate(mismatches, start=1):
