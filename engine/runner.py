@@ -14,6 +14,7 @@ trial that runs when only one does.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import platform
 import signal
@@ -430,8 +431,6 @@ class Sweep:
 
     def _keep_last_weights(self, trial: Trial) -> None:
         """A pruned trial's weights.pt: its model as of its last epoch, from its checkpoint."""
-        import io
-
         path = store.trial_dir(self.run_dir, trial.id) / CHECKPOINT
         try:
             data = read_checkpoint_file(path)
