@@ -90,39 +90,48 @@ def test_a_checkpoint_continues_its_trial_identically(finished, tmp_path, monkey
 # --- item 6: one writer, even when many start at once -------------------------------------------
 
 _RACER = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from sweepdeck.engine.store import RunLockedError, acquire_lock
+runs = Path({runs!r})
 for r in range({rounds}):
     start = {go!r} + r * {gap!r}
     while time.time() < start:
         pass
     try:
-        lock = acquire_lock(Path({runs!r}) / str(r))
+        lock = acquire_lock(runs / str(r))
     except RunLockedError:
+        lock = None
+    (runs / "tried" / f"{{r}}-{{os.getpid()}}").touch()
+    if lock is None:
         continue
     print(r, flush=True)
-    time.sleep(max(0.0, start + {gap!r} * 0.8 - time.time()))  # hold it while the others try
+    # hold it until every racer has tried this round, however late the scheduler let it run
+    deadline = time.time() + 30
+    while len(list((runs / "tried").glob(f"{{r}}-*"))) < {racers} and time.time() < deadline:
+        time.sleep(0.005)
     lock.release()
 """
 
 
 @pytest.mark.parametrize("stale_lock", [False, True])
 def test_of_many_runners_started_at_once_exactly_one_takes_the_folder(tmp_path, stale_lock):
-    rounds, gap = 10, 0.3
+    rounds, gap, racers = 10, 0.3, 8
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
+    (tmp_path / "tried").mkdir()
     for r in range(rounds):
         (tmp_path / str(r)).mkdir()
         if stale_lock:  # the case that raced worst: all of them take over a dead runner's lock
             stale = store.LockInfo(pid=dead.pid, host=os.uname().nodename, started=0)
             (tmp_path / str(r) / store.LOCK).write_text(stale.model_dump_json())
     go = time.time() + 3.0  # every racer is imported and spinning by then
-    code = _RACER.format(root=str(ROOT), go=go, gap=gap, rounds=rounds, runs=str(tmp_path))
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(8)]
-    wins = [int(line) for p in procs for line in p.communicate(timeout=60)[0].split()]
+    code = _RACER.format(root=str(ROOT), go=go, gap=gap, rounds=rounds, runs=str(tmp_path), racers=racers)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(racers)]
+    wins = [int(line) for p in procs for line in p.communicate(timeout=90)[0].split()]
     assert sorted(wins) == list(range(rounds))  # each round: one winner, never two
+    assert len(list((tmp_path / "tried").iterdir())) == rounds * racers
     assert not any((tmp_path / str(r) / store.LOCK).exists() for r in range(rounds))
 
 
