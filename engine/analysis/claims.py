@@ -62,15 +62,60 @@ _ACHIEVED_BY = re.compile(
     r"\b(?:highest|best|top)\s+(?!(?:final\s+)?train)(?:\w+\s+){0,3}?(?:accuracy|result|score|performance)\b"
     r"(?:[^.;]|\.(?=\d)){0,40}?"
     r"\b(?:was\s+|were\s+)?(?:achieved|reached|obtained|attained|delivered|posted|came from|belongs to)\s+(?:by\s+)?", re.I)
+_TOP_NOUN = r"(?:run|trial|configuration|config|model|performer|setting|result|combination|candidate|entry|one)s?\b"
+_TOP_ADJ = r"best|top|strongest|winning|leading|best[- ]performing|top[- ]performing|highest[- ]scoring|most accurate"
+_LOW_ADJ = r"worst|weakest|lowest[- ]scoring|worst[- ]performing|poorest|least accurate|bottom"
+_SUPER_AFTER = re.compile(  # "the best run was X", "Best configuration: X", "the overall winner is X"
+    r"\b(?:the\s+)?(?:overall\s+|clear\s+|single\s+)?(?:(?P<adj>" + _TOP_ADJ + "|" + _LOW_ADJ + r")\s+"
+    r"(?P<scope>(?:[\w=.λ-]+\s+){0,3}?)" + _TOP_NOUN + r"(?:\s+overall|\s+(?:of|in)\s+the\s+(?:sweep|grid|study|experiment))?"
+    r"(?P<scope2>\s+(?:at|for|with|among|within)\s+[^,;:]{1,30}?)?"
+    r"|(?<=the )(?P<adj2>best|worst|top|strongest|weakest)(?=\s*(?:was|is|:))"
+    r"|(?P<win>winner|winning\s+(?:run|trial|configuration|config)))"
+    r"\s*(?:was|is|:|—|–|came from|belongs to|goes to|went to)\s*", re.I)
+_SUPER_BEFORE = re.compile(  # "X was the best run", "X emerged as the top performer", "X came out on top", "X finished last"
+    r"\b(?:was|is|remains|remained|emerged as|emerges as|stands? out as|stood out as|came out as|proved to be|turned out to be|"
+    r"ended up as|ranks as|ranked as)\s+(?:clearly\s+|easily\s+|also\s+)?(?:the\s+)?(?:clear\s+|overall\s+|outright\s+|undisputed\s+|"
+    r"single\s+|very\s+)?(?P<adj>" + _TOP_ADJ + "|" + _LOW_ADJ + r")(?:\s+(?P<scope>(?:[\w=.λ-]+\s+){0,3}?)" + _TOP_NOUN
+    + r"|\s+overall\b|(?=\s*(?:[,.;:(—–]|$)))"
+    r"|\b(?P<top>c(?:a|o)me(?:s)? out on top|top(?:s|ped) the (?:sweep|leaderboard|table|rankings?|chart|grid)|"
+    r"led the (?:sweep|pack|field|leaderboard|rankings?)|leads the (?:sweep|pack|field|leaderboard|rankings?)|"
+    r"t(?:ook|akes) (?:the )?(?:top spot|first place|crown)|won the sweep)"
+    r"|\b(?P<last>(?:finished|finishes|came|comes|ranked|ranks|placed|ended up|is|was)\s+(?:dead\s+)?last)\b", re.I)
+_HIGHEST_ACC = re.compile(  # "X achieved the highest test accuracy"
+    r"\b(?:achieved|achieves|reached|reaches|posted|posts|had|has|recorded|records|delivered|delivers|attained|got|scored|"
+    r"produced|hit)\s+(?:the\s+)?(?:(?:single|overall|very)\s+)?(?P<adj>highest|best|top|lowest|worst)\s+(?P<stat>best\s+|peak\s+|final\s+)?"
+    r"(?:overall\s+)?(?:test\s+)?(?:accuracy|score|result)\b", re.I)
+_N_WORD = r"(\d|two|three|four|five|both)"
+_TOOK_TOP = re.compile(  # "Summation took the top two spots"
+    r"\b(?:took|takes|claimed|claims|occupied|occupies|swept|sweeps|holds?|held|filled|fills|took up)\s+(?:all\s+|both\s+)?(?:of\s+)?"
+    r"the\s+top\s+" + _N_WORD + r"\s+(?:spots|places|positions|slots|ranks|places)\b", re.I)
+_TOP_ARE = re.compile(  # "the two best runs both used Multiplication", "the top three are all Summation runs"
+    r"\bthe\s+(?:(?:top|best)\s+" + _N_WORD + r"|" + _N_WORD + r"\s+(?:best|top|strongest|highest[- ]scoring))\s+"
+    r"(?:(?:runs|trials|configurations|configs|results|models|settings)(?:\s+overall)?\s+)?(?:all\s+|both\s+)?"
+    r"(?:used|use|were|are|came from|come from|belong(?:ed)? to|share[ds]?|had|have)\s+(?:all\s+|both\s+)?", re.I)
+_NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
+                          r"\b(?:second|third|fourth|fifth|next|runner|among the)[- ]?\s*$", re.I)
+_OTHER_MEASURE = re.compile(r"\b(?:train(?:ing)?\s+(?:acc\w*|loss)|gap|loss|margin|overfit\w*|stab\w+|speed|fast\w*|"
+                            r"converg\w*|efficien\w*|time|epoch)", re.I)
+_NEUTRAL_SCOPE = {"overall", "single", "performing", "scoring", "of", "the", "all", "in", "sweep", "grid", "model", "final"}
 _FOLLOWED = re.compile(r"\bfollowed (?:closely )?by\b", re.I)
 _EXTREME = re.compile(
     r"\b(largest|highest|biggest|greatest|smallest|lowest|most|least)\s+(?:final\s+)?"
     r"(train(?:ing)?[–-]test gap|generali[sz]ation gap|gap|margins?|train(?:ing)? accuracy|test loss)\b"
-    r"|\b(overfit(?:s|ted|ting)?)\s+(?:the\s+)?most\b", re.I)
-_BETTER = re.compile(r"\b(outperform(?:s|ed)?|beat|beats|did better than|does better than|performed better than|"
-                     r"better than|ranks? above|ranked above|edges? out|ahead of|superior to|exceed(?:s|ed)|(?<!\w)>)", re.I)
+    r"|\b(overfit(?:s|ted|ting)?)\s+(?:the\s+)?(most|least)\b", re.I)
+_BETTER = re.compile(r"\b(outperform(?:s|ed)?|beaten|beats|beat|did better than|does better than|performed better than|"
+                     r"better than|ranks? above|ranked above|edges? out|edged(?: out)?|ahead of|superior to|exceed(?:s|ed)|"
+                     r"surpass(?:es|ed)?|outscor(?:es|ed)|outpac(?:es|ed)|won (?:over|against)|stronger than|"
+                     r"more accurate than|higher (?:best |final |mean |average )?(?:test )?accuracy than|"
+                     r"(?:scored|performed|finished|ranked|placed|landed|came out)\s+(?:\w+\s+)?(?:higher|above)(?:\s+than)?|"
+                     r"(?<!\w)>)", re.I)
 _WORSE = re.compile(r"\b(underperform(?:s|ed)?|did worse than|performed worse than|worse than|ranks? below|ranked below|"
-                    r"behind|trails?|trailed|inferior to|lost to|(?<!\w)<)", re.I)
+                    r"behind|trails?|trailed|inferior to|lost to|lag(?:s|ged)?(?: behind)?|f[ae]ll short of|falls short of|"
+                    r"weaker than|less accurate than|lower (?:best |final |mean |average )?(?:test )?accuracy than|"
+                    r"(?:scored|performed|finished|ranked|placed|landed|came out)\s+(?:\w+\s+)?(?:lower|below)(?:\s+than)?|"
+                    r"(?<!\w)<)", re.I)
+# "A was outperformed by B": the verb's subject is the loser
+_PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|got|gets)\s+(?:\w+\s+)?$", re.I)
 _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|is|are)\s+better\b(?!\s+than)(?:\s+choice|\s+option|"
                            r"\s+setting|\s+value)?|(?:is|was|are|were)\s+the\s+(?:better|superior)\s+(?:choice|option|setting|value)\b|"
                            r"converged\s+(?:faster|slower|earlier|later)\b|"
@@ -84,7 +129,9 @@ _TREND = re.compile(
     r"(?P<verb>go(?:es)? with|went with|led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
     r"tend(?:s|ed)? to (?:reach|have|show|get|achieve|score|be|give|go with)|"
     r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|hurt|helps?|helped|"
-    r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse)"
+    r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse|"
+    r"reduced|reduces|reduce|lowered|lowers|narrowed|narrows|shrank|shrinks|cut|cuts|decreased|decreases|"
+    r"increased|increases|raised|raises|widened|widens|boosted|boosts)"
     r"\s*(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller)?\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
 _CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive|negative)\s+(?:correlation|relationship|"
                    r"association)\s+between\s+(?P<x>[\w λ_-]{2,40}?)\s+and\s+(?P<y>[\w λ_-]{2,40})", re.I)
@@ -110,6 +157,19 @@ _THE_THE = re.compile(  # "the weaker the penalty, the better Multiplication doe
     r"\bthe\s+(?P<xv>higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?:the\s+)?(?P<x>[\w λ_-]{1,30}?)"
     r"\s*,\s*the\s+(?P<yv>higher|larger|bigger|greater|more|lower|smaller|less|better|worse|faster|slower)\s+(?P<y>[\w λ_–-]{0,40})",
     re.I)
+_DOWN_VERB = r"\b(?:reduc|lower|narrow|shr[ai]nk|cut|decreas)\w*"
+_X_GERUND = re.compile(  # "Decreasing λ improved test accuracy", "raising the learning rate widened the gap"
+    r"\b(?P<xv>increasing|decreasing|raising|lowering|reducing|strengthening|weakening|growing|shrinking|boosting|dropping)\s+"
+    r"(?:the\s+)?(?P<x>[\w λ_-]{1,30}?)\s+(?:\([^)]{0,20}\)\s+)?(?:(?:consistently|clearly|generally|always|slightly|further|also)\s+)?"
+    r"(?P<yv>improved|improves|hurt|hurts|helped|helps|reduced|reduces|increased|increases|raised|raises|lowered|lowers|"
+    r"widened|widens|narrowed|narrows|boosted|boosts|cut|cuts|shrank|shrinks|worsened|worsens|decreased|decreases)\s+"
+    r"(?P<y>[\w λ_–−-]{0,40})", re.I)
+_AS_LEAD = re.compile(  # "As λ increases, the gap shrinks"
+    r"\bas\s+(?:the\s+)?(?P<x>[\w λ_-]{1,30}?)\s+(?P<xv>" + _X_MOVES + r")\s*,\s*(?:the\s+)?(?P<y>[\w λ'’–−-]{1,40}?)\s+"
+    r"(?:(?:steadily|monotonically|consistently|gradually|slightly|sharply|clearly|also)\s+)?(?P<yv>" + _Y_MOVES + r")\b", re.I)
+_SPEED_CMP = re.compile(  # "t001 converged faster than t000"
+    r"\b(?:converg\w*|plateau\w*|settl\w*|stabili[sz]\w*)\s+(?P<dir>faster|earlier|sooner|quicker|more quickly|slower|later|"
+    r"more slowly)\s+than\b", re.I)
 _REGULARIZED = re.compile(r"(?<![\w-])regulari[sz]ed\b", re.I)
 _EXTREME_VALUE = re.compile(r"\bthe\s+(lower|higher|smaller|larger|lowest|highest|smallest|largest)\s+"
                             r"(learning rates?|lr|batch[ _]?sizes?|batch|gain|wn|weight[- ]norm\w*)\b", re.I)
@@ -121,9 +181,11 @@ _VARIED = re.compile(r"\b(?:differed|differ|varied|vary|varies|swept|crossed)\s+
                      r"(?P<what>[\w λ-]{2,30})", re.I)
 _FIXED = re.compile(r"(?P<what>[\w λ-]{2,30}?)\s+(?:was|were)\s+(?:held|kept)?\s*(?:fixed|constant|the same)\b", re.I)
 _MEASURE_CMP = re.compile(
-    r"\b(?:have|has|had|show|shows|showed|end with|ended with)\s+(?P<q>(?:uniformly|consistently|always|all|generally)\s+)?"
-    r"(?P<dir>smaller|larger|higher|lower|bigger|wider|narrower)\s+(?:final\s+)?(?P<what>margins?|(?:train(?:ing)?[–-]test\s+)?gaps?|"
-    r"train(?:ing)? accurac\w*|test loss(?:es)?)\s+than\b", re.I)
+    r"\b(?:have|has|had|show|shows|showed|end with|ended with|ends with|kept|keeps|posted|recorded|produced|achieved|reached)\s+"
+    r"(?P<q>(?:uniformly|consistently|always|all|generally)\s+)?(?:a\s+|an\s+|the\s+)?"
+    r"(?:(?:slightly|much|far|noticeably|significantly|markedly|considerably|somewhat|clearly)\s+)?"
+    r"(?P<dir>smaller|larger|higher|lower|bigger|wider|narrower)\s+(?:final\s+)?(?P<what>margins?|"
+    r"(?:train(?:ing)?[–-]test\s+|generali[sz]ation\s+)?gaps?|train(?:ing)? accurac\w*|test loss(?:es)?|loss(?:es)?)\s+than\b", re.I)
 
 
 def _is_up(word: str) -> bool:
@@ -209,7 +271,11 @@ class ClaimChecker:
     def check(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         if _EXCEPT.search(sent):
             return
-        for fn in (self._rank, self._extreme, self._compare, self._compare_measure, self._trend, self._edge_at,
+        before = res.n_checked
+        self._rank(sent, lineno, res)
+        if res.n_checked == before:
+            self._superlative(sent, lineno, res)
+        for fn in (self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -255,11 +321,113 @@ class ClaimChecker:
                           f"by best test accuracy it ranks {actual} ({self._pct(tid)}); rank {rank} is "
                           f"{self.v.who(holder)} ({self._pct(holder)})")
 
+    def _superlative(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"t004 was the best run", "the winner is t004", "Best run: t004", "t003 finished last", "t004
+        achieved the highest test accuracy": the trial named must rank first (or last) by best test
+        accuracy, or by final test accuracy where the words say final; ties at 0.01 pp count as either.
+        Words between the superlative and its noun, or a leading "At lr = 0.1," or a trailing
+        "among the Summation runs", narrow the ranking to that group; words that name another measure
+        ("the best-generalising run", "the fastest") leave the sentence to other rules."""
+        claims: list[tuple[re.Match[str], str, str]] = []  # (match, text naming the trial, scope text)
+        for m in _SUPER_AFTER.finditer(sent):
+            tail = re.split(r",|;|\.\s|\bwhile\b|\bwhereas\b|\bbut\b|\bahead of\b|\bfollowed\b|\bbeating\b|\bover\b",
+                            sent[m.end():])[0]
+            claims.append((m, tail, (m.group("scope") or "") + (m.group("scope2") or "")))
+        for m in list(_SUPER_BEFORE.finditer(sent)) + list(_HIGHEST_ACC.finditer(sent)):
+            head = re.split(r"[:;]|\.\s|\bwhile\b|\bwhereas\b|\bbut\b|\band\b|,\s*(?:and|while|but)\b", sent[:m.start()])[-1]
+            claims.append((m, head, m.groupdict().get("scope") or ""))
+        for m, who_text, scope_text in claims:
+            adj = m.groupdict().get("adj") or m.groupdict().get("adj2") or ""
+            if _NOT_OVERALL.search(sent[:m.start()]) or (adj and _NOT_OVERALL.search(sent[:m.start("adj" if m.groupdict().get(
+                    "adj") else "adj2")])):
+                continue
+            after = re.split(r"[,;]|\.\s", sent[m.end():])[0]
+            if _OTHER_MEASURE.search(m.group(0)) or _OTHER_MEASURE.search(scope_text) or re.match(
+                    r"\s*(?:in terms of|by|for|on)\s+(?!final\b)(?:\w+\s+){0,2}?(?:train|gap|loss|margin|speed|stabil|converg)",
+                    after, re.I):
+                continue
+            low = bool(m.groupdict().get("last")) or bool(re.match(_LOW_ADJ + "|lowest", adj, re.I))
+            final = bool(re.search(r"\bfinal\b", m.group(0), re.I) or re.match(r"\s*(?:by|in|on)\s+final\b", after, re.I))
+            scope = self._scope(sent[:m.start()], scope_text, after)
+            if scope is None:
+                continue
+            who = self.resolve(who_text)
+            if who is None or len(who[0]) != 1:
+                continue
+            tid = next(iter(who[0]))
+            pool = [t for t in self.v.ranked if t in scope]
+            col = "test_acc_final" if final else "test_acc_best"
+            vals = {t: x for t in pool if (x := _num(self.rows[t][col])) is not None}
+            if tid not in vals or len(vals) < 2:
+                continue
+            res.n_checked += 1
+            edge = (min if low else max)(vals.values())
+            if abs(vals[tid] - edge) <= TIE:
+                continue
+            holder = (min if low else max)(vals, key=lambda t: vals[t])
+            measure = "final test accuracy" if final else "best test accuracy"
+            among = "" if len(pool) == len(self.v.ranked) else f" among {self._group_name(self._scope_who)}"
+            self.flag(res, m.group(0).strip(" :,"), sent, lineno,
+                      f"{self.v.who(tid)} is called the {'lowest' if low else 'highest'} by {measure}{among}",
+                      f"its {measure} is {vals[tid] * 100:.2f}%; the {'lowest' if low else 'highest'}{among} is "
+                      f"{self.v.who(holder)} ({vals[holder] * 100:.2f}%)")
+
+    def _top_group(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"Summation took the top two spots", "the three best runs all used λ = 0.001": every one of the
+        top N trials by best test accuracy must belong to the group named."""
+        from sweepdeck.engine.analysis.vocabulary import count_of
+
+        m = _TOOK_TOP.search(sent)
+        text = re.split(r"[:;]|\.\s|\bwhile\b|\bwhereas\b|\bbut\b", sent[:m.start()])[-1] if m else ""
+        if m is None:
+            m = _TOP_ARE.search(sent)
+            if m is None:
+                return
+            text = re.split(r"[;,]|\.\s|\bwhile\b|\bwhereas\b|\bbut\b", sent[m.end():])[0]
+        if _NOT_OVERALL.search(sent[:m.start()]) or re.search(r"\b(?:not|never|none|neither)\b", sent[m.start():], re.I):
+            return
+        n = count_of(next(g for g in m.groups() if g))
+        who = self.resolve(text)
+        if who is None or not who[0] or len(who[0]) < n or n > len(self.v.ranked) - 1:
+            return
+        res.n_checked += 1
+        top = self.v.ranked[:n]
+        out = [t for t in top if t not in who[0]]
+        if out:
+            self.flag(res, m.group(0).strip(), sent, lineno, f"the top {n} said to be {self._group_name(who)}",
+                      f"the top {n} by best test accuracy are " + ", ".join(
+                          f"{self.v.who(t)} ({self._pct(t)})" for t in top))
+
+    def _scope(self, before: str, between: str, after: str) -> Optional[set[str]]:
+        """The trials a superlative ranks among: all, or the group the words name; None when words
+        between the superlative and its noun say something this does not read ("best-generalising")."""
+        self._scope_who: tuple[set[str], dict[str, str], set[str]] = (set(self.v.ranked), {}, set())
+        words = [w for w in re.findall(r"[\w=.λ-]+", between) if w.lower() not in _NEUTRAL_SCOPE]
+        texts = []
+        if words:
+            texts.append(" ".join(words))
+        lead = re.match(r"\W*(?:at|with|for|among|within|in)\s+([^,]{1,40}),", before, re.I)
+        if lead:
+            texts.append(lead.group(1))
+        trail = re.match(r"\s*(?:among|of all|of the|in the|within|across|for|at|with)\s+(.{1,40})", after, re.I)
+        if trail and not re.match(r"\s*(?:of|in) the (?:sweep|grid|study|experiment|\d+)", after, re.I):
+            texts.append(trail.group(1))
+        scope = set(self.v.ranked)
+        for i, text in enumerate(texts):
+            who = self.resolve(text)
+            if who is None or not who[0]:
+                if i == 0 and words:
+                    return None
+                continue
+            scope &= who[0]
+            self._scope_who = (scope, who[1], who[2])
+        return scope
+
     def _extreme(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         m = _EXTREME.search(sent)
         if not m:
             return
-        word = (m.group(1) or "most").lower()
+        word = (m.group(1) or m.group(4) or "most").lower()
         what = (m.group(2) or "gap").lower()
         col = ("margin" if "margin" in what else "train_acc_final" if "accuracy" in what else
                "test_loss_final" if "loss" in what else "train_test_gap_final")
@@ -272,7 +440,8 @@ class ClaimChecker:
             return
         top = (max if high else min)(vals, key=lambda t: vals[t])
         res.n_checked += 1
-        if top not in who[0]:
+        tol = TIE if col in ("train_test_gap_final", "train_acc_final") else 5e-5  # equal at the precision shown
+        if not any(abs(vals[t] - vals[top]) <= tol for t in who[0] if t in vals):
             name = col.replace("train_test_gap_final", "final train − test gap").replace("_final", "").replace("_", " ")
             shown = self._fmt(vals[top], col)
             self.flag(res, m.group(0), sent, lineno,
@@ -287,9 +456,14 @@ class ClaimChecker:
             return
         m = _BETTER.search(sent) or _WORSE.search(sent)
         better = m is not None and bool(_BETTER.fullmatch(m.group(0)) or _BETTER.match(m.group(0)))
+        passive = m is not None and bool(_PASSIVE.search(sent[:m.start()])) and bool(re.match(r"\s+by\b", sent[m.end():], re.I))
+        if m is not None and (passive or (better and m.group(0).lower() == "beaten")):
+            if not passive:
+                return  # "beaten" without "by": not a comparison this reads
+            better = not better  # "A was outperformed by B" is "B outperformed A"
         if m is None:
             alone = _ALONE_BETTER.search(sent)
-            if alone:
+            if alone and not re.match(r"\s*than\b", sent[alone.end():], re.I):
                 self._against_rest(sent, alone, lineno, res)
             return
         left = re.split(r"[:;]", sent[:m.start()])[-1]
@@ -298,6 +472,8 @@ class ClaimChecker:
         if every is None and leading:
             left = left[leading.end():]
         right = sent[m.end():m.end() + every.start() if every else None]
+        if passive:
+            right = re.sub(r"^\s+by\b", "", right, flags=re.I)
         right = re.split(r"[;]|,\s*(?:while|whereas|but|and)\b|\bwhile\b|\bwhereas\b", right)[0]
         a0, b0 = self.resolve(left), self.resolve(right)
         if a0 is None or b0 is None:
@@ -534,10 +710,36 @@ class ClaimChecker:
         else:
             ma, mb = sum(va) / len(va), sum(vb) / len(vb)
             ok = ma > mb if up else ma < mb
-            says = f"mean {self._group_name(a)}: {self._fmt(ma, col)}; {self._group_name(b)}: {self._fmt(mb, col)}"
+            says = ("" if len(va) == len(vb) == 1 else "mean ") + \
+                f"{self._group_name(a)}: {self._fmt(ma, col)}; {self._group_name(b)}: {self._fmt(mb, col)}"
         if not ok:
             self.flag(res, m.group(0), sent, lineno, f"{self._group_name(a)} said to have {m.group('dir').lower()} "
                       f"{what} than {self._group_name(b)}", says)
+
+    def _compare_speed(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"t001 converged faster than t000", "Summation plateaued later than Multiplication": by the epoch
+        at which test accuracy settled (curves.converged_epoch, the rule the epoch claims use), a trial's
+        own or its group's mean over completed trials; equal epochs are a tie, and a tie is not faster."""
+        m = _SPEED_CMP.search(sent)
+        if not m:
+            return
+        left = re.split(r"[:;,]|\bwhile\b|\bwhereas\b", sent[:m.start()])[-1]
+        right = re.split(r"[;,]|\.\s|\bwhile\b|\bwhereas\b|\bbut\b", sent[m.end():])[0]
+        a, b = self.resolve(left), self.resolve(right, None, self.resolve(left)[2] if self.resolve(left) else None)
+        if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:
+            return
+        ea = [x for t in a[0] if (x := self._settled(t)) is not None]
+        eb = [x for t in b[0] if (x := self._settled(t)) is not None]
+        if not ea or not eb:
+            return
+        res.n_checked += 1
+        va, vb = sum(ea) / len(ea), sum(eb) / len(eb)
+        faster = bool(re.match(r"faster|earlier|sooner|quicker|more quickly", m.group("dir"), re.I))
+        if not ((va < vb) if faster else (va > vb)):
+            mean = "" if len(ea) == len(eb) == 1 else "mean "
+            self.flag(res, m.group(0), sent, lineno,
+                      f"{self._group_name(a)} said to settle {m.group('dir').lower()} than {self._group_name(b)}",
+                      f"{mean}epoch at which test accuracy settled: {self._group_name(a)} {va:g}, {self._group_name(b)} {vb:g}")
 
     def _edge_at(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"Summation's edge is largest at lr = 0.1", "the advantage is widest at λ = 0.0001": the difference
@@ -666,9 +868,17 @@ class ClaimChecker:
             x, y = m.group("x"), (m.group("dir2") or "") + " " + m.group("y")
             up_x = m.group(1).lower() in _UP
             d2 = (m.group("dir2") or "").lower()
-            up_y = d2 in _UP if d2 else not re.search(r"\b(hurts?|worse\w*)\b", m.group("verb"), re.I)
+            up_y = d2 in _UP if d2 else not re.search(r"\b(hurts?|worse\w*)\b|" + _DOWN_VERB, m.group("verb"), re.I)
             phrase = m.group(0).strip()
-        elif (a := _AS_TREND.search(sent) or _THE_THE.search(sent)):
+        elif (g := _X_GERUND.search(sent)) and not re.search(r"\b(?:improv|hurt|help|worsen)", g.group("yv"), re.I) or (
+                g and re.search(r"accura|result|performance|generali[sz]", g.group("y"), re.I)):
+            # "Decreasing λ improved test accuracy": a change of X and what it did to Y
+            x, y, phrase = g.group("x"), g.group("y"), g.group(0).strip()
+            up_x = bool(re.match(r"increas|rais|strength|grow|boost", g.group("xv"), re.I))
+            up_y = not re.search(r"\b(?:hurts?|worsen\w*)\b|" + _DOWN_VERB, g.group("yv"), re.I)
+            if re.search(r"improv|help|hurt|worsen", g.group("yv"), re.I):
+                y += " accuracy"
+        elif (a := _AS_TREND.search(sent) or _AS_LEAD.search(sent) or _THE_THE.search(sent)):
             # "the gap shrinks as λ increases", "the weaker the penalty, the better Multiplication does"
             x, y, phrase = a.group("x"), a.group("y") + " " + a.group("yv"), a.group(0).strip()
             up_x, up_y = _is_up(a.group("xv")), _is_up(a.group("yv"))
@@ -755,7 +965,8 @@ class ClaimChecker:
                         "train_test_gap_final": "mean final train − test gap",
                         "margin": "mean margin", "converged": "mean epoch at which test accuracy settled"}[ycol]
                 label = {"lambda": "λ"}.get(xkey, xkey)
-                return f"{name} by {label}: {shown[-1]}" if xkey in _PARAM_X else shown[-1]
+                among = f" of the {self.rows[pool[0]]['exp_type']} trials" if len(pools) > 1 or types else ""
+                return f"{name}{among} by {label}: {shown[-1]}" if xkey in _PARAM_X else f"{among.strip()}: {shown[-1]}".lstrip(": ")
         return "" if shown else None
 
     # -- wording ---------------------------------------------------------------------------------------------
@@ -775,7 +986,7 @@ class ClaimChecker:
         ids, params, types = who
         if len(ids) == 1:
             return self.v.who(next(iter(ids)))
-        bits = sorted(types) + [f"{k}={v}" for k, v in params.items()]
+        bits = sorted(types) + [f"{'λ' if k == 'lambda' else k}={v}" for k, v in params.items()]
         return " ".join(bits) + f" ({len(ids)} trials)" if bits else f"{len(ids)} trials"
 
 

@@ -45,7 +45,7 @@ from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, after_range, be
                                                value_of)
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
                                                   PRONOUN, RANGED, STATISTIC, CHANGE_WORDS, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
-                                                  PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID,
+                                                  PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID, count_of,
                                                   TYPE_WORDS, UNIVERSAL)
 
 # where a number's own piece of a sentence ends: "every unregularized run ..., while no Summation run ..."
@@ -235,22 +235,26 @@ class Verifier:
                 r"\W*(?:its|their)\s+(?:[\w-]+\s+)?(?:twin|counterpart|sibling|neighbou?r|rival|runner-up|competitor)\b",
                 sent, re.I) else None
             topn = TOP_N.search(sent)
+            n_top = count_of(topn.group(1)) if topn else 0
             listed = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent[topn.end():])] if topn else []
-            if topn and not recommend and len(listed) == int(topn.group(1)) > len(set(listed)):
+            if topn and not listed:
+                listed = self._listed_by_params(sent[topn.end():], n_top)
+                ids = ids or listed
+            if topn and not recommend and len(listed) == n_top > len(set(listed)):
                 res.n_checked += 1
                 twice = sorted({t for t in listed if listed.count(t) > 1})
                 self._flag(res, topn.group(0), sent, lineno, f"{', '.join(map(self.who, twice))} listed twice in the {topn.group(0)}",
                            f"the {topn.group(0)} by best test accuracy are "
-                           + ", ".join(self.who(t) for t in self.ranked[:int(topn.group(1))]))
-            elif topn and not recommend and len(ids) == int(topn.group(1)) >= 2 and self.ranked:
+                           + ", ".join(self.who(t) for t in self.ranked[:n_top]))
+            elif topn and not recommend and len(ids) == n_top >= 2 and self.ranked:
                 res.n_checked += 1
                 want = self.ranked[:len(ids)]
                 if set(ids) != set(want):
-                    self._flag(res, topn.group(0), sent, lineno, f"{', '.join(ids)} called the {topn.group(0)}",
-                               f"the {topn.group(0)} by best test accuracy are {', '.join(want)}")
+                    self._flag(res, topn.group(0), sent, lineno, f"{', '.join(map(self.who, ids))} called the {topn.group(0)}",
+                               f"the {topn.group(0)} by best test accuracy are {', '.join(map(self.who, want))}")
                 elif ids != want:
                     self._flag(res, topn.group(0), sent, lineno, f"the {topn.group(0)} listed out of rank order",
-                               f"by best test accuracy the order is {', '.join(want)}")
+                               f"by best test accuracy the order is {', '.join(map(self.who, want))}")
             prev: Optional[Ctx] = None
             prev_end = 0
             for k, m in enumerate(toks):
@@ -276,6 +280,21 @@ class Verifier:
                 by_params = self.reader.trials_from_params(sent)[0]
                 if by_params is not None and len(by_params) == 1:
                     self._last_trial = next(iter(by_params))  # "The Summation λ = 0.001, lr = 0.01 run ...": "It ..."
+
+    def _listed_by_params(self, text: str, n: int) -> list[str]:
+        """"The top three: Summation λ = 0.001, Multiplication λ = 0.001 and Summation λ = 0.0001": the
+        trials a list names by their parameters, when each of its n items names exactly one."""
+        body = re.split(r"[.;](?:\s|$)", re.sub(r"^[^:]*?(?::|\b(?:were|are|was|is)\b)", "", text, count=1))[0]
+        items = [i for i in re.split(r",\s*(?:and\s+|then\s+)?|\s+and\s+|\s+then\s+", body) if i.strip()]
+        if len(items) != n:
+            return []
+        out = []
+        for item in items:
+            who = self.reader.trials_from_params(prose_text(re.sub(r"\([^)]*\)", "", item)))[0]
+            if who is None or len(who) != 1:
+                return []
+            out.append(next(iter(who)))
+        return out
 
     def _check_listed(self, rank: int, text: str, quote: str, intro: str, lineno: int, res: VerifyResult) -> None:
         if TYPED_ITEM.match(text) or re.search(r"\b(worst|lowest|bottom)\b", intro, re.I):

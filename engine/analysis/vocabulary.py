@@ -91,7 +91,13 @@ PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|
 SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unlike|compared|versus|vs\.?)\b", re.I)
 RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
 PRONOUN = re.compile(r"(it|its|it's|this (?:trial|run|configuration|one)|the (?:trial|run|same trial))\b", re.I)
-TOP_N = re.compile(r"\btop[- ]?(\d)\b", re.I)
+TOP_N = re.compile(r"\btop[- ]?(\d|two|three|four|five)\b", re.I)
+COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2}
+
+
+def count_of(word: str) -> int:
+    """2 for "2", "two" or "both"."""
+    return int(word) if word.isdigit() else COUNT_WORDS[word.lower()]
 COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
                      r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
 RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
