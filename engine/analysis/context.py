@@ -143,6 +143,12 @@ class ContextReader:
         elif own is not None and len(own) == 1 and not own <= (prev.trials or set()):
             # "1. Summation lr=0.01 bs=128 (89.74%), 2. Summation lr=0.01 bs=32 (89.73%)": a new trial, by parameters
             ctx.trials, ctx.explicit_trial = own, True
+        elif prev is not None and prev.trials is not None and m is not None and re.search(
+                r"\b(?:between|from|rang(?:ed|es|ing)(?:\s+from)?|spanning)\s+(?:about\s+|roughly\s+|~)?[\d.]+\s*(?:%|pp)?\s*"
+                r"(?:and|to|–|-)\s*~?$", m.string[max(0, m.start() - 40):m.start()], re.I):
+            # "the lr = 0.01 runs were all between 58% and 59%": the far end of a range is about what the near end is
+            ctx.trials, ctx.explicit_trial, ctx.params = prev.trials, prev.explicit_trial, prev.params
+            ctx.params_near = prev.params_near
         elif prev is not None and prev.trials is not None and prev.explicit_trial and not aggregate \
                 and not COMPARE.search(left):
             # "t009 (Multiplication, mul=0.001) peaks at X": still about t009
@@ -156,7 +162,8 @@ class ContextReader:
                 local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
             pt, params = self.trials_from_params(local)
             near = True
-            if m is not None and (
+            if m is not None and not re.search(r"\b(?:between|from|rang(?:ed|es|ing)(?:\s+from)?|spanning)\s+(?:about\s+|roughly\s+|~)?$",
+                                               m.string[max(0, m.start() - 30):m.start()], re.I) and (
                     re.match(r"\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*[\d.]+", m.string[m.end():m.end() + 16], re.I)
                     or re.search(r"[\d.]+\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*$", m.string[max(0, m.start() - 16):m.start()], re.I)):
                 # "A outperformed B (87.10% vs 85.82%)", "A and B average 87.57% and 87.19%": a pair of numbers

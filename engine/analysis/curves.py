@@ -70,8 +70,9 @@ class Curves:
 
 
 # "at epoch 8", "in epoch 1", "by epoch 5", "after the first epoch": the epoch a number is pinned to
-_EPOCH_RIGHT = re.compile(r"^[^.;:]{0,30}?\b(?:at|in|by|after|on|around)\s+(?:the\s+)?(?:epoch\s*#?\s*(\d+)|(first|last|final)\s+epoch)\b",
-                          re.I)
+# the epoch must be in the number's own clause: in "peaked at 88.9% and then lost 1 pp by the final epoch" it is not
+_EPOCH_RIGHT = re.compile(r"^(?:(?!\b(?:and|then|but|before|while)\b|\d)[^.;:]){0,30}?\b(?:at|in|by|after|on|around)\s+(?:the\s+)?"
+                          r"(?:epoch\s*#?\s*(\d+)|(first|last|final)\s+epoch)\b", re.I)
 _EPOCH_LEFT = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:epoch\s*#?\s*(\d+)|(first|last|final)\s+epoch)\s*[,(:]?\s*"
                          r"(?:with\s+|against\s+|vs\.?\s+|versus\s+|compared (?:to|with)\s+)?~?$",
                          re.I)

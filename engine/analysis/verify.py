@@ -126,6 +126,7 @@ class Verifier:
         self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
         self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
         self._last_trial: Optional[str] = None
+        self._last_type: Optional[str] = None  # "Summation is the safer choice. Its mean ...": the type "its" means
         # a table cell's row label or column header, when it pins an epoch or says "mean" ("Test accuracy after
         # epoch 1", "Mean epoch of peak"): the words a cell's number is read with but does not hold itself
         self._cell_label = ""
@@ -133,7 +134,7 @@ class Verifier:
     # -- entry point ------------------------------------------------------------------------------
     def verify(self, text: str) -> VerifyResult:
         res = VerifyResult()
-        self._last_trial = None
+        self._last_trial = self._last_type = None
         if len(text) > MAX_CHECKED:
             text, res.truncated = text[:MAX_CHECKED], True
         lines = text.split("\n")
@@ -156,7 +157,7 @@ class Verifier:
                 section = stripped.lstrip("#").strip() if not bold else (bold.group(1) or bold.group(2))
                 header = None
                 intro = section
-                self._last_trial = None
+                self._last_trial = self._last_type = None
                 continue
             recommend = bool(RECOMMEND_HEADING.search(section)) or bool(
                 re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I))
@@ -217,7 +218,7 @@ class Verifier:
     # -- prose ---------------------------------------------------------------------------------------
     def _prose(self, text: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
         if not text.strip():
-            self._last_trial = None
+            self._last_trial = self._last_type = None
             return
         for sent in sentences(text):
             if not recommend:
@@ -234,6 +235,9 @@ class Verifier:
                 and PRONOUN.match(sent.strip()) and not re.match(
                 r"\W*(?:its|their)\s+(?:[\w-]+\s+)?(?:twin|counterpart|sibling|neighbou?r|rival|runner-up|competitor)\b",
                 sent, re.I) else None
+            typed_at = [(x.start(), t) for t, p in TYPE_WORDS.items() for x in p.finditer(sent)]
+            first_type = min((i for i, _ in typed_at), default=len(sent))
+            pronoun_type = self._last_type if not ids and re.match(r"\W*(?:its|their|it|they)\b", sent, re.I) else None
             topn = TOP_N.search(sent)
             n_top = count_of(topn.group(1)) if topn else 0
             listed = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(sent[topn.end():])] if topn else []
@@ -265,6 +269,9 @@ class Verifier:
                 if pronoun and (ctx.trials is None or (not ctx.explicit_trial and ctx.trials == {pronoun})
                                 or m.end() <= first_id):
                     ctx.trials, ctx.explicit_trial = {pronoun}, True
+                if pronoun_type and not ctx.explicit_trial and m.start() < first_type and not any(
+                        p.search(re.split(r"[,;]|\b(?:and|while|whereas|but)\b", right)[0]) for p in TYPE_WORDS.values()):
+                    ctx.types, ctx.trials = {pronoun_type}, None
                 if topn and ctx.metric is None and ctx.unit == "%":
                     ctx.metric, ctx.split, ctx.stat = "acc", ctx.split or "test", ctx.stat or "best"
                 if (ctx.superlative or ctx.rank) and ctx.metric is None and ctx.unit == "%":
@@ -274,6 +281,10 @@ class Verifier:
             if not recommend and len(res.mismatches) == n_before:
                 # a sentence whose numbers were already flagged is one wrong claim: one entry, not two
                 self.claims.check(sent, lineno, res)
+            subject = {t for i, t in typed_at if i == first_type}
+            subject_first = len(re.split(r"[,:]", sent[:first_type])[-1].split()) <= 3  # "Overall, Summation is ..."
+            self._last_type = next(iter(subject)) if not ids and len(subject) == 1 and subject_first else (
+                pronoun_type if not typed_at else None)
             if ids:
                 self._last_trial = ids[-1] if len(ids) == 1 else None
             else:
@@ -448,11 +459,31 @@ class Verifier:
                 return
             res.n_checked += 1
             values = self.param_values.get(ctx.param, set())
-            if not any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)) \
-                    and not (ctx.param == "seed" and any(_close(x, k, q.tol) for k in self.known_numbers)):  # the dataset's own seed
+            used = any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)) \
+                or (ctx.param == "seed" and any(_close(x, k, q.tol) for k in self.known_numbers))  # the dataset's own seed
+            clause = re.split(r"[,;:(]|\.\s", m.string[:m.start()])[-1]
+            if UNUSED_BEFORE.search(clause) or UNUSED_AFTER.match(m.string[m.end():]):
+                # "λ = 0.003 was not part of this grid", "No run used a batch size of 64": said to be unused
+                if used:
+                    self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} is said not to be used",
+                               f"{ctx.param} values in this sweep: {', '.join(sorted(values))}")
+            elif not used:
                 self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} was not used by any trial",
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
             return
+        before = m.string[max(0, m.start() - 40):m.start()]
+        if not pct and not pp and re.search(r"\bepochs?\s*\(\s*(?:#\s*)?$", before, re.I):
+            # "its best came at the very last epoch (25)": the number names the epoch
+            if re.search(r"\b(?:last|final)\s+epochs?\s*\(\s*$", before, re.I):
+                res.n_checked += 1
+                tids = ctx.trials if ctx.trials and ctx.explicit_trial else set()
+                ends = {int(self.fs.facts[f"trial.{t}.epochs_done"].value) for t in tids
+                        if f"trial.{t}.epochs_done" in self.fs.facts} or {self.fs.n_epochs}
+                if x not in ends:
+                    self._flag(res, raw, quote, lineno, f"epoch {raw} called the last epoch",
+                               f"the last epoch is {', '.join(map(str, sorted(ends)))}")
+                return
+            ctx.kind, ctx.metric = "epoch", None
         if unit.rstrip("s") in ("epoch",) or "/" in unit:
             ctx.metric = "eps"
         if unit in DURATION_UNITS:
@@ -508,10 +539,15 @@ class Verifier:
         if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
             res.n_skipped += 1
             return
+        own_left = re.split(r"[,;:]|\b(?:while|whereas|but)\b", m.string[:m.start()])[-1]
+        if pp and _SPREAD.search(own_left) and not re.search(r"\bgaps?\b|overfit|train", own_left, re.I) \
+                and not re.match(r"\s*of\b", m.string[m.end():]):
+            self._check_spread(q, own_left, quote, lineno, res)
+            return
         res.n_checked += 1
         if ctx.metric is None and (pct or pp):
-            if pct and re.match(r"\s*(above|below|higher|lower|more|less|up|down|over|under|drop|rise)\b",
-                                m.string[m.end():], re.I):
+            if pct and re.match(r"\s*(above|below|higher|lower|more|less|up|down|over|under|drop|rise)\b"
+                                r"(?!\s+(?:the|all|both|its|their|each|every|\d+)\b)", m.string[m.end():], re.I):
                 ctx.metric = "change"  # "10% above its minimum": a relative change
             else:
                 ctx.metric = "gap" if pp else ("acc" if ctx.own_split or ctx.trials is not None else None)
@@ -534,7 +570,8 @@ class Verifier:
         if not hits:
             hits = [(-x.start(), k) for k, rx in FLAG_WORDS if (x := rx.search(m.string[max(0, m.start() - 30):m.start()]))]
         kind = min(hits)[1] if hits else None  # "11 of 12 runs completed and one diverged": the word nearest after it
-        if kind is None or re.search(r"(?:\bof|/|\bout of)\s*$", m.string[max(0, m.start() - 8):m.start()]):
+        if kind is None or re.search(r"(?:\bof|/|\bout of)(?:\s+(?:the|all|its|their))?\s*$", m.string[max(0, m.start() - 14):m.start()],
+                                     re.I):
             res.n_skipped += 1  # "4 of 6 trials", "top 3"; the "36" of "12 of 36" is the whole
             return
         res.n_checked += 1
@@ -660,6 +697,9 @@ class Verifier:
                 continue
             if ctx.split and f.split and f.split != ctx.split and f.metric in ("acc", "loss", "change"):
                 continue
+            if ctx.stat == "mean" and f.metric == "acc" and f.stat in ("best", "final", "min") \
+                    and f.name.startswith(("sens.", "type.")):
+                continue  # "λ = 0.01 averaged 86.31%": the group's mean, not its best run
             if ctx.stat in ("best", "final") and f.stat in ("best", "final") and f.stat != ctx.stat and f.metric == "acc" \
                     and f.trial is not None and not (ctx.superlative and ctx.split == "train"):
                 # (the sweep's highest train accuracy is a final one: best_train ranks by train_acc_final)
@@ -971,6 +1011,33 @@ class Verifier:
         return bool(re.search(r"\b(?:between|of)\b[^.;]{0,40}\b(?:types|groups|penalt\w+ types)\b", quote, re.I) or (
             sum(1 for p in TYPE_WORDS.values() if p.search(quote)) >= 2 and re.search(r"\bbetween\b", quote, re.I)))
 
+    def _check_spread(self, q: Quoted, own: str, quote: str, lineno: int, res: VerifyResult) -> None:
+        """"The top three are separated by less than 0.8 pp": the spread of the top N's best test
+        accuracies; other differences said this way ("switching wn changes accuracy by at most 0.5 pp",
+        between pairs the words do not pin down) are not the train − test gap and are left alone."""
+        seeds = self.fs.facts.get("run.seed_spread_test_acc_best")
+        if re.search(r"\bseeds?\b", own, re.I) and seeds is not None:
+            # "a typical configuration's two seeds differ by about 0.5 pp": the mean spread between seeds
+            res.n_checked += 1
+            spread = float(seeds.value) * 100
+            ok = spread < q.x + q.tol if q.bound == "<" else spread > q.x - q.tol if q.bound == ">" else abs(spread - q.x) <= q.tol
+            if not ok:
+                self._flag(res, q.raw, quote, lineno, f"seeds said to differ by {q.raw}",
+                           f"the best test accuracies of runs that differ only in seed differ by {seeds.display()} on average")
+            return
+        top = TOP_N.search(own)
+        if top is None or count_of(top.group(1)) > len(self.ranked):
+            res.n_skipped += 1
+            return
+        res.n_checked += 1
+        best = [float(self.fs.trials.loc[t, "test_acc_best"]) * 100 for t in self.ranked[:count_of(top.group(1))]]
+        spread = max(best) - min(best)
+        ok = spread < q.x + q.tol if q.bound == "<" else spread > q.x - q.tol if q.bound == ">" else abs(spread - q.x) <= q.tol
+        if not ok:
+            self._flag(res, q.raw, quote, lineno, f"the {top.group(0)} said to be {q.raw} apart" if not q.bound else
+                       f"the {top.group(0)} said to be {'within' if q.bound == '<' else 'more than'} {q.raw} of each other",
+                       f"their best test accuracies span {spread:.2f} pp ({max(best):.2f}% to {min(best):.2f}%)")
+
     def _is_difference(self, q: Quoted, quote: str) -> bool:
         """A gap quoted as the difference of two accuracies named in the same sentence."""
         vals = []
@@ -1108,6 +1175,16 @@ class Verifier:
             lo = max(0, i - 100)
             q = ("…" if lo else "") + q[lo:lo + 200] + "…"
         res.mismatches.append(Mismatch(number=raw, quote=q, reason=reason, data_says=data_says, line=lineno))
+
+
+# "separated by less than 0.8 pp", "within 0.5 pp of each other", "changes accuracy by at most 0.5 pp": a difference
+_SPREAD = re.compile(r"\b(?:separated|apart|within|spread|span(?:s|ned)?|differ(?:s|ed)?|chang(?:es|ed|ing)\b[^,;]{0,40}?\bby)\b"
+                     r"[^,;]{0,25}$", re.I)
+UNUSED_BEFORE = re.compile(r"\b(?:no|none of the)\s+(?:\w+\s+){0,2}?(?:runs?|trials?|configurations?|configs?|models?)\s+"
+                           r"(?:used|tried|tested|had|ran with|with|at)\b|\b(?:never|not)\s+(?:used|tried|tested|included|swept)\b", re.I)
+UNUSED_AFTER = re.compile(r"\s*(?:\)\s*)?(?:was|were|is|are)\s+(?:not|never)\s+(?:used|tried|tested|part of|included|in|among|"
+                          r"swept|explored|covered)\b|\s*(?:wasn't|weren't|isn't|aren't)\s+(?:used|tried|tested|part of|included|in)\b",
+                          re.I)
 
 
 def verify(text: str, fs: FactSheet) -> VerifyResult:
