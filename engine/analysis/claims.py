@@ -62,7 +62,8 @@ _ACHIEVED_BY = re.compile(
     r"\b(?:highest|best|top)\s+(?!(?:final\s+)?train)(?:\w+\s+){0,3}?(?:accuracy|result|score|performance)\b"
     r"(?:[^.;]|\.(?=\d)){0,40}?"
     r"\b(?:was\s+|were\s+)?(?:achieved|reached|obtained|attained|delivered|posted|came from|belongs to)\s+(?:by\s+)?", re.I)
-_TOP_NOUN = r"(?:run|trial|configuration|config|model|performer|setting|result|combination|candidate|entry|one)s?\b"
+_TOP_NOUN = r"(?:run|trial|configuration|config|model|performer|setting|result|combination|candidate|entry|one|" \
+            r"learning rate|lr|value|batch size|penalty|penalties|strength|choice|option)s?\b"
 _TOP_ADJ = r"best|top|strongest|winning|leading|best[- ]performing|top[- ]performing|highest[- ]scoring|most accurate"
 _LOW_ADJ = r"worst|weakest|lowest[- ]scoring|worst[- ]performing|poorest|least accurate|bottom"
 _SUPER_AFTER = re.compile(  # "the best run was X", "Best configuration: X", "the overall winner is X"
@@ -93,6 +94,20 @@ _TOP_ARE = re.compile(  # "the two best runs both used Multiplication", "the top
     r"\bthe\s+(?:(?:top|best)\s+" + _N_WORD + r"|" + _N_WORD + r"\s+(?:best|top|strongest|highest[- ]scoring))\s+"
     r"(?:(?:runs|trials|configurations|configs|results|models|settings)(?:\s+overall)?\s+)?(?:all\s+|both\s+)?"
     r"(?:used|use|were|are|came from|come from|belong(?:ed)? to|share[ds]?|had|have)\s+(?:all\s+|both\s+)?", re.I)
+# "t004, not t001, ends with ...", "t004 rather than t001": the trial denied is not the subject
+_DENIED = re.compile(r",?\s*\b(?:not|rather than|instead of|and not)\s+(?:the\s+)?[\w=.λ -]{1,30}?(?:,|(?=\s+(?:ends?|has|had|is|was|"
+                     r"shows?|showed|gets?|got|reach\w*|finish\w*|record\w*)\b))", re.I)
+_BETTER_WITH = re.compile(
+    r"\b(?:did|does|do|performed|performs|worked|works|scored|fared|was|were|is|are)\s+(?:\w+\s+)?(?P<dir>better|worse)\s+"
+    r"(?P<a>(?:with|at|using|under)\s+[^,;]{1,50}?)\s+than\s+(?P<b>(?:with|at|using|under)\s+(?:[^,;.]|\.(?=\d)){1,40})", re.I)
+_COUNT_WORD = (r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|none|no|all|both|every")
+_BEST_WHEN = re.compile(  # "Only 4 of the 6 runs reached their best test accuracy within the last five epochs"
+    r"\b(?P<n>" + _COUNT_WORD + r")\s+(?:of\s+(?:the\s+|them\b|these\b|those\b)?(?:\s*(?:\d+|\w+)\s+)?)?(?P<who>(?:[\w=.λ-]+\s+){0,3}?)"
+    r"(?:runs?|trials?|configurations?|configs?|models?|of them)\s+(?:\w+\s+)?"
+    r"(?:reached|hit|had|recorded|posted|achieved|set|peaked|reach|hits?|peaks?|records?)\s+(?:(?:their|its)\s+)?"
+    r"(?:(?:best|peak|highest|maximum)\s+(?:(?:test\s+)?accuracy\s+|result\s+|score\s+)?)?"
+    r"(?:(?:in|within|during|at|on)\s+(?:the\s+)?(?P<edge>last|final|first)\s+(?P<k>\d+|\w+)?\s*epochs?"
+    r"|(?:after|past|beyond)\s+epoch\s+(?P<after>\d+)|(?:at|in|by)\s+(?:the\s+)?(?P<end>final|last|very last)\s+epoch)\b", re.I)
 _NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
                           r"\b(?:second|third|fourth|fifth|next|runner|among the)[- ]?\s*$", re.I)
 _OTHER_MEASURE = re.compile(r"\b(?:train(?:ing)?\s+(?:acc\w*|loss)|gap|loss|margin|overfit\w*|stab\w+|speed|fast\w*|"
@@ -275,7 +290,7 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
+        for fn in (self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -291,6 +306,9 @@ class ClaimChecker:
             if not re.search(r"(?:is|was|:|,|to)\s*$", m.group(0)) and re.match(
                     r"\s*(?:summation|multiplication|no[_ -]?regulari[sz]ation|unregulari[sz]ed)\b", tail, re.I):
                 continue  # "the second-best Summation run is ...": a rank within a type (not checked)
+            if m.group(3) and self.resolve(tail) is None:
+                # "t027 comes in right behind them in third place": the subject is before
+                tail = re.split(r"[;:]|\.\s|\bwhile\b|\bwhereas\b", sent[:m.start()])[-1]
             claims.append((rank, tail, m.group(0).strip()))
         label = re.match(r"\W*(winner|top performer|best overall|runner[- ]up|first|second|third|fourth|fifth)\W*:\s*", sent, re.I)
         if label and not _RANK_AFTER.match(sent):
@@ -348,29 +366,91 @@ class ClaimChecker:
                 continue
             low = bool(m.groupdict().get("last")) or bool(re.match(_LOW_ADJ + "|lowest", adj, re.I))
             final = bool(re.search(r"\bfinal\b", m.group(0), re.I) or re.match(r"\s*(?:by|in|on)\s+final\b", after, re.I))
-            scope = self._scope(sent[:m.start()], scope_text, after)
-            if scope is None:
+            every = re.match(r"\s*(?:at|for|across|in|with)\s+(?:both|every|each|all)\s+(?:(?:of\s+)?the\s+)?([a-zλ_ ]{2,30})",
+                             after, re.I)
+            scope = self._scope(sent[:m.start()], scope_text, after if not every else "")
+            parts = self._parts(every.group(1)) if every else [set(self.v.ranked)]
+            if scope is None or parts is None:
                 continue
             who = self.resolve(who_text)
-            if who is None or len(who[0]) != 1:
-                continue
-            tid = next(iter(who[0]))
-            pool = [t for t in self.v.ranked if t in scope]
             col = "test_acc_final" if final else "test_acc_best"
-            vals = {t: x for t in pool if (x := _num(self.rows[t][col])) is not None}
-            if tid not in vals or len(vals) < 2:
-                continue
-            res.n_checked += 1
-            edge = (min if low else max)(vals.values())
-            if abs(vals[tid] - edge) <= TIE:
-                continue
-            holder = (min if low else max)(vals, key=lambda t: vals[t])
             measure = "final test accuracy" if final else "best test accuracy"
-            among = "" if len(pool) == len(self.v.ranked) else f" among {self._group_name(self._scope_who)}"
-            self.flag(res, m.group(0).strip(" :,"), sent, lineno,
-                      f"{self.v.who(tid)} is called the {'lowest' if low else 'highest'} by {measure}{among}",
-                      f"its {measure} is {vals[tid] * 100:.2f}%; the {'lowest' if low else 'highest'}{among} is "
-                      f"{self.v.who(holder)} ({vals[holder] * 100:.2f}%)")
+            if who is not None and len(who[1]) == 1 and not who[2] and not TRIAL_ID.search(who_text) and re.search(
+                    r"setting|value|learning rate|\blr\b|λ|lambda|penalt|strength|batch|choice|option", m.group(0), re.I):
+                self._value_extreme(m, sent, lineno, res, who, parts if every else [set(self.v.ranked)], scope, low, col,
+                                    every.group(1) if every else None)
+                continue
+            if who is None or not who[0] or (len(who[0]) != 1 and not every):
+                continue
+            judged = False
+            for part in parts:
+                mine = who[0] & part
+                pool = [t for t in self.v.ranked if t in scope and t in part]
+                vals = {t: x for t in pool if (x := _num(self.rows[t][col])) is not None}
+                if len(mine) != 1 or not mine <= vals.keys() or len(vals) < 2:
+                    continue
+                tid = next(iter(mine))
+                judged = True
+                edge = (min if low else max)(vals.values())
+                if abs(vals[tid] - edge) <= TIE:
+                    continue
+                holder = (min if low else max)(vals, key=lambda t: vals[t])
+                among = "" if len(pool) == len(self.v.ranked) else \
+                    f" among {self._group_name(self._scope_who) if not every else self._part_name(part, every.group(1)) + ' trials'}"
+                res.n_checked += 1
+                self.flag(res, m.group(0).strip(" :,"), sent, lineno,
+                          f"{self.v.who(tid)} is called the {'lowest' if low else 'highest'} by {measure}{among}",
+                          f"its {measure} is {vals[tid] * 100:.2f}%; the {'lowest' if low else 'highest'}{among} is "
+                          f"{self.v.who(holder)} ({vals[holder] * 100:.2f}%)")
+                break
+            else:
+                if judged:
+                    res.n_checked += 1
+
+    def _count_best_epoch(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"Only 4 of the 6 runs reached their best within the last five epochs", "three of them peaked at
+        the final epoch": how many of the trials meant (those the words name, else every completed one)
+        had their best test accuracy in that window of their own epochs."""
+        from sweepdeck.engine.analysis.vocabulary import COUNT_WORDS
+
+        m = _BEST_WHEN.search(sent)
+        if not m or re.search(r"\b(?:not|never)\b", m.group(0), re.I):
+            return
+        word = m.group("n").lower()
+        if word in ("all", "every", "both"):
+            return  # said of each trial: the epoch rules read these
+        names = {w: i for i, w in enumerate("none one two three four five six seven eight nine ten eleven twelve".split())}
+        n = 0 if word == "no" else int(word) if word.isdigit() else names.get(word, COUNT_WORDS.get(word))
+        who = self.resolve(m.group("who")) if m.group("who").strip() else None
+        pool = [t for t in self.v.ranked if self.rows[t]["status"] == "completed" and (who is None or t in who[0])]
+        if n is None or not pool:
+            return
+        k = m.group("k")
+        k_n = 1 if k is None else int(k) if k.isdigit() else names.get(k.lower())
+        if k_n is None:
+            return
+        inside = []
+        for t in pool:
+            c = self.v.curves.curve(t, "test_acc")
+            if not c:
+                continue
+            best_e, last = max(c, key=lambda ev: ev[1])[0], c[-1][0]
+            if m.group("after"):
+                hit = best_e > int(m.group("after"))
+            elif m.group("end"):
+                hit = best_e == last
+            elif m.group("edge").lower() == "first":
+                hit = best_e <= k_n
+            else:
+                hit = best_e > last - k_n
+            if hit:
+                inside.append(t)
+        res.n_checked += 1
+        if len(inside) != n:
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"{n} of the {len(pool)} trials said to have their best test accuracy there",
+                      f"{len(inside)} did" + (": " + ", ".join(
+                          f"{self.v.who(t)} (epoch {int(self.rows[t]['test_acc_best_epoch'])})" for t in inside[:5]) if inside else ""))
 
     def _top_group(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"Summation took the top two spots", "the three best runs all used λ = 0.001": every one of the
@@ -398,6 +478,44 @@ class ClaimChecker:
                       f"the top {n} by best test accuracy are " + ", ".join(
                           f"{self.v.who(t)} ({self._pct(t)})" for t in top))
 
+    def _value_extreme(self, m: re.Match[str], sent: str, lineno: int, res: "VerifyResult",
+                       who: tuple[set[str], dict[str, str], set[str]], parts: list[set[str]], scope: set[str], low: bool,
+                       col: str, dim: Optional[str]) -> None:
+        """"λ = 0.0001 is the weakest setting at every learning rate": the value's mean against each other
+        value's mean of the same parameter (per part where the words split the trials), ties either way."""
+        key, val = next(iter(who[1].items()))
+        cols = ("l2_sum_lambda", "l2_mul_lambda") if key == "lambda" else (key,)
+
+        def value_of_trial(t: str) -> Optional[str]:
+            shown = [self.shown[t][c] for c in cols if c in self.shown[t] and self.shown[t][c] not in ("0", "nan")]
+            return shown[0] if shown else None
+
+        want = format_param(value_of(val)).lower()
+        judged = False
+        for part in parts:
+            means: dict[str, list[float]] = {}
+            for t in self.v.ranked:
+                if t in part and t in scope and (v := value_of_trial(t)) is not None and (x := _num(self.rows[t][col])) is not None:
+                    means.setdefault(v, []).append(x)
+            if want not in means or len(means) < 2:
+                continue
+            judged = True
+            avg = {v: sum(xs) / len(xs) for v, xs in means.items()}
+            edge = (min if low else max)(avg.values())
+            if abs(avg[want] - edge) > TIE:
+                holder = (min if low else max)(avg, key=lambda v: avg[v])
+                name = "λ" if key == "lambda" else key
+                where = f" among {self._part_name(part, dim)} trials" if dim else ""
+                res.n_checked += 1
+                self.flag(res, m.group(0).strip(" :,"), sent, lineno,
+                          f"{name} = {val} is called the {'weakest' if low else 'strongest'} value{where}",
+                          f"mean {'final' if col == 'test_acc_final' else 'best'} test accuracy{where} by {name}: "
+                          + ", ".join(f"{v}: {a * 100:.2f}%" for v, a in sorted(avg.items(), key=lambda kv: float(kv[0])))
+                          + f" (the {'lowest' if low else 'highest'} is {name} = {holder})")
+                return
+        if judged:
+            res.n_checked += 1
+
     def _scope(self, before: str, between: str, after: str) -> Optional[set[str]]:
         """The trials a superlative ranks among: all, or the group the words name; None when words
         between the superlative and its noun say something this does not read ("best-generalising")."""
@@ -424,15 +542,26 @@ class ClaimChecker:
         return scope
 
     def _extreme(self, sent: str, lineno: int, res: "VerifyResult") -> None:
-        m = _EXTREME.search(sent)
-        if not m:
-            return
+        for m in _EXTREME.finditer(sent):
+            self._extreme_one(m, sent, lineno, res)
+
+    def _extreme_one(self, m: re.Match[str], sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"t004 ends with the lowest test loss": the subject is the narrowest clause before the words
+        that names a trial or group ("the two λ = 0.0001 runs end with the highest test loss, and t004,
+        not t001, ends with the lowest" holds two claims)."""
         word = (m.group(1) or m.group(4) or "most").lower()
         what = (m.group(2) or "gap").lower()
         col = ("margin" if "margin" in what else "train_acc_final" if "accuracy" in what else
                "test_loss_final" if "loss" in what else "train_test_gap_final")
         high = word in ("largest", "highest", "biggest", "greatest", "most")
-        who = self.resolve(sent[:m.start()]) or self.resolve(sent)
+        head = _DENIED.sub(" ", sent[:m.start()])
+        who = None
+        for cut in (r"[:;]|\band\b|\bwhile\b|\bwhereas\b|\bbut\b", r"[:;]", r"$^"):
+            who = self.resolve(re.split(cut, head)[-1])
+            if who is not None and who[0]:
+                break
+        if who is None or not who[0]:
+            who = self.resolve(_DENIED.sub(" ", sent))
         if who is None or not who[0]:
             return
         vals = {t: float(r[col]) for t, r in self.rows.items() if r[col] == r[col]}
@@ -444,12 +573,37 @@ class ClaimChecker:
         if not any(abs(vals[t] - vals[top]) <= tol for t in who[0] if t in vals):
             name = col.replace("train_test_gap_final", "final train − test gap").replace("_final", "").replace("_", " ")
             shown = self._fmt(vals[top], col)
+            word = {"most": "largest", "least": "smallest"}.get(word, word)
             self.flag(res, m.group(0), sent, lineno,
                       f"the {word} {name} credited to {self._group_name(who)}",
                       f"the {word} {name} is {self.v.who(top)}'s ({shown})")
 
     # -- comparisons ------------------------------------------------------------------------------------------
+    def _compare_with(self, sent: str, lineno: int, res: "VerifyResult") -> bool:
+        """"At lr = 0.03 Multiplication did better with λ = 0.01 than with λ = 0.001": the subject's trials
+        with one setting against the same subject's trials with the other, by mean best test accuracy."""
+        m = _BETTER_WITH.search(sent)
+        if not m:
+            return False
+        subject = re.split(r"[:;]|\.\s", sent[:m.start()])[-1]
+        subj = self.resolve(subject)
+        shared, types = (subj[1], subj[2]) if subj else ({}, set())
+        a, b = self.resolve(m.group("a"), shared, types), self.resolve(m.group("b"), shared, types)
+        if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:
+            return True
+        res.n_checked += 1
+        va = sum(self.best[t] for t in a[0]) / len(a[0])
+        vb = sum(self.best[t] for t in b[0]) / len(b[0])
+        better = m.group("dir").lower() == "better"
+        if not ((va - vb > TIE) if better else (vb - va > TIE)):
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"{self._group_name(a)} said to do {m.group('dir').lower()} than {self._group_name(b)}",
+                      f"by {self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}%")
+        return True
+
     def _compare(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        if self._compare_with(sent, lineno, res):
+            return
         chain = self._chain(sent)
         if chain is not None:
             self._check_chain(chain, sent, lineno, res)
@@ -476,6 +630,20 @@ class ClaimChecker:
             right = re.sub(r"^\s+by\b", "", right, flags=re.I)
         right = re.split(r"[;]|,\s*(?:while|whereas|but|and)\b|\bwhile\b|\bwhereas\b", right)[0]
         a0, b0 = self.resolve(left), self.resolve(right)
+        bare = r"^\W*(?:that of\s+|those (?:at|with)\s+|the\s+)?(\d+(?:\.\d+)?(?:e-?\d+)?)\s*\W*$"
+        for side, other, text in ((0, a0, right), (1, b0, left)):
+            # "the larger learning rate of 0.03 did better than 0.01": a bare value takes the other side's parameter
+            v = re.match(bare, text, re.I)
+            if v and other is not None and len(other[1]) == 1:
+                key = next(iter(other[1]))
+                written = f"{'λ' if key == 'lambda' else key}={v.group(1)}"
+                named = self.resolve(written, None, other[2] or None)
+                if named is None:
+                    return
+                if side == 0:
+                    b0, right = named, written
+                else:
+                    a0, left = named, written
         if a0 is None or b0 is None:
             return
         # what both sides share: a leading "At lr = 0.03", "With lr = 0.1,", "For Multiplication,", and a

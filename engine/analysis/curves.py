@@ -107,4 +107,18 @@ def pinned_epoch(left: str, right: str, n_epochs: int, sentence: str = "") -> tu
     o = _OPENING.match(sentence)
     if o:
         return (int(o.group(1)) if o.group(1) else 1), False
+    i = sentence.find(left[-20:]) if left.strip() else -1
+    if i >= 0 and _SAME_TIME.search(left[-40:] + right[:15]):
+        # "after one epoch every lr = 0.03 run was above 62%, whereas no lr = 0.003 run had yet reached 57%": the
+        # same moment as the epoch named earlier in the sentence
+        earlier = [m for rx in (_EPOCH_ANY, _EPOCH_WORDS) for m in rx.finditer(sentence[:i + len(left[-20:])])]
+        if earlier:
+            m = max(earlier, key=lambda x: x.start())
+            if m.re is _EPOCH_WORDS:
+                return _WORD_EPOCH[(m.group(1) or m.group(2)).lower()], False
+            return (int(m.group(1)) if m.group(1) else 1 if m.group(2).lower() == "first" else n_epochs), False
     return None, False
+
+
+_SAME_TIME = re.compile(r"\b(?:yet|already|by then|at that point|at that stage|at the same point)\b", re.I)
+_EPOCH_ANY = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:epoch\s*#?\s*(\d+)|(first|last|final)\s+epoch)\b", re.I)

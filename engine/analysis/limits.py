@@ -41,6 +41,14 @@ _WANDER = re.compile(r"\b(fluctuat\w*|oscillat\w*|hover\w*|bounc\w*|stay\w*|stay
 _SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best to worst)\b", re.I)
 # a negated limit over a group: "no run exceeds", "none of them fell below" ("never" only with a trial named in
 # its clause: in "..., but it never got above 85%" the pronoun's trial is not read)
+_BEST_NAMED = re.compile(r"\b(?:best|highest|peak|maximum)\s+(?:\w+\s+)?(?:test\s+|train(?:ing)?\s+)?accuracy\s+"
+                         r"(?:was|is|of|stood at|came to|reached|:)?\s*(?:about\s+|roughly\s+|~)?$", re.I)
+_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                              "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+# "Eleven runs end with a gap above 5 pp", "only 4 of the 6 runs stayed below 87%": how many trials meet the limit
+_COUNTED = re.compile(r"^\W*(?:only\s+|exactly\s+|just\s+)?(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+"
+                      r"(?:of\s+(?:the\s+|all\s+)?(?:\d+|\w+)\s+)?(?:[\w=.λ-]+\s+){0,3}?(?:runs?|trials?|configurations?|configs?|models?)\b",
+                      re.I)
 _NEGATED = re.compile(r"\b(?:no|none|not one|not a single)\b[^,;]{0,40}$", re.I)
 _NEVER = re.compile(r"\b(?:never|did not|didn't|does not|doesn't)\b[^,;]{0,30}$", re.I)
 _FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
@@ -67,6 +75,8 @@ def curve_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     col = _column(ctx, q)
     if col is None or not group or not (epoch is not None or q.approx or CURVE_WORDS.search(left)):
         return False
+    if epoch is None and _BEST_NAMED.search(left):
+        return False  # "t009's best test accuracy was 87.79%": the best, not a value somewhere on the curve
     metric = "acc" if col.endswith("acc") else "loss"
     x, tol = _scaled(q, metric)
     if q.x < 0:
@@ -101,6 +111,10 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     if metric == "loss" and q.pct:
         return None  # "the loss fell by more than 2%": a relative change, which no value here is
     clause = clause_of(quote, q.raw)
+    named = re.match(r"\s*(?:%|pp)?\s*(?:in\s+|of\s+)?(?:their\s+|its\s+)?(best|peak|final)\s+(?:test\s+)?acc",
+                     quote[quote.find(q.raw) + len(q.raw):] if q.raw in quote else "", re.I)
+    if named:  # "finished above 89% best test accuracy": the measure written after the number, not the verb
+        ctx.stat = "final" if named.group(1).lower() == "final" else "best"
     if _RULE.search(quote):
         return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
     if metric == "gap" and _SPREAD.search(clause):
@@ -148,10 +162,28 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         said_limit = f"below {q.raw}"
     # "no Summation run exceeds 1.8 pp", "never got above 85%": the negated limit, said of every value
     head = clause[:max(clause.find(q.raw), 0)]
+    if q.raw in quote and not _NEGATED.search(head):  # "no run had yet reached 57%": "yet" ends no clause for the negation
+        wide = re.split(r"[,;:]|\b(?:while|whereas|but)\b", quote[:quote.find(q.raw)])[-1]
+        head = wide if _NEGATED.search(wide) else head
     negated = q.span is None and (_NEGATED.search(head) or (_NEVER.search(head) and v.reader.trials_in(head)))
     if negated:
         ok = [val <= x + 1e-9 if q.bound == ">" else val >= x - 1e-9 for _, val in values]
         said_limit = f"not {said_limit}"
+    counted = _COUNTED.search(quote[:max(quote.find(q.raw), 0)].split(";")[-1].split(":")[-1])
+    if counted and not negated:
+        # a count of trials meeting the limit, among those its own words name (else all with results)
+        own = v.reader.trials_from_params(counted.group(0))[0]
+        pool = [(t, val) for t in v.ranked if (own is None or t in own)
+                and (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
+        n_said = int(counted.group("n")) if counted.group("n").isdigit() else _NUMBER_WORDS[counted.group("n").lower()]
+        ok_pool = [t for t, val in pool if (lo - tol - 1e-9 <= val <= hi + tol + 1e-9 if q.span is not None else
+                                            val > x - 1e-9 if q.bound == ">" else val < x + 1e-9)]
+        if len(ok_pool) == n_said:
+            return None
+        what = _what(metric, ctx, epoch, by, quote)
+        shown = ", ".join(v.who(t) for t in ok_pool[:4]) + (", …" if len(ok_pool) > 4 else "")
+        return (f"{n_said} trial{'s' if n_said != 1 else ''} said to have {what} {said_limit}",
+                f"{len(ok_pool)} of the {len(pool)} trials do" + (f": {shown}" if ok_pool else ""))
     every = bool(negated or UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(quote.find(q.raw), 0)])) \
         and not (EXISTENTIAL.search(clause) and not negated)
     if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
@@ -195,7 +227,8 @@ def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int],
         return max(upto) if by and bound == ">" else next((val for e, val in curve if e == epoch), None)
     col = {"gap": "train_test_gap_final", "margin": "margin", "loss": f"{split}_loss_final"}.get(metric)
     if col is None:
-        col = f"{split}_acc_final" if (ctx.stat == "final" or _FINAL.search(clause_of(quote, ""))) else f"{split}_acc_best"
+        col = f"{split}_acc_final" if ctx.stat != "best" and (ctx.stat == "final" or _FINAL.search(clause_of(quote, ""))) \
+            else f"{split}_acc_best"
     val = row.get(col)
     return None if val is None or val != val else float(val)
 
@@ -215,7 +248,8 @@ def clause_of(quote: str, raw: str) -> str:
 def _what(metric: str, ctx: Ctx, epoch: Optional[int], by: bool, quote: str) -> str:
     if epoch is not None and metric == "acc":
         return f"{ctx.split or 'test'} accuracy {'by' if by else 'at'} epoch {epoch}"
-    return {"acc": f"{'final' if (ctx.stat == 'final' or _FINAL.search(quote)) else 'best'} {ctx.split or 'test'} accuracy",
+    final = ctx.stat != "best" and (ctx.stat == "final" or _FINAL.search(quote))
+    return {"acc": f"{'final' if final else 'best'} {ctx.split or 'test'} accuracy",
             "gap": "final train − test gap", "margin": "margin", "loss": f"final {ctx.split or 'test'} loss"}[metric]
 
 

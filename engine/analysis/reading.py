@@ -69,6 +69,11 @@ def numbers(text: str) -> Iterable[re.Match[str]]:
         yield m
 
 
+# "no lr = 0.003 run had yet reached 57%": a limit none met (the limit check reads the negation)
+_NOT_REACHED = re.compile(r"\b(?:no|none|not one|not a single|never)\b[^,;]{0,40}\b(?:reach\w*|hit|cross\w*|broke|break\w*|"
+                          r"top(?:s|ped)?|clear\w*|pass\w*)\s+(?:the\s+)?~?$", re.I)
+
+
 @dataclass
 class Quoted:
     """A number as a report wrote it, and how closely a fact must match it."""
@@ -104,7 +109,7 @@ class Quoted:
         before = m.string[max(0, m.start() - 40):m.start()]
         span = _span(m)
         approx = bool(APPROX.search(before)) or (span is not None and bool(APPROX.search(before_range(m))))
-        bound = ">" if BOUND_ABOVE.search(before) else "<" if BOUND_BELOW.search(before) else None
+        bound = ">" if BOUND_ABOVE.search(before) or _NOT_REACHED.search(before) else "<" if BOUND_BELOW.search(before) else None
         if span is not None and not unit:
             tail = _RANGE_TAIL.match(m.string[m.end():m.end() + 40])
             unit = (tail.group(2) or "") if tail else ""  # "56–59%": the first end is a percentage too

@@ -450,6 +450,17 @@ class Verifier:
                 and not any(self._match(f, q) for f in self.all_facts):
             res.n_skipped += 1  # "increase the epochs to 40": a proposal, not a result
             return
+        listed = None if ctx.param or pct or pp or recommend or PROPOSAL.search(quote) else _VALUE_LIST.search(m.string[:m.start()])
+        if listed and not re.match(r"\s*(?:%|pp|epochs?)\b", m.string[m.end():], re.I):
+            # "the learning rate, testing two values: 0.01 and 0.03", "λ ∈ {0.01, 0.001}": each value listed was used
+            key = next(k for k, rx in _PARAM_NAMES if re.fullmatch(rx, listed.group("name"), re.I))
+            res.n_checked += 1
+            values = self.param_values.get(key, set())
+            if values and not any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)):
+                name = "λ" if key == "lambda" else key
+                self._flag(res, raw, quote, lineno, f"{name} = {raw} was not used by any trial",
+                           f"{name} values in this sweep: {', '.join(sorted(values, key=float))}")
+            return
         if not ctx.param and not pct and not pp and self._names_param_value(q, quote):
             res.n_skipped += 1  # "0.01 > 0.03 > 0.1" after "learning rates": parameter values, not results
             return
@@ -1177,6 +1188,12 @@ class Verifier:
         res.mismatches.append(Mismatch(number=raw, quote=q, reason=reason, data_says=data_says, line=lineno))
 
 
+_PARAM_NAMES = (("lr", r"learning rates?|lr"), ("batchsize", r"batch[ _]?sizes?"), ("lambda", r"λ|lambda"),
+                ("wn", r"weight[ -]norm|wn"))
+# a list of a parameter's values: "learning rates of 0.01 and 0.03", "λ ∈ {0.01, 0.001}", "two values: 0.01 and 0.03"
+_VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lambda|weight[ -]norm|wn)(?![\w=])[^.;%\d]{0,40}?"
+                         r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin)\s*[\[{(]?\s*"
+                         r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
 # "separated by less than 0.8 pp", "within 0.5 pp of each other", "changes accuracy by at most 0.5 pp": a difference
 _SPREAD = re.compile(r"\b(?:separated|apart|within|spread|span(?:s|ned)?|differ(?:s|ed)?|chang(?:es|ed|ing)\b[^,;]{0,40}?\bby)\b"
                      r"[^,;]{0,25}$", re.I)

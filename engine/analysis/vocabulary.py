@@ -18,7 +18,10 @@ SPLIT_WORDS = [
     ("test", re.compile(_W + r"(test(?:ing|s|ed)?(?!\s+(?:finer|different|more|other|whether|if|a|an|new|additional|"
                         r"several|values?|increments?|lr|learning|λ|lambda|seeds?|batch|it|them|this|these|those|each|out)\b)"
                         r"|validation|val|held[- ]out)(?![A-Za-z])", re.I)),
-    ("train", re.compile(_W + r"(train(?:ing|s|ed)?|fit(?:ting)? the training)(?![A-Za-z])", re.I)),
+    # "Early training:", "during training", "trained for 25 epochs": the process, not the split
+    ("train", re.compile(_W + r"(trains?|training(?=\s+(?:acc\w*|loss\w*|sets?|data|split|error|score|performance|curves?|"
+                         r"side|fit|numbers?|values?|results?|and\s+test)\b)|(?<=on the )training|(?<=on )training|"
+                         r"fit(?:ting)? the training)(?![A-Za-z])", re.I)),
 ]
 METRIC_WORDS = [
     ("eps", re.compile(r"epochs?\s*/\s*s(?:ec)?\b|epochs? per second|throughput", re.I)),
@@ -73,7 +76,7 @@ PARAM_TAIL = re.compile(
 )
 PARAM_ANY = re.compile(
     r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
-    r"\s*(?:=|:|\()?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
+    r"(?:\s*(?:=|:|\()|\s+of)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
     re.I,
 )
 
