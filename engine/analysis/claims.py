@@ -102,12 +102,17 @@ _BETTER_WITH = re.compile(
     r"(?P<a>(?:with|at|using|under)\s+[^,;]{1,50}?)\s+than\s+(?P<b>(?:with|at|using|under)\s+(?:[^,;.]|\.(?=\d)){1,40})", re.I)
 _COUNT_WORD = (r"\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|none|no|all|both|every")
 _BEST_WHEN = re.compile(  # "Only 4 of the 6 runs reached their best test accuracy within the last five epochs"
-    r"\b(?P<n>" + _COUNT_WORD + r")\s+(?:of\s+(?:the\s+|them\b|these\b|those\b)?(?:\s*(?:\d+|\w+)\s+)?)?(?P<who>(?:[\w=.λ-]+\s+){0,3}?)"
-    r"(?:runs?|trials?|configurations?|configs?|models?|of them)\s+(?:\w+\s+)?"
+    r"\b(?P<n>" + _COUNT_WORD + r")\s+(?:(?P<them>of\s+(?:them|these|those))|(?:of\s+(?:the\s+)?(?:\d+|\w+)\s+)?"
+    r"(?P<who>(?:[\w=.λ-]+\s+){0,3}?)(?:runs?|trials?|configurations?|configs?|models?))\s+(?:\w+\s+)?"
     r"(?:reached|hit|had|recorded|posted|achieved|set|peaked|reach|hits?|peaks?|records?)\s+(?:(?:their|its)\s+)?"
     r"(?:(?:best|peak|highest|maximum)\s+(?:(?:test\s+)?accuracy\s+|result\s+|score\s+)?)?"
     r"(?:(?:in|within|during|at|on)\s+(?:the\s+)?(?P<edge>last|final|first)\s+(?P<k>\d+|\w+)?\s*epochs?"
     r"|(?:after|past|beyond)\s+epoch\s+(?P<after>\d+)|(?:at|in|by)\s+(?:the\s+)?(?P<end>final|last|very last)\s+epoch)\b", re.I)
+_PAIR_COUNT = re.compile(  # "in 16 of the 18 matched configurations", "in all 18 pairings"
+    r"\b(?:in|across|on)\s+(?:(?P<n>\d{1,3}|two|three|four|five|six)\s+(?:of\s+(?:the\s+)?(?P<total>\d{1,3})\s+)?|"
+    r"(?P<all>all|every|each)\s+(?:(?P<all_n>\d{1,3})\s+)?(?:of\s+the\s+)?)"
+    r"(?:matched\s+|paired\s+|head-to-head\s+)?(?:configurations|configs|pairs|pairings|comparisons|settings|cases|matchups|"
+    r"match-ups|head-to-heads)\b", re.I)
 _NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
                           r"\b(?:second|third|fourth|fifth|next|runner|among the)[- ]?\s*$", re.I)
 _OTHER_MEASURE = re.compile(r"\b(?:train(?:ing)?\s+(?:acc\w*|loss)|gap|loss|margin|overfit\w*|stab\w+|speed|fast\w*|"
@@ -230,6 +235,7 @@ class ClaimChecker:
         self.best = {tid: float(t.loc[tid, "test_acc_best"]) for tid in v.ranked}
         self.rows = {tid: t.loc[tid].to_dict() for tid in v.ranked}
         self.shown = {tid: {k: format_param(val).lower() for k, val in r.items()} for tid, r in self.rows.items()}
+        self.previous = ""  # the sentence before, in the same paragraph: what "them" may stand for
 
     # -- who a piece of text is about ----------------------------------------------------------------
     def resolve(self, text: str, shared: Optional[dict[str, str]] = None,
@@ -421,7 +427,11 @@ class ClaimChecker:
             return  # said of each trial: the epoch rules read these
         names = {w: i for i, w in enumerate("none one two three four five six seven eight nine ten eleven twelve".split())}
         n = 0 if word == "no" else int(word) if word.isdigit() else names.get(word, COUNT_WORDS.get(word))
-        who = self.resolve(m.group("who")) if m.group("who").strip() else None
+        who = self.resolve(m.group("who")) if (m.group("who") or "").strip() else None
+        if m.group("them"):  # "The lr = 0.003 runs had not converged — three of them ...": the group named before
+            who = self.resolve(sent[:m.start()]) if sent[:m.start()].strip() else self.resolve(self.previous)
+            if who is None or not who[0]:
+                return
         pool = [t for t in self.v.ranked if self.rows[t]["status"] == "completed" and (who is None or t in who[0])]
         if n is None or not pool:
             return
@@ -662,6 +672,10 @@ class ClaimChecker:
         b = b0 if TRIAL_ID.search(right) else self.resolve(right, shared, b_types)
         if a is None or b is None or not a[0] or not b[0] or a[0] == b[0]:
             return
+        counted = _PAIR_COUNT.search(sent[m.end():])
+        if counted:
+            self._count_pairs(counted, a, b, better, m, sent, lineno, res)
+            return
         dim = every.group(1) if every else (leading.group(1) if leading else None)
         parts = self._parts(dim)
         if parts is None:
@@ -694,6 +708,50 @@ class ClaimChecker:
                       f"{self._group_name(a)} said to do {'better' if better else 'worse'} than {self._group_name(b)}"
                       + (f" at every {dim}" if dim else ""),
                       f"by {self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}%{where}")
+
+    def _count_pairs(self, counted: re.Match[str], a_who: tuple[set[str], dict[str, str], set[str]],
+                     b_who: tuple[set[str], dict[str, str], set[str]], better: bool, m: re.Match[str], sent: str,
+                     lineno: int, res: "VerifyResult") -> None:
+        """"Summation beats Multiplication in 16 of the 18 matched configurations", "... in all 18 pairings":
+        over the matched pairs (one trial of each side, every other varied parameter equal), how many the
+        first side wins by best test accuracy (a tie is not a win), and how many pairs there are."""
+        from sweepdeck.engine.analysis.vocabulary import COUNT_WORDS
+
+        a, b = a_who[0], b_who[0]
+        pairs = self._matched_pairs(a, b)
+        if not pairs:
+            return
+        wins = [(x, y) for x, y in pairs if (self.best[x] - self.best[y] > TIE if better else self.best[y] - self.best[x] > TIE)]
+        word = (counted.group("n") or counted.group("all")).lower()
+        n_said = len(pairs) if word in ("all", "every", "each", "both") else int(word) if word.isdigit() else COUNT_WORDS.get(word)
+        total = counted.group("total")
+        res.n_checked += 1
+        if n_said != len(wins) or (total is not None and int(total) != len(pairs)) or (
+                word in ("all", "every", "each") and counted.group("all_n") and int(counted.group("all_n")) != len(pairs)):
+            lost = [(x, y) for x, y in pairs if (x, y) not in wins]
+            self.flag(res, (m.group(0) + sent[m.end():m.end() + counted.end()]).strip(), sent, lineno,
+                      f"{self._group_name(a_who)} said to {'beat' if better else 'trail'} {self._group_name(b_who)} in "
+                      + (f"{word} of {total}" if total else f"{word} {counted.group('all_n') or ''}".strip()) + " matched pairs",
+                      f"{len(wins)} of the {len(pairs)} matched pairs are won by best test accuracy" + (
+                          "; not: " + ", ".join(f"{self.v.who(x)} {self._pct(x)} vs {self.v.who(y)} {self._pct(y)}"
+                                                for x, y in lost[:3]) if lost else ""))
+
+    def _matched_pairs(self, a: set[str], b: set[str]) -> list[tuple[str, str]]:
+        """Each trial of `a` with the trial of `b` that differs from it only where the two sides differ (the
+        type, and λ as each type's own weight; or the parameter the sides name), every other varied
+        parameter equal; trials without a partner are left out."""
+        def own(t: str) -> dict[str, str]:
+            r = self.shown[t]
+            typ = str(self.rows[t]["exp_type"])
+            lam = r["l2_sum_lambda"] if typ == "Summation" else r["l2_mul_lambda"] if typ == "Multiplication" else "0"
+            return {**{k: r[k] for k in self.fs.varied if k not in ("l2_sum_lambda", "l2_mul_lambda")}, "λ": lam}
+        keys = set().union(*(own(t).keys() for t in a | b))
+        apart = {k for k in keys if not {own(t).get(k) for t in a} & {own(t).get(k) for t in b}}
+        sig = lambda t: tuple(sorted((k, v) for k, v in own(t).items() if k not in apart))  # noqa: E731
+        by_sig: dict[tuple, list[str]] = {}
+        for t in sorted(b):
+            by_sig.setdefault(sig(t), []).append(t)
+        return [(x, by_sig[sig(x)][0]) for x in sorted(a) if len(by_sig.get(sig(x), [])) == 1]
 
     def _pick(self, text: str) -> Callable[[set[str]], float]:
         """How a side's trials are summed up: "the best X" its best trial, "the worst X" its worst, else the mean."""

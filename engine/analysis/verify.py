@@ -135,6 +135,7 @@ class Verifier:
     def verify(self, text: str) -> VerifyResult:
         res = VerifyResult()
         self._last_trial = self._last_type = None
+        self.claims.previous = ""
         if len(text) > MAX_CHECKED:
             text, res.truncated = text[:MAX_CHECKED], True
         lines = text.split("\n")
@@ -158,6 +159,7 @@ class Verifier:
                 header = None
                 intro = section
                 self._last_trial = self._last_type = None
+                self.claims.previous = ""
                 continue
             recommend = bool(RECOMMEND_HEADING.search(section)) or bool(
                 re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I))
@@ -219,6 +221,7 @@ class Verifier:
     def _prose(self, text: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
         if not text.strip():
             self._last_trial = self._last_type = None
+            self.claims.previous = ""
             return
         for sent in sentences(text):
             if not recommend:
@@ -281,6 +284,7 @@ class Verifier:
             if not recommend and len(res.mismatches) == n_before:
                 # a sentence whose numbers were already flagged is one wrong claim: one entry, not two
                 self.claims.check(sent, lineno, res)
+            self.claims.previous = sent
             subject = {t for i, t in typed_at if i == first_type}
             subject_first = len(re.split(r"[,:]", sent[:first_type])[-1].split()) <= 3  # "Overall, Summation is ..."
             self._last_type = next(iter(subject)) if not ids and len(subject) == 1 and subject_first else (
