@@ -381,3 +381,128 @@ def test_a_comparison_placeholder_is_rendered_from_the_facts_and_passes_the_chec
     assert flags(by_value, fs) == []
     bad = fill_placeholders("{{compare:type.Summation:type.Nonexistent}}", fs)
     assert bad.unknown and "did better" not in bad.text
+
+
+# --- what the fifth held-out set (bench/claims_corpus/w*) and plain probes showed: in other words -------
+
+@pytest.mark.parametrize("text,bad", [
+    # a trial called the best or the worst, in the words models use
+    ("Overall winner: t001.", False),
+    ("mul=0.01 (t002) was the strongest run overall.", True),
+    ("t000 came out on top.", True),
+    ("t003 finished dead last.", False),
+    ("The weakest configuration was t002.", True),
+    ("t002 had the highest final test accuracy.", True),                 # its final is 79%, t001's 86%
+    ("Among the Multiplication runs, the strongest was t003.", True),     # t002: 81% against 60%
+    ("Among the Multiplication runs, the strongest was t002.", False),
+    # not a claim that it was the best
+    ("t002 was not the best run.", False),
+    ("t002 was one of the best runs.", False),
+    ("t002 was the second-best run.", False),
+    ("t000 was the best-generalising run.", False),                       # another measure: left alone
+])
+def test_fifth_held_out_superlatives(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("t000 was outperformed by t001.", False),                # the passive: t001 did better
+    ("t001 was outperformed by t000.", True),
+    ("Summation was beaten by Multiplication.", True),
+    ("t002 scored higher than t001.", True),
+    ("t003 lagged behind t000.", False),
+    ("Summation was more accurate than Multiplication.", False),
+    ("t000 surpassed t001.", True),
+    ("t003 had a slightly lower test loss than t000.", True),   # 0.88 against 0.45
+    ("t001 kept a much smaller gap than t002.", False),         # 2 pp against 20 pp
+    ("t001 overfit the least.", True),                          # t003's gap is 0 pp
+    ("t003 overfit the least.", False),
+    ("Test loss sorts them too: t003, not t002, ends with the highest test loss.", False),
+    ("Test loss sorts them too: t002, not t003, ends with the highest test loss.", True),
+])
+def test_fifth_held_out_comparisons(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("The top two were t001 and t001.", True),
+    ("The top two were Summation sum=0.001 and Multiplication mul=0.01.", False),
+    ("The top three are Summation sum=0.001, Summation sum=0.01 and Multiplication mul=0.01.", True),   # out of order
+    ("Summation took the top two spots.", True),               # t002 (Multiplication) is second
+    ("The two best runs were both Summation.", True),
+    ("Lowering the Summation λ raised test accuracy.", False),                # 80% at 0.01, 86% at 0.001
+    ("Raising the Multiplication λ hurt test accuracy.", True),               # 60% at 0.001, 81% at 0.01
+    ("As the Summation λ grows, the gap widens.", False),                     # 2 pp at 0.001, 6 pp at 0.01
+    ("As the Multiplication λ grows, the gap shrinks.", True),                # 0 pp, then 20 pp
+    ("Summation beats Multiplication in 1 of the 2 matched pairs.", False),   # λ = 0.001 yes, λ = 0.01 no (80% vs 81%)
+    ("Summation beats Multiplication in both matched pairs.", True),
+])
+def test_fifth_held_out_lists_trends_and_pairs(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("No run used a learning rate of 0.03.", False),
+    ("No run used a learning rate of 0.01.", True),
+    ("A learning rate of 0.05 was not part of this sweep.", False),
+    ("The sweep crossed two penalty weights for each type: λ ∈ {0.01, 0.001}.", False),
+    ("The sweep crossed two penalty weights for each type: λ ∈ {0.01, 0.005}.", True),
+    ("t001 is still rising: its best came at the very last epoch (3).", False),
+    ("t001 is still rising: its best came at the very last epoch (2).", True),
+    ("4 of the 4 trials completed.", False),
+    ("3 of the 4 trials completed.", True),
+    ("The Summation runs averaged 83% best test accuracy over both penalty strengths.", False),
+    ("The Summation runs averaged 86% best test accuracy over both strengths.", True),   # its best run, not the mean
+    ("Summation is the safer choice. Its mean best test accuracy is 83.00%, against 70.50% for Multiplication.", False),
+    ("Summation is the safer choice. Its mean best test accuracy is 70.50%, against 83.00% for Multiplication.", True),
+    ("t000 peaked at 80% and then gave back about 2 pp by the final epoch.", False),
+    ("The top two are separated by less than 6 pp.", False),                   # 86% and 81%
+    ("The top two are separated by less than 4 pp.", True),
+    ("Switching the penalty type changes best test accuracy by at most 30 pp.", False),   # a difference, not the gap
+    ("Three trials finished above 79% best test accuracy.", False),
+    ("Two trials finished above 79% best test accuracy.", True),
+    ("Two of the four runs hit their best at the final epoch.", False),        # t001 and t003, at epoch 3
+    ("Three of the four runs hit their best at the final epoch.", True),
+    ("t002's best test accuracy was 79%.", True),                              # 79% is its final; the best is 81%
+    ("Early training: after the first epoch the Summation runs were between 70% and 75% test accuracy.", False),
+    ("After one epoch every Summation run was already above 69%, whereas no Multiplication run had yet reached 73%.",
+     False),
+    ("After one epoch every Summation run was already above 69%, whereas no Multiplication run had yet reached 71%.",
+     True),                                                                     # mul=0.01 was at 72%
+])
+def test_fifth_held_out_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("Multiplication with λ = 0.0001 was the worst configuration at both learning rates.", True),   # at lr = 0.01: λ = 0.01
+    ("Summation with λ = 0.001 was the best configuration at both learning rates.", False),
+    ("lr = 0.01 is the best learning rate.", False),
+    ("lr = 0.003 is the best learning rate.", True),
+    ("The larger learning rate of 0.01 did better than 0.003.", False),
+    ("The learning rate of 0.003 did better than 0.01.", True),
+    ("At lr = 0.01, Summation did better with λ = 0.01 than with λ = 0.001.", True),     # 87.57% against 89.20%
+    ("At lr = 0.01, Summation did better with λ = 0.001 than with λ = 0.01.", False),
+    ("The lr = 0.01 runs converged faster than the lr = 0.003 runs.", False),
+    ("The lr = 0.003 runs converged faster than the lr = 0.01 runs.", True),
+    ("The lr = 0.003 runs had not converged by epoch 25 — two of them hit their best in the last two epochs.", False),
+    ("The lr = 0.003 runs had not converged by epoch 25 — three of them hit their best in the last two epochs.", True),
+])
+def test_fifth_held_out_shapes_on_two_learning_rates(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+def test_seeds_said_to_differ_by_the_mean_spread_between_seeds(tmp_path_factory):
+    from tests.support.synthetic import make_run, paper_config
+
+    fs2 = build_facts(make_run(tmp_path_factory.mktemp("cs") / "r", paper_config(n_seeds=2), seed=1))
+    spread = fs2.facts["run.seed_spread_test_acc_best"].value * 100
+    assert flags(f"Seeds matter little: a configuration's two seeds differ by about {spread:.1f} pp.", fs2) == []
+    ms = flags(f"Seeds matter little: a configuration's two seeds differ by about {spread + 1.5:.1f} pp.", fs2)
+    assert len(ms) == 1 and "differ only in seed" in ms[0].data_says
+
+
+def test_a_superlative_flag_says_what_the_data_holds_by_label(fs):
+    ms = flags("The strongest run overall was mul=0.01.", fs)
+    assert len(ms) == 1
+    assert "mul=0.01 (t002)" in ms[0].reason and "sum=0.001 (t001) (86.00%)" in ms[0].data_says

@@ -110,7 +110,7 @@ _BEST_WHEN = re.compile(  # "Only 4 of the 6 runs reached their best test accura
     r"|(?:after|past|beyond)\s+epoch\s+(?P<after>\d+)|(?:at|in|by)\s+(?:the\s+)?(?P<end>final|last|very last)\s+epoch)\b", re.I)
 _PAIR_COUNT = re.compile(  # "in 16 of the 18 matched configurations", "in all 18 pairings"
     r"\b(?:in|across|on)\s+(?:(?P<n>\d{1,3}|two|three|four|five|six)\s+(?:of\s+(?:the\s+)?(?P<total>\d{1,3})\s+)?|"
-    r"(?P<all>all|every|each)\s+(?:(?P<all_n>\d{1,3})\s+)?(?:of\s+the\s+)?)"
+    r"(?P<all>all|every|each|both)\s+(?:(?P<all_n>\d{1,3})\s+)?(?:of\s+the\s+)?)"
     r"(?:matched\s+|paired\s+|head-to-head\s+)?(?:configurations|configs|pairs|pairings|comparisons|settings|cases|matchups|"
     r"match-ups|head-to-heads)\b", re.I)
 _NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
@@ -727,7 +727,8 @@ class ClaimChecker:
         total = counted.group("total")
         res.n_checked += 1
         if n_said != len(wins) or (total is not None and int(total) != len(pairs)) or (
-                word in ("all", "every", "each") and counted.group("all_n") and int(counted.group("all_n")) != len(pairs)):
+                word in ("all", "every", "each", "both") and counted.group("all_n") and int(counted.group("all_n")) != len(pairs)) or (
+                word == "both" and len(pairs) != 2):
             lost = [(x, y) for x, y in pairs if (x, y) not in wins]
             self.flag(res, (m.group(0) + sent[m.end():m.end() + counted.end()]).strip(), sent, lineno,
                       f"{self._group_name(a_who)} said to {'beat' if better else 'trail'} {self._group_name(b_who)} in "
