@@ -506,3 +506,27 @@ def test_a_superlative_flag_says_what_the_data_holds_by_label(fs):
     ms = flags("The strongest run overall was mul=0.01.", fs)
     assert len(ms) == 1
     assert "mul=0.01 (t002)" in ms[0].reason and "sum=0.001 (t001) (86.00%)" in ms[0].data_says
+
+
+@pytest.mark.parametrize("text,bad", [
+    # probes in plain model phrasing, before the sixth held-out set was measured
+    ("Higher margins do not go with higher test accuracy.", True),          # Spearman ρ = +1: they do
+    ("There is no clear relationship between margin and test accuracy.", True),
+    ("A larger penalty generally means a wider gap for Multiplication.", False),   # 0 pp at 0.001, 20 pp at 0.01
+    ("A larger penalty generally means a narrower gap for Multiplication.", True),
+    ("t002 is the clear winner of this sweep.", True),
+    ("The standout configuration is t001.", False),
+    ("t002 is the runner-up.", False),
+    ("t000 is the runner-up.", True),
+    ("Multiplication wins overall.", True),
+    ("Overall, Summation looks like the stronger penalty.", False),
+    ("Multiplication holds a clear edge over Summation.", True),
+    ("The best run also has the highest margin.", False),                   # t001: 0.3
+    ("The best run also has the lowest test loss.", False),                 # t001: 0.36
+    ("The worst run also has the largest gap.", True),                      # t003: 0 pp; t002 has 20 pp
+    ("t000 and t002 are essentially tied.", True),                          # 80% and 81%: 1 pp, beyond 0.5 pp
+    ("t001 and t002 are neck and neck.", True),                             # 86% and 81%
+    ("On the best trial Summation and Multiplication are level.", True),     # 86% against 81%
+])
+def test_plain_probes_before_the_sixth_held_out_set(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

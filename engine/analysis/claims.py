@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from sweepdeck.engine.analysis.facts import format_param
 from sweepdeck.engine.analysis.reading import value_of
+from sweepdeck.engine.analysis.verdicts import Judge
 from sweepdeck.engine.analysis.vocabulary import PARAM_ANY, TRIAL_ID, TYPE_WORDS
 
 if TYPE_CHECKING:
@@ -55,16 +56,17 @@ _RANK_AFTER = re.compile(  # the ordinal comes first, the trial after it
     r"\b(?:the\s+)?(?:(runner[- ]up)|(first|second|third|fourth|fifth|[1-5](?:st|nd|rd|th))[- ](?:best|place[ds]?)"
     r"(?:\s+(?:run|trial|configuration|config|model|result))?|in\s+(first|second|third|fourth|fifth)\s+place)"
     r"\s*(?:is|was|:|,|goes to|went to)?\s*", re.I)
-_RANK_BEFORE = re.compile(  # the trial comes first: "X ranks second", "X, second overall", "X comes third"
+_RANK_BEFORE = re.compile(  # the trial comes first: "X ranks second", "X, second overall", "X comes third", "X is the runner-up"
     r"(?:\b(?:ranks?|ranked|comes?|came|finish(?:es|ed)?|is|was|places?|placed)\s+|,\s*)"
-    r"(first|second|third|fourth|fifth|[1-5](?:st|nd|rd|th))\b(?:\s+(?:overall|place|best))?", re.I)
+    r"(first|second|third|fourth|fifth|[1-5](?:st|nd|rd|th)|(?<=is )the runner[- ]up|(?<=was )the runner[- ]up)\b"
+    r"(?:\s+(?:overall|place|best))?", re.I)
 _ACHIEVED_BY = re.compile(
     r"\b(?:highest|best|top)\s+(?!(?:final\s+)?train)(?:\w+\s+){0,3}?(?:accuracy|result|score|performance)\b"
     r"(?:[^.;]|\.(?=\d)){0,40}?"
     r"\b(?:was\s+|were\s+)?(?:achieved|reached|obtained|attained|delivered|posted|came from|belongs to)\s+(?:by\s+)?", re.I)
 _TOP_NOUN = r"(?:run|trial|configuration|config|model|performer|setting|result|combination|candidate|entry|one|" \
             r"learning rate|lr|value|batch size|penalty|penalties|strength|choice|option)s?\b"
-_TOP_ADJ = r"best|top|strongest|winning|leading|best[- ]performing|top[- ]performing|highest[- ]scoring|most accurate"
+_TOP_ADJ = r"best|top|strongest|winning|leading|standout|stand-out|best[- ]performing|top[- ]performing|highest[- ]scoring|most accurate"
 _LOW_ADJ = r"worst|weakest|lowest[- ]scoring|worst[- ]performing|poorest|least accurate|bottom"
 _SUPER_AFTER = re.compile(  # "the best run was X", "Best configuration: X", "the overall winner is X"
     r"\b(?:the\s+)?(?:overall\s+|clear\s+|single\s+)?(?:(?P<adj>" + _TOP_ADJ + "|" + _LOW_ADJ + r")\s+"
@@ -78,6 +80,8 @@ _SUPER_BEFORE = re.compile(  # "X was the best run", "X emerged as the top perfo
     r"ended up as|ranks as|ranked as)\s+(?:clearly\s+|easily\s+|also\s+)?(?:the\s+)?(?:clear\s+|overall\s+|outright\s+|undisputed\s+|"
     r"single\s+|very\s+)?(?P<adj>" + _TOP_ADJ + "|" + _LOW_ADJ + r")(?:\s+(?P<scope>(?:[\w=.λ-]+\s+){0,3}?)" + _TOP_NOUN
     + r"|\s+overall\b|(?=\s*(?:[,.;:(—–]|$)))"
+    r"|\b(?:is|was|remains|emerged as|emerges as)\s+(?:the\s+)?(?:clear\s+|overall\s+|outright\s+|undisputed\s+)?"
+    r"(?P<top2>winner|leader|standout|stand-out)\b(?!\s+(?:among|in|for|at|within)\b)"
     r"|\b(?P<top>c(?:a|o)me(?:s)? out on top|top(?:s|ped) the (?:sweep|leaderboard|table|rankings?|chart|grid)|"
     r"led the (?:sweep|pack|field|leaderboard|rankings?)|leads the (?:sweep|pack|field|leaderboard|rankings?)|"
     r"t(?:ook|akes) (?:the )?(?:top spot|first place|crown)|won the sweep)"
@@ -113,6 +117,22 @@ _PAIR_COUNT = re.compile(  # "in 16 of the 18 matched configurations", "in all 1
     r"(?P<all>all|every|each|both)\s+(?:(?P<all_n>\d{1,3})\s+)?(?:of\s+the\s+)?)"
     r"(?:matched\s+|paired\s+|head-to-head\s+)?(?:configurations|configs|pairs|pairings|comparisons|settings|cases|matchups|"
     r"match-ups|head-to-heads)\b", re.I)
+_THE_BEST_RUN = re.compile(r"\bthe\s+(?:overall\s+)?(?:best|top|winning|strongest|best[- ]performing|top[- ]performing)\s+"
+                           r"(?:run|trial|configuration|config|model)\b(?!\s+(?:of|in|among|for|at|with)\b)|\bthe\s+(?:overall\s+)?winner\b",
+                           re.I)
+_THE_WORST_RUN = re.compile(r"\bthe\s+(?:worst|weakest|worst[- ]performing)\s+(?:run|trial|configuration|config|model)\b"
+                            r"(?!\s+(?:of|in|among|for|at|with)\b)", re.I)
+# "Multiplication wins at every λ", "Summation is the stronger penalty": a type against the sweep's other types
+_TYPE_WINS = re.compile(r"\b(?:wins|won|prevails|prevailed|comes out ahead|came out ahead|comes out on top|came out on top)\b"
+                        r"(?!\s+(?:over|against|by)\b)|\b(?:is|was|looks like|seems|proved|remains)\s+(?:to be\s+)?(?:clearly\s+)?"
+                        r"the\s+(?P<adj>stronger|better|superior|weaker|worse|inferior)\s+(?:penalty|regulari[sz]er|regulari[sz]ation|"
+                        r"type|choice|option|method|variant)\b", re.I)
+_TIED = re.compile(  # "t001 and t004 are essentially tied", "t010 is level with t008"
+    r"\b(?:are|were|is|was|finished|finish|ended|end|came out|come out|sit|sat|look|looked)\s+(?:(?:all\s+|both\s+)?"
+    r"(?P<hedge>essentially|virtually|basically|practically|effectively|statistically|nearly|almost|roughly|more or less|"
+    r"near[- ]?ly)\s+)?(?P<word>tied|level|neck and neck|indistinguishable|identical|on par|even|dead even)\b"
+    r"(?:\s+(?:with|to)\s+(?P<other>[^,;.]{1,40}))?", re.I)
+HEDGED_TIE = 0.005  # "essentially tied": within 0.5 pp, or the mean spread between seeds where the sweep has seeds
 _NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
                           r"\b(?:second|third|fourth|fifth|next|runner|among the)[- ]?\s*$", re.I)
 _OTHER_MEASURE = re.compile(r"\b(?:train(?:ing)?\s+(?:acc\w*|loss)|gap|loss|margin|overfit\w*|stab\w+|speed|fast\w*|"
@@ -128,6 +148,8 @@ _BETTER = re.compile(r"\b(outperform(?:s|ed)?|beaten|beats|beat|did better than|
                      r"surpass(?:es|ed)?|outscor(?:es|ed)|outpac(?:es|ed)|won (?:over|against)|stronger than|"
                      r"more accurate than|higher (?:best |final |mean |average )?(?:test )?accuracy than|"
                      r"(?:scored|performed|finished|ranked|placed|landed|came out)\s+(?:\w+\s+)?(?:higher|above)(?:\s+than)?|"
+                     r"(?:has|have|had|holds?|held|keeps?|kept|maintains?|maintained|enjoys?|enjoyed)\s+(?:a|an|the)\s+"
+                     r"(?:\w+\s+)?(?:edge|advantage|lead)\s+(?:over|on)|"
                      r"(?<!\w)>)", re.I)
 _WORSE = re.compile(r"\b(underperform(?:s|ed)?|did worse than|performed worse than|worse than|ranks? below|ranked below|"
                     r"behind|trails?|trailed|inferior to|lost to|lag(?:s|ged)?(?: behind)?|f[ae]ll short of|falls short of|"
@@ -152,10 +174,14 @@ _TREND = re.compile(
     r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse|"
     r"reduced|reduces|reduce|lowered|lowers|narrowed|narrows|shrank|shrinks|cut|cuts|decreased|decreases|"
     r"increased|increases|raised|raises|widened|widens|boosted|boosts)"
-    r"\s*(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller)?\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
+    r"\s*(?:a\s+|an\s+|the\s+)?(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller|wider|narrower)?"
+    r"\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
 _CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive|negative)\s+(?:correlation|relationship|"
                    r"association)\s+between\s+(?P<x>[\w λ_-]{2,40}?)\s+and\s+(?P<y>[\w λ_-]{2,40})", re.I)
-_UP = {"higher", "larger", "bigger", "stronger", "greater", "more", "better", "faster", "positive"}
+_NO_CORR = re.compile(r"\b(?:no|little|hardly any|not (?:a|any|much))\s+(?:clear\s+|real\s+|meaningful\s+|consistent\s+|strong\s+|"
+                      r"obvious\s+|systematic\s+)?(?:correlation|relationship|association|link)\s+between\s+(?:a\s+run's\s+|the\s+)?"
+                      r"(?P<x>[\w λ_-]{2,40}?)\s+and\s+(?:a\s+run's\s+|its\s+|the\s+)?(?P<y>[\w λ_-]{2,40})", re.I)
+_UP = {"higher", "wider", "larger", "bigger", "stronger", "greater", "more", "better", "faster", "positive"}
 _X_WORDS = [("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?|batch(?:es)?\b"),
             ("lambda", r"λ|lambda|penalt\w*|regulari[sz]ation|weight decay"), ("margin", r"margins?"),
             ("wn", r"weight[- ]norm\w*|\bwn\b|\bgain\b"),
@@ -222,7 +248,7 @@ def _num(v: object) -> Optional[float]:
 
 
 def _ordinal(word: str) -> int:
-    return _ORD[word.lower()]
+    return 2 if "runner" in word.lower() else _ORD[word.lower()]
 
 
 class ClaimChecker:
@@ -243,6 +269,12 @@ class ClaimChecker:
         """(trials, parameters named, types named) for `text`, with `shared` parameters and types
         added where the text names none of that key; None when it names nothing."""
         ids = {f"t{int(m.group(1)):03d}" for m in TRIAL_ID.finditer(text)} & set(self.v.ranked)
+        if not ids and self.v.ranked:
+            # "the best run also has the lowest test loss": the trial ranked first (or last)
+            if _THE_BEST_RUN.search(text) and not PARAM_ANY.search(text):
+                ids = {self.v.ranked[0]}
+            elif _THE_WORST_RUN.search(text) and not PARAM_ANY.search(text):
+                ids = {self.v.ranked[-1]}
         params: dict[str, str] = {}
         for m in PARAM_ANY.finditer(text):
             key = next(k for k, val in m.groupdict().items() if val and k != "val")
@@ -296,7 +328,7 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
+        for fn in (self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -589,6 +621,71 @@ class ClaimChecker:
                       f"the {word} {name} is {self.v.who(top)}'s ({shown})")
 
     # -- comparisons ------------------------------------------------------------------------------------------
+    def _tie(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"t001 and t004 are essentially tied", "t010 is level with t008": two trials or groups by best
+        test accuracy (a group's mean; its best trial where the words say "on the best trial"). A tie is
+        what verdicts.Judge calls level (equal at the precision shown, or within the seed noise where the
+        sweep has seeds); hedged ("essentially", "virtually", "nearly"), within HEDGED_TIE (0.5 pp) too."""
+        m = _TIED.search(sent)
+        if not m or re.search(r"\b(?:not|never|n't)\b", sent[max(0, m.start() - 12):m.end()], re.I):
+            return
+        head = re.split(r"[:;,]|\.\s|\b(?:while|whereas|but)\b", sent[:m.start()])[-1]
+        if m.group("other"):
+            sides = [head, m.group("other")]
+        else:
+            sides = [x for x in re.split(r"\s+(?:and|&)\s+", head.strip()) if x.strip()]
+        if len(sides) != 2:
+            return
+        a, b = self.resolve(sides[0]), self.resolve(sides[1], *(lambda w: (w[1], w[2]) if w else (None, None))(self.resolve(sides[0])))
+        if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:
+            return
+        on_best = re.search(r"\b(?:on|by|for)\s+(?:the\s+|their\s+|its\s+)?(?:best|top)\s+(?:trial|run)s?\b", sent, re.I)
+        va, vb = (max(self.best[t] for t in g) if on_best else sum(self.best[t] for t in g) / len(g) for g in (a[0], b[0]))
+        judge = Judge(self.fs)  # the offline report's rule: equal at the precision shown, or within the seed noise
+        limit = max(HEDGED_TIE, judge.noise) if m.group("hedge") else max(TIE, judge.noise)
+        res.n_checked += 1
+        if not judge.level(va, vb) and not (m.group("hedge") and abs(va - vb) <= limit + 1e-9):
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"{self._group_name(a)} and {self._group_name(b)} said to be {m.group(0).split()[-1] if not m.group('other') else m.group('word')}",
+                      f"by {'best trial' if on_best else self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}% "
+                      f"({abs(va - vb) * 100:.2f} pp apart; "
+                      + (f"a tie {'here ' if m.group('hedge') else ''}is within {limit * 100:.2f} pp)"))
+
+    def _type_wins(self, sent: str, lineno: int, res: "VerifyResult") -> bool:
+        """"Multiplication wins at every λ", "Overall, Summation looks like the stronger penalty": one
+        experiment type named as the subject, against each other type of the sweep, by mean best test
+        accuracy (split by the parameter after "at every"); a tie is not a win."""
+        m = _TYPE_WINS.search(sent)
+        if not m:
+            return False
+        subject = re.split(r"[:;,]|\.\s|\b(?:and|while|but|whereas)\b", sent[:m.start()])[-1]
+        named = [t for t, p in TYPE_WORDS.items() if p.search(subject)]
+        swept = sorted({str(r["exp_type"]) for r in self.rows.values()})
+        if len(named) != 1 or named[0] not in swept or len(swept) < 2 or _NOT_OVERALL.search(sent[:m.start()]) or \
+                re.search(r"\b(?:not|never|n't)\b", sent[:m.start()][-25:], re.I):
+            return False
+        low = bool(m.group("adj") and re.match(r"weaker|worse|inferior", m.group("adj"), re.I))
+        every = _EVERY.search(sent[m.end():])
+        parts = self._parts(every.group(1)) if every else [set(self.v.ranked)]
+        if parts is None:
+            return True
+        me = {t for t, r in self.rows.items() if r["exp_type"] == named[0]}
+        for other in (t for t in swept if t != named[0]):
+            them = {t for t, r in self.rows.items() if r["exp_type"] == other}
+            for part in parts:
+                ga, gb = me & part, them & part
+                if not ga or not gb:
+                    continue
+                va, vb = (sum(self.best[t] for t in g) / len(g) for g in (ga, gb))
+                res.n_checked += 1
+                if not ((vb - va > TIE) if low else (va - vb > TIE)):
+                    where = f" among {self._part_name(part, every.group(1))} trials" if every else ""
+                    self.flag(res, m.group(0).strip(), sent, lineno,
+                              f"{named[0]} said to do {'worse' if low else 'better'} than {other}{where}",
+                              f"mean best test accuracy{where}: {named[0]} {va * 100:.2f}%, {other} {vb * 100:.2f}%")
+                    return True
+        return True
+
     def _compare_with(self, sent: str, lineno: int, res: "VerifyResult") -> bool:
         """"At lr = 0.03 Multiplication did better with λ = 0.01 than with λ = 0.001": the subject's trials
         with one setting against the same subject's trials with the other, by mean best test accuracy."""
@@ -626,6 +723,8 @@ class ClaimChecker:
                 return  # "beaten" without "by": not a comparison this reads
             better = not better  # "A was outperformed by B" is "B outperformed A"
         if m is None:
+            if self._type_wins(sent, lineno, res):
+                return
             alone = _ALONE_BETTER.search(sent)
             if alone and not re.match(r"\s*than\b", sent[alone.end():], re.I):
                 self._against_rest(sent, alone, lineno, res)
@@ -1088,6 +1187,10 @@ class ClaimChecker:
     def _trend(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         m = _TREND.search(sent)
         corr = _CORR.search(sent)
+        none = _NO_CORR.search(sent)
+        if none or (m and re.search(r"\b(?:not|never|no)\b|n't\b", m.group("x") + " " + m.group("verb"), re.I)):
+            self._no_trend(none or m, sent, lineno, res)
+            return
         if corr:
             x, y, up_x, up_y = corr.group("x"), corr.group("y"), True, corr.group(1).lower() == "positive"
             phrase = corr.group(0).strip()
@@ -1143,6 +1246,31 @@ class ClaimChecker:
         res.n_checked += 1
         if verdict:
             self.flag(res, phrase, sent, lineno, "the trend stated does not hold", verdict)
+
+    def _no_trend(self, m: re.Match[str], sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"Higher margins do not go with higher accuracy", "there is no clear relationship between margin
+        and test accuracy": for a measured X (margin, train accuracy, gap) false when the Spearman rank
+        correlation is a trend by the rule (|ρ| ≥ TREND_MIN_RHO) in either direction; for a parameter
+        ("λ has no effect") it is left alone: its means always differ a little."""
+        x = re.sub(r"\b(?:do|does|did|not|never|no)\b|n't", " ", m.group("x"))
+        xkey = next((k for k, rx in _X_WORDS if re.search(rx, x, re.I)), None)
+        y = m.group("y") if "y" in m.groupdict() else ""
+        if xkey is None or xkey in _PARAM_X:
+            return
+        ycol = ("train_acc_final" if re.search(r"train(?:ing)? accurac", y, re.I) else
+                "train_test_gap_final" if re.search(r"\bgap|overfit", y, re.I) else
+                "margin" if re.search(r"margin", y, re.I) else
+                "test_acc_best" if re.search(r"accurac|result|performance|generali[sz]|better|worse|rank", y, re.I) else None)
+        if ycol is None or ycol == xkey:
+            return
+        up, down = (self._trend_verdict(xkey, ycol, sign, set(), False, False) for sign in (True, False))
+        if up is None or down is None:
+            return
+        res.n_checked += 1
+        if up == "" or down == "":
+            rho = next(v for v in (down, up) if v)  # what the failing direction's verdict shows: the ρ
+            self.flag(res, m.group(0).strip(), sent, lineno, "a relationship said not to exist, which the rule finds",
+                      rho.replace(" (a trend needs", " (a trend is") .replace(")", ")", 1))
 
     def _trend_verdict(self, xkey: str, ycol: str, same_sign: bool, types: set[str], per_type: bool,
                        consistent: bool) -> Optional[str]:
