@@ -71,7 +71,7 @@ _LOW_ADJ = r"worst|weakest|lowest[- ]scoring|worst[- ]performing|poorest|least a
 _SUPER_AFTER = re.compile(  # "the best run was X", "Best configuration: X", "the overall winner is X"
     r"\b(?:the\s+)?(?:overall\s+|clear\s+|single\s+)?(?:(?P<adj>" + _TOP_ADJ + "|" + _LOW_ADJ + r")\s+"
     r"(?P<scope>(?:[\w=.λ-]+\s+){0,3}?)" + _TOP_NOUN + r"(?:\s+overall|\s+(?:of|in)\s+the\s+(?:sweep|grid|study|experiment))?"
-    r"(?P<scope2>\s+(?:at|for|with|among|within)\s+[^,;:]{1,30}?)?"
+    r"(?P<scope2>\s+(?:at|for|with|without|among|within)\s+[^,;:]{1,30}?)?"
     r"|(?<=the )(?P<adj2>best|worst|top|strongest|weakest)(?=\s*(?:was|is|:))"
     r"|(?P<win>winner|winning\s+(?:run|trial|configuration|config)))"
     r"\s*(?:was|is|:|—|–|came from|belongs to|goes to|went to)\s*", re.I)
@@ -132,12 +132,20 @@ _TIED = re.compile(  # "t001 and t004 are essentially tied", "t010 is level with
     r"(?P<hedge>essentially|virtually|basically|practically|effectively|statistically|nearly|almost|roughly|more or less|"
     r"near[- ]?ly)\s+)?(?P<word>tied|level|neck and neck|indistinguishable|identical|on par|even|dead even)\b"
     r"(?:\s+(?:with|to)\s+(?P<other>[^,;.]{1,40}))?", re.I)
+_STRONG = re.compile(r"\b(?:clearly|well|comfortably|substantially|significantly|decisively|handily|easily|far|markedly|"
+                     r"considerably|much|dramatically|vastly)\b", re.I)
 HEDGED_TIE = 0.005  # "essentially tied": within 0.5 pp, or the mean spread between seeds where the sweep has seeds
+# "none of the lr = 0.003 runs peaked before epoch 22", "every lr = 0.03 run reached its best before the final epoch"
+_PEAK_WINDOW = re.compile(r"\b(?:peak(?:ed|s)?|(?:reach|hit|set|record|post)(?:ed|s)?\s+(?:its|their)\s+(?:best|peak)(?:\s+(?:test\s+)?"
+                          r"accuracy)?|topped out|maxed out)\s+(?P<when>before|after|prior to|earlier than|later than|no later than|"
+                          r"by|until|within the first)\s+(?:the\s+)?(?:epoch\s*#?\s*|(?=final\b|last\b|midpoint\b|middle\b))$", re.I)
+_PEAK_WINDOW_ANY = re.compile(_PEAK_WINDOW.pattern[:-1] + r"(?P<at>\d+|final epoch|last epoch|midpoint|middle)\b", re.I)
 _NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
                           r"\b(?:second|third|fourth|fifth|next|runner|among the)[- ]?\s*$", re.I)
 _OTHER_MEASURE = re.compile(r"\b(?:train(?:ing)?\s+(?:acc\w*|loss)|gap|loss|margin|overfit\w*|stab\w+|speed|fast\w*|"
                             r"converg\w*|efficien\w*|time|epoch)", re.I)
-_NEUTRAL_SCOPE = {"overall", "single", "performing", "scoring", "of", "the", "all", "in", "sweep", "grid", "model", "final"}
+_NEUTRAL_SCOPE = {"overall", "single", "performing", "scoring", "of", "the", "all", "in", "sweep", "grid", "model", "final",
+                  "completed", "finished", "valid", "non-diverged"}
 _FOLLOWED = re.compile(r"\bfollowed (?:closely )?by\b", re.I)
 _EXTREME = re.compile(
     r"\b(largest|highest|biggest|greatest|smallest|lowest|most|least)\s+(?:final\s+)?"
@@ -147,14 +155,15 @@ _BETTER = re.compile(r"\b(outperform(?:s|ed)?|beaten|beats|beat|did better than|
                      r"better than|ranks? above|ranked above|edges? out|edged(?: out)?|ahead of|superior to|exceed(?:s|ed)|"
                      r"surpass(?:es|ed)?|outscor(?:es|ed)|outpac(?:es|ed)|won (?:over|against)|stronger than|"
                      r"more accurate than|higher (?:best |final |mean |average )?(?:test )?accuracy than|"
-                     r"(?:scored|performed|finished|ranked|placed|landed|came out)\s+(?:\w+\s+)?(?:higher|above)(?:\s+than)?|"
-                     r"(?:has|have|had|holds?|held|keeps?|kept|maintains?|maintained|enjoys?|enjoyed)\s+(?:a|an|the)\s+"
-                     r"(?:\w+\s+)?(?:edge|advantage|lead)\s+(?:over|on)|"
+                     r"(?:scored|performed|finished|ranked|placed|landed|came out|peaked|topped out|ended|ends)\s+(?:\w+\s+)?"
+                     r"(?:higher|above)(?:\s+than)?|(?:has|have|had|holds?|held|keeps?|kept|maintains?|maintained|enjoys?|enjoyed)\s+(?:a|an|the)\s+"
+                     r"(?:\w+\s+){0,3}?(?:edge|advantage|lead)\s+(?:over|on)|"
                      r"(?<!\w)>)", re.I)
 _WORSE = re.compile(r"\b(underperform(?:s|ed)?|did worse than|performed worse than|worse than|ranks? below|ranked below|"
                     r"behind|trails?|trailed|inferior to|lost to|lag(?:s|ged)?(?: behind)?|f[ae]ll short of|falls short of|"
                     r"weaker than|less accurate than|lower (?:best |final |mean |average )?(?:test )?accuracy than|"
-                    r"(?:scored|performed|finished|ranked|placed|landed|came out)\s+(?:\w+\s+)?(?:lower|below)(?:\s+than)?|"
+                    r"(?:scored|performed|finished|ranked|placed|landed|came out|peaked|topped out|ended|ends)\s+(?:\w+\s+)?"
+                    r"(?:lower|below)(?:\s+than)?|"
                     r"(?<!\w)<)", re.I)
 # "A was outperformed by B": the verb's subject is the loser
 _PASSIVE = re.compile(r"\b(?:was|were|is|are|been|being|got|gets)\s+(?:\w+\s+)?$", re.I)
@@ -162,13 +171,15 @@ _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|
                            r"\s+setting|\s+value)?|(?:is|was|are|were)\s+the\s+(?:better|superior)\s+(?:choice|option|setting|value)\b|"
                            r"converged\s+(?:faster|slower|earlier|later)\b|"
                            r"(?:got|gets|was|were)\s+off\s+to\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
-                           r"started\s+(?:fastest|strongest|slowest|weakest))", re.I)
+                           r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest))", re.I)
 _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?([a-zλ_ ]{2,40}?)(?:[.,;]|$)", re.I)
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
     r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
     r"(?:\([^)]{0,20}\)\s+)?(?:consistently\s+|clearly\s+|generally\s+|always\s+)?"
-    r"(?P<verb>go(?:es)? with|went with|led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
+    r"(?P<verb>go(?:es)? with|went with|go(?:es)? hand in hand with|went hand in hand with|move(?:s|d)? together with|"
+    r"track(?:s|ed)?|coincide(?:s|d)? with|line(?:s|d)? up with|(?:is|are|was|were) linked (?:to|with)|"
+    r"led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
     r"tend(?:s|ed)? to (?:reach|have|show|get|achieve|score|be|give|go with)|"
     r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|hurt|helps?|helped|"
     r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse|"
@@ -259,6 +270,7 @@ class ClaimChecker:
         self.fs = v.fs
         t = v.fs.trials
         self.best = {tid: float(t.loc[tid, "test_acc_best"]) for tid in v.ranked}
+        self.final = {tid: float(x) for tid in v.ranked if (x := _num(t.loc[tid, "test_acc_final"])) is not None}
         self.rows = {tid: t.loc[tid].to_dict() for tid in v.ranked}
         self.shown = {tid: {k: format_param(val).lower() for k, val in r.items()} for tid, r in self.rows.items()}
         self.previous = ""  # the sentence before, in the same paragraph: what "them" may stand for
@@ -328,7 +340,7 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
+        for fn in (self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -421,9 +433,11 @@ class ClaimChecker:
             if who is None or not who[0] or (len(who[0]) != 1 and not every):
                 continue
             judged = False
+            completed = bool(re.search(r"\b(?:completed|finished)\b", m.group(0), re.I))  # "Worst completed run: t011"
             for part in parts:
                 mine = who[0] & part
-                pool = [t for t in self.v.ranked if t in scope and t in part]
+                pool = [t for t in self.v.ranked if t in scope and t in part
+                        and (not completed or self.rows[t]["status"] == "completed")]
                 vals = {t: x for t in pool if (x := _num(self.rows[t][col])) is not None}
                 if len(mine) != 1 or not mine <= vals.keys() or len(vals) < 2:
                     continue
@@ -434,7 +448,7 @@ class ClaimChecker:
                     continue
                 holder = (min if low else max)(vals, key=lambda t: vals[t])
                 among = "" if len(pool) == len(self.v.ranked) else \
-                    f" among {self._group_name(self._scope_who) if not every else self._part_name(part, every.group(1)) + ' trials'}"
+                    f" among {self._part_name(part, every.group(1)) + ' trials' if every else 'the completed trials' if completed and scope == set(self.v.ranked) else self._group_name(self._scope_who)}"
                 res.n_checked += 1
                 self.flag(res, m.group(0).strip(" :,"), sent, lineno,
                           f"{self.v.who(tid)} is called the {'lowest' if low else 'highest'} by {measure}{among}",
@@ -621,6 +635,45 @@ class ClaimChecker:
                       f"the {word} {name} is {self.v.who(top)}'s ({shown})")
 
     # -- comparisons ------------------------------------------------------------------------------------------
+    def _peak_window(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"None of the lr = 0.003 runs peaked before epoch 22", "every lr = 0.03 run reached its best before
+        the final epoch", "t006 peaked after epoch 20": each trial's best epoch against the window
+        (before N: earlier than N; after N: later; by N: N or earlier; "the final epoch" is the trial's own
+        last). "none"/"no" says it of no trial, "every"/"all"/"both"/a plural of each, else the one named."""
+        m = _PEAK_WINDOW_ANY.search(sent)
+        if not m:
+            return
+        head = re.split(r"[:;]|\.\s|\b(?:while|whereas|but)\b", sent[:m.start()])[-1]
+        none = bool(re.search(r"\b(?:none|no|neither)\b", head, re.I))
+        who = self.resolve(re.sub(r"\b(?:none|no|neither)\s+of\s+", "", head))
+        if who is None or not who[0]:
+            return
+        done = [t for t in sorted(who[0]) if self.rows[t]["status"] == "completed"]
+        if not done:
+            return
+        each = none or len(who[0]) == 1 or bool(re.search(r"\b(?:every|all|each|both)\b|\bruns\b|\btrials\b", head, re.I))
+
+        def inside(t: str) -> bool:
+            e = int(self.rows[t]["test_acc_best_epoch"])
+            at = m.group("at").lower()
+            last = int(self.rows[t]["epochs_done"])
+            n = last if at in ("final epoch", "last epoch") else max(self.fs.n_epochs, 1) // 2 if at in ("midpoint", "middle") \
+                else int(at)
+            when = m.group("when").lower()
+            return e < n if when in ("before", "prior to", "earlier than") else e > n if when in ("after", "later than") \
+                else e <= n
+
+        verdict = {t: inside(t) for t in done}
+        res.n_checked += 1
+        ok = (not any(verdict.values())) if none else all(verdict.values()) if each else any(verdict.values())
+        if not ok:
+            bad = [t for t, v in verdict.items() if v == none]
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"{'none' if none else 'each'} of {self._group_name(who)} said to peak {m.group('when').lower()} "
+                      f"{'epoch ' if m.group('at').isdigit() else 'the '}{m.group('at')}",
+                      "; ".join(f"{self.v.who(t)}: best at epoch {int(self.rows[t]['test_acc_best_epoch'])}" for t in bad[:3])
+                      + ("; …" if len(bad) > 3 else ""))
+
     def _tie(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"t001 and t004 are essentially tied", "t010 is level with t008": two trials or groups by best
         test accuracy (a group's mean; its best trial where the words say "on the best trial"). A tie is
@@ -729,6 +782,12 @@ class ClaimChecker:
             if alone and not re.match(r"\s*than\b", sent[alone.end():], re.I):
                 self._against_rest(sent, alone, lineno, res)
             return
+        if re.match(r"\s*,", sent[m.end():]) and not passive:
+            return  # "t004 is 0.30 pp behind, the best Multiplication run": behind the one named before, not this
+        negated = bool(re.search(r"\b(?:never|not|no longer)\s+(?:\w+\s+)?$|n't\s+(?:\w+\s+)?$", sent[:m.start()], re.I))
+        if negated:
+            self._never_beat(sent, m, better, lineno, res)
+            return
         left = re.split(r"[:;]", sent[:m.start()])[-1]
         every = _EVERY.search(sent[m.end():])
         leading = re.match(r"\W*(?:at|for|across)\s+(?:every|each|all|both)\s+([a-zλ_ ]{1,30}?)\s*,", left, re.I)
@@ -779,13 +838,20 @@ class ClaimChecker:
         parts = self._parts(dim)
         if parts is None:
             return
-        pick_a, pick_b = self._pick(left), self._pick(right)
+        # "t032 finished higher than t033", "ended ahead of": the final test accuracy, not the best
+        final = bool(re.search(r"\b(?:finish(?:ed|es)?|end(?:ed|s)?|final(?:ly)?)\b", m.group(0) + " " + sent[max(0, m.start() - 25):m.start()],
+                               re.I)) and not re.search(r"\bbest\b", sent, re.I)
+        score = self.final if final else self.best
+        pick_a, pick_b = self._pick(left, score), self._pick(right, score)
         # a quantified side ("every X", "both Y runs") is each of its trials: its weakest (or strongest) one decides
         if re.search(r"\b(every|all|each)\b", left, re.I) and re.search(r"\b(every|all|any|each|both)\b", right, re.I):
-            pick_a = (lambda g: min(self.best[t] for t in g)) if better else (lambda g: max(self.best[t] for t in g))
+            pick_a = (lambda g: min(score[t] for t in g)) if better else (lambda g: max(score[t] for t in g))
         if re.search(r"\b(every|all|any|each|both)\b", right, re.I) and (
                 re.search(r"\b(every|all|each)\b", left, re.I) or self._picks_one(left)):
-            pick_b = (lambda g: max(self.best[t] for t in g)) if better else (lambda g: min(self.best[t] for t in g))
+            pick_b = (lambda g: max(score[t] for t in g)) if better else (lambda g: min(score[t] for t in g))
+        # "clearly ahead", "comfortably beat": a margin beyond HEDGED_TIE (or the seed noise), not 0.04 pp
+        strong = bool(_STRONG.search(sent[max(0, m.start() - 25):m.end() + 12]))
+        margin = max(HEDGED_TIE, Judge(self.fs).noise) if strong else TIE
         failed = []
         n = 0
         for part in parts:
@@ -794,7 +860,7 @@ class ClaimChecker:
                 continue
             n += 1
             va, vb = pick_a(ga), pick_b(gb)
-            ok = (va - vb > TIE) if better else (vb - va > TIE)
+            ok = (va - vb > margin) if better else (vb - va > margin)
             if not ok:
                 failed.append((part, va, vb))
         if n == 0:
@@ -804,9 +870,39 @@ class ClaimChecker:
             part, va, vb = failed[0]
             where = f" (e.g. among {self._part_name(part, dim)})" if dim else ""
             self.flag(res, m.group(0).strip(), sent, lineno,
-                      f"{self._group_name(a)} said to do {'better' if better else 'worse'} than {self._group_name(b)}"
-                      + (f" at every {dim}" if dim else ""),
-                      f"by {self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}%{where}")
+                      f"{self._group_name(a)} said to do {'clearly ' if strong else ''}{'better' if better else 'worse'} than "
+                      f"{self._group_name(b)}" + (f" at every {dim}" if dim else "") + (
+                          f" (clearly: by more than {margin * 100:.2f} pp)" if strong else ""),
+                      f"by {self._measure(a[0], b[0]).replace('best', 'final') if final else self._measure(a[0], b[0])}: "
+                      f"{va * 100:.2f}% vs {vb * 100:.2f}%{where}")
+
+    def _never_beat(self, sent: str, m: re.Match[str], better: bool, lineno: int, res: "VerifyResult") -> None:
+        """"Multiplication never beat Summation at the same λ and lr", "t003 did not outperform t000": with
+        matched-pair words, no matched pair may go A's way; else A must not be ahead by the comparison's
+        own measure (best test accuracy, a group's mean)."""
+        left = re.sub(r"\b(?:never|not|no longer|did|does|do|has|have|had)\b|n't", " ", re.split(r"[:;,]", sent[:m.start()])[-1])
+        right = re.split(r"[;,]|\.\s|\b(?:while|whereas|but)\b", sent[m.end():])[0]
+        a, b = self.resolve(left), self.resolve(re.sub(r"\b(?:at|with|in)\s+(?:the\s+)?same\b.*", "", right))
+        if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:
+            return
+        if not better:
+            a, b = b, a  # "A never trailed B": B never beat A
+        matched = re.search(r"\b(?:same|matched|paired|head-to-head|pair(?:s|ings?)?)\b", right, re.I)
+        res.n_checked += 1
+        if matched:
+            pairs = self._matched_pairs(a[0], b[0])
+            won = [(x, y) for x, y in pairs if self.best[x] - self.best[y] > TIE]
+            if won:
+                x, y = won[0]
+                self.flag(res, m.group(0).strip(), sent, lineno,
+                          f"{self._group_name(a)} said never to beat {self._group_name(b)} in a matched pair",
+                          f"{len(won)} of {len(pairs)} matched pairs go its way, e.g. {self.v.who(x)} {self._pct(x)} vs "
+                          f"{self.v.who(y)} {self._pct(y)}")
+            return
+        va, vb = (sum(self.best[t] for t in g) / len(g) for g in (a[0], b[0]))
+        if va - vb > TIE:
+            self.flag(res, m.group(0).strip(), sent, lineno, f"{self._group_name(a)} said not to beat {self._group_name(b)}",
+                      f"by {self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}%")
 
     def _count_pairs(self, counted: re.Match[str], a_who: tuple[set[str], dict[str, str], set[str]],
                      b_who: tuple[set[str], dict[str, str], set[str]], better: bool, m: re.Match[str], sent: str,
@@ -853,15 +949,16 @@ class ClaimChecker:
             by_sig.setdefault(sig(t), []).append(t)
         return [(x, by_sig[sig(x)][0]) for x in sorted(a) if len(by_sig.get(sig(x), [])) == 1]
 
-    def _pick(self, text: str) -> Callable[[set[str]], float]:
+    def _pick(self, text: str, score: Optional[dict[str, float]] = None) -> Callable[[set[str]], float]:
         """How a side's trials are summed up: "the best X" its best trial, "the worst X" its worst, else the mean."""
         text = re.sub(r"\([^)]*\)", "", text)
+        s = self.best if score is None else score
         run = r"\s+(?:[\w=.λ-]+\s+){0,3}?(?:run|trial|configuration|config|model|result|one)s?\b"
         if re.search(r"\b(best|top|strongest)" + run, text, re.I):
-            return lambda g: max(self.best[t] for t in g)
+            return lambda g: max(s[t] for t in g)
         if re.search(r"\b(worst|weakest|lowest)" + run, text, re.I) and not re.search(r"penalt|λ|lambda", text, re.I):
-            return lambda g: min(self.best[t] for t in g)
-        return lambda g: sum(self.best[t] for t in g) / len(g)
+            return lambda g: min(s[t] for t in g)
+        return lambda g: sum(s[t] for t in g) / len(g)
 
     def _picks_one(self, text: str) -> bool:
         """Does the side name one trial ("t003", "the weakest regularized run")?"""
@@ -993,7 +1090,8 @@ class ClaimChecker:
             vb = sum(g) / len(g)
             if not ((vb - va > TIE) if low_wins else (va - vb > TIE)):
                 self.flag(res, m.group(0), sent, lineno, f"{key} = {val} said to be {m.group(0).strip()} than the other {key} values"
-                          if "est" not in word else f"{key} = {val} said to have the {m.group(0).strip()}",
+                          if "est" not in word else f"{key} = {val} said to {m.group(0).strip()}" if re.match(r"start", word)
+                          else f"{key} = {val} said to have the {m.group(0).strip()}",
                           f"{name}: {fmt(va)} at {key} = {val}, {fmt(vb)} at {gname}")
                 return
 
@@ -1049,7 +1147,10 @@ class ClaimChecker:
         m = _SPEED_CMP.search(sent)
         if not m:
             return
-        left = re.split(r"[:;,]|\bwhile\b|\bwhereas\b", sent[:m.start()])[-1]
+        flat = re.sub(r"\([^)]*\)", "", sent[:m.start()])  # "t006 (Sum, λ=0.01, lr=0.003) converged faster than t007"
+        left = re.split(r"[:;,]|\bwhile\b|\bwhereas\b", flat)[-1]
+        if not self.resolve(left) and TRIAL_ID.search(sent[:m.start()]):
+            left = re.split(r"[:;]|\bwhile\b|\bwhereas\b", sent[:m.start()])[-1]
         right = re.split(r"[;,]|\.\s|\bwhile\b|\bwhereas\b|\bbut\b", sent[m.end():])[0]
         a, b = self.resolve(left), self.resolve(right, None, self.resolve(left)[2] if self.resolve(left) else None)
         if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:

@@ -64,6 +64,20 @@ def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[s
     return best
 
 
+_LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
+                       r"(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*", re.I)
+_SOME_VALUES = re.compile(r"\bthe\s+(two|three|four)\s+(lower|higher|smaller|larger)\s+(learning rates|lrs|batch sizes)\b", re.I)
+_N_WORDS = {"two": 2, "three": 3, "four": 4}
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
 def param_name(left: str) -> Optional[str]:
     """The parameter `left` ends by naming ("lr =", "batch size of"), if any."""
     m = PARAM_TAIL.search(left[-60:])
@@ -133,6 +147,20 @@ class ContextReader:
             ctx.param, ctx.metric = prev.param, None
         # trials: explicit ids first
         found = self.trials_in(left_clause) or self.trials_in(right_clause) or self.trials_in(left)
+        left_out = {t for x in _LEFT_OUT.finditer(sent) for t in (self.trials_in(x.group(0)) or ())}
+        if found and left_out:
+            found = (found - left_out) or None  # "Excluding t011, Multiplication averages 86.43%": not about t011
+        if m is not None and not TRIAL_ID.search(m.string[max(0, m.start() - 15):m.start()]):
+            # "t005 and t007 are basically the same (83.40% and 83.38%)": a pair of numbers answers two names in order
+            first = re.match(r"\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*~?[\d.]+", m.string[m.end():m.end() + 16], re.I)
+            second = re.search(r"([\d.]+)\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*~?$", m.string[max(0, m.start() - 16):m.start()],
+                               re.I)
+            start = m.start() if first else (max(0, m.start() - 16) + second.start(1)) if second else 0
+            clause = re.split(r"[,;:]|\b(?:and|but|while|whereas)\s+(?=(?:for|at|in|the|with)\b)", sent[:start])[-1]
+            named = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(clause)]  # the two names of the pair's own clause
+            named = list(dict.fromkeys(t for t in named if t in self.trial_ids))
+            if (first or second) and len(named) == 2 and not left_out:
+                found = {named[0] if first else named[1]}
         aggregate = re.search(r"\b(mean|average|across|all trials|overall|median|every)\b", left, re.I)
         own = None
         if prev is not None and prev.explicit_trial and m is not None:
@@ -158,6 +186,9 @@ class ContextReader:
             local = ""
             if m is not None:
                 before = m.string[max(0, m.start() - 40):m.start()]
+                wide = re.split(r"[,;)]|\s(?:vs\.?|versus|and|but|while|whereas|than)\s", m.string[max(0, m.start() - 80):m.start()])[-1]
+                if _SOME_VALUES.search(wide):  # "every run at the two lower learning rates is still below": a long name
+                    before = wide
                 before = re.split(r"[,;)]|\s(?:vs\.?|versus|and|but|while|whereas|than)\s", before)[-1]
                 local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
             pt, params = self.trials_from_params(local)
@@ -224,9 +255,20 @@ class ContextReader:
                 continue
             named[key] = m.group("val")
         types = {t for t, p in TYPE_WORDS.items() if p.search(text)}
+        cols = self._param_cols()
+        few = _SOME_VALUES.search(text)
+        if not named and few:
+            # "every run at the two lower learning rates": the trials at the n smallest (or largest) values
+            key = "lr" if re.match(r"l", few.group(3), re.I) else "batchsize"
+            vals = sorted({float(v) for v in cols[key] if _is_float(v)})
+            n = _N_WORDS.get(few.group(1).lower(), 0)
+            if 0 < n < len(vals):
+                keep = {format_param(v).lower() for v in (vals[:n] if few.group(2).lower() in ("lower", "smaller") else vals[-n:])}
+                ids = {tid for tid, v, typ in zip(self._ids, cols[key], cols["exp_type"])
+                       if v in keep and (len(types) != 1 or typ in types)}
+                return (ids or None), {}
         if not named:
             return None, {}
-        cols = self._param_cols()
         mask = [True] * len(self._ids)
         for key, val in named.items():
             want = format_param(value_of(val)).lower()

@@ -79,8 +79,11 @@ _EPOCH_LEFT = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:epoch\s*#?\s*
 _WORD_EPOCH = {"one": 1, "first": 1, "single": 1, "two": 2, "three": 3, "five": 5, "ten": 10}
 _EPOCH_WORDS = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:(one|first|single|two|three|five|ten)\s+epochs?|"
                           r"epoch\s+(one|two|three|five|ten))\b", re.I)
-_OPENING = re.compile(r"^\W*(?:[A-Z][\w ]{0,40}:\s*)?(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?(?:epoch\s*#?\s*(\d+)\b|the\s+(first)\s+epoch\b|"
-                      r"(one)\s+epoch\b)", re.I)
+_OPENING = re.compile(r"^\W*(?:[A-Z][\w ]{0,40}:\s*)?(?:(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?(?:epoch\s*#?\s*(\d+)\b|"
+                      r"the\s+(first)\s+epoch\b|(one)\s+epoch\b|(\d+)\s+epochs\b)|epoch\s+(\d+)\s*[:—–]|(?:after|by)\s+the\s+(first)\s+"
+                      r"(\d+|two|three|five|ten)\s+epochs\b)", re.I)
+# "after 5 epochs", "after the first 5 epochs": an epoch count that pins like "at epoch 5"
+_EPOCHS_DONE = re.compile(r"\b(?:after|by)\s+(?:the\s+first\s+)?(\d+|two|three|five|ten)\s+epochs\b", re.I)
 _ABOUT_EPOCH = re.compile(r"\b(?:around|about|roughly|approximately|~)\s*(?:the\s+)?epoch", re.I)
 _STARTED = re.compile(r"\bstart(?:s|ed|ing)?\s+(?:out\s+)?(?:at|from|around|near|with)\s*~?$", re.I)
 _BY = re.compile(r"\bby\s+(?:the\s+)?epoch", re.I)
@@ -106,7 +109,25 @@ def pinned_epoch(left: str, right: str, n_epochs: int, sentence: str = "") -> tu
         return 1, False
     o = _OPENING.match(sentence)
     if o:
-        return (int(o.group(1)) if o.group(1) else 1), False
+        if o.group(7):  # "After the first 5 epochs, ..."
+            w = o.group(7)
+            return (int(w) if w.isdigit() else _WORD_EPOCH[w.lower()]), False
+        n = o.group(1) or o.group(4) or o.group(5)
+        return (int(n) if n else 1), False
+    # ("from 75% in the first epoch to 86%", "at epoch 3 after reaching 81%": the epoch is another number's)
+    clause = re.split(r"[;:,()]|\b(?:while|whereas|but|and|then|with|to)\b|\b(?:after|before)\s+(?!(?:the\s+)?(?:first|last|final|"
+                      r"epoch|\d+|one|two|three|five|ten)\b)", left)[-1]
+    named = re.search(r"\b(?:final|last|best|peak|highest|max\w*)\b", clause[-40:], re.I)  # "final test accuracy 88.67%"
+    own = [] if named else [m for rx in (_EPOCH_ANY, _EPOCH_WORDS, _EPOCHS_DONE) for m in rx.finditer(clause)]
+    if own:
+        # "after the first epoch they sit between 62% and 65%", ", at epoch 1 they are around 59-61%": an epoch
+        # that opens the number's own clause pins it
+        m = max(own, key=lambda x: x.start())
+        if m.re is _EPOCH_WORDS:
+            return _WORD_EPOCH[(m.group(1) or m.group(2)).lower()], False
+        if m.re is _EPOCHS_DONE:
+            return (int(m.group(1)) if m.group(1).isdigit() else _WORD_EPOCH[m.group(1).lower()]), False
+        return (int(m.group(1)) if m.group(1) else 1 if m.group(2).lower() == "first" else n_epochs), bool(_BY.search(m.group(0)))
     i = sentence.find(left[-20:]) if left.strip() else -1
     if i >= 0 and _SAME_TIME.search(left[-40:] + right[:15]):
         # "after one epoch every lr = 0.03 run was above 62%, whereas no lr = 0.003 run had yet reached 57%": the
@@ -120,5 +141,5 @@ def pinned_epoch(left: str, right: str, n_epochs: int, sentence: str = "") -> tu
     return None, False
 
 
-_SAME_TIME = re.compile(r"\b(?:yet|already|by then|at that point|at that stage|at the same point)\b", re.I)
+_SAME_TIME = re.compile(r"\b(?:yet|already|still|by then|at that point|at that stage|at the same point)\b", re.I)
 _EPOCH_ANY = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:epoch\s*#?\s*(\d+)|(first|last|final)\s+epoch)\b", re.I)

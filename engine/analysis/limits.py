@@ -117,6 +117,9 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         ctx.stat = "final" if named.group(1).lower() == "final" else "best"
     if _RULE.search(quote):
         return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
+    if not ctx.explicit_trial and re.search(r"\b(?:those|these)\s+(?:two|three|four|five|six|\d+)\b|\b(?:for|of)\s+them\b",
+                                            quote, re.I):
+        return None  # "Final train accuracy for those three: all above 91.5%": a group the sentence does not name
     if metric == "gap" and _SPREAD.search(clause):
         return None  # "the spread is under 3 pp": about the sweep's range, not any trial's train − test gap
     if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):

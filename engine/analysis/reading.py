@@ -30,7 +30,7 @@ MAX_SPAN = 400  # characters: every number's context is sought within its span, 
 def sentences(text: str) -> list[str]:
     """`text` cut into sentences and clauses set off by ";" or a dash, each bounded."""
     # "... end. t027 was ..." starts a sentence; "Ranking: 1. X, 2. Y" does not (a list inside one)
-    parts = re.split(r"(?<=[.!?])(?<![:,]\s\d\.)\s+(?=[A-Z(\"'*]|t\d{3})|;\s+|\s+[—–]\s+", text)
+    parts = re.split(r"(?<=[.!?])(?<![:,]\s\d\.)\s+(?=[A-Z(\"'*λ]|t\d{3}|(?:lr|wn|bs)\s*=)|;\s+|\s+[—–]\s+", text)
     return [q for p in parts if p.strip() for q in bounded(p)]
 
 
@@ -82,7 +82,7 @@ class Quoted:
     x: float    # its value, signed
     dec: int    # decimals written (0 in exponent form)
     unit: str   # as written, lower case: "%", "pp", "percentage points", "min", "epochs/s"... or ""
-    approx: bool = False   # "~89.2%", "about 2 pp": the tolerance is one unit of the last digit, not half
+    approx: bool = False   # "~89.2%", "about 2 pp": rounded as written, with a tenth of a unit of slack (0.6 of the last digit)
     bound: Optional[str] = None   # ">" for "above 86%", "<" for "below 0.45": a limit, not a value
     span: Optional[tuple[float, float]] = None   # "between 5.4 and 6.5 pp", "56–59%": both ends, as written
     tol: float = field(init=False)   # half a unit of the last decimal written: 87.1 stands for 87.05 to 87.15
@@ -90,7 +90,7 @@ class Quoted:
     pp: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tol = (1.0 if self.approx else 0.5) * 10 ** (-self.dec) * (1 + 1e-6) + 1e-12
+        self.tol = (0.6 if self.approx else 0.5) * 10 ** (-self.dec) * (1 + 1e-6) + 1e-12
         self.pct = self.unit == "%"
         self.pp = self.unit == "pp" or self.unit.startswith("percentage")
 

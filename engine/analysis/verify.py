@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sweepdeck.engine.analysis.claims import ClaimChecker
+from sweepdeck.engine.analysis.claims import _PEAK_WINDOW, ClaimChecker
 from sweepdeck.engine.analysis.context import ContextReader, Ctx, param_name
 from sweepdeck.engine.analysis.curves import SETTLE_SLACK, Curves, pinned_epoch
 from sweepdeck.engine.analysis.explain import describe, said
@@ -145,6 +145,7 @@ class Verifier:
         intro = ""
         row_no = 0
         list_no = 0
+        proposals_follow = False
         for lineno, line in enumerate(lines, start=1):
             stripped = line.strip()
             if stripped.startswith("```") or stripped.startswith("~~~"):
@@ -154,6 +155,7 @@ class Verifier:
                 continue
             bold = BOLD_HEADING.match(stripped)
             if re.match(r"#{1,6}\s", stripped) or bold:
+                proposals_follow = False
                 # a bold line of its own ("**4. Next steps**") is a heading too: models write them instead of ##
                 section = stripped.lstrip("#").strip() if not bold else (bold.group(1) or bold.group(2))
                 header = None
@@ -163,6 +165,11 @@ class Verifier:
                 continue
             recommend = bool(RECOMMEND_HEADING.search(section)) or bool(
                 re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I))
+            if recommend and re.search(r"\b(?:conclusions?|summary|takeaways?|findings|wrap-up)\b", section, re.I) \
+                    and not proposals_follow and not PROPOSAL.search(stripped):
+                recommend = False  # "Conclusion and Next Steps": its findings are claims, its proposals are not
+            if re.search(r"\b(?:next steps?|recommendations?|suggestions?)\W*:?\W*$", stripped, re.I):
+                proposals_follow = True  # "... is the best choice. Next steps:": what follows proposes
             if stripped.startswith("|"):
                 cells = [c.strip() for c in stripped.strip("|").split("|")]
                 if all(re.fullmatch(r":?-{2,}:?", c) or c == "" for c in cells):
@@ -398,6 +405,11 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(m.group(1)), next(iter(one)), cell, row_text, lineno, res)
                 continue
+            group = row_trials or row_param_trials
+            if not transposed and re.search(r"\b(?:spread|diff(?:erence)?|delta|swing)\b|Δ", head, re.I) \
+                    and not re.search(r"\b(?:gap|train)", head, re.I) and group and len(group) >= 2:
+                self._check_row_spread(cell, head, group, quote, lineno, res)
+                continue
             head_param = param_name(head + " =")
             if transposed:  # "Final train accuracy (best trial)": "best" names the trial, not the statistic
                 head = re.sub(r"\([^)]*\)|\bbest (?:trial|run|config\w*)\b", "", head, flags=re.I)
@@ -432,6 +444,20 @@ class Verifier:
                     ctx.types |= row_types
                     self._check(m, ctx, quote if len(row_text) <= MAX_SPAN else piece, lineno, recommend, res)
         self._cell_label = ""
+
+    def _check_row_spread(self, cell: str, head: str, group: set[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        """"| Summation, λ = 0.001, lr = 0.01 | 89.29 | 90.06 | 89.7 | 0.77 |" under "Seed spread (pp)": the
+        highest minus the lowest best test accuracy of the row's trials."""
+        num = next(iter(numbers(cell)), None)
+        q = Quoted.read(num) if num is not None else None
+        vals = [float(self.fs.trials.loc[t, "test_acc_best"]) * 100 for t in self.ranked if t in group]
+        if q is None or len(vals) < 2:
+            return
+        res.n_checked += 1
+        spread = max(vals) - min(vals)
+        if abs(spread - abs(q.x)) > q.tol + 1e-6:
+            self._flag(res, q.raw, quote, lineno, f"{q.raw} given as the {head.strip()} of the row's {len(vals)} trials",
+                       f"their best test accuracies differ by {spread:.2f} pp ({max(vals):.2f}% and {min(vals):.2f}%)")
 
     # -- checks ---------------------------------------------------------------------------------------
     def _check(self, m: re.Match[str], ctx: Ctx, quote: str, lineno: int, recommend: bool, res: VerifyResult) -> None:
@@ -627,12 +653,15 @@ class Verifier:
         if x != int(x) or not 0 <= x <= n:
             self._flag(res, raw, quote, lineno, f"epoch {raw} is outside the sweep's {n} epochs", f"n_epochs = {n}")
             return
-        if ctx.trials and re.search(r"\b(diverg\w*|fail\w*|crash\w*|stopp\w*|NaN)\b[^.;,]{0,20}$", m.string[:m.start()], re.I):
+        if ctx.trials and re.search(r"\b(diverg\w*|fail\w*|crash\w*|stopp\w*|NaN|blew up|blown up|exploded|collapsed)\b[^.;,]{0,20}$", m.string[:m.start()], re.I):
             done = self.fs.facts.get(f"trial.{next(iter(ctx.trials))}.epochs_done")
             if done is not None and x not in (done.value, done.value + 1) and len(ctx.trials) == 1 and ctx.explicit_trial:
                 self._flag(res, raw, quote, lineno, f"{self.who(next(iter(ctx.trials)))} said to stop at epoch {raw}",
-                           f"it logged {done.display()} epochs and stopped in epoch {done.value + 1}")
+                           f"it logged {done.display()} epochs and stopped in epoch {int(done.value) + 1}")
             return  # "diverged at epoch 5 after reaching 72.68%": the epoch it stopped, not its best
+        if _PEAK_WINDOW.search(m.string[:m.start()]):
+            res.n_skipped += 1  # "none of the lr = 0.003 runs peaked before epoch 22": claims.py reads the window
+            return
         # the words of the number's own clause: in "t003 led at epoch 8 with 84.5%, and t002 had reached 88.8% by
         # epoch 15" the first epoch is not a peak
         own = re.split(_PIECE_CUT, m.string[:m.start()])[-1] + m.group(0) + re.split(_PIECE_CUT, m.string[m.end():])[0]
@@ -791,12 +820,23 @@ class Verifier:
                 return
         if ctx.metric == "gap" and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
             return
+        below = _BELOW_PEAK.match(m.string[m.end():m.end() + 40])
+        group = ctx.trials or ({self._last_trial} if self._last_trial and re.search(r"\bits\b", quote, re.I) else None)
+        if below and group and len(group) == 1 and (q.pp or ctx.metric == "gap"):
+            t = next(iter(group))  # "only 0.47 pp below its peak" that is not its drop: say what the drop is
+            best, final = (float(self.fs.trials.loc[t, c]) * 100 for c in ("test_acc_best", "test_acc_final"))
+            self._flag(res, q.raw, quote, lineno, f"{q.raw} given as the drop of {self.who(t)} from its peak",
+                       f"it fell {best - final:.2f} pp, from {best:.2f}% (best) to {final:.2f}% (final)")
+            return
         if self._pair_side_holds(q, ctx, m, quote):
             return
         if self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
-        if ctx.metric == "acc" and ctx.split != "train" and not ctx.params_near \
-                and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(quote)):
+        near = " ".join(f"{k}={v}" for k, v in ctx.params.items()) if ctx.params_near else ""
+        types_named = " ".join(t for t, p in TYPE_WORDS.items() if p.search(quote))
+        if ctx.metric == "acc" and ctx.split != "train" and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(
+                quote if not ctx.params_near else f"{near} {types_named}" if types_named else near)) and (
+                not ctx.params_near or types_named or _LEFT_OUT.search(quote)):
             return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
         if ctx.stat == "mean" or _MEAN.search(self._cell_label):
             col = self._mean_column(ctx)
@@ -942,10 +982,12 @@ class Verifier:
         cols = self.reader._param_cols()
         ids = self.reader._ids
         best = {t: self.rows[t]["test_acc_best"] for t in self.ranked}
+        out = {t for m in _LEFT_OUT.finditer(quote) for t in (self.reader.trials_in(m.group(1)) or ())}
         sets = [{t for t, v in zip(ids, cols[k]) if v == want} for k, want in named if k in cols]
         sets += [{t for t in self.ranked if self.types[t] == typ} for typ in types]
-        # only the crossings: each group's own mean is a fact, checked with its own binding rules
-        crossed = [a & b for a in sets[:len(named)] for b in sets[len(named):]]
+        # only the crossings: each group's own mean is a fact, checked with its own binding rules; but a group
+        # with a trial left out ("Excluding t011, Multiplication averages 86.43%") is a mean no fact holds
+        crossed = [a & b for a in sets[:len(named)] for b in sets[len(named):]] + ([s - out for s in sets] if out else [])
         return [sum(best[t] for t in s if t in best) / n for s in crossed if (n := sum(1 for t in s if t in best))]
 
     def _subject(self, text: str) -> Optional[tuple[Optional[set[str]], set[str]]]:
@@ -1011,9 +1053,12 @@ class Verifier:
     def _is_change(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str) -> bool:
         """"lost 0.7 pp in the last epoch", "dropped 1.1 pp from its peak": a change of the trial's own
         test accuracy (best to final, or over the last epoch)."""
-        if not CHANGE_WORDS.search(m.string[max(0, m.start() - 40):m.start()]):
-            return False
+        if not CHANGE_WORDS.search(m.string[max(0, m.start() - 40):m.start()]) and not _BELOW_PEAK.match(
+                m.string[m.end():m.end() + 40]):
+            return False  # "final 89.03% — only 0.17 pp below its peak" is a change too
         group = ctx.trials if ctx.trials else (self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0])
+        if not group and self._last_trial and re.search(r"\b(?:its|it)\b", quote, re.I):
+            group = {self._last_trial}  # "Winner: t001. ... — only 0.17 pp below its peak"
         for t in group or ():
             curve = [v for _, v in self.curves.curve(t, "test_acc")]
             if len(curve) >= 2 and any(_close(q.x, abs(d) * 100, q.tol + 1e-6)
@@ -1088,12 +1133,18 @@ class Verifier:
             return
         if (q.pct or q.bound or q.span) and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
+        if q.pct and _LEFT_OUT.search(quote) and any(_close(q.x, v * 100, q.tol) for v in self._named_means(quote)):
+            return  # "Excluding t011, Multiplication averages 86.43%": a mean without that trial
         if not q.pct:
             for vals in self.param_values.values():
                 if any(_close(q.x, value_of(v), q.tol) for v in vals if _is_num(v)):
                     return
             if any(_close(q.x, k, q.tol) for k in self.known_numbers):
                 return
+        if q.pct and _LEFT_OUT.search(quote) and (means := self._named_means(quote)):
+            self._flag(res, q.raw, quote, lineno, f"{q.raw} given as a mean without {_LEFT_OUT.search(quote).group(1)}",
+                       "the means the sentence names, without it: " + ", ".join(f"{v * 100:.2f}%" for v in means))
+            return
         self._flag(res, q.raw, quote, lineno, f"{q.raw} appears nowhere in the recorded results",
                    "no fact, parameter or config value has this value")
 
@@ -1202,6 +1253,10 @@ _PARAM_NAMES = (("lr", r"learning rates?|lr"), ("batchsize", r"batch[ _]?sizes?"
 _VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lambda|weight[ -]norm|wn)(?![\w=])[^.;%\d]{0,40}?"
                          r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin)\s*[\[{(]?\s*"
                          r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
+_LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
+                       r"((?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*)", re.I)
+_BELOW_PEAK = re.compile(r"\s*(?:pp|percentage points?)?\s*(?:below|under|off|short of|lower than|down from|beneath)\s+"
+                         r"(?:its|their|the)\s+(?:own\s+)?(?:peak|best|maximum|high)", re.I)
 # "separated by less than 0.8 pp", "within 0.5 pp of each other", "changes accuracy by at most 0.5 pp": a difference
 _SPREAD = re.compile(r"\b(?:separated|apart|within|spread|span(?:s|ned)?|differ(?:s|ed)?|chang(?:es|ed|ing)\b[^,;]{0,40}?\bby)\b"
                      r"[^,;]{0,25}$", re.I)

@@ -53,7 +53,7 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 TRIAL_ID = re.compile(r"\bt(\d{3,})\b")
 TRIAL_REF = re.compile(r"\b(?:trial|exp(?:eriment)?|run)\s*#?\s*(\d+)\b", re.I)
 TYPE_WORDS = {t: re.compile(r"\b" + t.replace("_", r"[_ ]?") + r"\b", re.I) for t in EXP_TYPES}
-TYPE_WORDS["No_Regularization"] = re.compile(r"\b(no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg)\b", re.I)
+TYPE_WORDS["No_Regularization"] = re.compile(r"\b(no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg|without regulari[sz]ation)\b", re.I)
 
 # parameter names as reports write them → the trial column
 PARAM_ALIASES = [
