@@ -530,3 +530,71 @@ def test_a_superlative_flag_says_what_the_data_holds_by_label(fs):
 ])
 def test_plain_probes_before_the_sixth_held_out_set(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+# --- what the sixth held-out set (v32-v36, measured first, then fixed for) showed: in other words ----------
+
+@pytest.mark.parametrize("text,bad", [
+    # an epoch that opens the number's clause pins it
+    ("After 2 epochs, the Summation runs were both between 80% and 84%.", False),       # 80% and 83% at epoch 2
+    ("After 2 epochs, the Summation runs were both between 84% and 88%.", True),
+    ("Epoch 1: Summation at 70–75%, Multiplication at 55–72%.", False),
+    ("The Summation runs start well: after the first epoch they sit between 70% and 75%.", False),
+    ("The Summation runs start well: after the first epoch they sit between 76% and 80%.", True),
+    ("t002 was at 81.00% at epoch 2 before it slipped to 79%.", False),                  # not pinned across "to"
+    # a drop from the peak, a mean without a trial, a pair that answers two names
+    ("t002 ended at 79%, only 2 pp below its peak.", False),
+    ("t002 ended at 79%, only 3 pp below its peak.", True),
+    ("Excluding t003, Multiplication averages 81% best test accuracy.", False),
+    ("Excluding t003, Multiplication averages 75% best test accuracy.", True),
+    ("t000 and t002 are close (80.00% and 81.00%).", False),
+    ("t000 and t002 are close (81.00% and 80.00%).", True),
+    ("Summation sits at 83% on average against Multiplication's just under 71%.", False),   # 70.5%
+    ("Summation sits at 83% on average against Multiplication's just under 75%.", True),
+    ("Final train accuracy for those two: both above 83%.", False),                      # a group the words do not name
+])
+def test_sixth_held_out_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+_SPREAD_TABLE = "| Penalty | λ = 0.01 | λ = 0.001 | Spread (pp) |\n|---|---|---|---|\n| Summation | 80.00 | 86.00 | {s} |\n"
+
+
+def test_a_spread_column_is_the_rows_highest_minus_lowest_value(fs):
+    assert flags(_SPREAD_TABLE.format(s="6.00"), fs) == []
+    ms = flags(_SPREAD_TABLE.format(s="4.00"), fs)
+    assert len(ms) == 1 and "differ by 6.00 pp" in ms[0].data_says
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("t003 is 26 pp behind, the weakest run.", False),             # an appositive, not "t003 is behind the weakest run"
+    ("Multiplication never beat Summation at the same λ.", True),    # λ = 0.01: 81% vs 80%: it did
+    ("Multiplication did not beat Summation on average.", False),    # 70.5% vs 83%
+    ("Summation did not beat Multiplication on average.", True),
+    ("t003 did not outperform t000.", False),
+    ("t001 did not outperform t000.", True),
+    ("t002 finished higher than t000.", False),                     # final test accuracy: 79% vs 78%
+    ("t000 finished higher than t002.", True),
+    ("t001 clearly outperformed t002.", False),                      # 86% vs 81%
+    ("t002 narrowly beat t000.", False),                             # 81% vs 80%
+    ("t000 peaked higher than t002.", True),
+    ("t000 beat its Multiplication counterpart.", True),             # mul=0.01 (t002): 81% vs 80%
+    ("t001 beat its Multiplication counterpart.", False),            # mul=0.001 (t003): 86% vs 60%
+    ("λ = 0.001 won 1 of the 2 head-to-head pairs.", False),          # Summation yes (86 vs 80), Multiplication no (60 vs 81)
+    ("λ = 0.001 won 2 of the 2 head-to-head pairs.", True),
+    ("λ = 0.01 gave the best Multiplication run.", False),
+    ("λ = 0.001 gave the best Multiplication run.", True),
+    ("The weakest completed run was t003.", False),
+    ("None of the Summation runs peaked before epoch 2.", False),     # epochs 2 and 3
+    ("None of the Summation runs peaked before epoch 3.", True),
+    ("Every run reached its best before the final epoch.", True),     # t001 and t003 peaked at epoch 3
+])
+def test_sixth_held_out_claims(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_findings_in_a_conclusion_and_next_steps_section_are_checked_until_the_proposals(fs):
+    text = ("## Conclusion and Next Steps\n\nt002 was the best run. Next steps:\n\n"
+            "- lr = 0.003 and batch size 256.\n")
+    ms = flags(text, fs)
+    assert [m.line for m in ms] == [3]

@@ -140,6 +140,15 @@ _PEAK_WINDOW = re.compile(r"\b(?:peak(?:ed|s)?|(?:reach|hit|set|record|post)(?:e
                           r"accuracy)?|topped out|maxed out)\s+(?P<when>before|after|prior to|earlier than|later than|no later than|"
                           r"by|until|within the first)\s+(?:the\s+)?(?:epoch\s*#?\s*|(?=final\b|last\b|midpoint\b|middle\b))$", re.I)
 _PEAK_WINDOW_ANY = re.compile(_PEAK_WINDOW.pattern[:-1] + r"(?P<at>\d+|final epoch|last epoch|midpoint|middle)\b", re.I)
+_WON_OF = re.compile(  # "wn = 1.2 won 3 of the 5 completed head-to-head pairs"
+    r"\b(?:won|wins|took|came out ahead in|comes out ahead in|was ahead in|is ahead in|led in|leads in)\s+"
+    r"(?P<n>\d{1,3}|one|two|three|four|five|six)\s+(?:of|out of)\s+(?:the\s+|its\s+|their\s+)?(?P<total>\d{1,3})\s+"
+    r"(?P<words>(?:[\w-]+\s+){0,3}?)(?:pairs|pairings|matchups|match-ups|comparisons|head-to-heads?|duels)\b", re.I)
+_TWIN = re.compile(r"^\s*(?:its|their|the)\s+([\w=.λ -]{1,25}?)\s+(?:twin|counterpart|sibling|partner)\b", re.I)
+_GAVE_BEST = re.compile(  # "wn = 1.2 also gave the best Multiplication run"
+    r"\b(?:gave|gives|produced|produces|yielded|yields|delivered|delivers|is behind|was behind|accounts? for|accounted for)\s+"
+    r"the\s+(?:single\s+)?(?P<adj>best|top|strongest|highest[- ]scoring|worst|weakest|lowest[- ]scoring)\s+"
+    r"(?P<scope>(?:[\w=.λ-]+\s+){0,3}?)(?:run|trial|configuration|config|model|result)\b", re.I)
 _NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
                           r"\b(?:second|third|fourth|fifth|next|runner|among the)[- ]?\s*$", re.I)
 _OTHER_MEASURE = re.compile(r"\b(?:train(?:ing)?\s+(?:acc\w*|loss)|gap|loss|margin|overfit\w*|stab\w+|speed|fast\w*|"
@@ -340,7 +349,7 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
+        for fn in (self._gave_best, self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -635,6 +644,32 @@ class ClaimChecker:
                       f"the {word} {name} is {self.v.who(top)}'s ({shown})")
 
     # -- comparisons ------------------------------------------------------------------------------------------
+    def _gave_best(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"wn = 1.2 also gave the best Multiplication run", "Summation produced the worst run": the best (or
+        worst) trial by best test accuracy, among the group the words between name, has the subject's value."""
+        m = _GAVE_BEST.search(sent)
+        if not m or _NOT_OVERALL.search(sent[:m.start()]) or re.search(r"\b(?:not|never|n't)\b", sent[max(0, m.start() - 15):m.start()]):
+            return
+        who = self.resolve(re.split(r"[:;,]|\.\s|\b(?:and|while|whereas|but)\b", sent[:m.start()])[-1])
+        if who is None or not who[0] or TRIAL_ID.search(sent[:m.start()]):
+            return
+        words = [w for w in m.group("scope").split() if w.lower() not in _NEUTRAL_SCOPE]
+        scope = self.resolve(" ".join(words)) if words else None
+        if words and (scope is None or not scope[0]):
+            return
+        pool = [t for t in self.v.ranked if scope is None or t in scope[0]]
+        if len(pool) < 2:
+            return
+        low = bool(re.match(r"worst|weakest|lowest", m.group("adj"), re.I))
+        edge = (min if low else max)(self.best[t] for t in pool)
+        holders = [t for t in pool if abs(self.best[t] - edge) <= TIE]
+        res.n_checked += 1
+        if not any(t in who[0] for t in holders):
+            among = f" among {self._group_name(scope)}" if scope else ""
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"the {m.group('adj').lower()} run{among} credited to {self._group_name(who)}",
+                      f"it is {self.v.who(holders[0])} ({self._pct(holders[0])})")
+
     def _peak_window(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"None of the lr = 0.003 runs peaked before epoch 22", "every lr = 0.03 run reached its best before
         the final epoch", "t006 peaked after epoch 20": each trial's best epoch against the window
@@ -646,6 +681,8 @@ class ClaimChecker:
         head = re.split(r"[:;]|\.\s|\b(?:while|whereas|but)\b", sent[:m.start()])[-1]
         none = bool(re.search(r"\b(?:none|no|neither)\b", head, re.I))
         who = self.resolve(re.sub(r"\b(?:none|no|neither)\s+of\s+", "", head))
+        if who is None and re.search(r"\b(?:every|each|all|no|none)\b(?:\s+of\s+the)?\s+(?:\w+\s+)?(?:runs?|trials?)\b", head, re.I):
+            who = (set(self.v.ranked), {}, set())  # "Every run reached its best before the final epoch"
         if who is None or not who[0]:
             return
         done = [t for t in sorted(who[0]) if self.rows[t]["status"] == "completed"]
@@ -739,6 +776,73 @@ class ClaimChecker:
                     return True
         return True
 
+    def _own(self, t: str, key: str) -> Optional[str]:
+        """A trial's value of `key` as written; for λ its own type's weight (a Summation trial's mul weight is 0)."""
+        if key != "lambda":
+            return self.shown[t].get(key)
+        typ = self.rows[t]["exp_type"]
+        return self.shown[t]["l2_sum_lambda"] if typ == "Summation" else self.shown[t]["l2_mul_lambda"] if typ == "Multiplication" \
+            else None
+
+    def _twin(self, tid: str, mod: str) -> Optional[str]:
+        """The trial equal to `tid` in every varied parameter but the one `mod` names ("seed-43", "bs = 32",
+        "Multiplication": the other type at the same λ)."""
+        text = re.sub(r"\b(seed|lr|bs|wn)[- ](\d)", r"\1=\2", mod)
+        want = dict(self.shown[tid])
+        typ = next((t for t, p in TYPE_WORDS.items() if p.search(text)), None)
+        changed = False
+        for p in PARAM_ANY.finditer(text):
+            key = next(k for k, val in p.groupdict().items() if val and k != "val")
+            if key in want:
+                want[key], changed = format_param(value_of(p.group("val"))).lower(), True
+        if typ and typ != self.rows[tid]["exp_type"]:
+            mine = self.rows[tid]
+            lam = self.shown[tid]["l2_sum_lambda"] if mine["exp_type"] == "Summation" else self.shown[tid]["l2_mul_lambda"]
+            want["exp_type"] = typ.lower()
+            want["l2_sum_lambda"], want["l2_mul_lambda"] = (lam, "0") if typ == "Summation" else ("0", lam)
+            changed = True
+        if not changed:
+            return None
+        keys = [k for k in self.fs.varied if k in want] + (["exp_type"] if typ else [])
+        hits = [t for t in self.v.ranked if t != tid and all(str(self.shown[t].get(k, "")).lower() == str(want[k]).lower()
+                                                              for k in keys)]
+        return hits[0] if len(hits) == 1 else None
+
+    def _won_of(self, sent: str, lineno: int, res: "VerifyResult") -> bool:
+        """"wn = 1.2 won 3 of the 5 completed head-to-head pairs": a parameter value (or type) against the
+        sweep's other values of it, over the matched pairs (every other varied parameter equal; "completed":
+        both trials completed), wins by best test accuracy (a tie is not a win)."""
+        from sweepdeck.engine.analysis.vocabulary import COUNT_WORDS
+
+        m = _WON_OF.search(sent)
+        if not m:
+            return False
+        who = self.resolve(re.split(r"[:;,]|\.\s", sent[:m.start()])[-1])
+        if who is None or not who[0] or TRIAL_ID.search(sent[:m.start()]):
+            return True
+        if who[2] and not who[1]:
+            rest = {t for t, r in self.rows.items() if r["exp_type"] not in who[2]}
+        elif len(who[1]) == 1:
+            key = next(iter(who[1]))
+            mine = {self._own(t, key) for t in who[0]}
+            rest = {t for t in self.rows if t not in who[0] and self._own(t, key) not in mine and self._own(t, key) is not None}
+        else:
+            return True
+        pairs = self._matched_pairs(who[0], rest)
+        if re.search(r"\bcompleted\b", m.group("words"), re.I):
+            pairs = [(x, y) for x, y in pairs if self.rows[x]["status"] == self.rows[y]["status"] == "completed"]
+        if not pairs:
+            return True
+        won = [(x, y) for x, y in pairs if self.best[x] - self.best[y] > TIE]
+        n = int(m.group("n")) if m.group("n").isdigit() else COUNT_WORDS.get(m.group("n").lower(), -1)
+        res.n_checked += 1
+        if n != len(won) or int(m.group("total")) != len(pairs):
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"{self._group_name(who)} said to win {m.group('n')} of {m.group('total')} matched pairs",
+                      f"it wins {len(won)} of the {len(pairs)} matched pairs by best test accuracy" + (
+                          ": " + ", ".join(f"{self.v.who(x)} {self._pct(x)} vs {self._pct(y)}" for x, y in won[:4]) if won else ""))
+        return True
+
     def _compare_with(self, sent: str, lineno: int, res: "VerifyResult") -> bool:
         """"At lr = 0.03 Multiplication did better with λ = 0.01 than with λ = 0.001": the subject's trials
         with one setting against the same subject's trials with the other, by mean best test accuracy."""
@@ -776,7 +880,7 @@ class ClaimChecker:
                 return  # "beaten" without "by": not a comparison this reads
             better = not better  # "A was outperformed by B" is "B outperformed A"
         if m is None:
-            if self._type_wins(sent, lineno, res):
+            if self._type_wins(sent, lineno, res) or self._won_of(sent, lineno, res):
                 return
             alone = _ALONE_BETTER.search(sent)
             if alone and not re.match(r"\s*than\b", sent[alone.end():], re.I):
@@ -797,7 +901,14 @@ class ClaimChecker:
         if passive:
             right = re.sub(r"^\s+by\b", "", right, flags=re.I)
         right = re.split(r"[;]|,\s*(?:while|whereas|but|and)\b|\bwhile\b|\bwhereas\b", right)[0]
+        twin = _TWIN.match(right)
         a0, b0 = self.resolve(left), self.resolve(right)
+        if twin and a0 is not None and len(a0[0]) == 1:
+            # "t032 finished higher than its seed-43 twin": the trial that differs from it only there
+            other = self._twin(next(iter(a0[0])), twin.group(1))
+            if other is None:
+                return
+            b0, right = ({other}, {}, set()), other
         bare = r"^\W*(?:that of\s+|those (?:at|with)\s+|the\s+)?(\d+(?:\.\d+)?(?:e-?\d+)?)\s*\W*$"
         for side, other, text in ((0, a0, right), (1, b0, left)):
             # "the larger learning rate of 0.03 did better than 0.01": a bare value takes the other side's parameter

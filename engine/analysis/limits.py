@@ -127,6 +127,14 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         group = [t for t in v.ranked if t not in ctx.trials and (not re.search(r"\bcompleted\b", clause, re.I)
                                                                   or v.status[t] == "completed")]
     values = [(t, val) for t in group if (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
+    if ctx.stat == "mean" and metric == "acc" and epoch is None and len(values) > 1 and q.span is None and not ctx.explicit_trial:
+        # "Multiplication averages just under 87%": the group's mean is the one value the limit is about
+        mean = sum(val for _, val in values) / len(values)
+        return None if (mean < _scaled(q, metric)[0] + 1e-9 if q.bound == "<" else mean > _scaled(q, metric)[0] - 1e-9) and (
+            not q.near or abs(mean - _scaled(q, metric)[0]) <= _scaled(Quoted(q.raw, 10 ** -q.dec, q.dec, q.unit), metric)[0] + 1e-9) \
+            else (f"the mean {_what(metric, ctx, epoch, by, quote)} of the {len(values)} trials meant said to be "
+                  f"{'just ' if q.near else ''}{'below' if q.bound == '<' else 'above'} {q.raw}",
+                  f"their mean is {format_value(mean, metric)}")
     if q.span is not None and metric == "acc" and len(group) == 1 and _WANDER.search(before_range_text(quote, q.raw)):
         # "reached 88.38% at epoch 10, then fluctuated between 87.1% and 88.3%": the curve after that epoch
         since = [int(e) for e in re.findall(r"\bepoch\s+(\d+)", quote[:max(quote.find(q.raw), 0)], re.I)]
@@ -158,11 +166,13 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         ok = [lo - tol - 1e-9 <= val <= hi + tol + 1e-9 for _, val in values]
         said_limit = f"between {q.span[0]:g} and {q.span[1]:g}{q.unit if q.unit in ('%',) else ' ' + q.unit if q.unit else ''}"
     elif q.bound == ">":  # a limit is a threshold, not a rounded value: "at least 0.1" excludes 0.05
-        ok = [val > x - 1e-9 for _, val in values]
-        said_limit = f"above {q.raw}"
+        unit = _scaled(Quoted(q.raw, 10 ** -q.dec, q.dec, q.unit), metric)[0]
+        ok = [val > x - 1e-9 and (not q.near or val <= x + unit + 1e-9) for _, val in values]
+        said_limit = f"{'just ' if q.near else ''}above {q.raw}"
     else:
-        ok = [val < x + 1e-9 for _, val in values]
-        said_limit = f"below {q.raw}"
+        unit = _scaled(Quoted(q.raw, 10 ** -q.dec, q.dec, q.unit), metric)[0]  # "just under 87%": 86% to 87%
+        ok = [val < x + 1e-9 and (not q.near or val >= x - unit - 1e-9) for _, val in values]
+        said_limit = f"{'just ' if q.near else ''}below {q.raw}"
     # "no Summation run exceeds 1.8 pp", "never got above 85%": the negated limit, said of every value
     head = clause[:max(clause.find(q.raw), 0)]
     if q.raw in quote and not _NEGATED.search(head):  # "no run had yet reached 57%": "yet" ends no clause for the negation

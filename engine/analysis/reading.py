@@ -74,6 +74,10 @@ _NOT_REACHED = re.compile(r"\b(?:no|none|not one|not a single|never)\b[^,;]{0,40
                           r"top(?:s|ped)?|clear\w*|pass\w*)\s+(?:the\s+)?~?$", re.I)
 
 
+_NEAR_BOUND = re.compile(r"\b(?:just|slightly|a little|a bit|a touch|barely|marginally|fractionally|narrowly)\s+(?:under|below|over|above|"
+                         r"short of|shy of|less than|more than|higher than|lower than)\s*~?$", re.I)
+
+
 @dataclass
 class Quoted:
     """A number as a report wrote it, and how closely a fact must match it."""
@@ -85,6 +89,7 @@ class Quoted:
     approx: bool = False   # "~89.2%", "about 2 pp": rounded as written, with a tenth of a unit of slack (0.6 of the last digit)
     bound: Optional[str] = None   # ">" for "above 86%", "<" for "below 0.45": a limit, not a value
     span: Optional[tuple[float, float]] = None   # "between 5.4 and 6.5 pp", "56–59%": both ends, as written
+    near: bool = False     # "just under 87%", "slightly above 0.3": the limit, and within one unit of its last digit
     tol: float = field(init=False)   # half a unit of the last decimal written: 87.1 stands for 87.05 to 87.15
     pct: bool = field(init=False)
     pp: bool = field(init=False)
@@ -113,7 +118,8 @@ class Quoted:
         if span is not None and not unit:
             tail = _RANGE_TAIL.match(m.string[m.end():m.end() + 40])
             unit = (tail.group(2) or "") if tail else ""  # "56–59%": the first end is a percentage too
-        return cls(m.group(0).strip(), x, dec, unit, approx, bound, span)
+        near = bound is not None and bool(_NEAR_BOUND.search(before))
+        return cls(m.group(0).strip(), x, dec, unit, approx, bound, span, near)
 
     @property
     def shown(self) -> str:

@@ -49,7 +49,7 @@ from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DUR
                                                   TYPE_WORDS, UNIVERSAL)
 
 # where a number's own piece of a sentence ends: "every unregularized run ..., while no Summation run ..."
-_PIECE_CUT = re.compile(r"[,;:]|\b(?:while|whereas|but|unlike|compared|than|versus|vs\.?)\b", re.I)
+_PIECE_CUT = re.compile(r"[,;:]|\b(?:while|whereas|but|unlike|compared|than|versus|vs\.?|against)\b", re.I)
 
 _MEAN = re.compile(r"\b(mean|average|avg)\b", re.I)
 _FINAL_WORD = re.compile(r"\b(final|last|end)\b", re.I)
@@ -405,7 +405,7 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(m.group(1)), next(iter(one)), cell, row_text, lineno, res)
                 continue
-            group = row_trials or row_param_trials
+            group = row_trials or row_param_trials or ({t for t in self.ranked if self.types[t] in row_types} if row_types else None)
             if not transposed and re.search(r"\b(?:spread|diff(?:erence)?|delta|swing)\b|Δ", head, re.I) \
                     and not re.search(r"\b(?:gap|train)", head, re.I) and group and len(group) >= 2:
                 self._check_row_spread(cell, head, group, quote, lineno, res)
@@ -819,6 +819,19 @@ class Verifier:
             if any(self._match(f, q) for f in pool):
                 return
         if ctx.metric == "gap" and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
+            return
+        behind = _BEHIND.match(m.string[m.end():m.end() + 30])
+        one = ctx.trials if ctx.trials and len(ctx.trials) == 1 else None
+        if behind and one and (q.pp or ctx.metric == "gap") and next(iter(one)) in self.ranked:
+            # "t004 is 0.30 pp behind": behind the best run, or the one ranked just above it
+            t = next(iter(one))
+            i = self.ranked.index(t)
+            bests = [float(self.fs.trials.loc[x, "test_acc_best"]) * 100 for x in self.ranked]
+            gaps = [bests[0] - bests[i]] + ([bests[i - 1] - bests[i]] if i > 0 else [])
+            if not any(_close(q.x, g, q.tol + 1e-6) for g in gaps):
+                self._flag(res, q.raw, quote, lineno, f"{self.who(t)} said to be {q.raw} behind",
+                           f"it is {gaps[0]:.2f} pp behind the best run, {self.who(self.ranked[0])}"
+                           + (f", and {gaps[1]:.2f} pp behind the next, {self.who(self.ranked[i - 1])}" if len(gaps) > 1 and i > 1 else ""))
             return
         below = _BELOW_PEAK.match(m.string[m.end():m.end() + 40])
         group = ctx.trials or ({self._last_trial} if self._last_trial and re.search(r"\bits\b", quote, re.I) else None)
@@ -1255,6 +1268,8 @@ _VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lam
                          r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
 _LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
                        r"((?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*)", re.I)
+_BEHIND = re.compile(r"\s*(?:pp|percentage points?)?\s*(?:behind|back|off the (?:lead|pace|top)|short of the (?:best|top|lead|leader|winner))\b",
+                     re.I)
 _BELOW_PEAK = re.compile(r"\s*(?:pp|percentage points?)?\s*(?:below|under|off|short of|lower than|down from|beneath)\s+"
                          r"(?:its|their|the)\s+(?:own\s+)?(?:peak|best|maximum|high)", re.I)
 # "separated by less than 0.8 pp", "within 0.5 pp of each other", "changes accuracy by at most 0.5 pp": a difference
