@@ -236,6 +236,11 @@ _AS_LEAD = re.compile(  # "As λ increases, the gap shrinks"
 _SPEED_CMP = re.compile(  # "t001 converged faster than t000"
     r"\b(?:converg\w*|plateau\w*|settl\w*|stabili[sz]\w*)\s+(?P<dir>faster|earlier|sooner|quicker|more quickly|slower|later|"
     r"more slowly)\s+than\b", re.I)
+_VARIED_GATE = re.compile(r"\b(?:differ|differed|varied|vary|varies|swept|crossed|fixed|constant|the same)\b", re.I)
+# a word every trend pattern needs: a comparative, a "correlation", an "as", a gerund of change or "the ...er"
+_TREND_GATE = re.compile(r"\b(?:higher|lower|larger|smaller|bigger|stronger|weaker|greater|more|less|positive|negative|"
+                         r"correlat\w*|relationship|association|link|as|increasing|decreasing|raising|lowering|reducing|"
+                         r"strengthening|weakening|growing|shrinking|boosting|dropping)\b", re.I)
 _REGULARIZED = re.compile(r"(?<![\w-])regulari[sz]ed\b", re.I)
 _EXTREME_VALUE = re.compile(r"\bthe\s+(lower|higher|smaller|larger|lowest|highest|smallest|largest)\s+"
                             r"(learning rates?|lr|batch[ _]?sizes?|batch|gain|wn|weight[- ]norm\w*)\b", re.I)
@@ -1112,6 +1117,8 @@ class ClaimChecker:
 
     def _chain(self, sent: str) -> Optional[list[tuple[str, set[str]]]]:
         """"0.01 > 0.03 > 0.1" (values of the parameter the sentence names) or "Summation > Multiplication"."""
+        if ">" not in sent:
+            return None
         item = r"(?:[\wλ.-]+\s*=\s*)?[\w.λ=-]+"
         m = re.search(rf"((?:{item}\s*>\s*)+{item})", sent)
         if not m or ">" not in m.group(1):
@@ -1376,7 +1383,7 @@ class ClaimChecker:
     def _varied(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"the runs also differed in batch size", "the learning rate was held fixed": which parameters
         the sweep varied (FactSheet.varied)."""
-        if re.search(r"\b(not|no|never|didn't|did not)\b", sent, re.I):
+        if re.search(r"\b(not|no|never|didn't|did not)\b", sent, re.I) or not _VARIED_GATE.search(sent):
             return
         for rx, varied in ((_VARIED, True), (_FIXED, False)):
             m = rx.search(sent)
@@ -1397,6 +1404,8 @@ class ClaimChecker:
 
     # -- trends ---------------------------------------------------------------------------------------------
     def _trend(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        if not _TREND_GATE.search(sent):
+            return  # (the trend patterns scan every position of a sentence: most sentences hold none of their words)
         m = _TREND.search(sent)
         corr = _CORR.search(sent)
         none = _NO_CORR.search(sent)

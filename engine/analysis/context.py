@@ -95,6 +95,8 @@ class ContextReader:
         self.index_to_id = {int(i): tid for tid, i in fs.trials["index"].items()}
         self._ids = list(fs.trials.index)
         self._cols: Optional[dict[str, list[str]]] = None
+        self._picked: dict[str, tuple[Optional[set[str]], dict[str, str]]] = {}
+        self._typed: dict[str, frozenset[str]] = {}
 
     def context(self, sent: str, left: str, right: str, prev: Optional[Ctx], m: Optional[re.Match[str]]) -> Ctx:
         """What number `m` in `sent` is about: `left` is the text since the previous
@@ -208,7 +210,7 @@ class ContextReader:
                 ctx.params_near = near
             elif prev is not None and prev.trials is not None and not aggregate:
                 ctx.trials, ctx.explicit_trial = prev.trials, False
-        ctx.types = {t for t, p in TYPE_WORDS.items() if p.search(sent)}
+        ctx.types = set(self._types_in(sent))
         # a superlative claims the best of the sweep: it must be in the words leading to the number
         cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)
                if not (x.group(0) == ":" and len(left[:x.start()].split()) <= 5)]  # "Best Summation trial: t004"
@@ -232,6 +234,15 @@ class ContextReader:
                     ctx.rank = ORDINALS.get(g[0].lower()) or (int(g[0]) if g[0].isdigit() else None)
         return ctx
 
+    def _types_in(self, sent: str) -> frozenset[str]:
+        """The experiment types a sentence names (asked once per number in it, so kept)."""
+        hit = self._typed.get(sent)
+        if hit is None:
+            if len(self._typed) > 4096:
+                self._typed.clear()
+            hit = self._typed[sent] = frozenset(t for t, p in TYPE_WORDS.items() if p.search(sent))
+        return hit
+
     def trials_in(self, text: str) -> Optional[set[str]]:
         ids = {f"t{int(m.group(1)):03d}" for m in TRIAL_ID.finditer(text)}
         ids |= {self.index_to_id[int(m.group(1))] for m in TRIAL_REF.finditer(text) if int(m.group(1)) in self.index_to_id}
@@ -248,6 +259,16 @@ class ContextReader:
         return self._cols
 
     def trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
+        """The trials `text` picks out by the parameters (and type) it names, and those parameters. Asked
+        again and again for the same sentence, so the answers are kept (for this sweep's reader)."""
+        hit = self._picked.get(text)
+        if hit is None:
+            if len(self._picked) > 4096:
+                self._picked.clear()
+            hit = self._picked[text] = self._trials_from_params(text)
+        return (set(hit[0]) if hit[0] is not None else None), dict(hit[1])
+
+    def _trials_from_params(self, text: str) -> tuple[Optional[set[str]], dict[str, str]]:
         named: dict[str, str] = {}
         for m in PARAM_ANY.finditer(text):
             key = next(k for k, v in m.groupdict().items() if v and k != "val")
