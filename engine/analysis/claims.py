@@ -57,7 +57,7 @@ _RANK_AFTER = re.compile(  # the ordinal comes first, the trial after it
     r"(?:\s+(?:run|trial|configuration|config|model|result))?|in\s+(first|second|third|fourth|fifth)\s+place)"
     r"\s*(?:is|was|:|,|goes to|went to)?\s*", re.I)
 _RANK_BEFORE = re.compile(  # the trial comes first: "X ranks second", "X, second overall", "X comes third", "X is the runner-up"
-    r"(?:\b(?:ranks?|ranked|comes?|came|finish(?:es|ed)?|is|was|places?|placed)\s+|,\s*)"
+    r"(?:\b(?:ranks?|ranked|comes?|came|finish(?:es|ed)?|is|was|places?|placed)\s+(?:in\s+)?|,\s*)"
     r"(first|second|third|fourth|fifth|[1-5](?:st|nd|rd|th)|(?<=is )the runner[- ]up|(?<=was )the runner[- ]up)\b"
     r"(?:\s+(?:overall|place|best))?", re.I)
 _ACHIEVED_BY = re.compile(
@@ -111,7 +111,8 @@ _BEST_WHEN = re.compile(  # "Only 4 of the 6 runs reached their best test accura
     r"(?:reached|hit|had|recorded|posted|achieved|set|peaked|reach|hits?|peaks?|records?)\s+(?:(?:their|its)\s+)?"
     r"(?:(?:best|peak|highest|maximum)\s+(?:(?:test\s+)?accuracy\s+|result\s+|score\s+)?)?"
     r"(?:(?:in|within|during|at|on)\s+(?:the\s+)?(?P<edge>last|final|first)\s+(?P<k>\d+|\w+)?\s*epochs?"
-    r"|(?:after|past|beyond)\s+epoch\s+(?P<after>\d+)|(?:at|in|by)\s+(?:the\s+)?(?P<end>final|last|very last)\s+epoch)\b", re.I)
+    r"|(?:after|past|beyond)\s+epoch\s+(?P<after>\d+)|(?:at|in|by)\s+(?:the\s+)?(?P<end>final|last|very last)\s+epoch"
+    r"|(?:at|in|from)\s+epoch\s+(?P<from>\d+)\s+or\s+(?P<dir>later|after|earlier|before))\b", re.I)
 _PAIR_COUNT = re.compile(  # "in 16 of the 18 matched configurations", "in all 18 pairings"
     r"\b(?:in|across|on)\s+(?:(?P<n>\d{1,3}|two|three|four|five|six)\s+(?:of\s+(?:the\s+)?(?P<total>\d{1,3})\s+)?|"
     r"(?P<all>all|every|each|both)\s+(?:(?P<all_n>\d{1,3})\s+)?(?:of\s+the\s+)?)"
@@ -143,7 +144,7 @@ _PEAK_WINDOW_ANY = re.compile(_PEAK_WINDOW.pattern[:-1] + r"(?P<at>\d+|final epo
 _WON_OF = re.compile(  # "wn = 1.2 won 3 of the 5 completed head-to-head pairs"
     r"\b(?:won|wins|took|came out ahead in|comes out ahead in|was ahead in|is ahead in|led in|leads in)\s+"
     r"(?P<n>\d{1,3}|one|two|three|four|five|six)\s+(?:of|out of)\s+(?:the\s+|its\s+|their\s+)?(?P<total>\d{1,3})\s+"
-    r"(?P<words>(?:[\w-]+\s+){0,3}?)(?:pairs|pairings|matchups|match-ups|comparisons|head-to-heads?|duels)\b", re.I)
+    r"(?P<words>(?:[\w/λ-]+\s+){0,3}?)(?:pairs|pairings|matchups|match-ups|comparisons|head-to-heads?|duels)\b", re.I)
 _TWIN = re.compile(r"^\s*(?:its|their|the)\s+([\w=.λ -]{1,25}?)\s+(?:twin|counterpart|sibling|partner)\b", re.I)
 _GAVE_BEST = re.compile(  # "wn = 1.2 also gave the best Multiplication run"
     r"\b(?:gave|gives|produced|produces|yielded|yields|delivered|delivers|is behind|was behind|accounts? for|accounted for)\s+"
@@ -233,9 +234,9 @@ _X_GERUND = re.compile(  # "Decreasing λ improved test accuracy", "raising the 
 _AS_LEAD = re.compile(  # "As λ increases, the gap shrinks"
     r"\bas\s+(?:the\s+)?(?P<x>[\w λ_-]{1,30}?)\s+(?P<xv>" + _X_MOVES + r")\s*,\s*(?:the\s+)?(?P<y>[\w λ'’–−-]{1,40}?)\s+"
     r"(?:(?:steadily|monotonically|consistently|gradually|slightly|sharply|clearly|also)\s+)?(?P<yv>" + _Y_MOVES + r")\b", re.I)
-_SPEED_CMP = re.compile(  # "t001 converged faster than t000"
-    r"\b(?:converg\w*|plateau\w*|settl\w*|stabili[sz]\w*)\s+(?P<dir>faster|earlier|sooner|quicker|more quickly|slower|later|"
-    r"more slowly)\s+than\b", re.I)
+_SPEED_CMP = re.compile(  # "t001 converged faster than t000", "the lr = 0.03 runs peak later than the lr = 0.01 runs"
+    r"\b(?P<verb>converg\w*|plateau\w*|settl\w*|stabili[sz]\w*|peak(?:s|ed)?|topp?(?:ed)? out)\s+(?P<dir>faster|earlier|sooner|quicker|"
+    r"more quickly|slower|later|more slowly)\s+than\b", re.I)
 _VARIED_GATE = re.compile(r"\b(?:differ|differed|varied|vary|varies|swept|crossed|fixed|constant|the same)\b", re.I)
 # a word every trend pattern needs: a comparative, a "correlation", an "as", a gerund of change or "the ...er"
 _TREND_GATE = re.compile(r"\b(?:higher|lower|larger|smaller|bigger|stronger|weaker|greater|more|less|positive|negative|"
@@ -496,7 +497,7 @@ class ClaimChecker:
         if n is None or not pool:
             return
         k = m.group("k")
-        k_n = 1 if k is None else int(k) if k.isdigit() else names.get(k.lower())
+        k_n = 1 if k is None else int(k) if k.isdigit() else names.get(k.lower(), 1)
         if k_n is None:
             return
         inside = []
@@ -505,7 +506,9 @@ class ClaimChecker:
             if not c:
                 continue
             best_e, last = max(c, key=lambda ev: ev[1])[0], c[-1][0]
-            if m.group("after"):
+            if m.group("from"):  # "at epoch 22 or later"
+                hit = best_e >= int(m.group("from")) if m.group("dir").lower() in ("later", "after") else best_e <= int(m.group("from"))
+            elif m.group("after"):
                 hit = best_e > int(m.group("after"))
             elif m.group("end"):
                 hit = best_e == last
@@ -1273,8 +1276,11 @@ class ClaimChecker:
         a, b = self.resolve(left), self.resolve(right, None, self.resolve(left)[2] if self.resolve(left) else None)
         if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:
             return
-        ea = [x for t in a[0] if (x := self._settled(t)) is not None]
-        eb = [x for t in b[0] if (x := self._settled(t)) is not None]
+        peak = bool(re.match(r"peak|top", m.group("verb"), re.I))  # "peak later": the epoch of the best test accuracy
+        epoch_of = (lambda t: float(self.rows[t]["test_acc_best_epoch"]) if self.rows[t]["status"] == "completed" else None) \
+            if peak else self._settled
+        ea = [x for t in a[0] if (x := epoch_of(t)) is not None]
+        eb = [x for t in b[0] if (x := epoch_of(t)) is not None]
         if not ea or not eb:
             return
         res.n_checked += 1
@@ -1282,9 +1288,10 @@ class ClaimChecker:
         faster = bool(re.match(r"faster|earlier|sooner|quicker|more quickly", m.group("dir"), re.I))
         if not ((va < vb) if faster else (va > vb)):
             mean = "" if len(ea) == len(eb) == 1 else "mean "
+            what = "epoch of the best test accuracy" if peak else "epoch at which test accuracy settled"
             self.flag(res, m.group(0), sent, lineno,
-                      f"{self._group_name(a)} said to settle {m.group('dir').lower()} than {self._group_name(b)}",
-                      f"{mean}epoch at which test accuracy settled: {self._group_name(a)} {va:g}, {self._group_name(b)} {vb:g}")
+                      f"{self._group_name(a)} said to {'peak' if peak else 'settle'} {m.group('dir').lower()} than {self._group_name(b)}",
+                      f"{mean}{what}: {self._group_name(a)} {va:g}, {self._group_name(b)} {vb:g}")
 
     def _edge_at(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"Summation's edge is largest at lr = 0.1", "the advantage is widest at λ = 0.0001": the difference

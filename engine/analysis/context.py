@@ -194,6 +194,14 @@ class ContextReader:
                 before = re.split(r"[,;)]|\s(?:vs\.?|versus|and|but|while|whereas|than)\s", before)[-1]
                 local = before + " " + BOUNDARY.split(m.string[m.end():m.end() + 40])[0]
             pt, params = self.trials_from_params(local)
+            bare = re.search(r"(?:^|[\s,])(\d*\.?\d+)\s*\(\s*$", m.string[max(0, m.start() - 16):m.start()]) if m is not None else None
+            named_key = param_name(sent[:m.start()]) if bare and m is not None else None
+            if bare and not params:
+                # "lr = 0.01 is best on average (88.31%), ahead of 0.03 (87.16%)": a bare value of the parameter named before
+                key = next((k for k, rx in (("lr", r"\blr\b|learning rate"), ("batchsize", r"batch"), ("wn", r"\bwn\b|weight[ -]norm"))
+                            if re.search(rx, sent[:m.start()], re.I)), named_key)
+                if key in ("lr", "batchsize", "wn"):
+                    pt, params = self.trials_from_params(f"{key}={bare.group(1)} " + " ".join(self._types_in(sent)))
             near = True
             if m is not None and not re.search(r"\b(?:between|from|rang(?:ed|es|ing)(?:\s+from)?|spanning)\s+(?:about\s+|roughly\s+|~)?$",
                                                m.string[max(0, m.start() - 30):m.start()], re.I) and (

@@ -27,7 +27,7 @@ from sweepdeck.engine.analysis.context import Ctx
 from sweepdeck.engine.analysis.curves import CURVE_COLUMNS
 from sweepdeck.engine.analysis.facts import format_value
 from sweepdeck.engine.analysis.reading import Quoted
-from sweepdeck.engine.analysis.vocabulary import BOUNDARY, CURVE_WORDS, EXISTENTIAL, RANGED, UNIVERSAL
+from sweepdeck.engine.analysis.vocabulary import BOUNDARY, CURVE_WORDS, EXISTENTIAL, RANGED, TYPE_WORDS, UNIVERSAL
 
 if TYPE_CHECKING:
     from sweepdeck.engine.analysis.verify import Verifier
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 _PLURAL_SUBJECT = re.compile(r"\b(runs|trials|configurations|models|experiments|settings)\b", re.I)
 _RULE = re.compile(r"\b(rule|threshold|criterion|defined as|counts? as|flag(?:ged|s)? (?:when|if)|is flagged|when the|if the)\b",
                    re.I)
-_OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|\bthe rest\b", re.I)
+_OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|\bthe rest\b|"
+                     r"\bthe\s+other\s+(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\b", re.I)
 _WANDER = re.compile(r"\b(fluctuat\w*|oscillat\w*|hover\w*|bounc\w*|stay\w*|stayed|remain\w*|var(?:ied|ies|y)|mov\w*|"
                      r"sat|sits?)\b", re.I)
 _SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best to worst)\b", re.I)
@@ -46,10 +47,10 @@ _BEST_NAMED = re.compile(r"\b(?:best|highest|peak|maximum)\s+(?:\w+\s+)?(?:test\
 _NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
                                               "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 # "Eleven runs end with a gap above 5 pp", "only 4 of the 6 runs stayed below 87%": how many trials meet the limit
-_COUNTED = re.compile(r"^\W*(?:only\s+|exactly\s+|just\s+)?(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+"
-                      r"(?:of\s+(?:the\s+|all\s+)?(?:\d+|\w+)\s+)?(?:[\w=.λ-]+\s+){0,3}?(?:runs?|trials?|configurations?|configs?|models?)\b",
-                      re.I)
-_NEGATED = re.compile(r"\b(?:no|none|not one|not a single)\b[^,;]{0,40}$", re.I)
+_COUNTED = re.compile(r"^\W*(?:only\s+|exactly\s+|just\s+)?(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s*"
+                      r"(?:(?:of\s+(?:the\s+|all\s+)?|/\s*)(?P<whole>\d+|" + "|".join(_NUMBER_WORDS) + r")\b)?\s*"
+                      r"(?P<noun>(?:[\w=.λ-]+\s+){0,3}?(?:runs?|trials?|configurations?|configs?|models?)\b)?", re.I)
+_NEGATED = re.compile(r"\b(?:no(?![-_ ]?(?:reg\w*|regulari[sz]\w*|penalty))|none|not one|not a single)\b[^,;]{0,40}$", re.I)
 _NEVER = re.compile(r"\b(?:never|did not|didn't|does not|doesn't)\b[^,;]{0,30}$", re.I)
 _FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
 
@@ -118,16 +119,19 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     if _RULE.search(quote):
         return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
     if not ctx.explicit_trial and re.search(r"\b(?:those|these)\s+(?:two|three|four|five|six|\d+)\b|\b(?:for|of)\s+them\b",
-                                            quote, re.I):
+                                            quote[:max(quote.find(q.raw), 0)], re.I):
         return None  # "Final train accuracy for those three: all above 91.5%": a group the sentence does not name
     if metric == "gap" and _SPREAD.search(clause):
         return None  # "the spread is under 3 pp": about the sweep's range, not any trial's train − test gap
     if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
-        # "while every other completed run stays under 2 pp": the trials the sentence did not name
-        group = [t for t in v.ranked if t not in ctx.trials and (not re.search(r"\bcompleted\b", clause, re.I)
-                                                                  or v.status[t] == "completed")]
+        # "while every other completed run stays under 2 pp": the trials the sentence did not name (by id too)
+        named = set(ctx.trials) | (v.reader.trials_in(quote[:max(quote.find(q.raw), 0)]) or set())
+        group = [t for t in v.ranked if t not in named and (not re.search(r"\bcompleted\b", clause, re.I)
+                                                             or v.status[t] == "completed")]
     values = [(t, val) for t in group if (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
-    if ctx.stat == "mean" and metric == "acc" and epoch is None and len(values) > 1 and q.span is None and not ctx.explicit_trial:
+    if ctx.stat == "mean" and metric == "acc" and epoch is None and len(values) > 1 and q.span is None and not ctx.explicit_trial \
+            and re.search(r"\b(?:mean|average|averag\w+|on average)\b", quote, re.I) and not UNIVERSAL.search(clause) \
+            and not re.search(r"\b(?:no(?![-_ ]?(?:reg\w*|regulari[sz]\w*|penalty))|none|not|never)\b", clause, re.I):
         # "Multiplication averages just under 87%": the group's mean is the one value the limit is about
         mean = sum(val for _, val in values) / len(values)
         return None if (mean < _scaled(q, metric)[0] + 1e-9 if q.bound == "<" else mean > _scaled(q, metric)[0] - 1e-9) and (
@@ -182,10 +186,15 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     if negated:
         ok = [val <= x + 1e-9 if q.bound == ">" else val >= x - 1e-9 for _, val in values]
         said_limit = f"not {said_limit}"
-    counted = _COUNTED.search(quote[:max(quote.find(q.raw), 0)].split(";")[-1].split(":")[-1])
+    counted = _COUNTED.search(re.split(r"[:;,]|\.\s|\b(?:and|while|whereas|but)\b", quote[:max(quote.find(q.raw), 0)])[-1])
+    if counted and not (counted.group("whole") or counted.group("noun")):
+        counted = None  # "6 runs", "7 of the 12", "2/6": a count; a bare "5" is not
     if counted and not negated:
         # a count of trials meeting the limit, among those its own words name (else all with results)
         own = v.reader.trials_from_params(counted.group(0))[0]
+        typed = {t for t, p in TYPE_WORDS.items() if p.search(counted.group(0))}
+        if own is None and typed:  # "only 2/6 no-reg runs broke 84%"
+            own = {t for t in v.ranked if v.types[t] in typed}
         pool = [(t, val) for t in v.ranked if (own is None or t in own)
                 and (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
         n_said = int(counted.group("n")) if counted.group("n").isdigit() else _NUMBER_WORDS[counted.group("n").lower()]

@@ -221,8 +221,8 @@ class Verifier:
                 list_no = 0
             if bullet and TYPED_ITEM.match(bullet.group(1)) and BEST_PER_TYPE.search(intro):
                 self._check_type_best(prose_text(bullet.group(1)), stripped, lineno, res)
-            if not (item and RANKING_INTRO.search(intro)) and stripped and not re.match(r"[-*+]\s", stripped):
-                intro = stripped
+            if stripped and not re.match(r"[-*+]\s", stripped) and (not item or stripped.rstrip("*_ ").endswith(":")):
+                intro = stripped  # (a numbered finding that says "Top run" does not make the next findings a ranking)
             self._prose(prose_text(line), lineno, recommend, res)
         return res
 
@@ -407,6 +407,19 @@ class Verifier:
                     res.n_checked += 1
                     self._check_rank(int(m.group(1)), next(iter(one)), cell, row_text, lineno, res)
                 continue
+            if ci == 1 and len(header) >= 2 and re.search(r"\bparam", header[0], re.I) and re.search(r"\bvalue", head, re.I):
+                key = param_name(cells[0].strip(" `*") + " =")  # "| `lr` | 0.1, 0.03, 0.01, 0.003 |": each value was used
+                if key in self.param_values:
+                    for num in numbers(cell):
+                        q = Quoted.read(num)
+                        if q is None:
+                            continue
+                        res.n_checked += 1
+                        vals = self.param_values[key]
+                        if not any(_close(q.x, value_of(v), q.tol) for v in vals if _is_num(v)):
+                            self._flag(res, q.raw, quote, lineno, f"{key} = {q.raw} was not used by any trial",
+                                       f"{key} values in this sweep: {', '.join(sorted(vals))}")
+                    continue
             group = row_trials or row_param_trials or ({t for t in self.ranked if self.types[t] in row_types} if row_types else None)
             if not transposed and re.search(r"\b(?:spread|diff(?:erence)?|delta|swing)\b|Δ", head, re.I) \
                     and not re.search(r"\b(?:gap|train)", head, re.I) and group and len(group) >= 2:
@@ -496,6 +509,8 @@ class Verifier:
         if not ctx.param and not pct and not pp and self._names_param_value(q, quote):
             res.n_skipped += 1  # "0.01 > 0.03 > 0.1" after "learning rates": parameter values, not results
             return
+        if ctx.param in ("lr", "lambda", "l2_sum_lambda", "l2_mul_lambda") and x > 1 or ctx.param == "batchsize" and x != int(x):
+            ctx.param = None  # "at every λ (89.15 vs 88.12; ...)": results in brackets after a name, not its values
         if ctx.param and not pct and not pp:
             if recommend or PROPOSAL.search(quote):
                 res.n_skipped += 1
@@ -578,6 +593,13 @@ class Verifier:
             res.n_checked += 1
             self._check_epoch(q, ctx, m, quote, lineno, res)
             return
+        if not pct and not pp and re.match(r"\s*(?:×|x\b|-?fold\b|times\b)", m.string[m.end():], re.I):
+            res.n_skipped += 1  # "a 100× range": a ratio the writer computed
+            return
+        if not pct and not pp and re.search(r"(?:\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+                                            r"(?:out\s+)?of\s+(?:the\s+|all\s+)?|\d\s*/\s*)$", m.string[max(0, m.start() - 20):m.start()], re.I):
+            res.n_skipped += 1  # "six of the 12 finished above 86%", "2/6 runs": the whole a count is out of
+            return
         # trial numbers, list markers, small counts and years carry no claim that can be checked
         if ctx.metric is None and not pct and not pp and dec == 0 and (x <= 10 or 1900 <= x <= 2100):
             res.n_skipped += 1
@@ -613,7 +635,8 @@ class Verifier:
             hits = [(-x.start(), k) for k, rx in FLAG_WORDS if (x := rx.search(m.string[max(0, m.start() - 30):m.start()]))]
         kind = min(hits)[1] if hits else None  # "11 of 12 runs completed and one diverged": the word nearest after it
         if kind is None or re.search(r"(?:\bof|/|\bout of)(?:\s+(?:the|all|its|their))?\s*$", m.string[max(0, m.start() - 14):m.start()],
-                                     re.I):
+                                     re.I) or re.match(r"\s*(?:out\s+)?of\s+(?:the\s+|all\s+)?\d+\s+(?:completed|finished)\b", after, re.I):
+            # ("23 of the 35 completed runs peaked late": "completed" says what the 35 are, not the 23)
             res.n_skipped += 1  # "4 of 6 trials", "top 3"; the "36" of "12 of 36" is the whole
             return
         res.n_checked += 1
@@ -1267,7 +1290,8 @@ _PARAM_NAMES = (("lr", r"learning rates?|lr"), ("batchsize", r"batch[ _]?sizes?"
                 ("wn", r"weight[ -]norm|wn"))
 # a list of a parameter's values: "learning rates of 0.01 and 0.03", "λ ∈ {0.01, 0.001}", "two values: 0.01 and 0.03"
 _VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lambda|weight[ -]norm|wn)(?![\w=])[^.;%\d]{0,40}?"
-                         r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin)\s*[\[{(]?\s*"
+                         r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin|(?:settings?|values?|levels?|choices)\s*(?=\())"
+                         r"\s*[\[{(]?\s*"
                          r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
 _LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
                        r"((?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*)", re.I)

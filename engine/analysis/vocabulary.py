@@ -76,7 +76,7 @@ PARAM_TAIL = re.compile(
 )
 PARAM_ANY = re.compile(
     r"(?<![A-Za-z_])(?:" + "|".join(f"(?P<{k}>{pat})" for k, pat in PARAM_ALIASES) + r")"
-    r"(?:\s*(?:=|:|\()|\s+of)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
+    r"(?:\s*(?:=|:)|\s*\((?=\s*[\w.+-]+\s*\))|\s+of)?\s*(?P<val>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|True|False|None|default|f_out|adamw?|sgd)\b",
     re.I,
 )
 
@@ -110,7 +110,8 @@ DATE_AROUND = re.compile(r"^\s*" + MONTH + r"\b|\b" + MONTH + r"\.?\s*$", re.I) 
 # the words right before a number that make it approximate, or a bound rather than a value
 APPROX = re.compile(r"(?:~|≈|∼|\b(?:about|around|roughly|nearly|approximately|approx\.?|almost|circa|some|close to)\s*)$", re.I)
 BOUND_ABOVE = re.compile(r"(?:>|≥|>=|\b(?:above|over|exceed(?:s|ed|ing)?|more than|greater than|higher than|at least|"
-                         r"beyond|pass(?:es|ed)?|cross(?:es|ed)?|surpass(?:es|ed)?|north of))\s*$", re.I)
+                         r"beyond|pass(?:es|ed)?|cross(?:es|ed)?|surpass(?:es|ed)?|north of|"
+                         r"(?:got|get|gets|went|go|goes|made it|climbed|rose|moved)\s+(?:past|above|over|beyond)))\s*$", re.I)
 BOUND_BELOW = re.compile(r"(?:<|≤|<=|\b(?:below|under|less than|lower than|at most|up to|within|short of|no more than))\s*$",
                          re.I)
 RANGE_START = re.compile(r"\b(?:between|rang(?:e|es|ed|ing)\s+(?:from|between)?|spann?(?:ing|s|ed)?(?:\s+from)?)\s*$", re.I)
