@@ -69,15 +69,17 @@ def load(path: Path) -> Report:
     return Report(path.stem, run, text, claims)
 
 
-def credit(rep: Report, line: int, number: str, quote: str) -> Claim | None:
-    """The claim a flag on `line` about `number` is about, if any."""
+def credit(rep: Report, line: int, number: str, quote: str, reason: str = "") -> Claim | None:
+    """The claim a flag on `line` about `number` is about, if any (of two claims on the line that write the
+    same number, the one sharing more words with the flag's reason)."""
     on_line = [c for c in rep.claims if c.line == line]
     if not on_line:
         return None
     holding = [c for c in on_line if number and number in c.anchor]
     both = [c for c in holding if c.anchor in quote or quote.strip("…") in c.anchor]
     if both or holding:
-        return (both or holding)[0]
+        said = set(reason.lower().split())
+        return max(both or holding, key=lambda c: len(said & set(c.anchor.lower().split())))
     inside = [c for c in on_line if c.anchor in quote or quote.strip("…") in c.anchor]
     if inside:
         return inside[0]
@@ -109,7 +111,7 @@ def main() -> int:
             times.append(time.perf_counter() - t0)
             for m in res.mismatches:
                 for line in getattr(m, "lines", None) or [m.line]:
-                    c = credit(rep, line, m.number, m.quote)
+                    c = credit(rep, line, m.number, m.quote, m.reason)
                     if c is None:
                         stray.append((rep.name, m.quote, m.reason))
                     else:

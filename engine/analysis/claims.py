@@ -150,6 +150,12 @@ _GAVE_BEST = re.compile(  # "wn = 1.2 also gave the best Multiplication run"
     r"\b(?:gave|gives|produced|produces|yielded|yields|delivered|delivers|is behind|was behind|accounts? for|accounted for)\s+"
     r"the\s+(?:single\s+)?(?P<adj>best|top|strongest|highest[- ]scoring|worst|weakest|lowest[- ]scoring)\s+"
     r"(?P<scope>(?:[\w=.λ-]+\s+){0,3}?)(?:run|trial|configuration|config|model|result)\b", re.I)
+# "t007 had flattened out well before the end of training", "t014 had already levelled off by the end"
+_LEVELLED = re.compile(r"\b(?:plateau(?:ed|s)?|levell?ed off|flattened(?:\s+out)?|settled(?:\s+down)?|stabili[sz]ed|saturated)\b"
+                       r"(?:\s+\w+){0,2}?\s+(?P<when>(?:well\s+|long\s+)?before|by)\s+the\s+(?P<what>end|midpoint|middle|halfway point|"
+                       r"final epoch|last epoch)\b", re.I)
+WELL_BEFORE_END = 5  # "well before the end": settled at least this many epochs before the last
+_START_LABEL = re.compile(r"^\W*(fastest|quickest|slowest|strongest|weakest)\s+start\s*:\s*(.+?)\W*$", re.I)
 _NOT_OVERALL = re.compile(r"\b(?:not|never|n't|no)\s+(?:\w+\s+){0,2}$|\bone of\s+(?:the\s+)?$|"
                           r"\b(?:second|third|fourth|fifth|next|runner|among the)[- ]?\s*$", re.I)
 _OTHER_MEASURE = re.compile(r"\b(?:train(?:ing)?\s+(?:acc\w*|loss)|gap|loss|margin|overfit\w*|stab\w+|speed|fast\w*|"
@@ -355,7 +361,7 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._gave_best, self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
+        for fn in (self._levelled, self._gave_best, self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -652,6 +658,50 @@ class ClaimChecker:
                       f"the {word} {name} is {self.v.who(top)}'s ({shown})")
 
     # -- comparisons ------------------------------------------------------------------------------------------
+    def _levelled(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"t014 had already levelled off by the end": not still climbing (its best not in the last two
+        epochs, the converse of _still_climbing's rule); "flattened out well before the end": settled
+        (curves.converged_epoch) at least WELL_BEFORE_END epochs before its last; "by the midpoint": settled
+        by half the epochs. "not"/"never" before the verb turns the claim round."""
+        m = _LEVELLED.search(sent)
+        label = _START_LABEL.match(sent)
+        if label:  # "fastest start: lr=0.1" is "lr=0.1 got off to the fastest start"
+            alone = _ALONE_BETTER.search(f"{label.group(2)} got off to the {label.group(1)} start")
+            if alone:
+                self._against_rest(f"{label.group(2)} got off to the {label.group(1)} start", alone, lineno, res)
+        if not m:
+            return
+        head = re.split(r"[:;,]|\.\s|\b(?:while|whereas|but|and)\b", re.sub(r"\([^)]*\)", "", sent[:m.start()]))[-1]
+        who = self.resolve(head) or self.resolve(re.split(r"[:;]|\.\s", sent[:m.start()])[-1])
+        if who is None or not who[0]:
+            return
+        done = [t for t in sorted(who[0]) if self.rows[t]["status"] == "completed"]
+        if not done or len(who[0]) > 6 and not re.search(r"\b(?:all|every|each|both)\b", head, re.I):
+            return
+        negated = bool(re.search(r"\b(?:not|never|n't|yet to)\b", sent[max(0, m.start() - 20):m.start()], re.I))
+        what, when = m.group("what").lower(), m.group("when").lower()
+        n = max(self.fs.n_epochs, 1)
+
+        def holds(t: str) -> bool:
+            last = int(self.rows[t]["epochs_done"])
+            if what in ("midpoint", "middle", "halfway point"):
+                e = self._settled(t)
+                return e is not None and e <= n / 2
+            if when.startswith(("well", "long")):
+                e = self._settled(t)
+                return e is not None and e <= last - WELL_BEFORE_END
+            return not self._climbing(t)
+
+        verdict = {t: holds(t) != negated for t in done}
+        res.n_checked += 1
+        bad = [t for t, ok in verdict.items() if not ok]
+        if bad:
+            self.flag(res, m.group(0).strip(), sent, lineno,
+                      f"{', '.join(self.v.who(t) for t in bad[:3])} said {'not ' if negated else ''}to have levelled off "
+                      f"{when} the {what}",
+                      "; ".join(self._climb_says(t) + (f", settled at epoch {e:g}" if (e := self._settled(t)) is not None else "")
+                                for t in bad[:3]))
+
     def _gave_best(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"wn = 1.2 also gave the best Multiplication run", "Summation produced the worst run": the best (or
         worst) trial by best test accuracy, among the group the words between name, has the subject's value."""
@@ -1211,7 +1261,7 @@ class ClaimChecker:
             vb = sum(g) / len(g)
             if not ((vb - va > TIE) if low_wins else (va - vb > TIE)):
                 self.flag(res, m.group(0), sent, lineno, f"{key} = {val} said to be {m.group(0).strip()} than the other {key} values"
-                          if "est" not in word else f"{key} = {val} said to {m.group(0).strip()}" if re.match(r"start", word)
+                          if "est" not in word else f"{key} = {val} said to {m.group(0).strip()}" if re.match(r"start|got|gets|was|were", word)
                           else f"{key} = {val} said to have the {m.group(0).strip()}",
                           f"{name}: {fmt(va)} at {key} = {val}, {fmt(vb)} at {gname}")
                 return

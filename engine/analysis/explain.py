@@ -42,12 +42,20 @@ def describe(v: "Verifier", f: Fact) -> Optional[str]:
         epoch = _epoch_of(v, f)
         return f"the {words} of {v.who(f.trial)}" + (f" (epoch {epoch})" if epoch else "")
     if parts[0] == "sens" and len(parts) >= 4:
-        return f"the {words} of the {parts[1]} = {'.'.join(parts[2:-1])} trials"
+        value = ".".join(parts[2:-1])
+        if parts[1] == "exp_type":  # "the No_Regularization trials", not "the exp_type = No_Regularization trials"
+            return f"the {words} of the {value} trials"
+        name = _PARAM_LABEL.get(parts[1], parts[1])
+        return f"the {words} of the {name}={value} trials"
     if parts[0] == "type" and len(parts) >= 3:
         return f"the {words} of the {parts[1]} trials"
     if parts[0] == "run":
         return f"the {words} over the sweep"
     return f"the {words}"
+
+
+# the trial labels' own short names (sum=0.001 lr=0.01): a group is named as its trials are
+_PARAM_LABEL = {"l2_sum_lambda": "sum", "l2_mul_lambda": "mul", "batchsize": "bs"}
 
 
 def _epoch_of(v: "Verifier", f: Fact) -> Optional[int]:

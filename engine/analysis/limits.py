@@ -111,21 +111,21 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         return None
     if metric == "loss" and q.pct:
         return None  # "the loss fell by more than 2%": a relative change, which no value here is
-    clause = clause_of(quote, q.raw)
+    clause = clause_of(quote, q.raw, q.where(quote))
     named = re.match(r"\s*(?:%|pp)?\s*(?:in\s+|of\s+)?(?:their\s+|its\s+)?(best|peak|final)\s+(?:test\s+)?acc",
-                     quote[quote.find(q.raw) + len(q.raw):] if q.raw in quote else "", re.I)
+                     quote[q.where(quote) + len(q.raw):] if q.where(quote) >= 0 else "", re.I)
     if named:  # "finished above 89% best test accuracy": the measure written after the number, not the verb
         ctx.stat = "final" if named.group(1).lower() == "final" else "best"
     if _RULE.search(quote):
         return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
     if not ctx.explicit_trial and re.search(r"\b(?:those|these)\s+(?:two|three|four|five|six|\d+)\b|\b(?:for|of)\s+them\b",
-                                            quote[:max(quote.find(q.raw), 0)], re.I):
+                                            quote[:max(q.where(quote), 0)], re.I):
         return None  # "Final train accuracy for those three: all above 91.5%": a group the sentence does not name
     if metric == "gap" and _SPREAD.search(clause):
         return None  # "the spread is under 3 pp": about the sweep's range, not any trial's train − test gap
     if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
         # "while every other completed run stays under 2 pp": the trials the sentence did not name (by id too)
-        named = set(ctx.trials) | (v.reader.trials_in(quote[:max(quote.find(q.raw), 0)]) or set())
+        named = set(ctx.trials) | (v.reader.trials_in(quote[:max(q.where(quote), 0)]) or set())
         group = [t for t in v.ranked if t not in named and (not re.search(r"\bcompleted\b", clause, re.I)
                                                              or v.status[t] == "completed")]
     values = [(t, val) for t in group if (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
@@ -139,9 +139,9 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
             else (f"the mean {_what(metric, ctx, epoch, by, quote)} of the {len(values)} trials meant said to be "
                   f"{'just ' if q.near else ''}{'below' if q.bound == '<' else 'above'} {q.raw}",
                   f"their mean is {format_value(mean, metric)}")
-    if q.span is not None and metric == "acc" and len(group) == 1 and _WANDER.search(before_range_text(quote, q.raw)):
+    if q.span is not None and metric == "acc" and len(group) == 1 and _WANDER.search(before_range_text(quote, q.raw, q.where(quote))):
         # "reached 88.38% at epoch 10, then fluctuated between 87.1% and 88.3%": the curve after that epoch
-        since = [int(e) for e in re.findall(r"\bepoch\s+(\d+)", quote[:max(quote.find(q.raw), 0)], re.I)]
+        since = [int(e) for e in re.findall(r"\bepoch\s+(\d+)", quote[:max(q.where(quote), 0)], re.I)]
         after = since[-1] if since else 0
         points = [(e, val) for e, val in v.curves.curve(group[0], f"{ctx.split or 'test'}_acc") if e > after]
         return _within_span(v, q, group[0], points, after) if points else None
@@ -151,9 +151,9 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     # "were at 82.7–85.7%": the lowest and the highest; but "between 58% and 59.5%", "within 83–86%"
     # put every value inside the interval, wherever the ends of the values fall
     inside = re.search(r"\b(between|within|inside|in (?:a|the) (?:band|range|window) of)\s*$",
-                       before_range_text(quote, q.raw)[-30:], re.I)
+                       before_range_text(quote, q.raw, q.where(quote))[-30:], re.I)
     precise = q.span is not None and q.dec >= 1 and not q.approx and not inside
-    if q.span is not None and (precise or RANGED.search(quote[:max(quote.find(q.raw), 0)])):
+    if q.span is not None and (precise or RANGED.search(quote[:max(q.where(quote), 0)])):
         lo, hi = (_scaled(Quoted(q.raw, e, q.dec, q.unit, q.approx), metric)[0] for e in q.span)
         vals = [val for _, val in values]
         if abs(min(vals) - lo) <= tol + 1e-9 and abs(max(vals) - hi) <= tol + 1e-9:
@@ -180,13 +180,13 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     # "no Summation run exceeds 1.8 pp", "never got above 85%": the negated limit, said of every value
     head = clause[:max(clause.find(q.raw), 0)]
     if q.raw in quote and not _NEGATED.search(head):  # "no run had yet reached 57%": "yet" ends no clause for the negation
-        wide = re.split(r"[,;:]|\b(?:while|whereas|but)\b", quote[:quote.find(q.raw)])[-1]
+        wide = re.split(r"[,;:]|\b(?:while|whereas|but)\b", quote[:max(q.where(quote), 0)])[-1]
         head = wide if _NEGATED.search(wide) else head
     negated = q.span is None and (_NEGATED.search(head) or (_NEVER.search(head) and v.reader.trials_in(head)))
     if negated:
         ok = [val <= x + 1e-9 if q.bound == ">" else val >= x - 1e-9 for _, val in values]
         said_limit = f"not {said_limit}"
-    counted = _COUNTED.search(re.split(r"[:;,]|\.\s|\b(?:and|while|whereas|but)\b", quote[:max(quote.find(q.raw), 0)])[-1])
+    counted = _COUNTED.search(re.split(r"[:;,]|\.\s|\b(?:and|while|whereas|but)\b", quote[:max(q.where(quote), 0)])[-1])
     if counted and not (counted.group("whole") or counted.group("noun")):
         counted = None  # "6 runs", "7 of the 12", "2/6": a count; a bare "5" is not
     if counted and not negated:
@@ -206,7 +206,7 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         shown = ", ".join(v.who(t) for t in ok_pool[:4]) + (", …" if len(ok_pool) > 4 else "")
         return (f"{n_said} trial{'s' if n_said != 1 else ''} said to have {what} {said_limit}",
                 f"{len(ok_pool)} of the {len(pool)} trials do" + (f": {shown}" if ok_pool else ""))
-    every = bool(negated or UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(quote.find(q.raw), 0)])) \
+    every = bool(negated or UNIVERSAL.search(clause) or _PLURAL_SUBJECT.search(quote[:max(q.where(quote), 0)])) \
         and not (EXISTENTIAL.search(clause) and not negated)
     if _OTHERS.search(clause) and ctx.trials and len(ctx.trials) < len(v.ranked):
         every = True
@@ -255,10 +255,11 @@ def _value(v: "Verifier", tid: str, metric: str, ctx: Ctx, epoch: Optional[int],
     return None if val is None or val != val else float(val)
 
 
-def clause_of(quote: str, raw: str) -> str:
-    """The clause around the number: from the last clause boundary before it to the next after it
-    ("every trial exceeded 86%, and the spread ... is under 3 pp": the second clause has no "every")."""
-    i = quote.find(raw)
+def clause_of(quote: str, raw: str, at: int = -1) -> str:
+    """The clause around the number (written at `at`, else where `raw` first is): from the last clause
+    boundary before it to the next after it ("every trial exceeded 86%, and the spread ... is under 3 pp":
+    the second clause has no "every")."""
+    i = at if at >= 0 else quote.find(raw)
     if i < 0:
         return quote
     left, right = quote[:i], quote[i + len(raw):]
@@ -275,8 +276,8 @@ def _what(metric: str, ctx: Ctx, epoch: Optional[int], by: bool, quote: str) -> 
             "gap": "final train − test gap", "margin": "margin", "loss": f"final {ctx.split or 'test'} loss"}[metric]
 
 
-def before_range_text(quote: str, raw: str) -> str:
+def before_range_text(quote: str, raw: str, at: int = -1) -> str:
     """The words just before a range ("then fluctuated between 87.1% and 88.3%": "then fluctuated between")."""
-    i = quote.find(raw)
+    i = at if at >= 0 else quote.find(raw)
     head = quote[:i] if i >= 0 else quote
     return re.sub(r"[\d.]+\s*%?\s*(?:–|-|—|to|and)\s*$", "", head)[-50:]

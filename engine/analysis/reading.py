@@ -90,6 +90,7 @@ class Quoted:
     bound: Optional[str] = None   # ">" for "above 86%", "<" for "below 0.45": a limit, not a value
     span: Optional[tuple[float, float]] = None   # "between 5.4 and 6.5 pp", "56–59%": both ends, as written
     near: bool = False     # "just under 87%", "slightly above 0.3": the limit, and within one unit of its last digit
+    at: int = -1           # where it starts in the text it was read from (a sentence may write "86%" twice)
     tol: float = field(init=False)   # half a unit of the last decimal written: 87.1 stands for 87.05 to 87.15
     pct: bool = field(init=False)
     pp: bool = field(init=False)
@@ -119,7 +120,11 @@ class Quoted:
             tail = _RANGE_TAIL.match(m.string[m.end():m.end() + 40])
             unit = (tail.group(2) or "") if tail else ""  # "56–59%": the first end is a percentage too
         near = bound is not None and bool(_NEAR_BOUND.search(before))
-        return cls(m.group(0).strip(), x, dec, unit, approx, bound, span, near)
+        return cls(m.group(0).strip(), x, dec, unit, approx, bound, span, near, m.start() + (len(m.group(0)) - len(m.group(0).lstrip())))
+
+    def where(self, text: str) -> int:
+        """Its position in `text`: where it was read, when `text` is that text, else the first place it is written."""
+        return self.at if 0 <= self.at and text[self.at:self.at + len(self.raw)] == self.raw else text.find(self.raw)
 
     @property
     def shown(self) -> str:

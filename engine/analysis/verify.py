@@ -530,6 +530,17 @@ class Verifier:
                            f"{ctx.param} values in this sweep: {', '.join(sorted(values)) or 'none'}")
             return
         before = m.string[max(0, m.start() - 40):m.start()]
+        until = re.match(r"\s*(?:%|pp)?\s*(?:test accuracy\s+)?(?:until|till|before)\s+(?:epoch\s+)?(\d+)\b", m.string[m.end():], re.I)
+        if pct and until and ctx.trials and len(ctx.trials) == 1 and re.search(r"\b(?:not|never|n't)\b", before, re.I):
+            # "t005 did not cross 84% until epoch 21": the first epoch above that value
+            t = next(iter(ctx.trials))
+            curve = self.curves.curve(t, "test_acc")
+            first = next((e for e, val in curve if val * 100 > x), None)
+            res.n_checked += 1
+            if first != int(until.group(1)):
+                self._flag(res, raw, quote, lineno, f"{self.who(t)} said first to pass {raw} at epoch {until.group(1)}",
+                           f"it first passed {raw} at epoch {first}" if first else f"it never passed {raw}")
+            return
         if not pct and not pp and re.search(r"\bepochs?\s*\(\s*(?:#\s*)?$", before, re.I):
             # "its best came at the very last epoch (25)": the number names the epoch
             if re.search(r"\b(?:last|final)\s+epochs?\s*\(\s*$", before, re.I):
@@ -614,7 +625,11 @@ class Verifier:
                                 r"(?!\s+(?:the|all|both|its|their|each|every|\d+)\b)", m.string[m.end():], re.I):
                 ctx.metric = "change"  # "10% above its minimum": a relative change
             else:
-                ctx.metric = "gap" if pp else ("acc" if ctx.own_split or ctx.trials is not None else None)
+                piece = re.split(_PIECE_CUT, m.string[:m.start()])[-1]
+                typed = ctx.stat == "mean" and any(p.search(piece) for p in TYPE_WORDS.values()) and bool(
+                    re.search(r"\b(?:averag(?:ed|es|ing)|mean(?:s)?\s+(?:of|is|was|were))\s*(?:of\s+|about\s+|~)?$", piece, re.I))
+                # ("the two unregularized runs averaged 84.49%": a type's mean is its mean best test accuracy)
+                ctx.metric = "gap" if pp else ("acc" if ctx.own_split or ctx.trials is not None or typed else None)
         elif ctx.metric is None and ctx.own_split and 0 < x <= 1 and dec >= 2:
             ctx.metric = "acc"  # "scored 0.873 on the test set"
         if ctx.metric is None:
@@ -691,9 +706,24 @@ class Verifier:
         # epoch 15" the first epoch is not a peak
         own = re.split(_PIECE_CUT, m.string[:m.start()])[-1] + m.group(0) + re.split(_PIECE_CUT, m.string[m.end():])[0]
         peak_words = re.search(r"\b(reach\w*|peak\w*|best|max\w*|highest|top\w*|high point)\b", own, re.I)
+        listed = re.search(r"\bepochs\s+(?:\d+\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*/\s*))*$", m.string[:m.start()], re.I)
+        if listed and peak_words and ctx.split != "train":
+            # "the two λ = 0.001 Multiplication runs at lr = 0.03 peaked at epochs 13 and 15": one epoch per trial of the
+            # group its own clause names
+            clause = re.split(r"[;:]|,\s*(?:and|while|but)\b|\b(?:while|whereas)\b", m.string[:m.start()])[-1]
+            group = self.reader.trials_in(clause) or self.reader.trials_from_params(clause)[0]
+            if group:
+                res.n_checked += 1
+                best_e = {t: int(self.rows[t]["test_acc_best_epoch"]) for t in group if self.status[t] == "completed"}
+                if best_e and int(x) not in best_e.values():
+                    self._flag(res, raw, quote, lineno, f"epoch {raw} given as a best epoch of {len(best_e)} trials",
+                               "; ".join(f"{self.who(t)}: best at epoch {e}" for t, e in sorted(best_e.items())[:4]))
+                return
         if not (ctx.trials and ctx.explicit_trial) and peak_words and UNIVERSAL.search(own) and ctx.split != "train":
-            # "every lr = 0.003 run peaked at epoch 25": each trial of the group
-            group = self.reader.trials_from_params(own)[0] or (
+            # "every lr = 0.003 run peaked at epoch 25": each trial of the group ("t030 and t031 both peaked": those two)
+            wide = re.sub(r"\([^)]*\)", "", re.split(r"[;:]|\b(?:while|whereas|but)\b|,\s+and\b", m.string[:m.start()])[-1])
+            named = self.reader.trials_in(wide)
+            group = (named if named and len(named) >= 2 else None) or self.reader.trials_from_params(own)[0] or (
                 {t for t in self.ranked if any(p.search(own) and self.types[t] == typ for typ, p in TYPE_WORDS.items())} or None)
             if group is not None and len(group) > 1:
                 best_e = {t: self.rows[t]["test_acc_best_epoch"] for t in sorted(group) if self.status[t] == "completed"}
