@@ -598,3 +598,67 @@ def test_findings_in_a_conclusion_and_next_steps_section_are_checked_until_the_p
             "- lr = 0.003 and batch size 256.\n")
     ms = flags(text, fs)
     assert [m.line for m in ms] == [3]
+
+
+# --- what the seventh and eighth held-out sets (u37-u41, s42-s46) showed: in other words -------------------
+
+@pytest.mark.parametrize("text,bad", [
+    # counts of trials meeting a limit, written as "N of the M", "N/M"; "of the M" is the whole, not a value
+    ("3 of the 4 runs exceeded 79% best test accuracy, and two of the 4 finished above 79% final test accuracy.", False),
+    ("3 of the 4 runs exceeded 79% best test accuracy, and three of the 4 finished above 79% final test accuracy.", True),
+    ("Only 1/2 Multiplication runs broke 80% best test acc.", False),                  # mul=0.01: 81%
+    ("Only 2/2 Multiplication runs broke 80% best test acc.", True),
+    ("No Multiplication run got past 82% best test accuracy.", False),
+    ("No Multiplication run got past 80% best test accuracy.", True),
+    ("Multiplication's λ spanned 0.001 to 0.01, a 10× range.", False),                  # a ratio, not a value
+    ("Summation beats Multiplication at λ = 0.001 (86 vs 60).", False),                 # results in brackets, not λ values
+    ("The two Summation runs averaged 75% best test accuracy.", True),                  # 83%
+    ("The two Summation runs averaged 83% best test accuracy.", False),
+    ("t002 did not cross 80% until epoch 2.", False),
+    ("t002 did not cross 80% until epoch 3.", True),                                    # it passed 80% at epoch 2
+    ("t000 and t002 (the λ = 0.01 pair) both peaked at epoch 2.", False),
+    ("t001 and t003 both peaked in epoch 2.", True),                                    # both peaked at epoch 3
+    ("The two Multiplication runs peaked at epochs 2 and 3.", False),
+    ("The two Multiplication runs peaked at epochs 1 and 3.", True),
+    ("Both Summation runs peaked between epochs 2 and 3.", False),
+    ("Both Summation runs peaked between epochs 1 and 2.", True),                       # t001 peaked at epoch 3
+    ("t000 vs. t002 (λ = 0.01): 80.00% vs. 81.00%.", False),                            # "vs." ends no sentence
+    ("Even with t003 excluded, the Multiplication mean is 81% best test accuracy.", False),
+    ("Every Summation run (the strongest being t001 at 86%) beat t003.", False),        # the best of that group
+    ("The group means differ by about 12 pp (83.00% versus 70.50%).", False),
+])
+def test_seventh_and_eighth_held_out_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("At epoch 1, t002 was ahead of t000.", False),                   # 72% vs 70% at epoch 1
+    ("At epoch 1, t000 was ahead of t002.", True),
+    ("t002 peaked later than t001.", True),                           # epoch 2 against 3
+    ("t001 comes in second.", True),
+    ("t002 comes in second.", False),
+    ("The two Multiplication runs are the two weakest in the sweep.", True),    # t003 and t000 are
+    ("Larger margins accompany higher test accuracy.", False),        # Spearman ρ = +1
+    ("The final test loss shows little relationship with accuracy.", True),     # loss and accuracy: ρ = -1
+    ("Overall, a higher test loss goes with a higher best test accuracy.", True),
+    ("Overall, a lower test loss goes with a higher best test accuracy.", False),
+    ("Fastest start: λ = 0.001.", False),                              # (a label: the value against the others)
+])
+def test_seventh_and_eighth_held_out_claims(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_numbered_finding_after_a_ranked_sublist_is_not_a_rank(fs):
+    text = ("## Overview\n\n1. **Top two** (by best test accuracy):\n   - t001: 86%\n   - t002: 81%\n"
+            "2. **Spread:** the best and the weakest run differ by 26 pp (86% vs 60% for t003).\n")
+    assert flags(text, fs) == []
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("t001 had already levelled off by the end.", True),              # best at epoch 25 of 25: still climbing
+    ("t000 had already levelled off by the end.", False),             # best at epoch 20 of 25
+    ("Several of the Summation runs were still improving at the end.", True),   # only t001 (t002 peaked at 22)
+    ("Some of the Summation runs were still improving at the end.", False),
+])
+def test_levelled_off_and_several_still_improving(fs25, text, bad):
+    assert bool(flags(text, fs25)) == bad, flags(text, fs25)

@@ -94,6 +94,8 @@ _N_WORD = r"(\d|two|three|four|five|both)"
 _TOOK_TOP = re.compile(  # "Summation took the top two spots"
     r"\b(?:took|takes|claimed|claims|occupied|occupies|swept|sweeps|holds?|held|filled|fills|took up)\s+(?:all\s+|both\s+)?(?:of\s+)?"
     r"the\s+top\s+" + _N_WORD + r"\s+(?:spots|places|positions|slots|ranks|places)\b", re.I)
+_BOTTOM_ARE = re.compile(  # "The two unregularized runs are the two weakest in the sweep"
+    r"\b(?:are|were)\s+(?:also\s+)?the\s+(?P<n>two|three|four|five|\d)\s+(?:weakest|worst|lowest[- ]scoring|worst[- ]performing)\b", re.I)
 _TOP_ARE = re.compile(  # "the two best runs both used Multiplication", "the top three are all Summation runs"
     r"\bthe\s+(?:(?:top|best)\s+" + _N_WORD + r"|" + _N_WORD + r"\s+(?:best|top|strongest|highest[- ]scoring))\s+"
     r"(?:(?:runs|trials|configurations|configs|results|models|settings)(?:\s+overall)?\s+)?(?:all\s+|both\s+)?"
@@ -187,14 +189,15 @@ _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|
                            r"\s+setting|\s+value)?|(?:is|was|are|were)\s+the\s+(?:better|superior)\s+(?:choice|option|setting|value)\b|"
                            r"converged\s+(?:faster|slower|earlier|later)\b|"
                            r"(?:got|gets|was|were)\s+off\s+to\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
-                           r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest))", re.I)
+                           r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest)|"
+                           r"(?:get|gets|got)\s+off\s+the\s+mark\s+(?:the\s+)?(?:fastest|quickest|slowest))", re.I)
 _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?([a-zλ_ ]{2,40}?)(?:[.,;]|$)", re.I)
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
     r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
     r"(?:\([^)]{0,20}\)\s+)?(?:consistently\s+|clearly\s+|generally\s+|always\s+)?"
     r"(?P<verb>go(?:es)? with|went with|go(?:es)? hand in hand with|went hand in hand with|move(?:s|d)? together with|"
-    r"track(?:s|ed)?|coincide(?:s|d)? with|line(?:s|d)? up with|(?:is|are|was|were) linked (?:to|with)|"
+    r"track(?:s|ed)?|coincide(?:s|d)? with|line(?:s|d)? up with|(?:is|are|was|were) linked (?:to|with)|accompan(?:y|ies|ied)|"
     r"led to|leads? to|lead to|gave|gives|correlates? with|correlated with|"
     r"tend(?:s|ed)? to (?:reach|have|show|get|achieve|score|be|give|go with)|"
     r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|hurt|helps?|helped|"
@@ -208,11 +211,15 @@ _CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive
 _NO_CORR = re.compile(r"\b(?:no|little|hardly any|not (?:a|any|much))\s+(?:clear\s+|real\s+|meaningful\s+|consistent\s+|strong\s+|"
                       r"obvious\s+|systematic\s+)?(?:correlation|relationship|association|link)\s+between\s+(?:a\s+run's\s+|the\s+)?"
                       r"(?P<x>[\w λ_-]{2,40}?)\s+and\s+(?:a\s+run's\s+|its\s+|the\s+)?(?P<y>[\w λ_-]{2,40})", re.I)
+_LITTLE_REL = re.compile(r"(?P<x>[\w λ_-]{2,40}?)\s+(?:shows?|showed|has|had|bears?|bore)\s+(?:little|no|hardly any)\s+(?:clear\s+|real\s+)?"
+                         r"(?:relationship|relation|correlation|association|link)\s+(?:with|to)\s+(?:the\s+|its\s+)?(?P<y>[\w λ_-]{2,40})",
+                         re.I)
 _UP = {"higher", "wider", "larger", "bigger", "stronger", "greater", "more", "better", "faster", "positive"}
 _X_WORDS = [("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?|batch(?:es)?\b"),
             ("lambda", r"λ|lambda|penalt\w*|regulari[sz]ation|weight decay"), ("margin", r"margins?"),
             ("wn", r"weight[- ]norm\w*|\bwn\b|\bgain\b"),
-            ("train_acc_final", r"train(?:ing)? accurac\w*"), ("train_test_gap_final", r"\bgaps?\b")]
+            ("train_acc_final", r"train(?:ing)? accurac\w*"), ("train_test_gap_final", r"\bgaps?\b"),
+            ("test_loss_final", r"(?:test\s+)?loss(?:es)?\b")]
 
 
 _PARAM_X = ("lr", "batchsize", "lambda", "wn")
@@ -361,7 +368,7 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._levelled, self._gave_best, self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
+        for fn in (self._bottom_group, self._levelled, self._gave_best, self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -530,6 +537,25 @@ class ClaimChecker:
                       f"{n} of the {len(pool)} trials said to have their best test accuracy there",
                       f"{len(inside)} did" + (": " + ", ".join(
                           f"{self.v.who(t)} (epoch {int(self.rows[t]['test_acc_best_epoch'])})" for t in inside[:5]) if inside else ""))
+
+    def _bottom_group(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"The two unregularized runs are the two weakest in the sweep": the group named is the bottom N by best
+        test accuracy (ties at the edge count either way)."""
+        from sweepdeck.engine.analysis.vocabulary import count_of
+
+        m = _BOTTOM_ARE.search(sent)
+        if not m or re.search(r"\b(?:not|never)\b", sent[max(0, m.start() - 12):m.end()], re.I):
+            return
+        who = self.resolve(re.split(r"[:;,]|\.\s", sent[:m.start()])[-1])
+        n = count_of(m.group("n"))
+        if who is None or len(who[0]) != n or n >= len(self.v.ranked):
+            return
+        res.n_checked += 1
+        edge = self.best[self.v.ranked[-n]]
+        if not all(self.best[t] <= edge + TIE for t in who[0]):
+            bottom = self.v.ranked[-n:]
+            self.flag(res, m.group(0).strip(), sent, lineno, f"{self._group_name(who)} called the {n} weakest",
+                      f"the {n} weakest by best test accuracy are " + ", ".join(f"{self.v.who(t)} ({self._pct(t)})" for t in bottom))
 
     def _top_group(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"Summation took the top two spots", "the three best runs all used λ = 0.001": every one of the
@@ -1011,6 +1037,12 @@ class ClaimChecker:
         final = bool(re.search(r"\b(?:finish(?:ed|es)?|end(?:ed|s)?|final(?:ly)?)\b", m.group(0) + " " + sent[max(0, m.start() - 25):m.start()],
                                re.I)) and not re.search(r"\bbest\b", sent, re.I)
         score = self.final if final else self.best
+        at = re.match(r"\W*(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?(?:epoch\s+(\d+)|(?:the\s+)?(first|one)\s+epoch)\b", sent, re.I)
+        if at:  # "At epoch 11, t007 (84.4%) was slightly ahead of its twin t006": the test accuracies at that epoch
+            e = int(at.group(1)) if at.group(1) else 1
+            score = {t: x for t in self.v.ranked if (x := self.v.curves.at(t, "test_acc", e)) is not None}
+            if not (a[0] | b[0]) <= score.keys():
+                return
         pick_a, pick_b = self._pick(left, score), self._pick(right, score)
         # a quantified side ("every X", "both Y runs") is each of its trials: its weakest (or strongest) one decides
         if re.search(r"\b(every|all|each)\b", left, re.I) and re.search(r"\b(every|all|any|each|both)\b", right, re.I):
@@ -1042,7 +1074,7 @@ class ClaimChecker:
                       f"{self._group_name(a)} said to do {'clearly ' if strong else ''}{'better' if better else 'worse'} than "
                       f"{self._group_name(b)}" + (f" at every {dim}" if dim else "") + (
                           f" (clearly: by more than {margin * 100:.2f} pp)" if strong else ""),
-                      f"by {self._measure(a[0], b[0]).replace('best', 'final') if final else self._measure(a[0], b[0])}: "
+                      f"by {f'test accuracy at epoch {e}' if at else self._measure(a[0], b[0]).replace('best', 'final') if final else self._measure(a[0], b[0])}: "
                       f"{va * 100:.2f}% vs {vb * 100:.2f}%{where}")
 
     def _never_beat(self, sent: str, m: re.Match[str], better: bool, lineno: int, res: "VerifyResult") -> None:
@@ -1236,7 +1268,7 @@ class ClaimChecker:
             measure, name, low_wins = self._settled, "mean epoch at which test accuracy settled", True
             if re.search(r"slow|later", word):
                 low_wins = False
-        elif re.search(r"start", word):
+        elif re.search(r"start|mark", word):
             measure, name = self._first_epoch, "mean test accuracy at epoch 1"
             low_wins = bool(re.search(r"slow|weak|worst", word))
         elif re.search(r"worse|worst", word):
@@ -1261,7 +1293,7 @@ class ClaimChecker:
             vb = sum(g) / len(g)
             if not ((vb - va > TIE) if low_wins else (va - vb > TIE)):
                 self.flag(res, m.group(0), sent, lineno, f"{key} = {val} said to be {m.group(0).strip()} than the other {key} values"
-                          if "est" not in word else f"{key} = {val} said to {m.group(0).strip()}" if re.match(r"start|got|gets|was|were", word)
+                          if "est" not in word else f"{key} = {val} said to {m.group(0).strip()}" if re.match(r"start|got|gets|get|was|were", word)
                           else f"{key} = {val} said to have the {m.group(0).strip()}",
                           f"{name}: {fmt(va)} at {key} = {val}, {fmt(vb)} at {gname}")
                 return
@@ -1417,9 +1449,15 @@ class ClaimChecker:
             return
         res.n_checked += 1
         verdict = {t: self._climbing(t) for t in done}
-        every = bool(re.search(r"\b(all|both|every|each)\b", sent[:m.start()], re.I)) or len(who[0]) == 1 or bool(
-            re.search(r"\b(runs|trials|configurations)\b", sent[:m.start()], re.I))
-        if (all(verdict.values()) if every else any(verdict.values())):
+        head = sent[:m.start()]
+        some = re.search(r"\b(several|some|a few|a couple|many|most|two|three|four)\b", head, re.I)
+        every = not some and (bool(re.search(r"\b(all|both|every|each)\b", head, re.I)) or len(who[0]) == 1 or bool(
+            re.search(r"\b(runs|trials|configurations)\b", head, re.I)))
+        need = {"several": 2, "a few": 2, "a couple": 2, "many": 2, "two": 2, "three": 3, "four": 4}.get(
+            some.group(1).lower(), 1) if some else 1
+        if some and some.group(1).lower() == "most":
+            need = len(done) // 2 + 1  # "most": more than half
+        if (all(verdict.values()) if every else sum(verdict.values()) >= need):
             return
         bad = [t for t, ok in verdict.items() if not ok]
         self.flag(res, m.group(0), sent, lineno, f"{', '.join(self.v.who(t) for t in bad[:3])} said to be still climbing at the end",
@@ -1465,7 +1503,7 @@ class ClaimChecker:
             return  # (the trend patterns scan every position of a sentence: most sentences hold none of their words)
         m = _TREND.search(sent)
         corr = _CORR.search(sent)
-        none = _NO_CORR.search(sent)
+        none = _NO_CORR.search(sent) or _LITTLE_REL.search(sent)
         if none or (m and re.search(r"\b(?:not|never|no)\b|n't\b", m.group("x") + " " + m.group("verb"), re.I)):
             self._no_trend(none or m, sent, lineno, res)
             return
@@ -1475,6 +1513,9 @@ class ClaimChecker:
         elif m:
             x, y = m.group("x"), (m.group("dir2") or "") + " " + m.group("y")
             up_x = m.group(1).lower() in _UP
+            inner = list(re.finditer(r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\b", x, re.I))
+            if inner:  # "More generally a lower final test loss goes with ...": the direction is the one next to X
+                up_x, x = inner[-1].group(1).lower() in _UP, x[inner[-1].end():]
             d2 = (m.group("dir2") or "").lower()
             up_y = d2 in _UP if d2 else not re.search(r"\b(hurts?|worse\w*)\b|" + _DOWN_VERB, m.group("verb"), re.I)
             phrase = m.group(0).strip()
@@ -1530,7 +1571,7 @@ class ClaimChecker:
         and test accuracy": for a measured X (margin, train accuracy, gap) false when the Spearman rank
         correlation is a trend by the rule (|ρ| ≥ TREND_MIN_RHO) in either direction; for a parameter
         ("λ has no effect") it is left alone: its means always differ a little."""
-        x = re.sub(r"\b(?:do|does|did|not|never|no)\b|n't", " ", m.group("x"))
+        x = re.sub(r"\b(?:do|does|did|not|never|no|the|final)\b|n't", " ", m.group("x"))
         xkey = next((k for k, rx in _X_WORDS if re.search(rx, x, re.I)), None)
         y = m.group("y") if "y" in m.groupdict() else ""
         if xkey is None or xkey in _PARAM_X:

@@ -65,7 +65,9 @@ def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[s
 
 
 _LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
-                       r"(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*", re.I)
+                       r"(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*|"
+                       r"\bwith\s+(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}\s+(?:excluded|removed|left out|set aside|"
+                       r"dropped)", re.I)
 _SOME_VALUES = re.compile(r"\bthe\s+(two|three|four)\s+(lower|higher|smaller|larger)\s+(learning rates|lrs|batch sizes)\b", re.I)
 _N_WORDS = {"two": 2, "three": 3, "four": 4}
 
@@ -149,6 +151,11 @@ class ContextReader:
             ctx.param, ctx.metric = prev.param, None
         # trials: explicit ids first
         found = self.trials_in(left_clause) or self.trials_in(right_clause) or self.trials_in(left)
+        if m is not None and re.search(r"\b(?:group|type)\s+means?\b|\bthe\s+(?:two\s+)?means\b", m.string[max(0, m.start() - 60):m.start()],
+                                                  re.I) and not TRIAL_ID.search(m.string[max(0, m.start() - 25):m.start()]):
+            found = None  # "the group means differ by 5 pp (88.51% versus 83.53%)": the types' means, not a trial named before
+            ctx.stat = "mean"
+            prev = None
         left_out = {t for x in _LEFT_OUT.finditer(sent) for t in (self.trials_in(x.group(0)) or ())}
         if found and left_out:
             found = (found - left_out) or None  # "Excluding t011, Multiplication averages 86.43%": not about t011
@@ -158,7 +165,8 @@ class ContextReader:
             second = re.search(r"([\d.]+)\s*(?:%|pp)?\s*(?:,|and|vs\.?|versus|/)\s*~?$", m.string[max(0, m.start() - 16):m.start()],
                                re.I)
             start = m.start() if first else (max(0, m.start() - 16) + second.start(1)) if second else 0
-            clause = re.split(r"[,;:]|\b(?:and|but|while|whereas)\s+(?=(?:for|at|in|the|with)\b)", sent[:start])[-1]
+            clause = re.split(r"[,;]|\b(?:and|but|while|whereas)\s+(?=(?:for|at|in|the|with)\b)",
+                             re.sub(r"\([^)]*\)", "", sent[:start]))[-1]  # ("t000 vs. t006 (Summation): 89.71% vs. 87.00%")
             named = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(clause)]  # the two names of the pair's own clause
             named = list(dict.fromkeys(t for t in named if t in self.trial_ids))
             if (first or second) and len(named) == 2 and not left_out:
@@ -223,6 +231,10 @@ class ContextReader:
         cut = [x.end() for x in SUPERLATIVE_CUT.finditer(left)
                if not (x.group(0) == ":" and len(left[:x.start()].split()) <= 5)]  # "Best Summation trial: t004"
         scope = left[cut[-1]:] if cut else left
+        opened = left.rfind("(")
+        if opened >= 0 and ")" not in left[opened:] and (self._types_in(left[max(0, opened - 40):opened])
+                                                        or PARAM_ANY.search(left[max(0, opened - 40):opened])):
+            scope = ""  # "every unregularized run (the strongest being t009 at 84.90%)": the best of that group only
         weak = WEAK_SUPERLATIVE.search(scope)
         if weak and self.trials_in(scope[:weak.start()]):
             weak = None  # "For t004, the best test accuracy was ...": that trial's own best

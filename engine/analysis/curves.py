@@ -85,7 +85,8 @@ _OPENING = re.compile(r"^\W*(?:[A-Z][\w ]{0,40}:\s*)?(?:(?:at|by|after|in)\s+(?:
 # "after 5 epochs", "after the first 5 epochs": an epoch count that pins like "at epoch 5"
 _EPOCHS_DONE = re.compile(r"\b(?:after|by)\s+(?:the\s+first\s+)?(\d+|two|three|five|ten)\s+epochs\b", re.I)
 _ABOUT_EPOCH = re.compile(r"\b(?:around|about|roughly|approximately|~)\s*(?:the\s+)?epoch", re.I)
-_STARTED = re.compile(r"\bstart(?:s|ed|ing)?\s+(?:out\s+)?(?:at|from|around|near|with)\s*~?$", re.I)
+_STARTED = re.compile(r"\b(?:start(?:s|ed|ing)?|open(?:s|ed)?|beg[ai]n)\s+(?:out\s+)?(?:at|from|around|near|with|between|in the)\s*~?$",
+                      re.I)
 _BY = re.compile(r"\bby\s+(?:the\s+)?epoch", re.I)
 
 

@@ -30,7 +30,9 @@ MAX_SPAN = 400  # characters: every number's context is sought within its span, 
 def sentences(text: str) -> list[str]:
     """`text` cut into sentences and clauses set off by ";" or a dash, each bounded."""
     # "... end. t027 was ..." starts a sentence; "Ranking: 1. X, 2. Y" does not (a list inside one)
-    parts = re.split(r"(?<=[.!?])(?<![:,]\s\d\.)\s+(?=[A-Z(\"'*λ]|t\d{3}|(?:lr|wn|bs)\s*=)|;\s+|\s+[—–]\s+", text)
+    # ("t000 vs. t006", "e.g. t004": an abbreviation's point ends no sentence)
+    parts = re.split(r"(?<=[.!?])(?<![:,]\s\d\.)(?<!\bvs\.)(?<!e\.g\.)(?<!i\.e\.)(?<!\bcf\.)(?<!approx\.)\s+"
+                     r"(?=[A-Z(\"'*λ]|t\d{3}|(?:lr|wn|bs)\s*=)|;\s+|\s+[—–]\s+", text)
     return [q for p in parts if p.strip() for q in bounded(p)]
 
 
