@@ -368,7 +368,8 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._bottom_group, self._levelled, self._gave_best, self._peak_window, self._tie, self._count_best_epoch, self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
+        for fn in (self._bottom_group, self._levelled, self._gave_best, self._peak_window, self._tie, self._count_best_epoch,
+                   self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
 
@@ -475,8 +476,9 @@ class ClaimChecker:
                 if abs(vals[tid] - edge) <= TIE:
                     continue
                 holder = (min if low else max)(vals, key=lambda t: vals[t])
-                among = "" if len(pool) == len(self.v.ranked) else \
-                    f" among {self._part_name(part, every.group(1)) + ' trials' if every else 'the completed trials' if completed and scope == set(self.v.ranked) else self._group_name(self._scope_who)}"
+                group = (self._part_name(part, every.group(1)) + " trials" if every else
+                         "the completed trials" if completed and scope == set(self.v.ranked) else self._group_name(self._scope_who))
+                among = "" if len(pool) == len(self.v.ranked) else f" among {group}"
                 res.n_checked += 1
                 self.flag(res, m.group(0).strip(" :,"), sent, lineno,
                           f"{self.v.who(tid)} is called the {'lowest' if low else 'highest'} by {measure}{among}",
@@ -820,7 +822,7 @@ class ClaimChecker:
         res.n_checked += 1
         if not judge.level(va, vb) and not (m.group("hedge") and abs(va - vb) <= limit + 1e-9):
             self.flag(res, m.group(0).strip(), sent, lineno,
-                      f"{self._group_name(a)} and {self._group_name(b)} said to be {m.group(0).split()[-1] if not m.group('other') else m.group('word')}",
+                      f"{self._group_name(a)} and {self._group_name(b)} said to be {m.group('word')}",
                       f"by {'best trial' if on_best else self._measure(a[0], b[0])}: {va * 100:.2f}% vs {vb * 100:.2f}% "
                       f"({abs(va - vb) * 100:.2f} pp apart; "
                       + (f"a tie {'here ' if m.group('hedge') else ''}is within {limit * 100:.2f} pp)"))
@@ -1074,7 +1076,7 @@ class ClaimChecker:
                       f"{self._group_name(a)} said to do {'clearly ' if strong else ''}{'better' if better else 'worse'} than "
                       f"{self._group_name(b)}" + (f" at every {dim}" if dim else "") + (
                           f" (clearly: by more than {margin * 100:.2f} pp)" if strong else ""),
-                      f"by {f'test accuracy at epoch {e}' if at else self._measure(a[0], b[0]).replace('best', 'final') if final else self._measure(a[0], b[0])}: "
+                      f"by {self._measure(a[0], b[0], final, e if at else None)}: "
                       f"{va * 100:.2f}% vs {vb * 100:.2f}%{where}")
 
     def _never_beat(self, sent: str, m: re.Match[str], better: bool, lineno: int, res: "VerifyResult") -> None:
@@ -1167,8 +1169,11 @@ class ClaimChecker:
         return bool(TRIAL_ID.search(text) or re.search(r"\b(best|top|strongest|worst|weakest|lowest)\s+(?:[\w=.λ-]+\s+){0,3}?"
                                                       r"(?:run|trial|configuration|config|model|one)\b", text, re.I))
 
-    def _measure(self, a: set[str], b: set[str]) -> str:
-        return "best test accuracy" if len(a) == 1 and len(b) == 1 else "mean best test accuracy"
+    def _measure(self, a: set[str], b: set[str], final: bool = False, epoch: Optional[int] = None) -> str:
+        if epoch is not None:
+            return f"test accuracy at epoch {epoch}"
+        what = "final test accuracy" if final else "best test accuracy"
+        return what if len(a) == 1 and len(b) == 1 else f"mean {what}"
 
     def _parts(self, dim: Optional[str]) -> Optional[list[set[str]]]:
         """The trials split by the dimension after "at every"/"for both" (None: not understood)."""

@@ -17,7 +17,8 @@ from sweepdeck.engine.analysis.facts import FactSheet, format_param
 from sweepdeck.engine.analysis.reading import value_of
 from sweepdeck.engine.analysis.vocabulary import (BOUNDARY, COMPARE, GLOBAL_SUPERLATIVE, METRIC_WORDS, ORDINALS, PARAM_ANY,
                                         PARAM_TAIL, PER_TRIAL_BEST, RANK_WORDS, SPLIT_WORDS, STAT_WORDS,
-                                        SUPERLATIVE_CUT, TRIAL_ID, TRIAL_REF, TYPE_WORDS, WEAK_SUPERLATIVE)
+                                        LEFT_OUT, SUPERLATIVE_CUT, TRIAL_ID, TRIAL_REF, TYPE_WORDS,
+                                        WEAK_SUPERLATIVE)
 
 
 @dataclass
@@ -64,10 +65,6 @@ def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[s
     return best
 
 
-_LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
-                       r"(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*|"
-                       r"\bwith\s+(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}\s+(?:excluded|removed|left out|set aside|"
-                       r"dropped)", re.I)
 _SOME_VALUES = re.compile(r"\bthe\s+(two|three|four)\s+(lower|higher|smaller|larger)\s+(learning rates|lrs|batch sizes)\b", re.I)
 _N_WORDS = {"two": 2, "three": 3, "four": 4}
 
@@ -156,7 +153,7 @@ class ContextReader:
             found = None  # "the group means differ by 5 pp (88.51% versus 83.53%)": the types' means, not a trial named before
             ctx.stat = "mean"
             prev = None
-        left_out = {t for x in _LEFT_OUT.finditer(sent) for t in (self.trials_in(x.group(0)) or ())}
+        left_out = {t for x in LEFT_OUT.finditer(sent) for t in (self.trials_in(x.group(0)) or ())}
         if found and left_out:
             found = (found - left_out) or None  # "Excluding t011, Multiplication averages 86.43%": not about t011
         if m is not None and not TRIAL_ID.search(m.string[max(0, m.start() - 15):m.start()]):

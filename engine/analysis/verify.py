@@ -46,7 +46,8 @@ from sweepdeck.engine.analysis.reading import (MAX_SPAN, Quoted, after_range, be
                                                value_of)
 from sweepdeck.engine.analysis.vocabulary import (BOLD_HEADING, DATE_AROUND, DURATION_UNITS, FLAG_WORDS, NEGATION, PARAM_ANY,
                                                   PRONOUN, RANGED, STATISTIC, CHANGE_WORDS, TOP_N_WORDS, TYPED_ITEM, BEST_PER_TYPE,
-                                                  PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID, count_of,
+                                                  PROPOSAL, RANKING_INTRO, RECOMMEND_HEADING, SETTLED, TOP_N, TRIAL_ID, LEFT_OUT,
+                                                  count_of,
                                                   TYPE_WORDS, UNIVERSAL)
 
 # where a number's own piece of a sentence ends: "every unregularized run ..., while no Summation run ..."
@@ -930,7 +931,7 @@ class Verifier:
         types_named = " ".join(t for t, p in TYPE_WORDS.items() if p.search(quote))
         if ctx.metric == "acc" and ctx.split != "train" and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(
                 quote if not ctx.params_near else f"{near} {types_named}" if types_named else near)) and (
-                not ctx.params_near or types_named or _LEFT_OUT.search(quote)):
+                not ctx.params_near or types_named or LEFT_OUT.search(quote)):
             return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
         if ctx.stat == "mean" or _MEAN.search(self._cell_label):
             col = self._mean_column(ctx)
@@ -1081,7 +1082,7 @@ class Verifier:
         cols = self.reader._param_cols()
         ids = self.reader._ids
         best = {t: self.rows[t]["test_acc_best"] for t in self.ranked}
-        out = {t for m in _LEFT_OUT.finditer(quote) for t in (self.reader.trials_in(m.group(0)) or ())}
+        out = {t for m in LEFT_OUT.finditer(quote) for t in (self.reader.trials_in(m.group(0)) or ())}
         sets = [{t for t, v in zip(ids, cols[k]) if v == want} for k, want in named if k in cols]
         sets += [{t for t in self.ranked if self.types[t] == typ} for typ in types]
         # only the crossings: each group's own mean is a fact, checked with its own binding rules; but a group
@@ -1232,7 +1233,7 @@ class Verifier:
             return
         if (q.pct or q.bound or q.span) and self._judged_elsewhere(q, ctx, m, quote, lineno, res):
             return
-        if q.pct and _LEFT_OUT.search(quote) and any(_close(q.x, v * 100, q.tol) for v in self._named_means(quote)):
+        if q.pct and LEFT_OUT.search(quote) and any(_close(q.x, v * 100, q.tol) for v in self._named_means(quote)):
             return  # "Excluding t011, Multiplication averages 86.43%": a mean without that trial
         if not q.pct:
             for vals in self.param_values.values():
@@ -1240,9 +1241,9 @@ class Verifier:
                     return
             if any(_close(q.x, k, q.tol) for k in self.known_numbers):
                 return
-        if q.pct and _LEFT_OUT.search(quote) and (means := self._named_means(quote)):
+        if q.pct and LEFT_OUT.search(quote) and (means := self._named_means(quote)):
             self._flag(res, q.raw, quote, lineno, f"{q.raw} given as a mean without "
-                       f"{', '.join(sorted(self.reader.trials_in(_LEFT_OUT.search(quote).group(0)) or []))}",
+                       f"{', '.join(sorted(self.reader.trials_in(LEFT_OUT.search(quote).group(0)) or []))}",
                        "the means the sentence names, without it: " + ", ".join(f"{v * 100:.2f}%" for v in means))
             return
         self._flag(res, q.raw, quote, lineno, f"{q.raw} appears nowhere in the recorded results",
@@ -1355,10 +1356,6 @@ _VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lam
                          r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin|(?:settings?|values?|levels?|choices)\s*(?=\())"
                          r"\s*[\[{(]?\s*"
                          r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
-_LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
-                       r"((?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*)|"
-                       r"\bwith\s+((?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3})\s+(?:excluded|removed|left out|"
-                       r"set aside|dropped)", re.I)
 _BEHIND = re.compile(r"\s*(?:pp|percentage points?)?\s*(?:behind|back|off the (?:lead|pace|top)|short of the (?:best|top|lead|leader|winner))\b",
                      re.I)
 _BELOW_PEAK = re.compile(r"\s*(?:pp|percentage points?)?\s*(?:below|under|off|short of|lower than|down from|beneath)\s+"
