@@ -16,10 +16,10 @@ from typing import Any, Callable, Optional
 
 import pandas as pd
 
-from sweepdeck.engine.analysis.facts import FactSheet, format_param, params_text, plain_value
+from sweepdeck.engine.analysis.facts import FactSheet, format_param, params_text
 from sweepdeck.engine.analysis.sections import FactText, heading, results_table
-from sweepdeck.engine.analysis.verdicts import (PENALTY_TYPES, Judge, TypeStanding, Verdict, compared_rows, direction,
-                                                 numeric, shown_equal, type_standings, type_winner)
+from sweepdeck.engine.analysis.verdicts import (PENALTY_TYPES, Judge, TypeStanding, compared_rows, direction, shown_equal,
+                                                 type_standings, type_winner)
 
 PARAM_NAMES = {
     "exp_type": "experiment type", "lr": "learning rate (lr)", "batchsize": "batch size",
@@ -386,7 +386,6 @@ class Recommendation:
 def recommend(fs: FactSheet) -> list[Recommendation]:
     """Concrete config changes for the next sweep. Directions follow verdicts.direction; the
     generic advice for overfitting or underfitting names only moves no other proposal opposes."""
-    f = FactText(fs)
     if fs.ranked.empty:
         return [_no_results(fs)]
     judge = Judge(fs)
