@@ -447,7 +447,7 @@ class ClaimChecker:
             final = bool(re.search(r"\bfinal\b", m.group(0), re.I) or re.match(r"\s*(?:by|in|on)\s+final\b", after, re.I))
             every = re.match(r"\s*(?:at|for|across|in|with)\s+(?:both|every|each|all)\s+(?:(?:of\s+)?the\s+)?([a-zλ_ ]{2,30})",
                              after, re.I)
-            scope = self._scope(sent[:m.start()], scope_text, after if not every else "")
+            scope, scope_who = self._scope(sent[:m.start()], scope_text, after if not every else "") or (None, None)
             parts = self._parts(every.group(1)) if every else [set(self.v.ranked)]
             if scope is None or parts is None:
                 continue
@@ -477,7 +477,7 @@ class ClaimChecker:
                     continue
                 holder = (min if low else max)(vals, key=lambda t: vals[t])
                 group = (self._part_name(part, every.group(1)) + " trials" if every else
-                         "the completed trials" if completed and scope == set(self.v.ranked) else self._group_name(self._scope_who))
+                         "the completed trials" if completed and scope == set(self.v.ranked) else self._group_name(scope_who))
                 among = "" if len(pool) == len(self.v.ranked) else f" among {group}"
                 res.n_checked += 1
                 self.flag(res, m.group(0).strip(" :,"), sent, lineno,
@@ -623,10 +623,12 @@ class ClaimChecker:
         if judged:
             res.n_checked += 1
 
-    def _scope(self, before: str, between: str, after: str) -> Optional[set[str]]:
-        """The trials a superlative ranks among: all, or the group the words name; None when words
-        between the superlative and its noun say something this does not read ("best-generalising")."""
-        self._scope_who: tuple[set[str], dict[str, str], set[str]] = (set(self.v.ranked), {}, set())
+    def _scope(self, before: str, between: str, after: str
+               ) -> Optional[tuple[set[str], tuple[set[str], dict[str, str], set[str]]]]:
+        """The trials a superlative ranks among (all, or the group the words name) and that group as resolve()
+        gives it; None when words between the superlative and its noun say something this does not read
+        ("best-generalising")."""
+        scope_who: tuple[set[str], dict[str, str], set[str]] = (set(self.v.ranked), {}, set())
         words = [w for w in re.findall(r"[\w=.λ-]+", between) if w.lower() not in _NEUTRAL_SCOPE]
         texts = []
         if words:
@@ -645,8 +647,8 @@ class ClaimChecker:
                     return None
                 continue
             scope &= who[0]
-            self._scope_who = (scope, who[1], who[2])
-        return scope
+            scope_who = (scope, who[1], who[2])
+        return scope, scope_who
 
     def _extreme(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         for m in _EXTREME.finditer(sent):
