@@ -195,7 +195,9 @@ async def test_start_follow_and_stop_a_sweep(runs, monkeypatch):
                            str(table.get_cell("t000", "ep")).split("/")[0] not in ("0", ""), timeout=5)
             chart = tr.query_one("#chart-trial")
             await wait_for(pilot, lambda: len(chart.plotted.get("test_acc", ([], []))[1]) >= 3, timeout=5)
-            assert tr.query_one("#chart-all").plotted["t000"][1]
+            # (the all-trials chart is redrawn on its own throttle, not with the trial chart: wait for it too)
+            chart_all = tr.query_one("#chart-all")
+            await wait_for(pilot, lambda: bool(chart_all.plotted.get("t000", ([], []))[1]), timeout=5)
             assert "running" in str(tr.query_one("#progress").render())
             # the runner's output reaches the log pane
             await wait_for(pilot, lambda: any("epoch" in str(line.text) for line in tr.query_one("#log").lines),
