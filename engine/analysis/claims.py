@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from sweepdeck.engine.analysis.facts import format_param
 from sweepdeck.engine.analysis.reading import value_of
 from sweepdeck.engine.analysis.verdicts import Judge
-from sweepdeck.engine.analysis.vocabulary import PARAM_ANY, TRIAL_ID, TYPE_WORDS
+from sweepdeck.engine.analysis.vocabulary import COUNT_WORDS, PARAM_ANY, TRIAL_ID, TYPE_WORDS, count_of
 
 if TYPE_CHECKING:
     from sweepdeck.engine.analysis.verify import Verifier, VerifyResult
@@ -493,16 +493,13 @@ class ClaimChecker:
         """"Only 4 of the 6 runs reached their best within the last five epochs", "three of them peaked at
         the final epoch": how many of the trials meant (those the words name, else every completed one)
         had their best test accuracy in that window of their own epochs."""
-        from sweepdeck.engine.analysis.vocabulary import COUNT_WORDS
-
         m = _BEST_WHEN.search(sent)
         if not m or re.search(r"\b(?:not|never)\b", m.group(0), re.I):
             return
         word = m.group("n").lower()
         if word in ("all", "every", "both"):
             return  # said of each trial: the epoch rules read these
-        names = {w: i for i, w in enumerate("none one two three four five six seven eight nine ten eleven twelve".split())}
-        n = 0 if word == "no" else int(word) if word.isdigit() else names.get(word, COUNT_WORDS.get(word))
+        n = int(word) if word.isdigit() else COUNT_WORDS.get(word)
         who = self.resolve(m.group("who")) if (m.group("who") or "").strip() else None
         if m.group("them"):  # "The lr = 0.003 runs had not converged — three of them ...": the group named before
             who = self.resolve(sent[:m.start()]) if sent[:m.start()].strip() else self.resolve(self.previous)
@@ -512,7 +509,7 @@ class ClaimChecker:
         if n is None or not pool:
             return
         k = m.group("k")
-        k_n = 1 if k is None else int(k) if k.isdigit() else names.get(k.lower(), 1)
+        k_n = 1 if k is None else int(k) if k.isdigit() else COUNT_WORDS.get(k.lower(), 1)
         if k_n is None:
             return
         inside = []
@@ -543,8 +540,6 @@ class ClaimChecker:
     def _bottom_group(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"The two unregularized runs are the two weakest in the sweep": the group named is the bottom N by best
         test accuracy (ties at the edge count either way)."""
-        from sweepdeck.engine.analysis.vocabulary import count_of
-
         m = _BOTTOM_ARE.search(sent)
         if not m or re.search(r"\b(?:not|never)\b", sent[max(0, m.start() - 12):m.end()], re.I):
             return
@@ -562,8 +557,6 @@ class ClaimChecker:
     def _top_group(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"Summation took the top two spots", "the three best runs all used λ = 0.001": every one of the
         top N trials by best test accuracy must belong to the group named."""
-        from sweepdeck.engine.analysis.vocabulary import count_of
-
         m = _TOOK_TOP.search(sent)
         text = re.split(r"[:;]|\.\s|\bwhile\b|\bwhereas\b|\bbut\b", sent[:m.start()])[-1] if m else ""
         if m is None:
@@ -884,8 +877,7 @@ class ClaimChecker:
             if key in want:
                 want[key], changed = format_param(value_of(p.group("val"))).lower(), True
         if typ and typ != self.rows[tid]["exp_type"]:
-            mine = self.rows[tid]
-            lam = self.shown[tid]["l2_sum_lambda"] if mine["exp_type"] == "Summation" else self.shown[tid]["l2_mul_lambda"]
+            lam = self._own(tid, "lambda") or "0"
             want["exp_type"] = typ.lower()
             want["l2_sum_lambda"], want["l2_mul_lambda"] = (lam, "0") if typ == "Summation" else ("0", lam)
             changed = True
@@ -900,8 +892,6 @@ class ClaimChecker:
         """"wn = 1.2 won 3 of the 5 completed head-to-head pairs": a parameter value (or type) against the
         sweep's other values of it, over the matched pairs (every other varied parameter equal; "completed":
         both trials completed), wins by best test accuracy (a tie is not a win)."""
-        from sweepdeck.engine.analysis.vocabulary import COUNT_WORDS
-
         m = _WON_OF.search(sent)
         if not m:
             return False
@@ -1115,8 +1105,6 @@ class ClaimChecker:
         """"Summation beats Multiplication in 16 of the 18 matched configurations", "... in all 18 pairings":
         over the matched pairs (one trial of each side, every other varied parameter equal), how many the
         first side wins by best test accuracy (a tie is not a win), and how many pairs there are."""
-        from sweepdeck.engine.analysis.vocabulary import COUNT_WORDS
-
         a, b = a_who[0], b_who[0]
         pairs = self._matched_pairs(a, b)
         if not pairs:
@@ -1143,9 +1131,8 @@ class ClaimChecker:
         parameter equal; trials without a partner are left out."""
         def own(t: str) -> dict[str, str]:
             r = self.shown[t]
-            typ = str(self.rows[t]["exp_type"])
-            lam = r["l2_sum_lambda"] if typ == "Summation" else r["l2_mul_lambda"] if typ == "Multiplication" else "0"
-            return {**{k: r[k] for k in self.fs.varied if k not in ("l2_sum_lambda", "l2_mul_lambda")}, "λ": lam}
+            return {**{k: r[k] for k in self.fs.varied if k not in ("l2_sum_lambda", "l2_mul_lambda")},
+                    "λ": self._own(t, "lambda") or "0"}
         keys = set().union(*(own(t).keys() for t in a | b))
         apart = {k for k in keys if not {own(t).get(k) for t in a} & {own(t).get(k) for t in b}}
         sig = lambda t: tuple(sorted((k, v) for k, v in own(t).items() if k not in apart))  # noqa: E731

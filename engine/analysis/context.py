@@ -18,7 +18,7 @@ from sweepdeck.engine.analysis.reading import value_of
 from sweepdeck.engine.analysis.vocabulary import (BOUNDARY, COMPARE, GLOBAL_SUPERLATIVE, METRIC_WORDS, ORDINALS, PARAM_ANY,
                                         PARAM_TAIL, PER_TRIAL_BEST, RANK_WORDS, SPLIT_WORDS, STAT_WORDS,
                                         LEFT_OUT, SUPERLATIVE_CUT, TRIAL_ID, TRIAL_REF, TYPE_WORDS,
-                                        WEAK_SUPERLATIVE)
+                                        WEAK_SUPERLATIVE, count_of)
 
 
 @dataclass
@@ -66,7 +66,6 @@ def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> Optional[s
 
 
 _SOME_VALUES = re.compile(r"\bthe\s+(two|three|four)\s+(lower|higher|smaller|larger)\s+(learning rates|lrs|batch sizes)\b", re.I)
-_N_WORDS = {"two": 2, "three": 3, "four": 4}
 
 
 def _is_float(v: str) -> bool:
@@ -299,7 +298,7 @@ class ContextReader:
             # "every run at the two lower learning rates": the trials at the n smallest (or largest) values
             key = "lr" if re.match(r"l", few.group(3), re.I) else "batchsize"
             vals = sorted({float(v) for v in cols[key] if _is_float(v)})
-            n = _N_WORDS.get(few.group(1).lower(), 0)
+            n = count_of(few.group(1))
             if 0 < n < len(vals):
                 keep = {format_param(v).lower() for v in (vals[:n] if few.group(2).lower() in ("lower", "smaller") else vals[-n:])}
                 ids = {tid for tid, v, typ in zip(self._ids, cols[key], cols["exp_type"])

@@ -27,7 +27,8 @@ from sweepdeck.engine.analysis.context import Ctx
 from sweepdeck.engine.analysis.curves import CURVE_COLUMNS
 from sweepdeck.engine.analysis.facts import format_value
 from sweepdeck.engine.analysis.reading import Quoted
-from sweepdeck.engine.analysis.vocabulary import BOUNDARY, CURVE_WORDS, EXISTENTIAL, RANGED, TYPE_WORDS, UNIVERSAL
+from sweepdeck.engine.analysis.vocabulary import (BOUNDARY, CURVE_WORDS, EXISTENTIAL, NUMBER_WORDS, RANGED, TYPE_WORDS, UNIVERSAL,
+                                                  count_of)
 
 if TYPE_CHECKING:
     from sweepdeck.engine.analysis.verify import Verifier
@@ -44,11 +45,9 @@ _SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best
 # its clause: in "..., but it never got above 85%" the pronoun's trial is not read)
 _BEST_NAMED = re.compile(r"\b(?:best|highest|peak|maximum)\s+(?:\w+\s+)?(?:test\s+|train(?:ing)?\s+)?accuracy\s+"
                          r"(?:was|is|of|stood at|came to|reached|:)?\s*(?:about\s+|roughly\s+|~)?$", re.I)
-_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                              "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 # "Eleven runs end with a gap above 5 pp", "only 4 of the 6 runs stayed below 87%": how many trials meet the limit
-_COUNTED = re.compile(r"^\W*(?:only\s+|exactly\s+|just\s+)?(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s*"
-                      r"(?:(?:of\s+(?:the\s+|all\s+)?|/\s*)(?P<whole>\d+|" + "|".join(_NUMBER_WORDS) + r")\b)?\s*"
+_COUNTED = re.compile(r"^\W*(?:only\s+|exactly\s+|just\s+)?(?P<n>\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\s*"
+                      r"(?:(?:of\s+(?:the\s+|all\s+)?|/\s*)(?P<whole>\d+|" + "|".join(NUMBER_WORDS) + r")\b)?\s*"
                       r"(?P<noun>(?:[\w=.λ-]+\s+){0,3}?(?:runs?|trials?|configurations?|configs?|models?)\b)?", re.I)
 _NEGATED = re.compile(r"\b(?:no(?![-_ ]?(?:reg\w*|regulari[sz]\w*|penalty))|none|not one|not a single)\b[^,;]{0,40}$", re.I)
 _NEVER = re.compile(r"\b(?:never|did not|didn't|does not|doesn't)\b[^,;]{0,30}$", re.I)
@@ -197,7 +196,7 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
             own = {t for t in v.ranked if v.types[t] in typed}
         pool = [(t, val) for t in v.ranked if (own is None or t in own)
                 and (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
-        n_said = int(counted.group("n")) if counted.group("n").isdigit() else _NUMBER_WORDS[counted.group("n").lower()]
+        n_said = count_of(counted.group("n"))
         ok_pool = [t for t, val in pool if (lo - tol - 1e-9 <= val <= hi + tol + 1e-9 if q.span is not None else
                                             val > x - 1e-9 if q.bound == ">" else val < x + 1e-9)]
         if len(ok_pool) == n_said:

@@ -95,11 +95,14 @@ SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unl
 RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
 PRONOUN = re.compile(r"(it|its|it's|this (?:trial|run|configuration|one)|the (?:trial|run|same trial))\b", re.I)
 TOP_N = re.compile(r"\btop[- ]?(\d|two|three|four|five)\b", re.I)
-COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2}
+# counts written as words ("Eleven runs", "six of the 12"); COUNT_WORDS adds the words that are counts only in context
+NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                           "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+COUNT_WORDS = {**NUMBER_WORDS, "none": 0, "no": 0, "both": 2}
 
 
 def count_of(word: str) -> int:
-    """2 for "2", "two" or "both"."""
+    """2 for "2", "two" or "both" (a word count_of does not know raises KeyError)."""
     return int(word) if word.isdigit() else COUNT_WORDS[word.lower()]
 COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
                      r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
