@@ -13,6 +13,7 @@ import pytest
 from tests.support.tui import DEPTH_SWEEP, make_depth_run, make_runs, wait_for
 
 from sweepdeck.tui.app import SweepdeckApp
+from sweepdeck.tui.screens.modals import HelpScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -28,6 +29,17 @@ def runs(tmp_path, monkeypatch):
 
 def app_for(**kw) -> SweepdeckApp:
     return SweepdeckApp(runs_dir="runs", cursor_blink=False, **kw)
+
+
+async def open_runs_sized(pilot, app: SweepdeckApp) -> None:
+    """Open Runs and wait until its table has sized its columns to the rows: it does so on a later
+    refresh, and under load a snapshot taken at once showed every column at its header's width
+    ("interr", "2026")."""
+    await pilot.press("f4")
+    await wait_for(pilot, lambda: app.current_mode == "runs" and app.screen.loaded)
+    table = app.screen.query_one("#runs")
+    await wait_for(pilot, lambda: all(c.content_width >= max((len(str(v)) for v in table.get_column(k)), default=0)
+                                      for k, c in table.columns.items()))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -67,13 +79,7 @@ def test_runs_snapshot(snap_compare, runs, size):
     app = app_for()
 
     async def ready(pilot):
-        await pilot.press("f4")
-        await wait_for(pilot, lambda: app.current_mode == "runs" and app.screen.loaded)
-        # the table sizes its columns to the rows on a later refresh: under load a snapshot taken at once showed every
-        # column at its header's width ("interr", "2026")
-        table = app.screen.query_one("#runs")
-        await wait_for(pilot, lambda: all(c.content_width >= max((len(str(v)) for v in table.get_column(k)), default=0)
-                                          for k, c in table.columns.items()))
+        await open_runs_sized(pilot, app)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
@@ -107,9 +113,10 @@ def test_help_snapshot(snap_compare, runs):
     app = app_for()
 
     async def ready(pilot):
-        await pilot.press("f4")
-        await wait_for(pilot, lambda: app.current_mode == "runs" and app.screen.loaded)
+        await open_runs_sized(pilot, app)
         await pilot.press("question_mark")
+        # under CI load one pause was not always enough for the modal's first paint
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen.query_one("#help-text").size.height > 0)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
