@@ -662,3 +662,47 @@ def test_a_numbered_finding_after_a_ranked_sublist_is_not_a_rank(fs):
 ])
 def test_levelled_off_and_several_still_improving(fs25, text, bad):
     assert bool(flags(text, fs25)) == bad, flags(text, fs25)
+
+
+# --- ninth held-out set (q47-q51) and the misses left from the earlier sets ---------------------------
+
+@pytest.mark.parametrize("text,bad", [
+    ("Within Summation, the weaker penalty generalised better.", False),   # sum=0.001: 86% against 83%
+    ("For Multiplication, smaller λ performed better.", True),           # mul=0.001: 60% against 81%
+    ("Larger λ = better results for Multiplication!", False),
+    ("Lower lr = 0.003 runs did fine.", False),                          # "=" names a value here, no trend
+])
+def test_trends_said_with_a_bare_better(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("Summation had the lower final test loss at every λ.", False),     # 0.45 vs 0.60, 0.36 vs 0.88
+    ("Summation had the smaller train–test gap at every λ.", True),     # at λ = 0.001: 2 pp against 0 pp
+    ("Multiplication ended with larger gaps than Summation at each λ.", True),
+    ("Summation beat Multiplication at every λ.", True),                # λ = 0.01: 80% against 81%
+    ("Summation had a smaller gap.", False),                            # "a", no other side: not a comparison
+])
+def test_a_measure_compared_within_every_part(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_part_that_breaks_the_comparison_is_named_with_its_trials(fs):
+    (m,) = flags("Summation had the smaller train–test gap at every λ.", fs)
+    assert "than Multiplication" in m.reason
+    assert "sum=0.001 (t001): 2.00 pp; mul=0.001 (t003): 0.00 pp" in m.data_says
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("On average, Multiplication trails Summation by roughly 12.5 pp.", False),   # means 83% and 70.5%
+    ("Multiplication's best run sits 5 pp behind Summation's.", False),          # 86% against 81%
+    ("Multiplication sits about 8 pp behind Summation on average.", True),
+    ("Summation's lead over Multiplication is 3 pp.", True),
+])
+def test_a_distance_between_two_types(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_train_test_gap_above_another_type_is_not_a_lead_in_accuracy(fs):
+    ms = flags("Multiplication overfit more: its train–test gap is 11 pp above Summation's.", fs)
+    assert ms and not any("difference between" in m.reason for m in ms)

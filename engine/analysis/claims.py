@@ -191,7 +191,7 @@ _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|
                            r"(?:got|gets|was|were)\s+off\s+to\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
                            r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest)|"
                            r"(?:get|gets|got)\s+off\s+the\s+mark\s+(?:the\s+)?(?:fastest|quickest|slowest))", re.I)
-_EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?([a-zλ_ ]{2,40}?)(?:[.,;]|$)", re.I)
+_EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?(λ|[a-zλ_ ]{2,40}?)(?:[.,;!]|$)", re.I)
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
     r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
@@ -203,7 +203,9 @@ _TREND = re.compile(
     r"(?:is|are|was|were) associated with|means?|meant|brings?|brought|yields?|yielded|hurts?|hurt|helps?|helped|"
     r"improved?|improves|worsened|worsens|(?:were|was|is|are) better|(?:were|was|is|are) worse|"
     r"reduced|reduces|reduce|lowered|lowers|narrowed|narrows|shrank|shrinks|cut|cuts|decreased|decreases|"
-    r"increased|increases|raised|raises|widened|widens|boosted|boosts)"
+    r"increased|increases|raised|raises|widened|widens|boosted|boosts|"
+    # "smaller λ generalised better", "Smaller λ = better generalization": a verb that says nothing without its better/worse
+    r"(?:generali[sz]\w*|perform\w*|did|does|do|work(?:s|ed)?|fared|=)(?=\s*(?:better|worse)\b))"
     r"\s*(?:a\s+|an\s+|the\s+)?(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller|wider|narrower)?"
     r"\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
 _CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive|negative)\s+(?:correlation|relationship|"
@@ -267,10 +269,13 @@ _VARIED = re.compile(r"\b(?:differed|differ|varied|vary|varies|swept|crossed)\s+
 _FIXED = re.compile(r"(?P<what>[\w λ-]{2,30}?)\s+(?:was|were)\s+(?:held|kept)?\s*(?:fixed|constant|the same)\b", re.I)
 _MEASURE_CMP = re.compile(
     r"\b(?:have|has|had|show|shows|showed|end with|ended with|ends with|kept|keeps|posted|recorded|produced|achieved|reached)\s+"
-    r"(?P<q>(?:uniformly|consistently|always|all|generally)\s+)?(?:a\s+|an\s+|the\s+)?"
+    r"(?P<q>(?:uniformly|consistently|always|all|generally)\s+)?(?:(?P<art>a|an|the)\s+)?"
     r"(?:(?:slightly|much|far|noticeably|significantly|markedly|considerably|somewhat|clearly)\s+)?"
     r"(?P<dir>smaller|larger|higher|lower|bigger|wider|narrower)\s+(?:final\s+)?(?P<what>margins?|"
-    r"(?:train(?:ing)?[–-]test\s+|generali[sz]ation\s+)?gaps?|train(?:ing)? accurac\w*|test loss(?:es)?|loss(?:es)?)\s+than\b", re.I)
+    r"(?:train(?:ing)?[–-]test\s+|generali[sz]ation\s+)?gaps?|train(?:ing)? accurac\w*|test loss(?:es)?|loss(?:es)?)"
+    # "than B", or "the smaller gap at every λ": of the two sides, the other one unnamed
+    r"(?:\s+than\b|(?=\s+(?:at|for|in|across)\s+(?:every|each|all|both)\b))",
+    re.I)
 
 
 def _is_up(word: str) -> bool:
@@ -1171,8 +1176,7 @@ class ClaimChecker:
             return [alltr]
         d = dim.lower()
         keys = [k for k, rx in (("lr", r"learning rate|\blr\b"), ("batchsize", r"batch"), ("seed", r"seed"),
-                                ("exp_type", r"type|regulari[sz]ation|penalt|setting"),
-                                ("l2_sum_lambda", r"λ|lambda|weight"), ("l2_mul_lambda", r"λ|lambda|weight"))
+                                ("exp_type", r"type|regulari[sz]ation|penalt|setting"), ("lambda", r"λ|lambda|weight"))
                 if re.search(rx, d)]
         if re.search(r"\bpairs?\b", d):
             keys = [k for k in self.fs.varied if k not in ("seed",)]  # a matched pair: all else equal
@@ -1182,7 +1186,8 @@ class ClaimChecker:
             return None
         groups: dict[tuple, set[str]] = {}
         for t, r in self.rows.items():
-            groups.setdefault(tuple(format_param(r[k]) for k in keys), set()).add(t)
+            # λ is each type's own weight: "at every λ" puts sum=0.01 and mul=0.01 in one part
+            groups.setdefault(tuple(self._own(t, k) if k == "lambda" else format_param(r[k]) for k in keys), set()).add(t)
         return list(groups.values())
 
     def _part_name(self, part: set[str], dim: str) -> str:
@@ -1192,6 +1197,8 @@ class ClaimChecker:
         r = self.rows[t]
         bits = [f"{k}={format_param(r[k])}" for k in ("lr", "batchsize", "seed") if re.search(k[:5], dim.replace(" ", ""), re.I)
                 or (k == "lr" and re.search("learning", dim, re.I))]
+        if re.search(r"λ|lambda|weight", dim, re.I) and (lam := self._own(t, "lambda")):
+            bits.append(f"λ={lam}")
         return " ".join(bits) or str(r["exp_type"])
 
     def _chain(self, sent: str) -> Optional[list[tuple[str, set[str]]]]:
@@ -1308,34 +1315,84 @@ class ClaimChecker:
     def _compare_measure(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"The unregularized runs have uniformly smaller margins than the Summation runs": a comparison on
         a measure other than accuracy, by the means of the two groups; "uniformly", "consistently",
-        "always", "all" ask it of every pair (the largest of one side against the smallest of the other)."""
+        "always", "all" ask it of every pair (the largest of one side against the smallest of the other).
+        "... at every λ", "in every matched pair" ask it within each part, and "Multiplication had the
+        smaller gap at every λ" compares with the rest of what the subject names (the other types)."""
         m = _MEASURE_CMP.search(sent)
         if not m:
             return
-        a, b = self.resolve(sent[:m.start()]), self.resolve(sent[m.end():])
+        a = self.resolve(sent[:m.start()])
+        if m.group(0).lower().endswith("than"):
+            b = self.resolve(sent[m.end():])
+        elif (m.group("art") or "").lower() == "the":
+            b = self._the_rest(a)
+        else:
+            return
         if a is None or b is None or not a[0] or not b[0] or a[0] == b[0]:
             return
         what = m.group("what").lower()
         col = ("margin" if "margin" in what else "train_test_gap_final" if "gap" in what else
                "train_acc_final" if "accura" in what else "test_loss_final")
-        va = [x for t in a[0] if (x := _num(self.rows[t][col])) is not None]
-        vb = [x for t in b[0] if (x := _num(self.rows[t][col])) is not None]
-        if not va or not vb:
+        val = {t: x for t in a[0] | b[0] if (x := _num(self.rows[t][col])) is not None}
+        every = _EVERY.search(sent[m.end():])
+        dim = every.group(1) if every else None
+        if dim and re.search(r"\bpairs?\b", dim, re.I):
+            parts: Optional[list[set[str]]] = [{x, y} for x, y in self._matched_pairs(a[0], b[0])]
+        else:
+            parts = self._parts(dim)
+        if not parts:
             return
         up = m.group("dir").lower() in ("larger", "higher", "bigger", "wider")
+        failed, n = [], 0
+        for part in parts:
+            ga, gb = [t for t in a[0] & part if t in val], [t for t in b[0] & part if t in val]
+            if not ga or not gb:
+                continue
+            n += 1
+            va, vb = [val[t] for t in ga], [val[t] for t in gb]
+            name_a, name_b = (self._side_in_part(g, who, part, dim) for g, who in ((ga, a), (gb, b)))
+            if m.group("q"):
+                ok = min(va) > max(vb) if up else max(va) < min(vb)
+                says = f"{name_a}: {self._fmt(min(va), col)} to {self._fmt(max(va), col)}; " \
+                       f"{name_b}: {self._fmt(min(vb), col)} to {self._fmt(max(vb), col)}"
+            else:
+                ma, mb = sum(va) / len(va), sum(vb) / len(vb)
+                ok = ma > mb if up else ma < mb
+                says = ("" if len(va) == len(vb) == 1 else "mean ") + f"{name_a}: {self._fmt(ma, col)}; {name_b}: {self._fmt(mb, col)}"
+            if not ok:
+                failed.append(says)
+        if n == 0:
+            return
         res.n_checked += 1
-        if m.group("q"):
-            ok = min(va) > max(vb) if up else max(va) < min(vb)
-            says = f"{self._group_name(a)}: {self._fmt(min(va), col)} to {self._fmt(max(va), col)}; " \
-                   f"{self._group_name(b)}: {self._fmt(min(vb), col)} to {self._fmt(max(vb), col)}"
-        else:
-            ma, mb = sum(va) / len(va), sum(vb) / len(vb)
-            ok = ma > mb if up else ma < mb
-            says = ("" if len(va) == len(vb) == 1 else "mean ") + \
-                f"{self._group_name(a)}: {self._fmt(ma, col)}; {self._group_name(b)}: {self._fmt(mb, col)}"
-        if not ok:
+        if failed:
             self.flag(res, m.group(0), sent, lineno, f"{self._group_name(a)} said to have {m.group('dir').lower()} "
-                      f"{what} than {self._group_name(b)}", says)
+                      f"{what} than {self._group_name(b)}" + (f" {every.group(0).rstrip('.,;!')}" if every else ""), failed[0])
+
+    def _side_in_part(self, g: list[str], who: tuple[set[str], dict[str, str], set[str]], part: set[str],
+                      dim: Optional[str]) -> str:
+        """A side's trials within one part: "sum=0.01 wn=1.2 (t001)", "Summation at λ=0.001 (2 trials)"."""
+        if not dim:
+            return self._group_name(who)
+        if len(g) == 1:
+            return self.v.who(g[0])
+        return f"{self._group_name(who).rsplit(' (', 1)[0]} at {self._part_name(part, dim)} ({len(g)} trials)"
+
+    def _the_rest(self, who: Optional[tuple[set[str], dict[str, str], set[str]]]
+                  ) -> Optional[tuple[set[str], dict[str, str], set[str]]]:
+        """The other side of "A had the smaller gap": the other regularized types when A names types, the
+        other values of the one parameter A names; None when A names neither that way."""
+        if who is None or not who[0]:
+            return None
+        ids, params, types = who
+        if types and not params:
+            rest = {t for t in self.v.ranked if self.rows[t]["exp_type"] not in types | {"No_Regularization"}}
+            others = {str(self.rows[t]["exp_type"]) for t in rest}
+            return (rest, {}, others) if rest else None
+        if len(params) == 1 and not types and (key := next(iter(params))) != "lambda":
+            rest = {t for t in self.v.ranked if t not in ids and self.shown[t].get(key) is not None}
+            values = {self.shown[t][key] for t in rest}
+            return (rest, {key: values.pop()} if len(values) == 1 else {}, set()) if rest else None
+        return None
 
     def _compare_speed(self, sent: str, lineno: int, res: "VerifyResult") -> None:
         """"t001 converged faster than t000", "Summation plateaued later than Multiplication": by the epoch

@@ -861,6 +861,10 @@ class Verifier:
                            "differences of their best and mean best test accuracies: "
                            + ", ".join(f"{d * 100:.2f} pp" for d in sorted(set(round(x, 6) for x in self.type_differences))[:4]))
             return
+        if ctx.metric == "gap" and q.pp and not ctx.explicit_trial and not q.span and not q.bound and len(ctx.types) == 2 \
+                and _TYPES_APART.search(quote) and not _TRAIN_GAP.search(quote):
+            self._check_types_apart(q, sorted(ctx.types), quote, lineno, res)
+            return
         cands = self._candidates(ctx)
         if ctx.metric == "epoch":
             if ctx.explicit_trial and ctx.stat == "best":
@@ -940,6 +944,23 @@ class Verifier:
                                                      trial=None), q):
                 return  # "Mean train–test gap | 1.32 pp" under "Summation": the mean over that type's trials
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
+
+    def _check_types_apart(self, q: Quoted, types: list[str], quote: str, lineno: int, res: VerifyResult) -> None:
+        """"Multiplication sits about 2.5 pp behind Summation on average": the two types' best test
+        accuracies, or their means, must be that far apart (or two percentages the sentence gives)."""
+        def fact(t: str, stat: str) -> Optional[float]:
+            f = self.fs.facts.get(f"type.{t}.{stat}")
+            return float(f.value) * 100 if f is not None and isinstance(f.value, (int, float)) else None
+
+        pairs = [(stat, a, b) for stat in ("test_acc_best_mean", "test_acc_best")
+                 if (a := fact(types[0], stat)) is not None and (b := fact(types[1], stat)) is not None]
+        said = [float(n.group("num").replace(",", "")) for n in numbers(quote) if (n.group("unit") or "").strip() == "%"]
+        if not pairs or any(_close(q.x, abs(a - b), q.tol + 0.01) for _, a, b in pairs) or \
+                any(_close(q.x, abs(a - b), q.tol + 0.01) for i, a in enumerate(said) for b in said[i + 1:]):
+            return
+        self._flag(res, q.raw, quote, lineno, f"{q.raw} given as the difference between {types[0]} and {types[1]}",
+                   "; ".join(f"{'mean ' if stat.endswith('_mean') else ''}best test accuracy {a:.2f}% vs {b:.2f}% "
+                             f"({abs(a - b):.2f} pp apart)" for stat, a, b in pairs))
 
     def _pair_side_holds(self, q: Quoted, ctx: Ctx, m: re.Match[str], quote: str) -> bool:
         """"it had slipped below t003 (88.55% vs 88.82%)": the two numbers of a "vs" pair are the two
@@ -1356,6 +1377,10 @@ _VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lam
                          r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin|(?:settings?|values?|levels?|choices)\s*(?=\())"
                          r"\s*[\[{(]?\s*"
                          r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
+# "2.5 pp behind Summation", "Summation's lead of 1.4 pp": a number said as the distance between two sides
+_TYPES_APART = re.compile(r"\b(?:behind|ahead|trail\w*|lead\b|leads|led|lag\w*|below|above|short of|edges?|edged|"
+                          r"outperform\w*|beat\w*|advantage|deficit|margin)\b", re.I)
+_TRAIN_GAP = re.compile(r"\btrain|overfit|generali[sz]ation gap", re.I)
 _BEHIND = re.compile(r"\s*(?:pp|percentage points?)?\s*(?:behind|back|off the (?:lead|pace|top)|short of the (?:best|top|lead|leader|winner))\b",
                      re.I)
 _BELOW_PEAK = re.compile(r"\s*(?:pp|percentage points?)?\s*(?:below|under|off|short of|lower than|down from|beneath)\s+"
