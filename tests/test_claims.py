@@ -706,3 +706,12 @@ def test_a_distance_between_two_types(fs, text, bad):
 def test_a_train_test_gap_above_another_type_is_not_a_lead_in_accuracy(fs):
     ms = flags("Multiplication overfit more: its train–test gap is 11 pp above Summation's.", fs)
     assert ms and not any("difference between" in m.reason for m in ms)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("Both lr = 0.05 runs kept improving, which hints that the lower rate needs more epochs.", True),  # no trial used 0.05
+    ("Lower the learning rate to 0.05 next time.", False),                                         # a proposal
+    ("A lower rate than 0.05 is worth a try.", False),
+])
+def test_an_adjective_lower_does_not_make_a_sentence_a_proposal(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

@@ -89,8 +89,10 @@ BOUNDARY = re.compile(r"[,;:)\]]|\s(?:and|but|while|whereas|vs\.?|versus|compare
                       r"whilst|though|although|yet|after|before)\s", re.I)
 DURATION_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min": 60, "mins": 60, "minute": 60,
                   "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
+# "lower the learning rate" proposes; "the lower rate", "a lower λ", "lower than" only compare
 PROPOSAL = re.compile(r"\b(try|trying|consider|suggest|recommend|propose|extend|narrow|explore|add|next sweep|"
-                      r"next run|next experiment|could|should|would|might|instead of|increase|decrease|raise|lower)\b", re.I)
+                      r"next run|next experiment|could|should|would|might|instead of|"
+                      r"(?<!\bthe )(?<!\ba )(?<!\ban )(?<!\bits )(?<!\btheir )(?:increase|decrease|raise|lower)(?!\s+than\b))\b", re.I)
 SUPERLATIVE_CUT = re.compile(r"[:;]|\b(not|but|whereas|while|although|though|unlike|compared|versus|vs\.?)\b", re.I)
 RANKING_INTRO = re.compile(r"\b(top[- ]?\d*|ranking|ranked|leaderboard|best \d+)\b", re.I)
 PRONOUN = re.compile(r"(it|its|it's|this (?:trial|run|configuration|one)|the (?:trial|run|same trial))\b", re.I)
