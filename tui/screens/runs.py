@@ -64,6 +64,7 @@ class RunsScreen(SectionScreen):
         self.descending = True
         self.marked: list[str] = []
         self.loaded = False
+        self._shown: tuple[list, list] = ([], [])  # (columns, rows) the table holds
 
     def compose(self) -> ComposeResult:
         yield SectionBar("runs")
@@ -110,25 +111,32 @@ class RunsScreen(SectionScreen):
         key, label, fn = SORTS[self.sort_index]
         rows = sorted(self.summaries, key=fn, reverse=self.descending)
         columns = self._columns()
-        if [c.value for c in table.columns] != [k for _, k in columns]:
-            table.clear(columns=True)
-            for text, k in columns:
-                table.add_column(text, key=k)
-        table.clear()
-        for s in rows:
-            # from run folders, which are shared
-            cells = {"mark": "*" if s.run_id in self.marked else " ", "date": fmt_date(s.created),
-                     "name": strip_control(s.name), "trials": f"{s.n_finished}/{s.n_trials}",
-                     "status": strip_control(s.status), "best": fmt_acc(s.best_test_acc),
-                     "duration": fmt_duration(s.duration_s), "id": strip_control(s.run_id)}
-            table.add_row(*(cells[k] for _, k in columns), key=s.run_id)
-        if keep and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep))
+        shown = [(s.run_id, tuple(self._cells(s)[k] for _, k in columns)) for s in rows]
+        # a refresh that finds what is shown (the screen's first resume follows its mount) leaves the table be:
+        # rebuilding it would reset its column widths and move nothing
+        if (columns, shown) != self._shown:
+            self._shown = (columns, shown)
+            if [c.value for c in table.columns] != [k for _, k in columns]:
+                table.clear(columns=True)
+                for text, k in columns:
+                    table.add_column(text, key=k)
+            table.clear()
+            for run_id, cells in shown:
+                table.add_row(*cells, key=run_id)
+            if keep and keep in table.rows:
+                table.move_cursor(row=table.get_row_index(keep))
         arrow = "down" if self.descending else "up"
         n = len(rows)
         self.query_one("#runs-title", Static).update(
             f"{n} run{'s' if n != 1 else ''} in {self.app.runs_dir}  sorted by {label} ({arrow})"
             + (f"  marked: {', '.join(self.marked)}" if self.marked else ""))
+
+    def _cells(self, s: RunSummary) -> dict[str, str]:
+        # from run folders, which are shared
+        return {"mark": "*" if s.run_id in self.marked else " ", "date": fmt_date(s.created),
+                "name": strip_control(s.name), "trials": f"{s.n_finished}/{s.n_trials}",
+                "status": strip_control(s.status), "best": fmt_acc(s.best_test_acc),
+                "duration": fmt_duration(s.duration_s), "id": strip_control(s.run_id)}
 
     def current_id(self) -> Optional[str]:
         table = self.query_one("#runs", DataTable)
