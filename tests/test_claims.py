@@ -715,3 +715,49 @@ def test_a_train_test_gap_above_another_type_is_not_a_lead_in_accuracy(fs):
 ])
 def test_an_adjective_lower_does_not_make_a_sentence_a_proposal(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    # each number is one type's own mean: Summation's gaps 6 and 2 pp, Multiplication's 20 and 0 pp
+    ("Summation's train–test gap averages 4 pp, against 10 pp for Multiplication.", False),
+    ("Summation's train–test gap averages 4 pp, against 15 pp for Multiplication.", True),
+    # "no run at λ = 0.01 had ..." is about the runs at that λ, not a claim that no run used it
+    ("No run at λ = 0.01 had a best test accuracy below 79%.", False),
+    ("No run at λ = 0.01 had a best test accuracy below 80.5%.", True),
+    ("t000 peaked at 80% and then slid, finishing at 78%.", False),
+    ("t000 peaked at 80% and then slid, finishing at 80%.", True),                # 78% is its final
+    ("t002 peaked at epoch 2 and then stayed between 78% and 80% for the rest of training.", False),
+    ("t001 finished less than 7 pp ahead of t000, and t000 less than 2 pp behind t002.", False),
+    ("t001 finished more than 7 pp ahead of t000.", True),                        # 86% against 80%
+    ("t000 finished less than 0.5 pp behind t002.", True),                       # 80% against 81%
+    ("Every run ended within 2.5 pp of its own best.", False),                   # the largest drop: 2 pp
+    ("Every run ended within 1 pp of its own peak.", True),
+])
+def test_ninth_held_out_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("**l2_mul_lambda**\nOrder: 0.01 > 0.001.\n", False),               # Multiplication: 81% against 60%
+    ("**l2_sum_lambda**\nOrder: 0.01 > 0.001.\n", True),                # Summation: 80% against 86%
+    ("**l2_sum_lambda**\nRanking: 0.001 (86%), then 0.01.\n", False),
+    ("**l2_sum_lambda**\nRanking: 0.01 first, then 0.001.\n", True),
+])
+def test_a_chain_of_lambda_values_under_a_lead_line_is_that_types(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("The learning rate has a clear effect (over 3 pp between its means).", False),   # 3.66 pp
+    ("The learning rate has only a small effect (under 2 pp).", True),
+])
+def test_the_effect_of_a_parameter_is_the_spread_of_its_means(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("Apart from the diverged run, no configuration finished with a final test accuracy below 84%.", False),  # t009: 84.18%
+    ("Apart from the diverged run, no configuration finished with a final test accuracy below 85%.", True),
+])
+def test_a_negated_limit_that_leaves_the_diverged_run_out(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)

@@ -37,6 +37,8 @@ async def open_runs_sized(pilot, app: SweepdeckApp) -> None:
     ("interr", "2026")."""
     await pilot.press("f4")
     await wait_for(pilot, lambda: app.current_mode == "runs" and app.screen.loaded)
+    await app.workers.wait_for_complete()  # the listing that the screen's first resume starts, too
+    await pilot.pause()
     table = app.screen.query_one("#runs")
     await wait_for(pilot, lambda: all(c.content_width >= max((len(str(v)) for v in table.get_column(k)), default=0)
                                       for k, c in table.columns.items()))

@@ -192,6 +192,9 @@ _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|
                            r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest)|"
                            r"(?:get|gets|got)\s+off\s+the\s+mark\s+(?:the\s+)?(?:fastest|quickest|slowest))", re.I)
 _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?(λ|[a-zλ_ ]{2,40}?)(?:[.,;!]|$)", re.I)
+_ORDER_WORDS = re.compile(r"\b(?:order|ordering|ranking)\b[^:]{0,20}:\s*((?:[^,;]+?,?\s+then\s+)+[^,;.]+(?:\.\d+)?)", re.I)
+_SUM_LAMBDA = re.compile(r"l2_sum_lambda|\bsum(?:mation)?[ _](?:λ|lambda)|λ_?sum\b", re.I)
+_MUL_LAMBDA = re.compile(r"l2_mul_lambda|\bmul(?:tiplication)?[ _](?:λ|lambda)|λ_?mul\b", re.I)
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
     r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
@@ -307,6 +310,7 @@ class ClaimChecker:
         self.rows = {tid: t.loc[tid].to_dict() for tid in v.ranked}
         self.shown = {tid: {k: format_param(val).lower() for k, val in r.items()} for tid, r in self.rows.items()}
         self.previous = ""  # the sentence before, in the same paragraph: what "them" may stand for
+        self.section = ""  # the heading (or bold lead line) the sentence is under
 
     # -- who a piece of text is about ----------------------------------------------------------------
     def resolve(self, text: str, shared: Optional[dict[str, str]] = None,
@@ -1202,14 +1206,23 @@ class ClaimChecker:
         return " ".join(bits) or str(r["exp_type"])
 
     def _chain(self, sent: str) -> Optional[list[tuple[str, set[str]]]]:
-        """"0.01 > 0.03 > 0.1" (values of the parameter the sentence names) or "Summation > Multiplication"."""
-        if ">" not in sent:
-            return None
+        """"0.01 > 0.03 > 0.1" (values of the parameter the sentence names) or "Summation > Multiplication";
+        "Order: 0.001 best (88.12%), then 0.0001, then 0.01" is the same chain in words."""
         item = r"(?:[\wλ.-]+\s*=\s*)?[\w.λ=-]+"
-        m = re.search(rf"((?:{item}\s*>\s*)+{item})", sent)
-        if not m or ">" not in m.group(1):
-            return None
-        items = [x.strip(" ()").rstrip(".") for x in m.group(1).split(">")]  # "0.01." ends the sentence
+        worded = _ORDER_WORDS.search(sent) if ">" not in sent else None
+        if worded:
+            m = worded
+            items = [re.sub(r"\([^)]*\)", "", x).split()[0].rstrip(".,") for x in re.split(r",?\s+then\s+", m.group(1))
+                     if re.sub(r"\([^)]*\)", "", x).split()]
+            if len(items) < 2:
+                return None
+        else:
+            if ">" not in sent:
+                return None
+            m = re.search(rf"((?:{item}\s*>\s*)+{item})", sent)
+            if not m or ">" not in m.group(1):
+                return None
+            items = [x.strip(" ()").rstrip(".") for x in m.group(1).split(">")]  # "0.01." ends the sentence
         key = None
         for k, rx in (("lr", r"learning rates?|\blr\b"), ("batchsize", r"batch[ _]?sizes?"),
                       ("lambda", r"λ|lambda|penalt")):
@@ -1224,6 +1237,9 @@ class ClaimChecker:
                     and all(any(format_param(value_of(it)) == self.shown[t][c] for t in self.rows for c in cols) for it in items)]
             key = fits[0] if len(fits) == 1 else None
         types = {t for t, p in TYPE_WORDS.items() if p.search(sent[:m.start()] + sent[m.end():])}
+        if not types and key == "lambda":
+            # "**l2_sum_lambda → 0.001.** Order: 0.001 > 0.0001 > 0.01": the lead-in names whose λ is ordered
+            types = {t for t, rx in (("Summation", _SUM_LAMBDA), ("Multiplication", _MUL_LAMBDA)) if rx.search(self.previous + " " + self.section)}
         out = []
         for it in items:
             who = self.resolve(it)

@@ -36,8 +36,15 @@ if TYPE_CHECKING:
 _PLURAL_SUBJECT = re.compile(r"\b(runs|trials|configurations|models|experiments|settings)\b", re.I)
 _RULE = re.compile(r"\b(rule|threshold|criterion|defined as|counts? as|flag(?:ged|s)? (?:when|if)|is flagged|when the|if the)\b",
                    re.I)
-_OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|\bthe rest\b|"
+_OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|"
+                     r"\bthe rest\b(?!\s+of\s+(?:the\s+)?(?:training|run|sweep|epochs?|schedule))|"  # not "for the rest of training"
                      r"\bthe\s+other\s+(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\b", re.I)
+_BEHIND_WHOM = re.compile(r"\s*(?:pp|percentage points?)?\s+(?P<dir>behind|short of|off|ahead of|clear of)\s+(?P<whom>[^,;.]{0,40})", re.I)
+_EFFECT = re.compile(r"\b(?:effect|impact|influence|matter(?:s|ed)?|made\s+(?:little|no)\s+difference)\b", re.I)
+_EFFECT_PARAMS = [("batchsize", r"\bbatch[ _]?sizes?\b|\bbs\b"), ("lr", r"\blearning[ _]rates?\b|\blr\b"),
+                  ("wn", r"\bweight[ -]norm\w*|\bwn\b"), ("seed", r"\bseeds?\b")]
+_OF_ITS_BEST = re.compile(r"\s*(?:pp|percentage points?)?\s+(?:of|from|below|short of)\s+(?:its|their)\s+(?:own\s+)?"
+                          r"(?:best|peak|maximum|high)\b", re.I)
 _WANDER = re.compile(r"\b(fluctuat\w*|oscillat\w*|hover\w*|bounc\w*|stay\w*|stayed|remain\w*|var(?:ied|ies|y)|mov\w*|"
                      r"sat|sits?)\b", re.I)
 _SPREAD = re.compile(r"\b(spread|range|difference|between the best and|from best to worst)\b", re.I)
@@ -49,9 +56,50 @@ _BEST_NAMED = re.compile(r"\b(?:best|highest|peak|maximum)\s+(?:\w+\s+)?(?:test\
 _COUNTED = re.compile(r"^\W*(?:only\s+|exactly\s+|just\s+)?(?P<n>\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\s*"
                       r"(?:(?:of\s+(?:the\s+|all\s+)?|/\s*)(?P<whole>\d+|" + "|".join(NUMBER_WORDS) + r")\b)?\s*"
                       r"(?P<noun>(?:[\w=.λ-]+\s+){0,3}?(?:runs?|trials?|configurations?|configs?|models?)\b)?", re.I)
-_NEGATED = re.compile(r"\b(?:no(?![-_ ]?(?:reg\w*|regulari[sz]\w*|penalty))|none|not one|not a single)\b[^,;]{0,40}$", re.I)
+_NEGATED = re.compile(r"\b(?:no(?![-_ ]?(?:reg\w*|regulari[sz]\w*|penalty))|none|not one|not a single)\b[^,;]{0,60}$", re.I)
 _NEVER = re.compile(r"\b(?:never|did not|didn't|does not|doesn't)\b[^,;]{0,30}$", re.I)
 _FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
+
+
+def _behind_limit(v: "Verifier", q: Quoted, tid: str, whom: str, ahead: bool) -> Optional[tuple[str, str]]:
+    """"t009 finishes less than 1 pp behind the overall winner t003", "t001 is more than 5 pp ahead of
+    t000": the distance between the two best test accuracies (the other trial is the one named after
+    "behind", else the best run)."""
+    named = v.reader.trials_in(whom) or set()
+    other = next(iter(named)) if len(named) == 1 else v.ranked[0] if v.ranked and not ahead else None
+    if other is None or other == tid:
+        return None
+    a, b = (float(v.rows[x]["test_acc_best"]) * 100 for x in (tid, other))
+    d = a - b if ahead else b - a
+    side = "ahead of" if ahead else "behind"
+    holds = d < q.x + 1e-9 if q.bound == "<" else d > q.x - 1e-9
+    return None if holds else (f"{v.who(tid)} said to be {'under' if q.bound == '<' else 'over'} {q.raw} {side} {v.who(other)}",
+                               f"by best test accuracy it is {d:.2f} pp {side} it ({a:.2f}% against {b:.2f}%)")
+
+
+def _effect_of(v: "Verifier", clause: str) -> Optional[tuple[str, float]]:
+    """(parameter, spread of its mean best test accuracies) for a clause about one parameter's effect."""
+    if not _EFFECT.search(clause):
+        return None
+    keys = [k for k, rx in _EFFECT_PARAMS if re.search(rx, clause, re.I)]
+    fact = v.fs.facts.get(f"sens.{keys[0]}.test_acc_best_mean_range") if len(keys) == 1 else None
+    return (keys[0], float(fact.value)) if fact is not None and isinstance(fact.value, (int, float)) else None
+
+
+def _within_own_best(v: "Verifier", q: Quoted, group: list[str]) -> Optional[tuple[str, str]]:
+    """"Every run finished within 1 pp of its own best": each trial's drop from its best test accuracy
+    to its final one is under the limit."""
+    drops = [(t, best - final) for t in group
+             if (best := v.rows[t].get("test_acc_best")) == best and (final := v.rows[t].get("test_acc_final")) is not None
+             and final == final]
+    over = [(t, d) for t, d in drops if d * 100 >= q.x + 1e-9]
+    if not over:
+        return None
+    t, d = max(over, key=lambda td: td[1])
+    return (f"{'every one of the ' + str(len(drops)) + ' trials meant' if len(drops) > 1 else v.who(t)} said to finish "
+            f"within {q.raw} of its best test accuracy",
+            f"{v.who(t)} fell {d * 100:.2f} pp, from {v.rows[t]['test_acc_best'] * 100:.2f}% to "
+            f"{v.rows[t]['test_acc_final'] * 100:.2f}%" + (f" ({len(over)} trials fell further than {q.raw})" if len(over) > 1 else ""))
 
 
 def _scaled(q: Quoted, metric: str) -> tuple[float, float]:
@@ -117,6 +165,19 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         ctx.stat = "final" if named.group(1).lower() == "final" else "best"
     if _RULE.search(quote):
         return None  # "flagged when the gap is above 5 pp": a rule's threshold, not a claim about trials
+    if q.pp and q.bound and (effect := _effect_of(v, clause)) is not None:
+        key, spread = effect  # "batch size has a negligible effect (under 0.2 pp)": the spread of its means
+        holds = spread * 100 < q.x + 1e-9 if q.bound == "<" else spread * 100 > q.x - 1e-9  # a limit is a threshold
+        return None if holds else (f"the effect of {key} said to be {'under' if q.bound == '<' else 'over'} {q.raw}",
+                                   f"its mean best test accuracies span {spread * 100:.2f} pp")
+    behind = _BEHIND_WHOM.match(quote[q.where(quote) + len(q.raw):]) if q.pp and q.bound and q.where(quote) >= 0 else None
+    if behind:
+        # who is behind (or ahead): the trial named last before the number, in its own clause
+        subject = v.reader.trials_in(re.split(r"[;:,]|\.\s|\band\b", quote[:q.where(quote)])[-1]) or set()
+        if len(subject) == 1:
+            return _behind_limit(v, q, next(iter(subject)), behind.group("whom"), behind.group("dir").lower().startswith("ahead"))
+    if q.pp and q.bound == "<" and _OF_ITS_BEST.match(quote[q.where(quote) + len(q.raw):] if q.where(quote) >= 0 else ""):
+        return _within_own_best(v, q, group)
     if not ctx.explicit_trial and re.search(r"\b(?:those|these)\s+(?:two|three|four|five|six|\d+)\b|\b(?:for|of)\s+them\b",
                                             quote[:max(q.where(quote), 0)], re.I):
         return None  # "Final train accuracy for those three: all above 91.5%": a group the sentence does not name

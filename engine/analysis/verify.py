@@ -31,6 +31,8 @@ numbers is in reading.py.
 
 from __future__ import annotations
 
+import dataclasses
+
 import bisect
 import re
 from dataclasses import dataclass, field
@@ -138,7 +140,7 @@ class Verifier:
     def verify(self, text: str) -> VerifyResult:
         res = VerifyResult()
         self._last_trial = self._last_type = None
-        self.claims.previous = ""
+        self.claims.previous = self.claims.section = ""
         if len(text) > MAX_CHECKED:
             text, res.truncated = text[:MAX_CHECKED], True
         lines = text.split("\n")
@@ -167,6 +169,7 @@ class Verifier:
                 intro_indent = None
                 self._last_trial = self._last_type = None
                 self.claims.previous = ""
+                self.claims.section = section
                 continue
             recommend = bool(RECOMMEND_HEADING.search(section)) or bool(
                 re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I))
@@ -527,7 +530,7 @@ class Verifier:
             used = any(_close(x, value_of(v), q.tol) for v in values if _is_num(v)) \
                 or (ctx.param == "seed" and any(_close(x, k, q.tol) for k in self.known_numbers))  # the dataset's own seed
             clause = re.split(r"[,;:(]|\.\s", m.string[:m.start()])[-1]
-            if UNUSED_BEFORE.search(clause) or UNUSED_AFTER.match(m.string[m.end():]):
+            if (UNUSED_BEFORE.search(clause) and not _SAID_OF_THEM.match(m.string[m.end():])) or UNUSED_AFTER.match(m.string[m.end():]):
                 # "λ = 0.003 was not part of this grid", "No run used a batch size of 64": said to be unused
                 if used:
                     self._flag(res, raw, quote, lineno, f"{ctx.param} = {raw} is said not to be used",
@@ -939,9 +942,12 @@ class Verifier:
             return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
         if ctx.stat == "mean" or _MEAN.search(self._cell_label):
             col = self._mean_column(ctx)
-            mean = self._group_mean(ctx, col) if col else None
-            if mean is not None and self._match(Fact(name="", value=mean, metric=ctx.metric or "", split=None, stat="mean",
-                                                     trial=None), q):
+            # "without regularization the gap averages 5.62 pp, versus 1.36 pp for Summation": each number is
+            # one type's mean, so with two types named either type's own mean will do
+            groups = [ctx] + ([dataclasses.replace(ctx, types={t}) for t in sorted(ctx.types)] if len(ctx.types) > 1 else [])
+            means = [self._group_mean(g, col) for g in groups] if col else []
+            if any(mean is not None and self._match(Fact(name="", value=mean, metric=ctx.metric or "", split=None, stat="mean",
+                                                         trial=None), q) for mean in means):
                 return  # "Mean train–test gap | 1.32 pp" under "Summation": the mean over that type's trials
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
 
@@ -1090,6 +1096,9 @@ class Verifier:
             ids = set(self.ranked)
         if re.search(r"\bcompleted\b", quote, re.I):
             ids = {t for t in ids if self.status[t] == "completed"}
+        elif re.search(r"\b(?:apart from|except(?: for)?|excluding|other than|besides|leaving out)\s+(?:the\s+)?(?:\w+\s+)?diverged\b",
+                       quote, re.I):
+            ids = {t for t in ids if self.status[t] != "diverged"}  # "apart from the diverged run, no configuration ..."
         return [t for t in self.ranked if t in ids]
 
     def _named_means(self, quote: str) -> list[float]:
@@ -1390,6 +1399,11 @@ _SPREAD = re.compile(r"\b(?:separated|apart|within|spread|span(?:s|ned)?|differ(
                      r"[^,;]{0,25}$", re.I)
 UNUSED_BEFORE = re.compile(r"\b(?:no|none of the)\s+(?:\w+\s+){0,2}?(?:runs?|trials?|configurations?|configs?|models?)\s+"
                            r"(?:used|tried|tested|had|ran with|with|at)\b|\b(?:never|not)\s+(?:used|tried|tested|included|swept)\b", re.I)
+# "no completed run at λ = 0.01 or λ = 0.001 shows a gap above 2.2 pp": a claim about the runs at those values, not
+# that no run used them
+_SAID_OF_THEM = re.compile(r"(?:[^,;.]|\.(?=\d))*?\b(?:shows?|showed|ha[sd]|have|reach\w*|exceed\w*|scor\w*|got|gets|finish\w*|ended|ends|"
+                           r"beat|did|fell|dropped|went|came|stayed|peaked|overfit\w*|(?:was|were|is|are)\s+(?!used|tried|tested|run\b|"
+                           r"included|part of|swept)\w+)\b", re.I)
 UNUSED_AFTER = re.compile(r"\s*(?:\)\s*)?(?:was|were|is|are)\s+(?:not|never)\s+(?:used|tried|tested|part of|included|in|among|"
                           r"swept|explored|covered)\b|\s*(?:wasn't|weren't|isn't|aren't)\s+(?:used|tried|tested|part of|included|in)\b",
                           re.I)

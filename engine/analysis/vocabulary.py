@@ -32,7 +32,7 @@ METRIC_WORDS = [
 ]
 STAT_WORDS = [
     ("mean", re.compile(_W + r"(mean|average[ds]?|averaging|avg|on average|typical(?:ly)?)(?![A-Za-z])", re.I)),
-    ("final", re.compile(_W + r"(final|last|ends?|ended|ending|at the end|finish(?:ed|es)?|settles?)(?![A-Za-z])", re.I)),
+    ("final", re.compile(_W + r"(final|last|ends?|ended|ending|at the end|finish(?:ed|es|ing)?|settles?)(?![A-Za-z])", re.I)),
     ("best", re.compile(_W + r"(best|peak(?:ed)?|max(?:imum)?|highest|top)(?![A-Za-z])", re.I)),
     ("min", re.compile(_W + r"(worst|lowest|min(?:imum)?|weakest|bottom)(?![A-Za-z])", re.I)),
 ]
