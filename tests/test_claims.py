@@ -761,3 +761,25 @@ def test_the_effect_of_a_parameter_is_the_spread_of_its_means(fs_lr, text, bad):
 ])
 def test_a_negated_limit_that_leaves_the_diverged_run_out(fs_lr, text, bad):
     assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("lr = 0.01 gave the strongest start, ahead of every other learning rate.", False),   # 58.3% against 55.9% after epoch 1
+    ("lr = 0.003 had the fastest start, well ahead of the rest.", True),
+    ("For Multiplication, lr = 0.01 did better at every λ.", False),
+    ("For Multiplication, lr = 0.003 did better at every λ.", True),
+    ("At lr = 0.01, none of the six runs reached its best test accuracy only in the final epoch.", False),
+    ("At lr = 0.003, four of the six runs reached their best test accuracy only in the final epoch.", True),   # one did
+    ("By final test accuracy the order is: t001, then t007, then t000.", False),          # 89.03%, 87.42%, 86.62%
+    ("By final test accuracy the order is: t001, then t000, then t007.", True),
+])
+def test_ninth_held_out_claims_on_two_learning_rates(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("Larger train–test gaps went hand in hand with higher final train accuracy.", False),   # Spearman ρ = +0.8
+    ("Larger train–test gaps went hand in hand with lower final train accuracy.", True),
+])
+def test_a_trend_whose_measure_is_written_with_an_en_dash(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

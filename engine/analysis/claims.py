@@ -111,7 +111,7 @@ _BEST_WHEN = re.compile(  # "Only 4 of the 6 runs reached their best test accura
     r"\b(?P<n>" + _COUNT_WORD + r")\s+(?:(?P<them>of\s+(?:them|these|those))|(?:of\s+(?:the\s+)?(?:\d+|\w+)\s+)?"
     r"(?P<who>(?:[\w=.λ-]+\s+){0,3}?)(?:runs?|trials?|configurations?|configs?|models?))\s+(?:\w+\s+)?"
     r"(?:reached|hit|had|recorded|posted|achieved|set|peaked|reach|hits?|peaks?|records?)\s+(?:(?:their|its)\s+)?"
-    r"(?:(?:best|peak|highest|maximum)\s+(?:(?:test\s+)?accuracy\s+|result\s+|score\s+)?)?"
+    r"(?:(?:best|peak|highest|maximum)\s+(?:(?:test\s+)?accuracy\s+|result\s+|score\s+)?)?(?:only\s+|just\s+)?"
     r"(?:(?:in|within|during|at|on)\s+(?:the\s+)?(?P<edge>last|final|first)\s+(?P<k>\d+|\w+)?\s*epochs?"
     r"|(?:after|past|beyond)\s+epoch\s+(?P<after>\d+)|(?:at|in|by)\s+(?:the\s+)?(?P<end>final|last|very last)\s+epoch"
     r"|(?:at|in|from)\s+epoch\s+(?P<from>\d+)\s+or\s+(?P<dir>later|after|earlier|before))\b", re.I)
@@ -189,6 +189,7 @@ _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|
                            r"\s+setting|\s+value)?|(?:is|was|are|were)\s+the\s+(?:better|superior)\s+(?:choice|option|setting|value)\b|"
                            r"converged\s+(?:faster|slower|earlier|later)\b|"
                            r"(?:got|gets|was|were)\s+off\s+to\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
+                           r"(?:gave|gives|had|has|made|makes)\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
                            r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest)|"
                            r"(?:get|gets|got)\s+off\s+the\s+mark\s+(?:the\s+)?(?:fastest|quickest|slowest))", re.I)
 _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?(λ|[a-zλ_ ]{2,40}?)(?:[.,;!]|$)", re.I)
@@ -197,7 +198,7 @@ _SUM_LAMBDA = re.compile(r"l2_sum_lambda|\bsum(?:mation)?[ _](?:λ|lambda)|λ_?s
 _MUL_LAMBDA = re.compile(r"l2_mul_lambda|\bmul(?:tiplication)?[ _](?:λ|lambda)|λ_?mul\b", re.I)
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but one|save for)\b", re.I)
 _TREND = re.compile(
-    r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_-]{1,40}?)\s+"
+    r"\b(higher|larger|bigger|stronger|greater|more|lower|smaller|weaker|less)\s+(?P<x>[\w λ_–-]{1,40}?)\s+"
     r"(?:\([^)]{0,20}\)\s+)?(?:consistently\s+|clearly\s+|generally\s+|always\s+)?"
     r"(?P<verb>go(?:es)? with|went with|go(?:es)? hand in hand with|went hand in hand with|move(?:s|d)? together with|"
     r"track(?:s|ed)?|coincide(?:s|d)? with|line(?:s|d)? up with|(?:is|are|was|were) linked (?:to|with)|accompan(?:y|ies|ied)|"
@@ -279,6 +280,15 @@ _MEASURE_CMP = re.compile(
     # "than B", or "the smaller gap at every λ": of the two sides, the other one unnamed
     r"(?:\s+than\b|(?=\s+(?:at|for|in|across)\s+(?:every|each|all|both)\b))",
     re.I)
+
+
+def _infinitive(phrase: str) -> str:
+    """"got off to the fastest start" → "have got off to ...", "was the slowest" → "be the slowest"."""
+    head, _, rest = phrase.partition(" ")
+    verb = {"got": "have got", "gets": "get", "was": "be", "were": "be", "starts": "start", "started": "have started",
+            "gave": "have given", "gives": "give", "had": "have had", "has": "have", "made": "have made", "makes": "make"
+            }.get(head.lower(), head)
+    return f"{verb} {rest}".strip()
 
 
 def _is_up(word: str) -> bool:
@@ -510,13 +520,18 @@ class ClaimChecker:
             return  # said of each trial: the epoch rules read these
         n = int(word) if word.isdigit() else COUNT_WORDS.get(word)
         who = self.resolve(m.group("who")) if (m.group("who") or "").strip() else None
+        if who is None and re.match(r"\W*(?:at|with|for|among|under)\b", sent[:m.start()], re.I):
+            who = self.resolve(sent[:m.start()])  # "At lr = 0.003, four of the six runs ...": the lead names the group
         if m.group("them"):  # "The lr = 0.003 runs had not converged — three of them ...": the group named before
             who = self.resolve(sent[:m.start()]) if sent[:m.start()].strip() else self.resolve(self.previous)
             if who is None or not who[0]:
                 return
         pool = [t for t in self.v.ranked if self.rows[t]["status"] == "completed" and (who is None or t in who[0])]
-        if n is None or not pool:
-            return
+        whole = re.search(r"\bof\s+(?:the\s+)?(\d+|\w+)\s", m.group(0))
+        size = (int(whole.group(1)) if whole.group(1).isdigit() else COUNT_WORDS.get(whole.group(1).lower())) if whole else None
+        if n is None or not pool or (size is not None and size != len(pool) and not any(
+                self.rows[t]["status"] != "completed" for t in self.v.ranked if who is None or t in who[0])):
+            return  # "four of the six runs" when the trials meant are not six: which six is not said
         k = m.group("k")
         k_n = 1 if k is None else int(k) if k.isdigit() else COUNT_WORDS.get(k.lower(), 1)
         if k_n is None:
@@ -966,11 +981,14 @@ class ClaimChecker:
             if not passive:
                 return  # "beaten" without "by": not a comparison this reads
             better = not better  # "A was outperformed by B" is "B outperformed A"
-        if m is None:
-            if self._type_wins(sent, lineno, res) or self._won_of(sent, lineno, res):
+        alone = _ALONE_BETTER.search(sent)
+        if alone and re.match(r"\s*than\b", sent[alone.end():], re.I):
+            alone = None
+        if m is None or (alone and alone.end() <= m.start()):
+            # "lr = 0.1 gave the fastest start, ahead of every other learning rate": the value against the rest
+            if m is None and (self._type_wins(sent, lineno, res) or self._won_of(sent, lineno, res)):
                 return
-            alone = _ALONE_BETTER.search(sent)
-            if alone and not re.match(r"\s*than\b", sent[alone.end():], re.I):
+            if alone:
                 self._against_rest(sent, alone, lineno, res)
             return
         if re.match(r"\s*,", sent[m.end():]) and not passive:
@@ -1254,13 +1272,20 @@ class ClaimChecker:
         return out if len(out) >= 2 else None
 
     def _check_chain(self, chain: list[tuple[str, set[str]]], sent: str, lineno: int, res: "VerifyResult") -> None:
+        # "By final test accuracy the order shifts: t008 leads, then t010": the measure the sentence names
+        final = bool(re.search(r"\bfinal\b", sent, re.I)) and not re.search(r"\bbest\b", sent, re.I)
+        score = self.final if final else self.best
+        if not all(t in score for _, g in chain for t in g):
+            return
         res.n_checked += 1
-        mean = lambda g: sum(self.best[t] for t in g) / len(g)  # noqa: E731
-        vals = [(name, mean(g) if len(g) > 1 else self.best[next(iter(g))]) for name, g in chain]
+        mean = lambda g: sum(score[t] for t in g) / len(g)  # noqa: E731
+        vals = [(name, mean(g)) for name, g in chain]
+        singles = all(len(g) == 1 for _, g in chain)
         for (n1, v1), (n2, v2) in zip(vals, vals[1:]):
             if not v1 - v2 > TIE:
                 self.flag(res, f"{n1} > {n2}", sent, lineno, f"{n1} is said to do better than {n2}",
-                          "by mean best test accuracy: " + ", ".join(f"{n}: {v * 100:.2f}%" for n, v in vals))
+                          f"by {'' if singles else 'mean '}{'final' if final else 'best'} test accuracy: "
+                          + ", ".join(f"{n}: {v * 100:.2f}%" for n, v in vals))
                 return
 
     def _against_rest(self, sent: str, m: re.Match[str], lineno: int, res: "VerifyResult") -> None:
@@ -1271,13 +1296,18 @@ class ClaimChecker:
         accuracy at epoch 1 for "start"). A comparative is against the other values pooled, a
         superlative ("fastest") against each other value."""
         who = self.resolve(sent[:m.start()])
-        if who is None or not who[0] or len(who[1]) != 1 or who[2]:
+        if who is None or not who[0] or len(who[1]) != 1:
             return
         key, val = next(iter(who[1].items()))
         if key == "lambda" or key not in self.fs.varied:
             return
-        rest = set(self.v.ranked) - who[0]
-        if not rest:
+        # "For the unregularized runs, bs = 128 was better": among the types named; "... at every
+        # learning rate": within each part, each on its own
+        pool = {t for t in self.v.ranked if not who[2] or self.rows[t]["exp_type"] in who[2]}
+        every = _EVERY.search(sent[m.end():])
+        dim = every.group(1) if every else None
+        parts = self._parts(dim)
+        if parts is None:
             return
         word = m.group(0).lower()
         measure, name, low_wins = self._best_of, "mean best test accuracy", False
@@ -1290,30 +1320,41 @@ class ClaimChecker:
             low_wins = bool(re.search(r"slow|weak|worst", word))
         elif re.search(r"worse|worst", word):
             low_wins = True
-        a = [x for t in who[0] if (x := measure(t)) is not None]
-        if not a:
-            return
-        if re.search(r"est\b", word):  # a superlative: against each other value on its own
-            others = {}
-            for t in rest:
-                others.setdefault(format_param(self.rows[t][key]), []).append(t)
-            groups = [(f"{key} = {v}", [x for t in g if (x := measure(t)) is not None]) for v, g in sorted(others.items())]
-        else:
-            groups = [("the others", [x for t in rest if (x := measure(t)) is not None])]
-        groups = [(n, g) for n, g in groups if g]
-        if not groups:
-            return
-        res.n_checked += 1
-        va = sum(a) / len(a)
         fmt = (lambda x: f"epoch {x:.1f}") if measure is self._settled else (lambda x: f"{x * 100:.2f}%")  # noqa: E731
-        for gname, g in groups:
-            vb = sum(g) / len(g)
-            if not ((vb - va > TIE) if low_wins else (va - vb > TIE)):
-                self.flag(res, m.group(0), sent, lineno, f"{key} = {val} said to be {m.group(0).strip()} than the other {key} values"
-                          if "est" not in word else f"{key} = {val} said to {m.group(0).strip()}" if re.match(r"start|got|gets|get|was|were", word)
-                          else f"{key} = {val} said to have the {m.group(0).strip()}",
-                          f"{name}: {fmt(va)} at {key} = {val}, {fmt(vb)} at {gname}")
-                return
+        superlative = bool(re.search(r"est\b", word))
+        checked = False
+        for part in parts:
+            mine, rest = who[0] & pool & part, (pool - who[0]) & part
+            a = [x for t in mine if (x := measure(t)) is not None]
+            if not a or not rest:
+                continue
+            if superlative:  # against each other value on its own
+                others: dict[str, list[str]] = {}
+                for t in rest:
+                    others.setdefault(format_param(self.rows[t][key]), []).append(t)
+                groups = [(f"{key} = {v}", [x for t in g if (x := measure(t)) is not None]) for v, g in sorted(others.items())]
+            else:
+                groups = [("the others", [x for t in rest if (x := measure(t)) is not None])]
+            groups = [(n, g) for n, g in groups if g]
+            if not groups:
+                continue
+            checked = True
+            va = sum(a) / len(a)
+            where = f" (among {self._part_name(part, dim)})" if dim else ""
+            for gname, g in groups:
+                vb = sum(g) / len(g)
+                if not ((vb - va > TIE) if low_wins else (va - vb > TIE)):
+                    res.n_checked += 1
+                    said = m.group(0).strip()
+                    self.flag(res, m.group(0), sent, lineno,
+                              f"{key} = {val} said to do {'worse' if low_wins and measure is self._best_of else 'better'} than "
+                              f"the other {key} values" + (f" {every.group(0).rstrip('.,;!')}" if every else "")
+                              if not superlative else f"{key} = {val} said to {_infinitive(said)}" if re.match(r"start|got|gets|get|was|were|gave|gives|had|has|made|makes", word)
+                              else f"{key} = {val} said to have the {said}",
+                              f"{name}: {fmt(va)} at {key} = {val}, {fmt(vb)} at {gname}{where}")
+                    return
+        if checked:
+            res.n_checked += 1
 
     def _best_of(self, t: str) -> Optional[float]:
         return self.best.get(t)
