@@ -783,3 +783,14 @@ def test_ninth_held_out_claims_on_two_learning_rates(fs_lr, text, bad):
 ])
 def test_a_trend_whose_measure_is_written_with_an_en_dash(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_trials_named_train_test_gap_is_not_read_as_a_difference_of_accuracies(fs):
+    # 5 pp is the distance between the two best runs (86% and 81%), not t001's gap (2 pp)
+    assert flags("t001's train–test gap is 5 pp.", fs)
+    assert not flags("t001's train–test gap is 2 pp.", fs)
+
+
+def test_a_best_epoch_column_in_the_usual_layout(fs):
+    text = "| Run | Best test acc | Best Epoch |\n|---|---|---|\n| t002 | 81% | 2 |\n| t001 | 86% | 2 |\n"
+    assert [m.line for m in flags(text, fs)] == [4]                  # t001 peaked at epoch 3

@@ -454,6 +454,8 @@ class Verifier:
                         ctx.kind = "epoch"
                     if ctx.kind is None and transposed and re.search(r"\bepoch\b", head, re.I) and not m.group("unit"):
                         ctx.kind, ctx.stat = "epoch", "best" if re.search(r"\bbest|peak", head, re.I) else None
+                    elif ctx.kind is None and not m.group("unit") and _BEST_EPOCH_HEAD.search(head):
+                        ctx.kind, ctx.stat = "epoch", "best"  # "| Best Epoch |", "| Epoch of peak |": the epoch of the row's best
                     for attr in ("metric", "split", "stat"):
                         if getattr(ctx, attr) is None:
                             setattr(ctx, attr, getattr(hctx, attr))
@@ -907,7 +909,10 @@ class Verifier:
                                                        and f.name.startswith(("sens.", "type."))]
             if any(self._match(f, q) for f in pool):
                 return
-        if ctx.metric == "gap" and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
+        # "t008's train–test gap is 1.27 pp" names its own measure: not a difference of two accuracies that
+        # happens to be 1.27 pp
+        named_gap = ctx.explicit_trial and bool(_TRAIN_GAP.search(quote + " " + self._cell_label))
+        if ctx.metric == "gap" and not named_gap and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
             return
         behind = _BEHIND.match(m.string[m.end():m.end() + 30])
         one = ctx.trials if ctx.trials and len(ctx.trials) == 1 else None
@@ -1386,6 +1391,7 @@ _VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lam
                          r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin|(?:settings?|values?|levels?|choices)\s*(?=\())"
                          r"\s*[\[{(]?\s*"
                          r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
+_BEST_EPOCH_HEAD = re.compile(r"\b(?:best|peak)\b[^|]{0,12}\bepoch\b|\bepoch\s+(?:of|at)\s+(?:the\s+)?(?:best|peak)\b", re.I)
 # "2.5 pp behind Summation", "Summation's lead of 1.4 pp": a number said as the distance between two sides
 _TYPES_APART = re.compile(r"\b(?:behind|ahead|trail\w*|lead\b|leads|led|lag\w*|below|above|short of|edges?|edged|"
                           r"outperform\w*|beat\w*|advantage|deficit|margin)\b", re.I)
