@@ -794,3 +794,12 @@ def test_a_trials_named_train_test_gap_is_not_read_as_a_difference_of_accuracies
 def test_a_best_epoch_column_in_the_usual_layout(fs):
     text = "| Run | Best test acc | Best Epoch |\n|---|---|---|\n| t002 | 81% | 2 |\n| t001 | 86% | 2 |\n"
     assert [m.line for m in flags(text, fs)] == [4]                  # t001 peaked at epoch 3
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("If we exclude t003, Multiplication with λ = 0.01 or 0.001 averages 81%.", False),    # t002 alone
+    ("Once we drop t003, the Multiplication runs average 81% best test accuracy.", False),
+    ("Once we drop t003, the Multiplication runs average 75% best test accuracy.", True),                   # 81%; with t003, 70.5%
+])
+def test_a_mean_with_a_trial_left_out_by_a_verb(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

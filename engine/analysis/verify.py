@@ -941,8 +941,9 @@ class Verifier:
             return
         near = " ".join(f"{k}={v}" for k, v in ctx.params.items()) if ctx.params_near else ""
         types_named = " ".join(t for t, p in TYPE_WORDS.items() if p.search(quote))
+        left_out = " ".join(x.group(0) for x in LEFT_OUT.finditer(quote))  # "excluding t010" applies to the groups near too
         if ctx.metric == "acc" and ctx.split != "train" and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(
-                quote if not ctx.params_near else f"{near} {types_named}" if types_named else near)) and (
+                quote if not ctx.params_near else f"{near} {types_named} {left_out}")) and (
                 not ctx.params_near or types_named or LEFT_OUT.search(quote)):
             return  # "Summation beats Multiplication at lr = 0.03 (87.16% vs 86.48%)": the means of the groups named
         if ctx.stat == "mean" or _MEAN.search(self._cell_label):
@@ -1118,11 +1119,14 @@ class Verifier:
         ids = self.reader._ids
         best = {t: self.rows[t]["test_acc_best"] for t in self.ranked}
         out = {t for m in LEFT_OUT.finditer(quote) for t in (self.reader.trials_in(m.group(0)) or ())}
-        sets = [{t for t, v in zip(ids, cols[k]) if v == want} for k, want in named if k in cols]
-        sets += [{t for t in self.ranked if self.types[t] == typ} for typ in types]
+        by_param = [{t for t in self.ranked if self.claims._own(t, "lambda") == want} if k == "lambda" else
+                    {t for t, v in zip(ids, cols[k]) if v == want} for k, want in named if k == "lambda" or k in cols]
+        by_type = [{t for t in self.ranked if self.types[t] == typ} for typ in types]
         # only the crossings: each group's own mean is a fact, checked with its own binding rules; but a group
         # with a trial left out ("Excluding t011, Multiplication averages 86.43%") is a mean no fact holds
-        crossed = [a & b for a in sets[:len(named)] for b in sets[len(named):]] + ([s - out for s in sets] if out else [])
+        crossed = [a & b for a in by_param for b in by_type]
+        if out:
+            crossed += [s - out for s in by_param + by_type + crossed]
         return [sum(best[t] for t in s if t in best) / n for s in crossed if (n := sum(1 for t in s if t in best))]
 
     def _subject(self, text: str) -> Optional[tuple[Optional[set[str]], set[str]]]:

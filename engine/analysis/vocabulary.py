@@ -143,7 +143,8 @@ TOP_N_WORDS = re.compile(r"\btop[- ]?(?:\d|two|three|four|five|ten)\b|\b(?:ranki
 TYPED_ITEM = re.compile(r"\W*(?:summation|multiplication|no[_ -]?regulari[sz]ation|unregulari[sz]ed|no-reg)\b\W*[:–—]", re.I)
 BEST_PER_TYPE = re.compile(r"\bbest\b[^.]*\b(?:per|each|by|of every)\b[^.]*\btype|\bper[- ]type\b", re.I)
 # "Excluding t011, ...", "with the failed t007 excluded": trials a sentence leaves out
-LEFT_OUT = re.compile(r"\b(?:excluding|except(?: for)?|without|leaving out|setting aside|ignoring|apart from|bar)\s+"
+LEFT_OUT = re.compile(r"\b(?:excluding|exclud(?:e|es|ed)|except(?: for)?|without|leaving out|leave out|setting aside|set aside|"
+                     r"ignoring|ignore|apart from|bar|drop(?:ping)?|remov(?:e|ing))\s+"
                      r"(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}(?:\s*(?:,|and)\s*t\d{3})*|"
                      r"\bwith\s+(?:the\s+)?(?:diverged\s+|failed\s+)?(?:run\s+|trial\s+)?t\d{3}\s+(?:excluded|removed|left out|set aside|"
                      r"dropped)", re.I)
