@@ -803,3 +803,38 @@ def test_a_best_epoch_column_in_the_usual_layout(fs):
 ])
 def test_a_mean_with_a_trial_left_out_by_a_verb(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+# --- tenth blind set (p52-p56) ------------------------------------------------------------------------
+
+def test_proposals_under_a_what_to_try_next_heading_are_not_claims(fs):
+    text = "## 🛠️ What I'd try next\n\n- Zoom in on λ: test 0.0005 and 0.002 for both types.\n- Train for 40 epochs.\n"
+    assert flags(text, fs) == []
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("The best Summation run finished 5 points ahead of the best Multiplication run.", False),   # 86% against 81%
+    ("The best Summation run finished 8 points ahead of the best Multiplication run.", True),
+    ("t002 versus t000 (81% and 80%) is within noise.", False),                                  # respectively
+    ("t002 versus t000 (80% and 81%) is within noise.", True),
+    ("Epoch-1 test accuracy: 70–75% for all runs.", True),                                      # t003: 55%
+    ("Epoch 1 test accuracy: 55–75% for all runs.", False),
+    ("The weaker runs were slow from the start: after the first epoch every run sat between 55% and 75%.", False),
+    ("The weaker runs were slow from the start: after the first epoch every run sat between 65% and 75%.", True),
+    ("Both Summation runs set their best test accuracy in epoch 2 or later.", False),             # epochs 2 and 3
+    ("Both Summation runs set their best test accuracy in epoch 3 or later.", True),
+    ("t002 peaked at epoch 2 and stayed between 79% and 81% from epoch 2 onward.", False),
+    ("t002 peaked at epoch 2 and stayed between 80% and 81% from epoch 2 onward.", True),        # 79% at epoch 3
+])
+def test_tenth_held_out_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_a_top_result_under_a_types_heading_is_the_best_of_that_type(fs):
+    assert flags("**2.2 Multiplication**\n\n**Top result:** t002 at 81%, second overall.\n", fs) == []
+    assert flags("**2.2 Multiplication**\n\n**Top result:** t003 at 60%.\n", fs)
+
+
+def test_a_flagged_comparison_quotes_its_own_clause(fs):
+    (m,) = flags("Every Multiplication run beat both Summation runs, and t001 beat t000.", fs)
+    assert m.number.startswith("Every Multiplication run beat") and "t001" not in m.number

@@ -467,6 +467,12 @@ class ClaimChecker:
             every = re.match(r"\s*(?:at|for|across|in|with)\s+(?:both|every|each|all)\s+(?:(?:of\s+)?the\s+)?([a-zλ_ ]{2,30})",
                              after, re.I)
             scope, scope_who = self._scope(sent[:m.start()], scope_text, after if not every else "") or (None, None)
+            heading_types = {t for t, p in TYPE_WORDS.items() if p.search(self.section)}
+            if scope is not None and len(scope) == len(self.v.ranked) and len(heading_types) == 1 and not re.search(
+                    r"\boverall\b|\bsweep\b", m.group(0), re.I):
+                # "**Top result:** t009" under "2.2 No Regularization": the best of that section's type
+                scope = {t for t in self.v.ranked if self.rows[t]["exp_type"] in heading_types}
+                scope_who = (scope, {}, heading_types)
             parts = self._parts(every.group(1)) if every else [set(self.v.ranked)]
             if scope is None or parts is None:
                 continue
@@ -1091,7 +1097,10 @@ class ClaimChecker:
         if failed:
             part, va, vb = failed[0]
             where = f" (e.g. among {self._part_name(part, dim)})" if dim else ""
-            self.flag(res, m.group(0).strip(), sent, lineno,
+            # the whole comparison ("Every regularized run beat both unregularized runs"), not its verb: a
+            # sentence may hold two comparisons with one verb
+            phrase = (re.split(r",", left)[-1] + m.group(0) + re.split(r",", right)[0]).strip()
+            self.flag(res, phrase, sent, lineno,
                       f"{self._group_name(a)} said to do {'clearly ' if strong else ''}{'better' if better else 'worse'} than "
                       f"{self._group_name(b)}" + (f" at every {dim}" if dim else "") + (
                           f" (clearly: by more than {margin * 100:.2f} pp)" if strong else ""),

@@ -80,7 +80,8 @@ _WORD_EPOCH = {"one": 1, "first": 1, "single": 1, "two": 2, "three": 3, "five": 
 _EPOCH_WORDS = re.compile(r"\b(?:at|in|by|after|on)\s+(?:the\s+)?(?:(one|first|single|two|three|five|ten)\s+epochs?|"
                           r"epoch\s+(one|two|three|five|ten))\b", re.I)
 _OPENING = re.compile(r"^\W*(?:[A-Z][\w ]{0,40}:\s*)?(?:(?:at|by|after|in)\s+(?:the\s+end\s+of\s+)?(?:epoch\s*#?\s*(\d+)\b|"
-                      r"the\s+(first)\s+epoch\b|(one)\s+epoch\b|(\d+)\s+epochs\b)|epoch\s+(\d+)\s*[:—–]|(?:after|by)\s+the\s+(first)\s+"
+                      r"the\s+(first)\s+epoch\b|(one)\s+epoch\b|(\d+)\s+epochs\b)|epoch[\s-]+(\d+)\s*(?:[:—–]|(?:test|train)\w*\s+acc\w*\.?\s*(?:\([^)]*\)\s*)?:)|"
+                      r"(?:after|by)\s+the\s+(first)\s+"
                       r"(\d+|two|three|five|ten)\s+epochs\b)", re.I)
 # "after 5 epochs", "after the first 5 epochs": an epoch count that pins like "at epoch 5"
 _EPOCHS_DONE = re.compile(r"\b(?:after|by)\s+(?:the\s+first\s+)?(\d+|two|three|five|ten)\s+epochs\b", re.I)

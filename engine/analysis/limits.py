@@ -203,6 +203,9 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         # "reached 88.38% at epoch 10, then fluctuated between 87.1% and 88.3%": the curve after that epoch
         since = [int(e) for e in re.findall(r"\bepoch\s+(\d+)", quote[:max(q.where(quote), 0)], re.I)]
         after = since[-1] if since else 0
+        tail = re.match(r"[^.;]{0,30}?\b(?:(from|since)\s+epoch\s+(\d+)|after\s+epoch\s+(\d+))", after_range_text(quote, q.raw, q.where(quote)), re.I)
+        if tail:  # "stayed between 87.3% and 88.3% from epoch 15 onward": from that epoch on
+            after = int(tail.group(2)) - 1 if tail.group(2) else int(tail.group(3))
         points = [(e, val) for e, val in v.curves.curve(group[0], f"{ctx.split or 'test'}_acc") if e > after]
         return _within_span(v, q, group[0], points, after) if points else None
     if not values:
@@ -334,6 +337,13 @@ def _what(metric: str, ctx: Ctx, epoch: Optional[int], by: bool, quote: str) -> 
     final = ctx.stat != "best" and (ctx.stat == "final" or _FINAL.search(quote))
     return {"acc": f"{'final' if final else 'best'} {ctx.split or 'test'} accuracy",
             "gap": "final train − test gap", "margin": "margin", "loss": f"final {ctx.split or 'test'} loss"}[metric]
+
+
+def after_range_text(quote: str, raw: str, at: int = -1) -> str:
+    """The words just after a range ("between 87.3% and 88.3% from epoch 15 onward": "from epoch 15 onward")."""
+    i = at if at >= 0 else quote.find(raw)
+    tail = quote[i + len(raw):] if i >= 0 else ""
+    return re.sub(r"^\s*(?:%|pp)?\s*(?:–|-|—|to|and)\s*~?\s*[\d.]+\s*(?:%|pp)?", "", tail)[:80]
 
 
 def before_range_text(quote: str, raw: str, at: int = -1) -> str:

@@ -100,7 +100,7 @@ class Quoted:
     def __post_init__(self) -> None:
         self.tol = (0.6 if self.approx else 0.5) * 10 ** (-self.dec) * (1 + 1e-6) + 1e-12
         self.pct = self.unit == "%"
-        self.pp = self.unit == "pp" or self.unit.startswith("percentage")
+        self.pp = self.unit == "pp" or self.unit.startswith(("percentage", "point"))
 
     @classmethod
     def read(cls, m: re.Match[str]) -> Optional["Quoted"]:

@@ -759,11 +759,15 @@ class Verifier:
                 {t for t in self.ranked if any(p.search(own) and self.types[t] == typ for typ, p in TYPE_WORDS.items())} or None)
             if group is not None and len(group) > 1:
                 best_e = {t: self.rows[t]["test_acc_best_epoch"] for t in sorted(group) if self.status[t] == "completed"}
-                bad = [t for t, e in best_e.items() if e == e and abs(e - x) > 0.5]
+                # "in epoch 23 or later", "from epoch 20 onward": a window, not the one epoch
+                side = re.match(r"\s*(?:(?:or|and)\s+(later|after|beyond|above|earlier|before|sooner)|(onwards?|on\b))", m.string[m.end():], re.I)
+                later = side is not None and bool(re.match(r"later|after|beyond|above|on", side.group(1) or side.group(2), re.I))
+                bad = [t for t, e in best_e.items() if e == e and (abs(e - x) > 0.5 if side is None else e < x if later else e > x)]
                 if bad:
                     at = own.find(raw)
                     phrase = own[peak_words.start():at + len(raw)].strip() if at > peak_words.start() else raw
-                    self._flag(res, phrase, quote, lineno, f"{len(bad)} of the {len(best_e)} trials meant did not peak at epoch {raw}",
+                    where = f"at epoch {raw}" if side is None else f"at epoch {raw} or {'later' if later else 'earlier'}"
+                    self._flag(res, phrase, quote, lineno, f"{len(bad)} of the {len(best_e)} trials meant did not peak {where}",
                                "; ".join(f"{self.who(t)}: best at epoch {int(best_e[t])}" for t in bad[:3])
                                + ("; …" if len(bad) > 3 else ""))
                 return
@@ -774,7 +778,8 @@ class Verifier:
             single = self.reader.trials_in(quote) or self.reader.trials_from_params(quote)[0]
             if single is not None and len(single) == 1:
                 ctx.trials, ctx.explicit_trial = set(single), True
-        if ctx.trials and ctx.explicit_trial and ctx.metric in (None, "acc") and ctx.split != "train" and (
+        window_start = re.search(r"\b(?:from|since|beyond|past)\s+epoch\s*$", m.string[:m.start()], re.I)  # "from epoch 15 onward"
+        if ctx.trials and ctx.explicit_trial and ctx.metric in (None, "acc") and ctx.split != "train" and not window_start and (
                 (ctx.stat == "best" and (peak_words or not ctx.superlative)) or (ctx.stat is None and peak_words)):
             # ("the early leader at epoch 8": a lead over the others at that epoch, not the trial's own peak)
             tid = next(iter(ctx.trials))
@@ -980,6 +985,17 @@ class Verifier:
         names, and the trial "it" stands for), not necessarily of the one named nearest."""
         pair = re.match(r"\s*(?:vs\.?|versus|against)\s*~?[-−]?\d", m.string[m.end():m.end() + 14], re.I) or \
             re.search(r"\d\s*(?:%|pp)?\s*(?:vs\.?|versus|against)\s*~?$", m.string[max(0, m.start() - 16):m.start()], re.I)
+        around = m.string[max(0, m.start() - 60):m.start()] + "#" + m.string[m.end():m.end() + 30]
+        bracket = None if pair else _PAIR_IN_BRACKETS.search(around)
+        if bracket and ctx.metric:
+            # "t009 versus t002 (86.32% and 86.49%)": respectively, the first number the first trial's
+            named = [f"t{int(x.group(1)):03d}" for x in TRIAL_ID.finditer(around[:bracket.group(0).index("(") + bracket.start()])]
+            if len(named) < 2:
+                return False
+            first = re.search(r"\(\s*~?#", bracket.group(0)) is not None  # this number opens the brackets
+            side = named[-2] if first else named[-1]
+            own = Ctx(metric=ctx.metric, split=ctx.split, stat=ctx.stat, trials={side}, explicit_trial=True)
+            return any(self._match(f, q) for f in self._candidates(own))
         if not pair or not ctx.trials or not ctx.explicit_trial:
             return False
         sides = set(self.reader.trials_in(quote) or ())
@@ -1058,7 +1074,8 @@ class Verifier:
         """Before a number is called wrong: is it a limit or a range ("above 86%", "between 5.4 and
         6.5 pp") that the values meet, or a value the curves held at some epoch? True when that
         settled it (passed, or flagged here with what the curve or the values say)."""
-        left = m.string[max(0, m.start() - 40):m.start()] if not q.span else before_range(m)[-40:]
+        # (80 characters: "after the first epoch every run sat between 54.7% and ..." pins the range to epoch 1)
+        left = m.string[max(0, m.start() - 80):m.start()] if not q.span else before_range(m)[-80:]
         right = (after_range(m) if q.span else m.string[m.end():])[:50]
         epoch, by = pinned_epoch(left, right, self.fs.n_epochs, quote)
         if epoch is None and self._cell_label:
@@ -1395,6 +1412,9 @@ _VALUE_LIST = re.compile(r"\b(?P<name>learning rates?|lr|batch[ _]?sizes?|λ|lam
                          r"(?:values?\s*:|values?\s+of|rates?\s+of|sizes?\s+of|\bof|∈|\bin|(?:settings?|values?|levels?|choices)\s*(?=\())"
                          r"\s*[\[{(]?\s*"
                          r"(?:\d[\d.e-]*\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|/)\s*)*$", re.I)
+# "t009 versus t002 (86.32% and 86.49%)": two numbers in brackets after two sides, one for each ("#" marks the number)
+_PAIR_IN_BRACKETS = re.compile(r"\b(?:vs\.?|versus|against|and|or)\s+[^()]{1,40}\(\s*(?:#|~?[\d.]+\s*(?:%|pp)?\s*(?:and|,|/|vs\.?)\s*#)"
+                               r"[^()]*\)", re.I)
 _BEST_EPOCH_HEAD = re.compile(r"\b(?:best|peak)\b[^|]{0,12}\bepoch\b|\bepoch\s+(?:of|at)\s+(?:the\s+)?(?:best|peak)\b", re.I)
 # "2.5 pp behind Summation", "Summation's lead of 1.4 pp": a number said as the distance between two sides
 _TYPES_APART = re.compile(r"\b(?:behind|ahead|trail\w*|lead\b|leads|led|lag\w*|below|above|short of|edges?|edged|"

@@ -83,6 +83,9 @@ PARAM_ANY = re.compile(
 NUMBER = re.compile(
     r"(?P<sign>[-+−])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
     r"(?P<unit>\s?%|\s?pp\b|\s?percentage points?\b|\s?(?:s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?)\b"
+    # "about 1.4 points ahead": percentage points, where a distance follows
+    r"|\s?points?\b(?=\s+(?:ahead|behind|higher|lower|better|worse|above|below|clear|short|off|apart|up|down|of\s+(?:lead|gap|"
+    r"difference|improvement|separation)))"
     r"|\s?epochs?\s*/\s*s\b)?"
 )
 BOUNDARY = re.compile(r"[,;:)\]]|\s(?:and|but|while|whereas|vs\.?|versus|compared(?: with| to)?|than|against|"
@@ -108,7 +111,9 @@ def count_of(word: str) -> int:
     return int(word) if word.isdigit() else COUNT_WORDS[word.lower()]
 COMPARE = re.compile(r"\b(than|vs\.?|versus|compared|while|whereas|whilst|against|unlike|but|second|runner|next|other|"
                      r"followed|beats?|over|exceeds?|above|below|outperforms?|ahead|behind|threshold|limit)\b|[<>≥≤]", re.I)
-RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step)|suggest|future", re.I)
+RECOMMEND_HEADING = re.compile(r"recommend|next (sweep|experiment|step|run)|suggest|future|"
+                               r"\b(?:try|run|do|test)\s+next\b|\bwhat\s+next\b|\bnext\s+moves?\b|\bto\s+try\b|\bideas\b|\bfollow[- ]ups?\b",
+                               re.I)
 
 MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 DATE_AROUND = re.compile(r"^\s*" + MONTH + r"\b|\b" + MONTH + r"\.?\s*$", re.I)  # "27 November", "Nov 27"
