@@ -838,3 +838,21 @@ def test_a_top_result_under_a_types_heading_is_the_best_of_that_type(fs):
 def test_a_flagged_comparison_quotes_its_own_clause(fs):
     (m,) = flags("Every Multiplication run beat both Summation runs, and t001 beat t000.", fs)
     assert m.number.startswith("Every Multiplication run beat") and "t001" not in m.number
+
+
+@pytest.mark.parametrize("text,bad", [
+    # Summation against Multiplication at each λ (matched pairs): 87.37 − 86.79, 89.15 − 88.12, 87.68 − 86.25
+    ("Summation's edge grows as λ decreases: 0.58 → 1.03 → 1.43 pp.", False),
+    ("Summation's edge grows as λ decreases: 0.58 → 1.23 → 1.43 pp.", True),
+])
+def test_the_edge_of_one_type_in_each_matched_pair(fs25, text, bad):
+    assert bool(flags(text, fs25)) == bad, flags(text, fs25)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("Across the six matched pairs, lr = 0.01 gave the higher best test accuracy in 6 of the 6.", False),
+    ("Across the six matched pairs, lr = 0.01 gave the higher best test accuracy in 5 of the 6.", True),
+    ("lr = 0.003 had the better best test accuracy in 4 of the 6 pairs.", True),                 # in none
+])
+def test_pairs_won_by_a_value_against_the_other(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)

@@ -193,6 +193,10 @@ _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|
                            r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest)|"
                            r"(?:get|gets|got)\s+off\s+the\s+mark\s+(?:the\s+)?(?:fastest|quickest|slowest))", re.I)
 _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?(λ|[a-zλ_ ]{2,40}?)(?:[.,;!]|$)", re.I)
+# "bs = 32 gave the higher best test accuracy in 4 of the 6 (pairs)": matched pairs won, the other side unnamed
+_HIGHER_IN = re.compile(r"\b(?:gave|gives|had|has|got|reached|posted|produced|achieved)\s+the\s+(?P<dir>higher|better|lower|worse)\s+"
+                        r"(?:best\s+|final\s+)?(?:test\s+)?(?:accuracy|result|score)\s+in\s+(?P<n>\d+|" + "|".join(COUNT_WORDS) + r")\s+"
+                        r"(?:out\s+)?of\s+(?:the\s+)?(?P<total>\d+|" + "|".join(COUNT_WORDS) + r")\b", re.I)
 _ORDER_WORDS = re.compile(r"\b(?:order|ordering|ranking)\b[^:]{0,20}:\s*((?:[^,;]+?,?\s+then\s+)+[^,;.]+(?:\.\d+)?)", re.I)
 _SUM_LAMBDA = re.compile(r"l2_sum_lambda|\bsum(?:mation)?[ _](?:λ|lambda)|λ_?sum\b", re.I)
 _MUL_LAMBDA = re.compile(r"l2_mul_lambda|\bmul(?:tiplication)?[ _](?:λ|lambda)|λ_?mul\b", re.I)
@@ -387,7 +391,7 @@ class ClaimChecker:
         self._rank(sent, lineno, res)
         if res.n_checked == before:
             self._superlative(sent, lineno, res)
-        for fn in (self._bottom_group, self._levelled, self._gave_best, self._peak_window, self._tie, self._count_best_epoch,
+        for fn in (self._higher_in_pairs, self._bottom_group, self._levelled, self._gave_best, self._peak_window, self._tie, self._count_best_epoch,
                    self._top_group, self._extreme, self._compare, self._compare_measure, self._compare_speed, self._trend, self._edge_at,
                    self._still_climbing, self._varied):
             fn(sent, lineno, res)
@@ -1160,6 +1164,32 @@ class ClaimChecker:
                       f"{len(wins)} of the {len(pairs)} matched pairs are won by best test accuracy" + (
                           "; not: " + ", ".join(f"{self.v.who(x)} {self._pct(x)} vs {self.v.who(y)} {self._pct(y)}"
                                                 for x, y in lost[:3]) if lost else ""))
+
+    def _higher_in_pairs(self, sent: str, lineno: int, res: "VerifyResult") -> None:
+        """"Across the six matched pairs, bs = 32 gave the higher best test accuracy in 4 of the 6": the
+        value against the other value of its parameter, pair by pair (every other varied parameter equal);
+        a tie is no win."""
+        m = _HIGHER_IN.search(sent)
+        if not m:
+            return
+        a = self.resolve(re.split(r"[:;,]", sent[:m.start()])[-1])
+        b = self._the_rest(a)
+        if a is None or b is None or not a[1] or len(b[1]) != 1:
+            return
+        pairs = self._matched_pairs(a[0], b[0])
+        n_said, total = (count_of(m.group(k)) for k in ("n", "total"))
+        if not pairs or n_said is None or total is None:
+            return
+        final = "final" in m.group(0).lower()
+        score = self.final if final else self.best
+        up = m.group("dir").lower() in ("higher", "better")
+        wins = [(x, y) for x, y in pairs if x in score and y in score and ((score[x] - score[y] > TIE) if up else (score[y] - score[x] > TIE))]
+        res.n_checked += 1
+        if n_said != len(wins) or total != len(pairs):
+            self.flag(res, m.group(0), sent, lineno,
+                      f"{self._group_name(a)} said to have the {m.group('dir').lower()} {'final' if final else 'best'} test accuracy "
+                      f"in {m.group('n')} of {m.group('total')} matched pairs",
+                      f"it does in {len(wins)} of the {len(pairs)} matched pairs against {self._group_name(b)}")
 
     def _matched_pairs(self, a: set[str], b: set[str]) -> list[tuple[str, str]]:
         """Each trial of `a` with the trial of `b` that differs from it only where the two sides differ (the

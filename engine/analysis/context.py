@@ -119,6 +119,9 @@ class ContextReader:
             ctx.kind = "epoch"
         elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
                 or re.search(r"\b(top|first|last)[- ]$", left, re.I) \
+                or (m is not None and not m.group("unit") and re.match(  # "in 4 of the 6": a count, whatever it counts
+                    r"\s*(?:out\s+)?of\s+(?:the\s+)?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?!\s*(?:%|pp|epochs?\b))",
+                    m.string[m.end():], re.I)) \
                 or (prev is not None and prev.kind == "count" and re.fullmatch(r"\s*(?:out )?of\s*", left)):
             ctx.kind = "count"
         ptail = param_name(left)

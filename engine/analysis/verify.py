@@ -131,6 +131,7 @@ class Verifier:
         self.types = {tid: str(x) for tid, x in fs.trials["exp_type"].items()}
         self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
         self._last_trial: Optional[str] = None
+        self._type_edges: Optional[list[float]] = None  # pp between the types in each matched pair, made on first use
         self._last_type: Optional[str] = None  # "Summation is the safer choice. Its mean ...": the type "its" means
         # a table cell's row label or column header, when it pins an epoch or says "mean" ("Test accuracy after
         # epoch 1", "Mean epoch of peak"): the words a cell's number is read with but does not hold itself
@@ -917,7 +918,8 @@ class Verifier:
         # "t008's train–test gap is 1.27 pp" names its own measure: not a difference of two accuracies that
         # happens to be 1.27 pp
         named_gap = ctx.explicit_trial and bool(_TRAIN_GAP.search(quote + " " + self._cell_label))
-        if ctx.metric == "gap" and not named_gap and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)):
+        if ctx.metric == "gap" and not named_gap and (self._is_difference(q, quote) or self._is_change(q, ctx, m, quote)
+                                                      or self._is_type_edge(q, quote)):
             return
         behind = _BEHIND.match(m.string[m.end():m.end() + 30])
         one = ctx.trials if ctx.trials and len(ctx.trials) == 1 else None
@@ -961,6 +963,21 @@ class Verifier:
                                                          trial=None), q) for mean in means):
                 return  # "Mean train–test gap | 1.32 pp" under "Summation": the mean over that type's trials
         self._flag(res, q.raw, quote, lineno, self._what(ctx, q.raw), self._data_says(ctx, cands, q))
+
+    def _is_type_edge(self, q: Quoted, quote: str) -> bool:
+        """"Summation's edge grows as λ decreases: 0.58 → 1.03 → 1.43 pp": the distance between the two types
+        in one of their matched pairs (every other varied parameter equal), by best test accuracy."""
+        if not _EDGE.search(quote) or not any(p.search(quote) for t, p in TYPE_WORDS.items() if t != "No_Regularization"):
+            return False
+        if self._type_edges is None:
+            by_type: dict[str, set[str]] = {}
+            for t in self.ranked:
+                by_type.setdefault(self.types[t], set()).add(t)
+            names = sorted(by_type)
+            self._type_edges = [abs(float(self.rows[x]["test_acc_best"]) - float(self.rows[y]["test_acc_best"])) * 100
+                                for i, ta in enumerate(names) for tb in names[i + 1:]
+                                for x, y in self.claims._matched_pairs(by_type[ta], by_type[tb])]
+        return any(_close(q.x, d, q.tol + 1e-6) for d in self._type_edges)
 
     def _check_types_apart(self, q: Quoted, types: list[str], quote: str, lineno: int, res: VerifyResult) -> None:
         """"Multiplication sits about 2.5 pp behind Summation on average": the two types' best test
@@ -1297,6 +1314,8 @@ class Verifier:
                     return
             if any(_close(q.x, k, q.tol) for k in self.known_numbers):
                 return
+        if not q.pct and self._is_type_edge(q, quote):
+            return
         if q.pct and LEFT_OUT.search(quote) and (means := self._named_means(quote)):
             self._flag(res, q.raw, quote, lineno, f"{q.raw} given as a mean without "
                        f"{', '.join(sorted(self.reader.trials_in(LEFT_OUT.search(quote).group(0)) or []))}",
@@ -1417,6 +1436,7 @@ _PAIR_IN_BRACKETS = re.compile(r"\b(?:vs\.?|versus|against|and|or)\s+[^()]{1,40}
                                r"[^()]*\)", re.I)
 _BEST_EPOCH_HEAD = re.compile(r"\b(?:best|peak)\b[^|]{0,12}\bepoch\b|\bepoch\s+(?:of|at)\s+(?:the\s+)?(?:best|peak)\b", re.I)
 # "2.5 pp behind Summation", "Summation's lead of 1.4 pp": a number said as the distance between two sides
+_EDGE = re.compile(r"\b(?:edge|lead|advantage|margin|gap between|difference|deficit|benefit)\b", re.I)
 _TYPES_APART = re.compile(r"\b(?:behind|ahead|trail\w*|lead\b|leads|led|lag\w*|below|above|short of|edges?|edged|"
                           r"outperform\w*|beat\w*|advantage|deficit|margin)\b", re.I)
 _TRAIN_GAP = re.compile(r"\btrain|overfit|generali[sz]ation gap", re.I)
