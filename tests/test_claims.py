@@ -856,3 +856,29 @@ def test_the_edge_of_one_type_in_each_matched_pair(fs25, text, bad):
 ])
 def test_pairs_won_by_a_value_against_the_other(fs_lr, text, bad):
     assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("3 of the 4 runs reached 80% or better.", False),                          # 86, 81, 80; 60
+    ("All 4 of the 4 runs reached 80% or better.", True),
+    ("Runs with larger margins generally reached higher test accuracy.", False),  # Spearman ρ = +1
+    ("Runs with larger margins generally reached lower test accuracy.", True),
+    ("For Summation, results got steadily better as λ went down.", False),       # 80% → 86%
+    ("For Multiplication, results got steadily better as λ went down.", True),   # 81% → 60%
+])
+def test_tenth_held_out_shapes(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("The lr = 0.01 runs got off the line fastest.", False),                    # epoch 1: 58.3% against 55.9%
+    ("The lr = 0.003 runs got off the line fastest.", True),
+    ("The lr = 0.01 runs plateaued before the lr = 0.003 runs did.", False),    # settled at 15.7 against 20.8
+    ("The lr = 0.003 runs plateaued before the lr = 0.01 runs did.", True),
+])
+def test_tenth_held_out_speed_claims(fs_lr, text, bad):
+    assert bool(flags(text, fs_lr)) == bad, flags(text, fs_lr)
+
+
+def test_converged_by_the_midpoint_is_the_settle_rule(fs25):
+    assert flags("t001 had effectively converged by the midpoint of training.", fs25)   # settled at epoch 16 of 25

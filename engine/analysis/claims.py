@@ -153,7 +153,7 @@ _GAVE_BEST = re.compile(  # "wn = 1.2 also gave the best Multiplication run"
     r"the\s+(?:single\s+)?(?P<adj>best|top|strongest|highest[- ]scoring|worst|weakest|lowest[- ]scoring)\s+"
     r"(?P<scope>(?:[\w=.λ-]+\s+){0,3}?)(?:run|trial|configuration|config|model|result)\b", re.I)
 # "t007 had flattened out well before the end of training", "t014 had already levelled off by the end"
-_LEVELLED = re.compile(r"\b(?:plateau(?:ed|s)?|levell?ed off|flattened(?:\s+out)?|settled(?:\s+down)?|stabili[sz]ed|saturated)\b"
+_LEVELLED = re.compile(r"\b(?:plateau(?:ed|s)?|levell?ed off|flattened(?:\s+out)?|settled(?:\s+down)?|stabili[sz]ed|saturated|converged)\b"
                        r"(?:\s+\w+){0,2}?\s+(?P<when>(?:well\s+|long\s+)?before|by)\s+the\s+(?P<what>end|midpoint|middle|halfway point|"
                        r"final epoch|last epoch)\b", re.I)
 WELL_BEFORE_END = 5  # "well before the end": settled at least this many epochs before the last
@@ -191,7 +191,7 @@ _ALONE_BETTER = re.compile(r"\b(?:(generali[sz]ed|performed|did|worked|was|were|
                            r"(?:got|gets|was|were)\s+off\s+to\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
                            r"(?:gave|gives|had|has|made|makes)\s+the\s+(?:fastest|quickest|slowest|strongest|weakest|best|worst)\s+start|"
                            r"start(?:ed|s)?\s+(?:the\s+|off\s+)?(?:fastest|quickest|strongest|slowest|weakest)|"
-                           r"(?:get|gets|got)\s+off\s+the\s+mark\s+(?:the\s+)?(?:fastest|quickest|slowest))", re.I)
+                           r"(?:get|gets|got)\s+off\s+the\s+(?:mark|line|blocks)\s+(?:the\s+)?(?:fastest|quickest|slowest))", re.I)
 _EVERY = re.compile(r"\b(?:at|for|in|across)\s+(?:every|each|all|both)\s+(?:matched\s+)?(λ|[a-zλ_ ]{2,40}?)(?:[.,;!]|$)", re.I)
 # "bs = 32 gave the higher best test accuracy in 4 of the 6 (pairs)": matched pairs won, the other side unnamed
 _HIGHER_IN = re.compile(r"\b(?:gave|gives|had|has|got|reached|posted|produced|achieved)\s+the\s+(?P<dir>higher|better|lower|worse)\s+"
@@ -213,7 +213,9 @@ _TREND = re.compile(
     r"reduced|reduces|reduce|lowered|lowers|narrowed|narrows|shrank|shrinks|cut|cuts|decreased|decreases|"
     r"increased|increases|raised|raises|widened|widens|boosted|boosts|"
     # "smaller λ generalised better", "Smaller λ = better generalization": a verb that says nothing without its better/worse
-    r"(?:generali[sz]\w*|perform\w*|did|does|do|work(?:s|ed)?|fared|=)(?=\s*(?:better|worse)\b))"
+    r"(?:generali[sz]\w*|perform\w*|did|does|do|work(?:s|ed)?|fared|=)(?=\s*(?:better|worse)\b)|"
+    # "runs with larger margins generally reached higher test accuracy"
+    r"(?:reach(?:ed|es)?|got|gets|scor(?:ed|es)|achiev(?:ed|es)|posted|show(?:ed|s)?|ended with|end with)(?=\s+(?:a\s+|the\s+)?(?:higher|lower|better|worse)\b))"
     r"\s*(?:a\s+|an\s+|the\s+)?(?P<dir2>higher|lower|better|worse|faster|slower|more|less|larger|smaller|wider|narrower)?"
     r"\s*(?P<y>[\w λ_–−-]{0,40})", re.I)
 _CORR = re.compile(r"\b(?:a|an)?\s*(?:clear|strong|weak|consistent)?\s*(positive|negative)\s+(?:correlation|relationship|"
@@ -236,7 +238,7 @@ _PARAM_X = ("lr", "batchsize", "lambda", "wn")
 
 _Y_MOVES = (r"rises?|rose|grows?|grew|increases?|increased|improves?|improved|climbs?|climbed|widens?|widened|"
             r"shrinks?|shrank|falls?|fell|drops?|dropped|decreases?|decreased|declines?|declined|worsens?|worsened|"
-            r"narrows?|narrowed|gets? (?:better|worse)")
+            r"narrows?|narrowed|(?:gets?|got|became|become|becomes)\s+(?:(?:steadily|consistently|gradually|monotonically)\s+)?(?:better|worse)")
 _X_MOVES = (r"increases|increased|rises|rose|grows|grew|goes up|went up|is raised|was raised|drops|dropped|decreases|"
             r"decreased|falls|fell|shrinks|shrank|goes down|went down|is lowered|was lowered|"
             r"gets? (?:larger|smaller|stronger|weaker|bigger)")
@@ -259,7 +261,9 @@ _AS_LEAD = re.compile(  # "As λ increases, the gap shrinks"
     r"(?:(?:steadily|monotonically|consistently|gradually|slightly|sharply|clearly|also)\s+)?(?P<yv>" + _Y_MOVES + r")\b", re.I)
 _SPEED_CMP = re.compile(  # "t001 converged faster than t000", "the lr = 0.03 runs peak later than the lr = 0.01 runs"
     r"\b(?P<verb>converg\w*|plateau\w*|settl\w*|stabili[sz]\w*|peak(?:s|ed)?|topp?(?:ed)? out)\s+(?P<dir>faster|earlier|sooner|quicker|"
-    r"more quickly|slower|later|more slowly)\s+than\b", re.I)
+    r"more quickly|slower|later|more slowly)\s+than\b|"
+    r"\b(?P<verb2>converg\w*|plateau\w*|settl\w*|stabili[sz]\w*|peak(?:s|ed)?|topp?(?:ed)? out|levell?ed off)\s+(?P<dir2>before|after)\b"
+    r"(?=\s+(?:[^.;,]|\.(?=\d)){1,40}?\b(?:did|does|do|had|has)\b)", re.I)  # "t001 plateaued before t000 did"
 _VARIED_GATE = re.compile(r"\b(?:differ|differed|varied|vary|varies|swept|crossed|fixed|constant|the same)\b", re.I)
 # a word every trend pattern needs: a comparative, a "correlation", an "as", a gerund of change or "the ...er"
 _TREND_GATE = re.compile(r"\b(?:higher|lower|larger|smaller|bigger|stronger|weaker|greater|more|less|positive|negative|"
@@ -1354,7 +1358,7 @@ class ClaimChecker:
             measure, name, low_wins = self._settled, "mean epoch at which test accuracy settled", True
             if re.search(r"slow|later", word):
                 low_wins = False
-        elif re.search(r"start|mark", word):
+        elif re.search(r"start|mark|\bline\b|blocks", word):
             measure, name = self._first_epoch, "mean test accuracy at epoch 1"
             low_wins = bool(re.search(r"slow|weak|worst", word))
         elif re.search(r"worse|worst", word):
@@ -1505,7 +1509,13 @@ class ClaimChecker:
         a, b = self.resolve(left), self.resolve(right, None, self.resolve(left)[2] if self.resolve(left) else None)
         if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:
             return
-        peak = bool(re.match(r"peak|top", m.group("verb"), re.I))  # "peak later": the epoch of the best test accuracy
+        verb, direction = m.group("verb") or m.group("verb2"), m.group("dir") or m.group("dir2")
+        right = re.sub(r"\b(?:did|does|do|had|has)\b.*", "", right) if m.group("dir2") else right  # "before t000 did"
+        if m.group("dir2"):
+            b = self.resolve(right, None, a[2])
+            if b is None or not b[0] or a[0] & b[0]:
+                return
+        peak = bool(re.match(r"peak|top", verb, re.I))  # "peak later": the epoch of the best test accuracy
         epoch_of = (lambda t: float(self.rows[t]["test_acc_best_epoch"]) if self.rows[t]["status"] == "completed" else None) \
             if peak else self._settled
         ea = [x for t in a[0] if (x := epoch_of(t)) is not None]
@@ -1514,12 +1524,13 @@ class ClaimChecker:
             return
         res.n_checked += 1
         va, vb = sum(ea) / len(ea), sum(eb) / len(eb)
-        faster = bool(re.match(r"faster|earlier|sooner|quicker|more quickly", m.group("dir"), re.I))
+        faster = bool(re.match(r"faster|earlier|sooner|quicker|more quickly|before", direction, re.I))
         if not ((va < vb) if faster else (va > vb)):
             mean = "" if len(ea) == len(eb) == 1 else "mean "
             what = "epoch of the best test accuracy" if peak else "epoch at which test accuracy settled"
             self.flag(res, m.group(0), sent, lineno,
-                      f"{self._group_name(a)} said to {'peak' if peak else 'settle'} {m.group('dir').lower()} than {self._group_name(b)}",
+                      f"{self._group_name(a)} said to {'peak' if peak else 'settle'} "
+                      f"{direction.lower() + (' ' if m.group('dir2') else ' than ')}{self._group_name(b)}",
                       f"{mean}{what}: {self._group_name(a)} {va:g}, {self._group_name(b)} {vb:g}")
 
     def _edge_at(self, sent: str, lineno: int, res: "VerifyResult") -> None:

@@ -118,6 +118,11 @@ class Quoted:
         span = _span(m)
         approx = bool(APPROX.search(before)) or (span is not None and bool(APPROX.search(before_range(m))))
         bound = ">" if BOUND_ABOVE.search(before) or _NOT_REACHED.search(before) else "<" if BOUND_BELOW.search(before) else None
+        if bound is None and span is None:  # "reached 88% or better", "0.30 or less": the limit written after the number
+            after = re.match(r"\s*(?:or|and)\s+(better|higher|more|above|greater|over|up|worse|lower|less|below|under|fewer)\b",
+                             m.string[m.end():m.end() + 20], re.I)
+            if after:
+                bound = ">" if after.group(1).lower() in ("better", "higher", "more", "above", "greater", "over", "up") else "<"
         if span is not None and not unit:
             tail = _RANGE_TAIL.match(m.string[m.end():m.end() + 40])
             unit = (tail.group(2) or "") if tail else ""  # "56–59%": the first end is a percentage too
