@@ -882,3 +882,19 @@ def test_tenth_held_out_speed_claims(fs_lr, text, bad):
 
 def test_converged_by_the_midpoint_is_the_settle_rule(fs25):
     assert flags("t001 had effectively converged by the midpoint of training.", fs25)   # settled at epoch 16 of 25
+
+
+def test_a_ranked_list_indented_under_a_bullet_that_introduces_it(fs):
+    text = ("* **Top 3 configurations:**\n\t1. t001 — Summation\n\t2. t000 — Summation\n\t3. t002 — Multiplication\n"
+            "* **Weakest configuration:** t003\n")
+    assert [m.line for m in flags(text, fs)] == [3, 4]            # t002 is second, t000 third; the sibling is no rank
+
+
+def test_a_rank_written_after_a_hash(fs):
+    text = "- **#1 — t001** (Summation): 86%.\n- **#2 — t000** (Summation): 80%.\n"
+    assert [m.line for m in flags(text, fs)] == [2]
+
+
+def test_a_top_n_by_final_accuracy_is_explained_by_final_accuracy(fs):
+    (m,) = flags("Top-2 by final test accuracy: t001, t000.", fs)       # t002 ends at 79%, t000 at 78%
+    assert "by final test accuracy" in m.data_says and "mul=0.01 (t002)" in m.data_says

@@ -198,8 +198,8 @@ class Verifier:
             if stripped.startswith(">") and "fact" in stripped.lower() and "check" in stripped.lower():
                 continue
             item = re.match(r"(\d+)[.)]\s+(.*)", stripped)
-            indent = len(line) - len(line.lstrip())
-            if item and intro_indent is not None and indent <= intro_indent:
+            indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+            if (item or re.match(r"[-*+]\s", stripped)) and intro_indent is not None and indent <= intro_indent:
                 intro = section  # "2. **Spread:** ..." after "1. **Top three** (ranked ...):": a sibling, not a ranked entry
             if item and RANKING_INTRO.search(intro):
                 # an ordered list under "Top 3 trials:" ranks its trials
@@ -217,6 +217,14 @@ class Verifier:
                     self._check_rank(int(item.group(1)), ids[0], item.group(1) + ".", stripped, lineno, res)
             bullet = re.match(r"(?:[-*+]|\d+[.)])\s+(.*)", stripped)
             medal = re.match(r"\W*?(🥇|🥈|🥉)", bullet.group(1) if bullet else stripped)
+            hashed = re.match(r"[*_\s]*#\s*([1-9])\s*[—–:-]\s*", bullet.group(1) if bullet else stripped)
+            if hashed and not recommend:
+                # "**#3 — t007** (Summation, ...)": the number after "#" is a rank
+                text = prose_text((bullet.group(1) if bullet else stripped)[hashed.end():])
+                who = self.reader.trials_in(text.split("(")[0]) or self.reader.trials_from_params(text.split(":")[0])[0]
+                if who is not None and len(who) == 1:
+                    res.n_checked += 1
+                    self._check_rank(int(hashed.group(1)), next(iter(who)), f"#{hashed.group(1)}", stripped, lineno, res)
             if medal and not recommend:
                 # "🥉 **t006** — Summation, lr 0.03": a medal is a rank (gold, silver, bronze)
                 text = prose_text(stripped[medal.end():])
@@ -231,9 +239,12 @@ class Verifier:
                 list_no = 0
             if bullet and TYPED_ITEM.match(bullet.group(1)) and BEST_PER_TYPE.search(intro):
                 self._check_type_best(prose_text(bullet.group(1)), stripped, lineno, res)
-            if stripped and not re.match(r"[-*+]\s", stripped) and (not item or stripped.rstrip("*_ ").endswith(":")):
-                intro = stripped  # (a numbered finding that says "Top run" does not make the next findings a ranking)
-                intro_indent = indent if item else None
+            if stripped and (not re.match(r"[-*+]\s", stripped) or stripped.rstrip("*_ ").endswith(":")) and (
+                    not item or stripped.rstrip("*_ ").endswith(":")):
+                # (a numbered finding that says "Top run" does not make the next findings a ranking; "* **Top 3
+                # configurations:**" introduces the list indented under it)
+                intro = stripped
+                intro_indent = indent if item or re.match(r"[-*+]\s", stripped) else None
             self._prose(prose_text(line), lineno, recommend, res)
         return res
 
@@ -267,21 +278,23 @@ class Verifier:
             if topn and not listed:
                 listed = self._listed_by_params(sent[topn.end():], n_top)
                 ids = ids or listed
+            # "Top-3 by final test accuracy: ...": ranked by the final one
+            by_final = bool(topn) and bool(re.match(r"[^:;]{0,30}\bfinal\b", sent[topn.end():], re.I))
+            order, measure = (self._ranked_final(), "final test accuracy") if by_final else (self.ranked, "best test accuracy")
             if topn and not recommend and len(listed) == n_top > len(set(listed)):
                 res.n_checked += 1
                 twice = sorted({t for t in listed if listed.count(t) > 1})
                 self._flag(res, topn.group(0), sent, lineno, f"{', '.join(map(self.who, twice))} listed twice in the {topn.group(0)}",
-                           f"the {topn.group(0)} by best test accuracy are "
-                           + ", ".join(self.who(t) for t in self.ranked[:n_top]))
-            elif topn and not recommend and len(ids) == n_top >= 2 and self.ranked:
+                           f"the {topn.group(0)} by {measure} are " + ", ".join(self.who(t) for t in order[:n_top]))
+            elif topn and not recommend and len(ids) == n_top >= 2 and order:
                 res.n_checked += 1
-                want = self.ranked[:len(ids)]
+                want = order[:len(ids)]
                 if set(ids) != set(want):
                     self._flag(res, topn.group(0), sent, lineno, f"{', '.join(map(self.who, ids))} called the {topn.group(0)}",
-                               f"the {topn.group(0)} by best test accuracy are {', '.join(map(self.who, want))}")
+                               f"the {topn.group(0)} by {measure} are {', '.join(map(self.who, want))}")
                 elif ids != want:
                     self._flag(res, topn.group(0), sent, lineno, f"the {topn.group(0)} listed out of rank order",
-                               f"by best test accuracy the order is {', '.join(map(self.who, want))}")
+                               f"by {measure} the order is {', '.join(map(self.who, want))}")
             prev: Optional[Ctx] = None
             prev_end = 0
             for k, m in enumerate(toks):
@@ -978,6 +991,11 @@ class Verifier:
                                 for i, ta in enumerate(names) for tb in names[i + 1:]
                                 for x, y in self.claims._matched_pairs(by_type[ta], by_type[tb])]
         return any(_close(q.x, d, q.tol + 1e-6) for d in self._type_edges)
+
+    def _ranked_final(self) -> list[str]:
+        """The trials with results by final test accuracy, best first (ties in trial order)."""
+        finals = {t: float(v) for t in self.ranked if (v := self.rows[t].get("test_acc_final")) is not None and v == v}
+        return sorted(finals, key=lambda t: (-finals[t], t))
 
     def _check_types_apart(self, q: Quoted, types: list[str], quote: str, lineno: int, res: VerifyResult) -> None:
         """"Multiplication sits about 2.5 pp behind Summation on average": the two types' best test
