@@ -322,10 +322,9 @@ class ClaimChecker:
     def __init__(self, v: "Verifier"):
         self.v = v
         self.fs = v.fs
-        t = v.fs.trials
-        self.best = {tid: float(t.loc[tid, "test_acc_best"]) for tid in v.ranked}
-        self.final = {tid: float(x) for tid in v.ranked if (x := _num(t.loc[tid, "test_acc_final"])) is not None}
-        self.rows = {tid: t.loc[tid].to_dict() for tid in v.ranked}
+        self.rows = {tid: v.rows[tid] for tid in v.ranked}
+        self.best = {tid: float(r["test_acc_best"]) for tid, r in self.rows.items()}
+        self.final = {tid: float(x) for tid, r in self.rows.items() if (x := _num(r["test_acc_final"])) is not None}
         self.shown = {tid: {k: format_param(val).lower() for k, val in r.items()} for tid, r in self.rows.items()}
         self.previous = ""  # the sentence before, in the same paragraph: what "them" may stand for
         self.section = ""  # the heading (or bold lead line) the sentence is under

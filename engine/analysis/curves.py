@@ -43,13 +43,16 @@ class Curves:
         if m is None or not len(m) or "epoch" not in m.columns:
             return
         m = m.assign(trial_id=m["trial_id"].astype(str)).sort_values(["trial_id", "epoch"])
-        for tid, g in m.groupby("trial_id", sort=False):
-            cols: dict[str, list[tuple[int, float]]] = {}
-            for col in CURVE_COLUMNS.values():
-                if col in g.columns:
-                    s = pd.to_numeric(g[col], errors="coerce")
-                    cols[col] = [(int(e), float(v)) for e, v in zip(g["epoch"], s) if v == v]
-            self.values[str(tid)] = cols
+        # one pass over plain arrays: a pandas groupby per trial cost more than the whole check of a report
+        tids = m["trial_id"].tolist()
+        epochs = [int(e) for e in m["epoch"].tolist()]
+        for col in CURVE_COLUMNS.values():
+            if col not in m.columns:
+                continue
+            for tid, e, v in zip(tids, epochs, pd.to_numeric(m[col], errors="coerce").tolist()):
+                cols = self.values.setdefault(tid, {})
+                if v == v:
+                    cols.setdefault(col, []).append((e, float(v)))
 
     def curve(self, tid: str, col: str) -> list[tuple[int, float]]:
         return self.values.get(tid, {}).get(col, [])

@@ -120,8 +120,10 @@ class Verifier:
         self.curves = Curves(fs)
         self.headline_differences = _headline_differences(fs)
         self.type_differences = _headline_differences(fs, types_only=True)
+        # (plain Python values: pandas' to_dict cost as much as the curves)
+        cols = list(fs.trials.columns)
+        self.rows = {tid: dict(zip(cols, vals)) for tid, vals in zip(fs.trials.index, fs.trials.astype(object).to_numpy().tolist())}
         self.claims = ClaimChecker(self)
-        self.rows = {tid: r for tid, r in fs.trials.to_dict("index").items()}
         # the facts of each group (sens.lr.0.01, type.Summation), looked up for many numbers: indexed once
         self.groups: dict[str, list[Fact]] = {}
         for n, f in fs.facts.items():
@@ -142,6 +144,7 @@ class Verifier:
         res = VerifyResult()
         self._last_trial = self._last_type = None
         self.claims.previous = self.claims.section = ""
+        self._proposals: dict[str, bool] = {}
         if len(text) > MAX_CHECKED:
             text, res.truncated = text[:MAX_CHECKED], True
         lines = text.split("\n")
@@ -517,11 +520,11 @@ class Verifier:
         if recommend and not ctx.explicit_trial and not ctx.superlative and not (ctx.param and not pct and not pp):
             res.n_skipped += 1  # a recommendation proposes values and thresholds; only results it credits to a trial are checked
             return
-        if not pct and not pp and ctx.metric is None and not ctx.explicit_trial and PROPOSAL.search(quote) \
+        if not pct and not pp and ctx.metric is None and not ctx.explicit_trial and self._proposes(quote) \
                 and not any(self._match(f, q) for f in self._index.near(q)):
             res.n_skipped += 1  # "increase the epochs to 40": a proposal, not a result
             return
-        listed = None if ctx.param or pct or pp or recommend or PROPOSAL.search(quote) else _VALUE_LIST.search(m.string[:m.start()])
+        listed = None if ctx.param or pct or pp or recommend or self._proposes(quote) else _VALUE_LIST.search(m.string[:m.start()])
         if listed and not re.match(r"\s*(?:%|pp|epochs?)\b", m.string[m.end():], re.I):
             # "the learning rate, testing two values: 0.01 and 0.03", "λ ∈ {0.01, 0.001}": each value listed was used
             key = next(k for k, rx in _PARAM_NAMES if re.fullmatch(rx, listed.group("name"), re.I))
@@ -538,7 +541,7 @@ class Verifier:
         if ctx.param in ("lr", "lambda", "l2_sum_lambda", "l2_mul_lambda") and x > 1 or ctx.param == "batchsize" and x != int(x):
             ctx.param = None  # "at every λ (89.15 vs 88.12; ...)": results in brackets after a name, not its values
         if ctx.param and not pct and not pp:
-            if recommend or PROPOSAL.search(quote):
+            if recommend or self._proposes(quote):
                 res.n_skipped += 1
                 return
             res.n_checked += 1
@@ -619,7 +622,7 @@ class Verifier:
             self._check_settled(q, ctx, quote, lineno, res)
             return
         if ctx.kind == "epoch_count" and not pct and not pp:
-            if recommend or PROPOSAL.search(quote):
+            if recommend or self._proposes(quote):
                 res.n_skipped += 1  # "train for 50 epochs": a proposal
                 return
             res.n_checked += 1
@@ -991,6 +994,13 @@ class Verifier:
                                 for i, ta in enumerate(names) for tb in names[i + 1:]
                                 for x, y in self.claims._matched_pairs(by_type[ta], by_type[tb])]
         return any(_close(q.x, d, q.tol + 1e-6) for d in self._type_edges)
+
+    def _proposes(self, quote: str) -> bool:
+        """Does the sentence propose something ("try lr = 0.05")? Asked for every number in it: kept."""
+        hit = self._proposals.get(quote)
+        if hit is None:
+            hit = self._proposals[quote] = bool(PROPOSAL.search(quote))
+        return hit
 
     def _ranked_final(self) -> list[str]:
         """The trials with results by final test accuracy, best first (ties in trial order)."""
