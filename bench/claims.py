@@ -93,8 +93,8 @@ def main() -> int:
     ap.add_argument("--set", default="all",
                     help="which reports, by the letters their names start with (e.g. `z`, `vw`): r: the reports "
                          "the checker was improved on; h, x, y: held-out sets, each fixed for afterwards; z, w, v, u, "
-                         "s, q, p: sets written by someone who had not read the checker, each measured once by the checker "
-                         "of its time (bench/RESULTS.md) and fixed for afterwards, p last; all: every report")
+                         "s, q, p, o: sets written by someone who had not read the checker, each measured once by the checker "
+                         "of its time (bench/RESULTS.md) and fixed for afterwards, o last; all: every report")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="the folder that holds the reports")
     args = ap.parse_args()
     reports = [load(p) for p in sorted(args.corpus.glob("*.md"))  # (why/ holds each blind set's reasons, by its writer)

@@ -898,3 +898,45 @@ def test_a_rank_written_after_a_hash(fs):
 def test_a_top_n_by_final_accuracy_is_explained_by_final_accuracy(fs):
     (m,) = flags("Top-2 by final test accuracy: t001, t000.", fs)       # t002 ends at 79%, t000 at 78%
     assert "by final test accuracy" in m.data_says and "mul=0.01 (t002)" in m.data_says
+
+
+# --- eleventh blind set (o57-o61) -----------------------------------------------------------------------
+
+def test_items_after_a_recommended_next_steps_lead_are_proposals(fs):
+    text = ("## 4. Conclusion\n\nSummation did better.\n\nRecommended next steps:\n\n"
+            "1. Refine the penalty, e.g. λ ∈ {0.0005, 0.002}.\n2. Extend training to 40 epochs for the runs still improving.\n")
+    assert flags(text, fs) == []
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("Summation leads: all 2 of its runs reached their best at epoch 2 or later.", False),   # a count, not 2%
+    ("None of the runs crosses 82% before epoch 3.", True),                                  # t001: 83% at epoch 2
+    ("None of the runs crosses 87% before epoch 3.", False),
+    ("The two Summation trials with λ = 0.01 or 0.001 had passed 75% by epoch 2.", False),   # 80% and 83%
+    ("t002 sits at 81% vs 60% for t003, and t000 trails t002 by more than 0.5 pp.", False),  # 80 against 81
+    ("t000 trails t002 by more than 2 pp.", True),
+    ("The top Multiplication run is within 5 pp of the top Summation run.", False),          # 81% against 86%
+    ("The top Multiplication run is within 4 pp of the top Summation run.", True),
+    ("The Summation and Multiplication means are within 13 pp of each other.", False),       # 83% and 70.5%
+    ("The Summation and Multiplication means are within 10 pp of each other.", True),
+    ("Summation wins on average: 83.00% vs 70.50% mean best test accuracy.", False),
+    ("Without t003, Multiplication averages 81%, about 2 pp behind Summation.", False),       # 83% against 81%
+    ("Without t003, Multiplication averages 81%, about 7 pp behind Summation.", True),
+    ("t002 started slowly: it only got to 80% by epoch 2.", False),                          # 81%: at least 80
+    ("t002 started slowly: it only got to 82% by epoch 2.", True),
+])
+def test_eleventh_held_out_numbers(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+def test_excluding_it_is_the_trial_of_the_sentence_before(fs):
+    assert not flags("t003 collapsed. Excluding it, Multiplication averages 81% best test accuracy.", fs)
+    assert flags("t003 collapsed. Excluding it, Multiplication averages 85% best test accuracy.", fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("**Mean best test accuracy by λ:** 80.5% (0.01), 73.0% (0.001).", False),   # (80 + 81) / 2, (86 + 60) / 2
+    ("**Mean best test accuracy by λ:** 80.5% (0.01), 75.0% (0.001).", True),
+])
+def test_means_by_lambda_pool_both_types(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

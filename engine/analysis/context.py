@@ -120,7 +120,8 @@ class ContextReader:
         elif m is not None and re.match(r"\s*(?:of\s+(?:the\s+)?\d+\s+|out of\s+\d+\s+)?(?:\w+\s+)?(trials?|runs?|configurations?|experiments?|values?|seeds?)\b", m.string[m.end():], re.I) \
                 or re.search(r"\b(top|first|last)[- ]$", left, re.I) \
                 or (m is not None and not m.group("unit") and re.match(  # "in 4 of the 6": a count, whatever it counts
-                    r"\s*(?:out\s+)?of\s+(?:the\s+)?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?!\s*(?:%|pp|epochs?\b))",
+                    r"\s*(?:out\s+)?of\s+(?:(?:the\s+)?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?!\s*(?:%|pp|epochs?\b))|"
+                    r"(?:its|their|these|those|them)\b)",
                     m.string[m.end():], re.I)) \
                 or (prev is not None and prev.kind == "count" and re.fullmatch(r"\s*(?:out )?of\s*", left)):
             ctx.kind = "count"
@@ -141,6 +142,11 @@ class ContextReader:
                 v = getattr(src, attr)
             setattr(ctx, attr, v)
         ctx.own_split = own_split
+        if ctx.stat == "best" and re.search(r"\b(?:mean|average)\s+best\b", left_clause + " " + left[-60:], re.I):
+            ctx.stat = "mean"  # "Mean best test accuracy by λ: 86.0% (0.01), ...": a mean of best accuracies
+        if ctx.unit == "%" and ctx.metric == "gap" and "gap" not in (_last(METRIC_WORDS, left_clause), _first(METRIC_WORDS, right_clause)):
+            # "**The diverged run inflates the difference:** ... averages 86.43%": a percentage far from its "difference"
+            ctx.metric = "acc"
         ctx.prev = prev
         if ctx.kind == "epoch" and m is not None:
             ctx.stat = _last(STAT_WORDS, m.string[:m.start()])  # "(final: ...)" after an epoch is about the next number

@@ -98,6 +98,9 @@ def pinned_epoch(left: str, right: str, n_epochs: int, sentence: str = "") -> tu
     """(the epoch the words next to a number pin it to, whether it is "by" that epoch, or
     "around" it: then the epoch after counts too). A sentence opening "At epoch 10, ..."
     pins all its numbers that name no epoch of their own."""
+    before = re.match(r"\s*(?:%|pp)?\s*(?:\w+\s+){0,2}?before\s+epoch\s+(\d+)\b", right, re.I)
+    if before and int(before.group(1)) > 1:  # "none crosses 80% before epoch 9": by epoch 8
+        return int(before.group(1)) - 1, True
     for rx, text in ((_EPOCH_LEFT, left), (_EPOCH_RIGHT, right)):
         m = rx.search(text)
         if m:

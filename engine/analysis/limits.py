@@ -39,6 +39,9 @@ _RULE = re.compile(r"\b(rule|threshold|criterion|defined as|counts? as|flag(?:ge
 _OTHERS = re.compile(r"\b(?:every|all|each)\s+other\b|\ball\s+(?:the\s+)?others\b|"
                      r"\bthe rest\b(?!\s+of\s+(?:the\s+)?(?:training|run|sweep|epochs?|schedule))|"  # not "for the rest of training"
                      r"\bthe\s+other\s+(?:two|three|four|five|six|seven|eight|nine|ten|\d+)\b", re.I)
+_BY_MARGIN = re.compile(r"\b(?:(?P<behind>trail\w*|lag\w*(?:\s+behind)?|(?:is|was|sits?|sat|finish\w*|end\w*)\s+behind|f[ae]ll\w*\s+short\s+of)|"
+                        r"lead\w*|beat\w*|outperform\w*|top\w*|(?:is|was|sits?|sat|finish\w*|end\w*)\s+ahead\s+of)\s+"
+                        r"(?P<whom>[^,;]{1,60}?)\s+by\s+(?:more than|over|at least|less than|under|at most|well over|just over)\s*$", re.I)
 _BEHIND_WHOM = re.compile(r"\s*(?:pp|percentage points?)?\s+(?P<dir>behind|short of|off|ahead of|clear of)\s+(?P<whom>[^,;.]{0,40})", re.I)
 _EFFECT = re.compile(r"\b(?:effect|impact|influence|matter(?:s|ed)?|made\s+(?:little|no)\s+difference)\b", re.I)
 _EFFECT_PARAMS = [("batchsize", r"\bbatch[ _]?sizes?\b|\bbs\b"), ("lr", r"\blearning[ _]rates?\b|\blr\b"),
@@ -59,6 +62,44 @@ _COUNTED = re.compile(r"^\W*(?:only\s+|exactly\s+|just\s+)?(?P<n>\d{1,3}|" + "|"
 _NEGATED = re.compile(r"\b(?:no(?![-_ ]?(?:reg\w*|regulari[sz]\w*|penalty))|none|not one|not a single)\b[^,;]{0,60}$", re.I)
 _NEVER = re.compile(r"\b(?:never|did not|didn't|does not|doesn't)\b[^,;]{0,30}$", re.I)
 _FINAL = re.compile(r"\b(final|last|end(?:s|ed)?|finish(?:es|ed)?|at the end)\b", re.I)
+
+
+def _within_of(v: "Verifier", q: Quoted, quote: str) -> Optional[Union[tuple[str, str], str]]:
+    """"the top Multiplication run is within 0.3 pp of the top Summation run", "the bs = 32 and bs = 128
+    means are within 0.15 pp of each other": the distance between the two sides' best test accuracies (a
+    trial's own, a group's mean, or its best or worst trial's, as the words say). None: not this shape;
+    "": it holds."""
+    at = q.where(quote)
+    head = re.split(r"[;:]|,\s|\.\s", quote[:at])[-1]
+    of = re.match(r"\s*(?:pp|percentage points?|points?)?\s+of\s+(?:each other|one another|(?P<other>[^,;]{1,60}))",
+                  quote[at + len(q.raw):], re.I)
+    if not re.search(r"\bwithin\s*$", head, re.I) or not of or re.match(r"(?:its|their)\b", of.group("other") or "", re.I):
+        return None
+    left = head[:re.search(r"\bwithin\s*$", head, re.I).start()]
+    if of.group("other"):
+        sides = [left, of.group("other")]
+    else:
+        sides = re.split(r"\s+(?:and|vs\.?|versus)\s+", re.sub(r"\b(?:are|were|is|was|sit|sat|stay\w*)\b.*$", "", left), maxsplit=1)
+        if len(sides) != 2:
+            return None
+        sides[1] = sides[1] + " " + re.sub(r"^.*?\b(means?|averages?|runs?|trials?)\b.*$", r"\1", left)  # "... means"
+    who = [v.claims.resolve(x) for x in sides]
+    if any(w is None or not w[0] for w in who) or who[0][0] == who[1][0]:
+        return None
+    def pick(text: str, ids: set[str]) -> float:  # "Multiplication's best", "the top Summation run": its best trial
+        if re.search(r"\b(?:best|top|strongest|winner|leader)\b", text, re.I):
+            return max(v.claims.best[t] for t in ids)
+        if re.search(r"\b(?:worst|weakest|bottom)\b", text, re.I):
+            return min(v.claims.best[t] for t in ids)
+        return sum(v.claims.best[t] for t in ids) / len(ids)
+    if not all(w[0] <= v.claims.best.keys() for w in who):
+        return None
+    a, b = (pick(x, w[0]) for x, w in zip(sides, who))
+    d = abs(a - b) * 100
+    if d < q.x + 1e-9:
+        return ""
+    return (f"{v.claims._group_name(who[0])} and {v.claims._group_name(who[1])} said to be within {q.raw} of each other",
+            f"by best test accuracy they are {d:.2f} pp apart ({a * 100:.2f}% against {b * 100:.2f}%)")
 
 
 def _behind_limit(v: "Verifier", q: Quoted, tid: str, whom: str, ahead: bool) -> Optional[tuple[str, str]]:
@@ -176,6 +217,14 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         subject = v.reader.trials_in(re.split(r"[;:,]|\.\s|\band\b", quote[:q.where(quote)])[-1]) or set()
         if len(subject) == 1:
             return _behind_limit(v, q, next(iter(subject)), behind.group("whom"), behind.group("dir").lower().startswith("ahead"))
+    by = _BY_MARGIN.search(quote[:q.where(quote)]) if q.pp and q.bound and q.where(quote) >= 0 else None
+    if by:
+        # "t009 still trails the weakest Summation run (t002) by more than 2 pp": the distance between the two
+        subject = v.reader.trials_in(re.split(r"[;:]|\.\s", quote[:by.start()])[-1]) or set()
+        if len(subject) == 1:
+            return _behind_limit(v, q, next(iter(subject)), by.group("whom"), not by.group("behind"))
+    if q.pp and q.bound == "<" and q.where(quote) >= 0 and (apart := _within_of(v, q, quote)) is not None:
+        return apart or None
     if q.pp and q.bound == "<" and _OF_ITS_BEST.match(quote[q.where(quote) + len(q.raw):] if q.where(quote) >= 0 else ""):
         return _within_own_best(v, q, group)
     if not ctx.explicit_trial and re.search(r"\b(?:those|these)\s+(?:two|three|four|five|six|\d+)\b|\b(?:for|of)\s+them\b",
@@ -188,6 +237,12 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         named = set(ctx.trials) | (v.reader.trials_in(quote[:max(q.where(quote), 0)]) or set())
         group = [t for t in v.ranked if t not in named and (not re.search(r"\bcompleted\b", clause, re.I)
                                                              or v.status[t] == "completed")]
+    if q.span is not None and q.where(quote) >= 0 and re.match(r"\s*(?:vs\.?|versus|against|compared (?:to|with))\s",
+                                                             after_range_text(quote, q.raw, q.where(quote)), re.I):
+        # "the lr=0.01 runs sit at 58.0–58.8% vs 55.2–56.2% for lr=0.003": the first range is its own clause's subject's
+        own = v.reader.trials_from_params(re.split(r"[;:]|,\s", quote[:q.where(quote)])[-1])[0]
+        if own:
+            group = [t for t in v.ranked if t in own]
     values = [(t, val) for t in group if (val := _value(v, t, metric, ctx, epoch, by, q.bound, quote)) is not None]
     if ctx.stat == "mean" and metric == "acc" and epoch is None and len(values) > 1 and q.span is None and not ctx.explicit_trial \
             and re.search(r"\b(?:mean|average|averag\w+|on average)\b", quote, re.I) and not UNIVERSAL.search(clause) \
@@ -245,7 +300,9 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
     if q.raw in quote and not _NEGATED.search(head):  # "no run had yet reached 57%": "yet" ends no clause for the negation
         wide = re.split(r"[,;:]|\b(?:while|whereas|but)\b", quote[:max(q.where(quote), 0)])[-1]
         head = wide if _NEGATED.search(wide) else head
-    negated = q.span is None and (_NEGATED.search(head) or (_NEVER.search(head) and v.reader.trials_in(head)))
+    negated = q.span is None and (_NEGATED.search(head) or (_NEVER.search(head) and (v.reader.trials_in(head) or (
+        len(group) == 1 and re.search(r"\b(?:it|its)\b", head, re.I) and len(v.reader.trials_in(quote) or ()) <= 1))))
+    # ("it never reached 85%": the trial "it" is, when the sentence names no other)
     if negated:
         ok = [val <= x + 1e-9 if q.bound == ">" else val >= x - 1e-9 for _, val in values]
         said_limit = f"not {said_limit}"

@@ -176,7 +176,8 @@ class Verifier:
                 self.claims.section = section
                 continue
             recommend = bool(RECOMMEND_HEADING.search(section)) or bool(
-                re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I))
+                re.match(r"\W*(?:recommendations?|next steps?|suggestions?|future work)\W*:", stripped, re.I)) or (
+                proposals_follow and bool(re.match(r"(?:[-*+]|\d+[.)])\s", stripped)))  # the items after "Recommended next steps:"
             if recommend and re.search(r"\b(?:conclusions?|summary|takeaways?|findings|wrap-up)\b", section, re.I) \
                     and not proposals_follow and not PROPOSAL.search(stripped):
                 recommend = False  # "Conclusion and Next Steps": its findings are claims, its proposals are not
@@ -964,6 +965,9 @@ class Verifier:
             return
         near = " ".join(f"{k}={v}" for k, v in ctx.params.items()) if ctx.params_near else ""
         types_named = " ".join(t for t, p in TYPE_WORDS.items() if p.search(quote))
+        if self._last_trial:  # "Excluding it gives about 87.75% for wn = 1.2": "it" is the trial of the sentence before
+            quote = re.sub(r"\b(excluding|exclude|without|leaving out|dropping|drop|ignoring|setting aside)\s+(it|this run|that run)\b",
+                           rf"\1 {self._last_trial}", quote, flags=re.I)
         left_out = " ".join(x.group(0) for x in LEFT_OUT.finditer(quote))  # "excluding t010" applies to the groups near too
         if ctx.metric == "acc" and ctx.split != "train" and any(_close(q.x, mean * 100, q.tol) for mean in self._named_means(
                 quote if not ctx.params_near else f"{near} {types_named} {left_out}")) and (
@@ -974,6 +978,9 @@ class Verifier:
             # "without regularization the gap averages 5.62 pp, versus 1.36 pp for Summation": each number is
             # one type's mean, so with two types named either type's own mean will do
             groups = [ctx] + ([dataclasses.replace(ctx, types={t}) for t in sorted(ctx.types)] if len(ctx.types) > 1 else [])
+            if ctx.types and not ctx.trials and re.search(r"(?:\bvs\.?|\bversus|\bagainst)\s*~?$", m.string[max(0, m.start() - 12):m.start()], re.I):
+                # "Summation wins on average: 87.10% vs 84.45%": the other number is the other type's
+                groups += [dataclasses.replace(ctx, types={t}) for t in sorted(set(self.types.values()) - ctx.types)]
             means = [self._group_mean(g, col) for g in groups] if col else []
             if any(mean is not None and self._match(Fact(name="", value=mean, metric=ctx.metric or "", split=None, stat="mean",
                                                          trial=None), q) for mean in means):
@@ -1016,6 +1023,14 @@ class Verifier:
 
         pairs = [(stat, a, b) for stat in ("test_acc_best_mean", "test_acc_best")
                  if (a := fact(types[0], stat)) is not None and (b := fact(types[1], stat)) is not None]
+        out = {t for x in LEFT_OUT.finditer(quote) for t in (self.reader.trials_in(x.group(0)) or ())}
+        if out:  # "without t011, Multiplication averages 86.43%, only ~0.7 pp behind Summation": the means without it
+            means = []
+            for typ in types:
+                vals = [float(self.rows[t]["test_acc_best"]) * 100 for t in self.ranked if self.types[t] == typ and t not in out]
+                means.append(sum(vals) / len(vals) if vals else None)
+            if None not in means:
+                pairs.append(("test_acc_best_mean", means[0], means[1]))
         said = [float(n.group("num").replace(",", "")) for n in numbers(quote) if (n.group("unit") or "").strip() == "%"]
         if not pairs or any(_close(q.x, abs(a - b), q.tol + 0.01) for _, a, b in pairs) or \
                 any(_close(q.x, abs(a - b), q.tol + 0.01) for i, a in enumerate(said) for b in said[i + 1:]):
@@ -1158,6 +1173,8 @@ class Verifier:
             types = own & types or types
         if ctx.trials:
             ids = set(ctx.trials)
+            if types and not ctx.explicit_trial:  # "the two Summation trials with λ = 0.001": those of that type
+                ids = {t for t in ids if self.types[t] in types} or ids
         elif types:
             ids = {t for t in self.ranked if self.types[t] in types}
         else:
@@ -1174,6 +1191,10 @@ class Verifier:
         parameter value): a writer may average what no fact averages."""
         named = [(k, format_param(value_of(m.group("val"))).lower()) for m in PARAM_ANY.finditer(quote)
                  for k, val in m.groupdict().items() if val and k not in ("val", "n_epochs", "lr_min")]
+        by = _BY_PARAM.search(quote)
+        if by:  # "Mean best test accuracy by λ: 86.0% (0.01), 87.9% (0.001)": the values in brackets
+            key = next(k for k, rx in _PARAM_NAMES if re.fullmatch(rx, by.group(1), re.I))
+            named += [(key, format_param(value_of(x)).lower()) for x in re.findall(r"\(\s*([\d.]+(?:e-?\d+)?)\s*\)", quote)]
         types = [t for t, p in TYPE_WORDS.items() if p.search(quote)]
         if not named and not types:
             return []
@@ -1187,6 +1208,8 @@ class Verifier:
         # only the crossings: each group's own mean is a fact, checked with its own binding rules; but a group
         # with a trial left out ("Excluding t011, Multiplication averages 86.43%") is a mean no fact holds
         crossed = [a & b for a in by_param for b in by_type]
+        # λ pooled over both types is a mean no fact holds ("86.0% (0.01), 87.9% (0.001)")
+        crossed += [s for (k, _), s in zip([n for n in named if n[0] == "lambda" or n[0] in cols], by_param) if k == "lambda"]
         if out:
             crossed += [s - out for s in by_param + by_type + crossed]
         return [sum(best[t] for t in s if t in best) / n for s in crossed if (n := sum(1 for t in s if t in best))]
@@ -1464,6 +1487,7 @@ _PAIR_IN_BRACKETS = re.compile(r"\b(?:vs\.?|versus|against|and|or)\s+[^()]{1,40}
                                r"[^()]*\)", re.I)
 _BEST_EPOCH_HEAD = re.compile(r"\b(?:best|peak)\b[^|]{0,12}\bepoch\b|\bepoch\s+(?:of|at)\s+(?:the\s+)?(?:best|peak)\b", re.I)
 # "2.5 pp behind Summation", "Summation's lead of 1.4 pp": a number said as the distance between two sides
+_BY_PARAM = re.compile(r"\bby\s+(λ|lambda|learning rates?|lr|batch[ _]?sizes?|wn|weight[ -]norm)\b", re.I)
 _EDGE = re.compile(r"\b(?:edge|lead|advantage|margin|gap between|difference|deficit|benefit)\b", re.I)
 _TYPES_APART = re.compile(r"\b(?:behind|ahead|trail\w*|lead\b|leads|led|lag\w*|below|above|short of|edges?|edged|"
                           r"outperform\w*|beat\w*|advantage|deficit|margin)\b", re.I)

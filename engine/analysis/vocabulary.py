@@ -122,7 +122,7 @@ APPROX = re.compile(r"(?:~|≈|∼|\b(?:about|around|roughly|nearly|approximatel
 BOUND_ABOVE = re.compile(r"(?:>|≥|>=|\b(?:above|over|exceed(?:s|ed|ing)?|more than|greater than|higher than|at least|"
                          r"beyond|pass(?:es|ed)?|cross(?:es|ed)?|surpass(?:es|ed)?|north of|"
                          r"(?:got|get|gets|went|go|goes|made it|climbed|rose|moved)\s+(?:past|above|over|beyond)|"
-                         r"broke|breaks|break|cleared|clears|clear))\s*(?:the\s+)?$", re.I)
+                         r"broke|breaks|break|cleared|clears|clear|(?:only\s+|just\s+|finally\s+)?(?:got|gets|made it)\s+to))\s*(?:the\s+)?$", re.I)
 BOUND_BELOW = re.compile(r"(?:<|≤|<=|\b(?:below|under|less than|lower than|at most|up to|within|short of|no more than))\s*$",
                          re.I)
 RANGE_START = re.compile(r"\b(?:between|rang(?:e|es|ed|ing)\s+(?:from|between)?|spann?(?:ing|s|ed)?(?:\s+from)?)\s*$", re.I)
