@@ -940,3 +940,11 @@ def test_excluding_it_is_the_trial_of_the_sentence_before(fs):
 ])
 def test_means_by_lambda_pool_both_types(fs, text, bad):
     assert bool(flags(text, fs)) == bad, flags(text, fs)
+
+
+@pytest.mark.parametrize("text,bad", [
+    ("t002 had passed 80.5% by epoch 3.", False),       # 81% at epoch 2, 79% at epoch 3: by epoch 3 it had
+    ("t002 had passed 81.5% by epoch 3.", True),
+])
+def test_a_limit_by_an_epoch_admits_any_epoch_up_to_it(fs, text, bad):
+    assert bool(flags(text, fs)) == bad, flags(text, fs)

@@ -1505,15 +1505,13 @@ class ClaimChecker:
         if not self.resolve(left) and TRIAL_ID.search(sent[:m.start()]):
             left = re.split(r"[:;]|\bwhile\b|\bwhereas\b", sent[:m.start()])[-1]
         right = re.split(r"[;,]|\.\s|\bwhile\b|\bwhereas\b|\bbut\b", sent[m.end():])[0]
-        a, b = self.resolve(left), self.resolve(right, None, self.resolve(left)[2] if self.resolve(left) else None)
+        if m.group("dir2"):
+            right = re.sub(r"\b(?:did|does|do|had|has)\b.*", "", right)  # "t001 plateaued before t000 did"
+        a = self.resolve(left)
+        b = self.resolve(right, None, a[2] if a else None)
         if a is None or b is None or not a[0] or not b[0] or a[0] & b[0]:
             return
         verb, direction = m.group("verb") or m.group("verb2"), m.group("dir") or m.group("dir2")
-        right = re.sub(r"\b(?:did|does|do|had|has)\b.*", "", right) if m.group("dir2") else right  # "before t000 did"
-        if m.group("dir2"):
-            b = self.resolve(right, None, a[2])
-            if b is None or not b[0] or a[0] & b[0]:
-                return
         peak = bool(re.match(r"peak|top", verb, re.I))  # "peak later": the epoch of the best test accuracy
         epoch_of = (lambda t: float(self.rows[t]["test_acc_best_epoch"]) if self.rows[t]["status"] == "completed" else None) \
             if peak else self._settled

@@ -217,12 +217,12 @@ def limit_verdict(v: "Verifier", q: Quoted, ctx: Ctx, group: list[str], epoch: O
         subject = v.reader.trials_in(re.split(r"[;:,]|\.\s|\band\b", quote[:q.where(quote)])[-1]) or set()
         if len(subject) == 1:
             return _behind_limit(v, q, next(iter(subject)), behind.group("whom"), behind.group("dir").lower().startswith("ahead"))
-    by = _BY_MARGIN.search(quote[:q.where(quote)]) if q.pp and q.bound and q.where(quote) >= 0 else None
-    if by:
+    margin = _BY_MARGIN.search(quote[:q.where(quote)]) if q.pp and q.bound and q.where(quote) >= 0 else None
+    if margin:  # (not `by`: that is "by epoch N", used below)
         # "t009 still trails the weakest Summation run (t002) by more than 2 pp": the distance between the two
-        subject = v.reader.trials_in(re.split(r"[;:]|\.\s", quote[:by.start()])[-1]) or set()
+        subject = v.reader.trials_in(re.split(r"[;:]|\.\s", quote[:margin.start()])[-1]) or set()
         if len(subject) == 1:
-            return _behind_limit(v, q, next(iter(subject)), by.group("whom"), not by.group("behind"))
+            return _behind_limit(v, q, next(iter(subject)), margin.group("whom"), not margin.group("behind"))
     if q.pp and q.bound == "<" and q.where(quote) >= 0 and (apart := _within_of(v, q, quote)) is not None:
         return apart or None
     if q.pp and q.bound == "<" and _OF_ITS_BEST.match(quote[q.where(quote) + len(q.raw):] if q.where(quote) >= 0 else ""):

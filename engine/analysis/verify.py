@@ -31,11 +31,9 @@ numbers is in reading.py.
 
 from __future__ import annotations
 
-import dataclasses
-
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from sweepdeck.engine.analysis.claims import _PEAK_WINDOW, ClaimChecker
@@ -134,6 +132,7 @@ class Verifier:
         self.status = {tid: str(x) for tid, x in fs.trials["status"].items()}
         self._last_trial: Optional[str] = None
         self._type_edges: Optional[list[float]] = None  # pp between the types in each matched pair, made on first use
+        self._proposals: dict[str, bool] = {}  # per sentence: does it propose? (see _proposes; emptied per check)
         self._last_type: Optional[str] = None  # "Summation is the safer choice. Its mean ...": the type "its" means
         # a table cell's row label or column header, when it pins an epoch or says "mean" ("Test accuracy after
         # epoch 1", "Mean epoch of peak"): the words a cell's number is read with but does not hold itself
@@ -144,7 +143,7 @@ class Verifier:
         res = VerifyResult()
         self._last_trial = self._last_type = None
         self.claims.previous = self.claims.section = ""
-        self._proposals: dict[str, bool] = {}
+        self._proposals.clear()
         if len(text) > MAX_CHECKED:
             text, res.truncated = text[:MAX_CHECKED], True
         lines = text.split("\n")
@@ -977,10 +976,10 @@ class Verifier:
             col = self._mean_column(ctx)
             # "without regularization the gap averages 5.62 pp, versus 1.36 pp for Summation": each number is
             # one type's mean, so with two types named either type's own mean will do
-            groups = [ctx] + ([dataclasses.replace(ctx, types={t}) for t in sorted(ctx.types)] if len(ctx.types) > 1 else [])
+            groups = [ctx] + ([replace(ctx, types={t}) for t in sorted(ctx.types)] if len(ctx.types) > 1 else [])
             if ctx.types and not ctx.trials and re.search(r"(?:\bvs\.?|\bversus|\bagainst)\s*~?$", m.string[max(0, m.start() - 12):m.start()], re.I):
                 # "Summation wins on average: 87.10% vs 84.45%": the other number is the other type's
-                groups += [dataclasses.replace(ctx, types={t}) for t in sorted(set(self.types.values()) - ctx.types)]
+                groups += [replace(ctx, types={t}) for t in sorted(set(self.types.values()) - ctx.types)]
             means = [self._group_mean(g, col) for g in groups] if col else []
             if any(mean is not None and self._match(Fact(name="", value=mean, metric=ctx.metric or "", split=None, stat="mean",
                                                          trial=None), q) for mean in means):
@@ -1202,14 +1201,15 @@ class Verifier:
         ids = self.reader._ids
         best = {t: self.rows[t]["test_acc_best"] for t in self.ranked}
         out = {t for m in LEFT_OUT.finditer(quote) for t in (self.reader.trials_in(m.group(0)) or ())}
-        by_param = [{t for t in self.ranked if self.claims._own(t, "lambda") == want} if k == "lambda" else
-                    {t for t, v in zip(ids, cols[k]) if v == want} for k, want in named if k == "lambda" or k in cols]
+        params = [(k, {t for t in self.ranked if self.claims._own(t, "lambda") == want} if k == "lambda" else
+                   {t for t, v in zip(ids, cols[k]) if v == want}) for k, want in named if k == "lambda" or k in cols]
+        by_param = [s for _, s in params]
         by_type = [{t for t in self.ranked if self.types[t] == typ} for typ in types]
         # only the crossings: each group's own mean is a fact, checked with its own binding rules; but a group
         # with a trial left out ("Excluding t011, Multiplication averages 86.43%") is a mean no fact holds
         crossed = [a & b for a in by_param for b in by_type]
         # λ pooled over both types is a mean no fact holds ("86.0% (0.01), 87.9% (0.001)")
-        crossed += [s for (k, _), s in zip([n for n in named if n[0] == "lambda" or n[0] in cols], by_param) if k == "lambda"]
+        crossed += [s for k, s in params if k == "lambda"]
         if out:
             crossed += [s - out for s in by_param + by_type + crossed]
         return [sum(best[t] for t in s if t in best) / n for s in crossed if (n := sum(1 for t in s if t in best))]

@@ -111,7 +111,7 @@ class RunsScreen(SectionScreen):
         key, label, fn = SORTS[self.sort_index]
         rows = sorted(self.summaries, key=fn, reverse=self.descending)
         columns = self._columns()
-        shown = [(s.run_id, tuple(self._cells(s)[k] for _, k in columns)) for s in rows]
+        shown = [(s.run_id, tuple(cells[k] for _, k in columns)) for s in rows for cells in [self._cells(s)]]
         # a refresh that finds what is shown (the screen's first resume follows its mount) leaves the table be:
         # rebuilding it would reset its column widths and move nothing
         if (columns, shown) != self._shown:
